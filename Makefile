@@ -1,0 +1,45 @@
+# The two commands a fresh clone needs are `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test bench lint install clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/triage db upgrade
+	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/triage demo load && touch instance/.demo-loaded; fi
+	$(BIN)/triage serve --host 127.0.0.1 --port 5000
+
+test: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/triage rules check
+	$(BIN)/triage rules test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: $(TEST_STAMP)
+	$(BIN)/python bench/rules.py
+	$(BIN)/python bench/intake.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

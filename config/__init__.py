@@ -1,0 +1,1 @@
+"""Settings and council profiles: the configuration layer every other package reads."""

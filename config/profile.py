@@ -1,0 +1,435 @@
+"""Loading and validating a council profile folder (checklist, services, localities, levels)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+
+SIDES = ("safety", "child", "adult")
+LOCALITY_COLUMNS = ("postcode_sector", "district", "early_help_hub", "slf_area", "lac_patch")
+
+# A full UK postcode: outward code (area, district) and inward code (sector digit, unit).
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])([A-Z]{2})$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a profile: which file, which key, what is wrong."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.message}"
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; carries every problem found, not just the first."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    kind: str
+    area: str | None
+    domain: str
+    side: str
+    section: str
+    implies_child_in_household: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    domain: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str
+    title: str
+    side: str
+
+
+@dataclass(frozen=True)
+class Checklist:
+    id: str
+    version: str
+    title: str
+    kinds: Mapping[str, str]
+    headline_areas: Mapping[str, str]
+    domains: Mapping[str, Domain]
+    sections: tuple[Section, ...]
+    questions: Mapping[str, Question] = field(default_factory=dict)
+
+    def ids_on_side(self, side: str) -> frozenset[str]:
+        return frozenset(q.id for q in self.questions.values() if q.side == side)
+
+
+@dataclass(frozen=True)
+class ServiceInstance:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    name: str
+    description: str
+    status: str
+    area_served: str
+    ages: Mapping[str, int | None]
+    capacity: Mapping[str, Any]
+    instances: Mapping[str, ServiceInstance]
+    instance_from: str | None = None
+    statutory: bool = False
+    # The intensive family-support service: a family's open case here is a routing fact.
+    family_support: bool = False
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a household lives, as the profile's localities table says."""
+
+    postcode: str
+    sector: str
+    district: str
+    early_help_hub: str
+    slf_area: str
+    lac_patch: str | None
+
+    def column(self, name: str) -> str | None:
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class Level:
+    number: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    name: str
+    folder: Path
+    reference_prefix: str
+    checklist: Checklist
+    services: Mapping[str, Service]
+    localities: Mapping[str, Place]
+    levels: Mapping[int, Level]
+    bank_holidays: Mapping[str, str]
+    files: Mapping[str, str]
+    content_hash: str
+
+    @property
+    def family_support_services(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.services.values() if s.family_support)
+
+    def path(self, key: str) -> Path:
+        return self.folder / self.files[key]
+
+    def place_for(self, postcode: str) -> Place | None:
+        """The household's place, or None when the profile does not cover the postcode."""
+        parts = parse_postcode(postcode)
+        if parts is None:
+            return None
+        normal, sector = parts
+        row = self.localities.get(sector)
+        if row is None:
+            return None
+        return Place(
+            postcode=normal,
+            sector=sector,
+            district=row.district,
+            early_help_hub=row.early_help_hub,
+            slf_area=row.slf_area,
+            lac_patch=row.lac_patch,
+        )
+
+
+def parse_postcode(raw: str) -> tuple[str, str] | None:
+    """Normalise a UK postcode; return (postcode, sector) or None when it is not one."""
+    compact = re.sub(r"\s+", "", str(raw or "")).upper()
+    match = _POSTCODE.match(compact)
+    if not match:
+        return None
+    outward, sector_digit, unit = match.groups()
+    return f"{outward} {sector_digit}{unit}", f"{outward} {sector_digit}"
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append(Problem(path.name, "-", "file not found"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem(path.name, "-", f"not valid YAML: {exc}"))
+    return None
+
+
+def _unknown_keys(
+    data: Mapping[str, Any], allowed: set[str], file: str, key: str, problems: list[Problem]
+) -> None:
+    for extra in sorted(set(data) - allowed):
+        problems.append(Problem(file, f"{key}.{extra}" if key else extra, "unknown key"))
+
+
+def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
+    data = _read_yaml(path, problems)
+    file = path.name
+    if not isinstance(data, dict):
+        if data is not None:
+            problems.append(Problem(file, "-", "must be a mapping"))
+        return None
+    _unknown_keys(
+        data, {"id", "version", "title", "kinds", "headline_areas", "domains", "sections"},
+        "", file, problems,
+    )
+    kinds = data.get("kinds") or {}
+    areas = data.get("headline_areas") or {}
+    domains: dict[str, Domain] = {}
+    for did, d in (data.get("domains") or {}).items():
+        if not isinstance(d, dict) or d.get("side") not in SIDES:
+            problems.append(
+                Problem(file, f"domains.{did}.side", f"must be one of {', '.join(SIDES)}")
+            )
+            continue
+        domains[did] = Domain(id=did, title=str(d.get("title", did)), side=d["side"])
+    sections: list[Section] = []
+    questions: dict[str, Question] = {}
+    for si, s in enumerate(data.get("sections") or []):
+        skey = f"sections[{si}]"
+        domain = domains.get(s.get("domain"))
+        if domain is None:
+            problems.append(Problem(file, f"{skey}.domain", f"unknown domain {s.get('domain')!r}"))
+            continue
+        qs: list[Question] = []
+        for qi, q in enumerate(s.get("questions") or []):
+            qkey = f"{skey}.questions[{qi}]"
+            _unknown_keys(
+                q, {"id", "text", "kind", "area", "implies_child_in_household"},
+                qkey, file, problems,
+            )
+            qid = q.get("id")
+            if not isinstance(qid, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", qid):
+                problems.append(Problem(file, f"{qkey}.id", "must be a snake_case identifier"))
+                continue
+            if qid in questions:
+                problems.append(Problem(file, f"{qkey}.id", f"duplicate question id {qid!r}"))
+                continue
+            if q.get("kind") not in kinds:
+                problems.append(
+                    Problem(file, f"{qkey}.kind", f"unknown kind {q.get('kind')!r} for {qid}")
+                )
+            if q.get("area") is not None and q.get("area") not in areas:
+                problems.append(
+                    Problem(file, f"{qkey}.area", f"unknown headline area {q.get('area')!r}")
+                )
+            if not q.get("text"):
+                problems.append(Problem(file, f"{qkey}.text", f"question {qid} has no text"))
+            question = Question(
+                id=qid,
+                text=str(q.get("text", "")),
+                kind=str(q.get("kind")),
+                area=q.get("area"),
+                domain=domain.id,
+                side=domain.side,
+                section=str(s.get("id")),
+                implies_child_in_household=bool(q.get("implies_child_in_household", False)),
+            )
+            questions[qid] = question
+            qs.append(question)
+        sections.append(
+            Section(id=str(s.get("id")), title=str(s.get("title")), domain=domain.id,
+                    questions=tuple(qs))
+        )
+    for key in ("id", "version"):
+        if not data.get(key):
+            problems.append(Problem(file, key, "is required"))
+    return Checklist(
+        id=str(data.get("id")),
+        version=str(data.get("version")),
+        title=str(data.get("title", "")),
+        kinds=dict(kinds),
+        headline_areas=dict(areas),
+        domains=domains,
+        sections=tuple(sections),
+        questions=questions,
+    )
+
+
+def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
+    data = _read_yaml(path, problems)
+    file = path.name
+    services: dict[str, Service] = {}
+    if not isinstance(data, dict) or not isinstance(data.get("services"), list):
+        if data is not None:
+            problems.append(Problem(file, "services", "must be a list of services"))
+        return services
+    allowed = {"id", "name", "description", "status", "area_served", "ages", "capacity",
+               "instances", "instance_from", "statutory", "family_support"}
+    for i, s in enumerate(data["services"]):
+        key = f"services[{i}]"
+        _unknown_keys(s, allowed, key, file, problems)
+        sid = s.get("id")
+        if not sid:
+            problems.append(Problem(file, f"{key}.id", "is required"))
+            continue
+        if sid in services:
+            problems.append(Problem(file, f"{key}.id", f"duplicate service id {sid!r}"))
+        if s.get("status") not in ("active", "inactive", "defunct"):
+            problems.append(Problem(file, f"{key}.status", "must be active, inactive or defunct"))
+        instance_from = s.get("instance_from")
+        if instance_from is not None and instance_from not in LOCALITY_COLUMNS[2:]:
+            problems.append(Problem(file, f"{key}.instance_from",
+                                    f"must be one of {', '.join(LOCALITY_COLUMNS[2:])}"))
+        instances = {}
+        for j, inst in enumerate(s.get("instances") or []):
+            if not inst.get("id"):
+                problems.append(Problem(file, f"{key}.instances[{j}].id", "is required"))
+                continue
+            instances[inst["id"]] = ServiceInstance(id=inst["id"], name=inst.get("name", inst["id"]))
+        if not instances:
+            problems.append(Problem(file, f"{key}.instances", f"service {sid} has no instances"))
+        services[sid] = Service(
+            id=sid,
+            name=str(s.get("name", sid)),
+            description=str(s.get("description", "")),
+            status=str(s.get("status")),
+            area_served=str(s.get("area_served", "")),
+            ages=dict(s.get("ages") or {}),
+            capacity=dict(s.get("capacity") or {}),
+            instances=instances,
+            instance_from=instance_from,
+            statutory=bool(s.get("statutory", False)),
+            family_support=bool(s.get("family_support", False)),
+        )
+    return services
+
+
+def load_localities(path: Path, problems: list[Problem]) -> dict[str, Place]:
+    file = path.name
+    rows: dict[str, Place] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if tuple(reader.fieldnames or ()) != LOCALITY_COLUMNS:
+                problems.append(Problem(file, "header", f"columns must be {','.join(LOCALITY_COLUMNS)}"))
+                return rows
+            for n, row in enumerate(reader, start=2):
+                sector = (row["postcode_sector"] or "").strip().upper()
+                if not re.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]", sector):
+                    problems.append(Problem(file, f"line {n}.postcode_sector",
+                                            f"{sector!r} is not a postcode sector like 'LE13 0'"))
+                    continue
+                if sector in rows:
+                    problems.append(Problem(file, f"line {n}.postcode_sector",
+                                            f"duplicate sector {sector!r}"))
+                for col in ("district", "early_help_hub", "slf_area"):
+                    if not (row[col] or "").strip():
+                        problems.append(Problem(file, f"line {n}.{col}", "is required"))
+                rows[sector] = Place(
+                    postcode="",
+                    sector=sector,
+                    district=row["district"].strip(),
+                    early_help_hub=row["early_help_hub"].strip(),
+                    slf_area=row["slf_area"].strip(),
+                    lac_patch=(row["lac_patch"] or "").strip() or None,
+                )
+    except FileNotFoundError:
+        problems.append(Problem(file, "-", "file not found"))
+    return rows
+
+
+def _hash_folder(folder: Path, names: Iterable[str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(set(names)):
+        path = folder / name
+        if path.exists():
+            digest.update(name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def profile_folder(name_or_path: str | Path) -> Path:
+    """A profile name resolves under config/profiles/; anything with a slash is a path."""
+    candidate = Path(name_or_path)
+    if candidate.is_dir() and (candidate / "profile.yaml").exists():
+        return candidate.resolve()
+    return PROFILES_DIR / str(name_or_path)
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load and validate a profile; raise ProfileError naming every problem."""
+    folder = profile_folder(name_or_path)
+    problems: list[Problem] = []
+    meta = _read_yaml(folder / "profile.yaml", problems)
+    if not isinstance(meta, dict):
+        raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
+    _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels"},
+                  "", "profile.yaml", problems)
+    files = dict(meta.get("files") or {})
+    for required in ("checklist", "services", "localities", "decision_graph"):
+        if required not in files:
+            problems.append(Problem("profile.yaml", f"files.{required}", "is required"))
+    checklist = load_checklist(folder / files.get("checklist", "checklist.yaml"), problems)
+    services = load_services(folder / files.get("services", "services.yaml"), problems)
+    localities = load_localities(folder / files.get("localities", "localities.csv"), problems)
+    levels: dict[int, Level] = {}
+    for number, spec in (meta.get("levels") or {}).items():
+        levels[int(number)] = Level(number=int(number), name=str(spec.get("name")),
+                                    description=str(spec.get("description", "")))
+    for number in (1, 2, 3, 4):
+        if number not in levels:
+            problems.append(Problem("profile.yaml", f"levels.{number}", "is required"))
+    # Every locality value must name an instance of the service that reads that column.
+    for service in services.values():
+        if not service.instance_from:
+            continue
+        for place in localities.values():
+            value = place.column(service.instance_from)
+            if value and value not in service.instances:
+                problems.append(Problem(
+                    files.get("localities", "localities.csv"),
+                    f"{place.sector}.{service.instance_from}",
+                    f"{value!r} is not an instance of service {service.id} in services.yaml",
+                ))
+    prefix = str(meta.get("reference_prefix", "EH"))
+    if not re.fullmatch(r"[A-Z]{1,6}", prefix):
+        problems.append(Problem("profile.yaml", "reference_prefix", "must be 1-6 capital letters"))
+    if problems or checklist is None:
+        raise ProfileError(problems)
+    return Profile(
+        id=str(meta.get("id", folder.name)),
+        name=str(meta.get("name", folder.name)),
+        folder=folder,
+        reference_prefix=prefix,
+        checklist=checklist,
+        services=services,
+        localities=localities,
+        levels=levels,
+        bank_holidays=dict(meta.get("bank_holidays") or {"country": "GB", "subdivision": "ENG"}),
+        files=files,
+        content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
+    )

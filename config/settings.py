@@ -1,0 +1,117 @@
+"""The one frozen, typed Settings object, read once from TRIAGE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PREFIX = "TRIAGE_"
+
+
+class SettingsError(Exception):
+    """Settings that the service must not start with; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the service reads. Defaults are safe for the embedded (one-machine) mode."""
+
+    env: str = "development"  # development | test | production
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""  # empty: SQLite under instance_path
+    redis_url: str = ""  # empty: background tasks run in-process
+    profile: str = "leicestershire"
+    secret_key: str = ""
+    max_body_bytes: int = 1_000_000
+    sqlite_busy_timeout_ms: int = 30_000
+    outbox_sweep_seconds: int = 30
+    outbox_stuck_after_seconds: int = 120
+    smtp_url: str = ""
+    mail_from: str = "early-help@example.org"
+    log_level: str = "INFO"
+    base_url: str = "http://127.0.0.1:5000"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_path / 'triage.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def in_process_tasks(self) -> bool:
+        return not self.redis_url
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
+        """Read TRIAGE_* from an optional .env file and the environment (which wins).
+
+        An unknown TRIAGE_ key is an error: a typo must not silently fall back to a default.
+        """
+        values: dict[str, str] = {}
+        env_path = env_file if env_file is not None else PROJECT_ROOT / ".env"
+        if env_path.exists():
+            values.update({k: v for k, v in dotenv_values(env_path).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, object] = {}
+        unknown = []
+        for key, raw in values.items():
+            if not key.startswith(PREFIX) or key.startswith("TRIAGE_TEST_"):
+                continue
+            name = key[len(PREFIX):].lower()
+            if name not in known:
+                unknown.append(key)
+                continue
+            kwargs[name] = _coerce(key, known[name].type, raw)
+        if unknown:
+            raise SettingsError(
+                f"unknown setting(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(PREFIX + n.upper() for n in sorted(known))}"
+            )
+        return cls(**kwargs).validated()
+
+    def validated(self) -> Settings:
+        if self.env not in ("development", "test", "production"):
+            raise SettingsError("TRIAGE_ENV must be development, test or production")
+        if self.env == "production":
+            if len(self.secret_key) < 32:
+                raise SettingsError(
+                    "TRIAGE_SECRET_KEY must be set to at least 32 random characters in production"
+                )
+            if not self.database_url:
+                raise SettingsError("TRIAGE_DATABASE_URL must be set in production")
+        if self.max_body_bytes < 1024:
+            raise SettingsError("TRIAGE_MAX_BODY_BYTES must be at least 1024")
+        return self
+
+    def with_secret(self) -> Settings:
+        """In development, a secret generated once and kept under instance/ (never committed)."""
+        if self.secret_key:
+            return self
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        path = self.instance_path / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return replace(self, secret_key=path.read_text().strip())
+
+
+def _coerce(key: str, annotation: object, raw: str) -> object:
+    kind = str(annotation)
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{key} must be a whole number, got {raw!r}") from exc
+    if kind == "Path":
+        return Path(raw)
+    return raw

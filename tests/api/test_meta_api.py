@@ -1,0 +1,32 @@
+"""Health, the published checklist and the OpenAPI document."""
+
+from __future__ import annotations
+
+
+def test_healthz_reports_the_database_reachable(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert response.json["database"] == "ok"
+
+
+def test_checklist_has_all_42_indicators_in_contract_shape(client):
+    body = client.get("/api/v1/checklist").json
+    assert body["id"] == "eha-checklist" and body["version"] == "1"
+    questions = [q for s in body["sections"] for q in s["questions"]]
+    assert len(questions) == 42
+    assert body["sections"][0]["questions"][0] == {
+        "id": "child_at_risk_of_harm",
+        "text": "A child is at risk of significant harm, has an injury that may not be "
+                "accidental, or has said they are being abused.",
+        "domain": "safety", "kind": "safeguarding", "area": "CS",
+    }
+
+
+def test_openapi_document_describes_the_referral_body_from_the_schema(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/referrals" in spec["paths"]
+    schemas = spec["components"]["schemas"]
+    assert "memory_concern" in schemas["Answers"]["properties"] or any(
+        "memory_concern" in s.get("properties", {}) for s in schemas.values())

@@ -1,0 +1,65 @@
+"""The Flask service: create_app() builds it from Settings; nothing is built at import."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config.profile import load_profile
+from config.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, background: bool = True,
+               synchronous_tasks: bool = False) -> Flask:
+    """Build the app: settings, database, council policy, Celery, relay, blueprints.
+
+    `background=False` starts no timer thread (tests, CLI); `synchronous_tasks=True` runs
+    in-process outbox messages before the request returns (tests).
+    """
+    import rules
+    import workflows
+    from triage import errors_http, logs
+    from triage.api import register_api
+    from triage.db import Database
+    from triage.extensions import celery_init_app
+    from triage.relay import CeleryRelay, InProcessRelay
+    from triage.runtime import Runtime
+    from triage.web import register_web
+
+    settings = (settings or Settings.from_env()).validated()
+    if settings.env != "production":
+        settings = settings.with_secret()
+    logs.configure(settings.log_level)
+
+    app = Flask(__name__, instance_path=str(settings.instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.env == "production",
+        TESTING=settings.env == "test",
+    )
+    profile = load_profile(settings.profile)
+    rt = Runtime(settings=settings, db=Database.from_settings(settings), profile=profile)
+    rt.ruleset = rules.load(profile)
+    rt.pathways = workflows.load_pathways(profile)
+    celery = celery_init_app(app, settings)
+    if settings.in_process_tasks:
+        rt.relay = InProcessRelay(rt, synchronous=synchronous_tasks)
+    else:
+        rt.relay = CeleryRelay(rt, celery)
+    app.extensions["triage"] = rt
+
+    import triage.tasks  # noqa: F401  (registers tasks and outbox handlers)
+
+    register_api(app)
+    register_web(app)
+    errors_http.register(app)
+    if background:
+        rt.relay.start()
+    logging.getLogger(__name__).info("app.started", extra={
+        "profile": profile.id, "ruleset_version": rt.ruleset.version})
+    return app

@@ -1,0 +1,13 @@
+"""JSON API blueprints under /api/v1, registered explicitly."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_api(app: Flask) -> None:
+    from triage.api import meta, referrals
+
+    app.register_blueprint(meta.health)
+    app.register_blueprint(meta.bp, url_prefix="/api/v1")
+    app.register_blueprint(referrals.bp, url_prefix="/api/v1")

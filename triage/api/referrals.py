@@ -1,0 +1,34 @@
+"""Referral endpoints: preview a decision, record a referral, read one back."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from triage.api.auth import current_user, runtime
+from triage.api.body import json_body
+from triage.services import intake
+
+bp = Blueprint("referrals", __name__)
+
+
+@bp.post("/triage/preview")
+def preview():
+    user = current_user()
+    return jsonify(intake.preview(runtime(), user=user, body=json_body()))
+
+
+@bp.post("/referrals")
+def create_referral():
+    user = current_user()
+    status, body = intake.submit_referral(
+        runtime(), user=user, body=json_body(),
+        idempotency_key=request.headers.get("Idempotency-Key"))
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Location"] = f"/api/v1/referrals/{body['reference']}"
+    return response
+
+
+@bp.get("/referrals/<reference>")
+def get_referral(reference: str):
+    return jsonify(intake.get_referral(runtime(), user=current_user(), reference=reference))

@@ -1,0 +1,82 @@
+"""`triage rules ...`: check, test and simulate a council's rule set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from config.profile import ProfileError, load_profile
+
+
+@click.group("rules")
+def rules_group() -> None:
+    """The council profile's checklist, rules and pathways."""
+
+
+def _profile(path: str | None):
+    from config.settings import Settings
+
+    try:
+        return load_profile(path or Settings.from_env().profile)
+    except ProfileError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+
+
+@rules_group.command("check")
+@click.option("--profile", "profile_path", default=None,
+              help="A profile name or folder (default: TRIAGE_PROFILE).")
+def check(profile_path: str | None) -> None:
+    """Validate the profile: checklist, services, localities, decision graph, pathways."""
+    import rules
+    import workflows
+
+    profile = _profile(profile_path)
+    problems = list(rules.check(profile))
+    try:
+        problems += list(workflows.load_pathways(profile).check())
+    except workflows.WorkflowError as exc:
+        problems += list(exc.problems)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"profile {profile.id}: checklist {profile.checklist.id} v"
+               f"{profile.checklist.version} ({len(profile.checklist.questions)} questions), "
+               f"{len(profile.services)} services, {len(profile.localities)} postcode sectors, "
+               f"rules v{rules.load(profile).version}: no problems")
+
+
+@rules_group.command("test")
+@click.option("--profile", "profile_path", default=None)
+def test(profile_path: str | None) -> None:
+    """Run the profile's worked examples against its rules."""
+    import rules
+
+    profile = _profile(profile_path)
+    results = rules.run_examples(profile, rules.load(profile))
+    failed = [r for r in results if not r.passed]
+    for r in results:
+        click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.name}")
+        for difference in ([] if r.passed else r.differences):
+            click.echo(f"      {difference}")
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or not results:
+        raise SystemExit(1)
+
+
+@rules_group.command("simulate")
+@click.option("--candidate", required=True, type=click.Path(exists=True, path_type=Path),
+              help="A candidate profile folder, or a candidate decision-graph JSON file.")
+@click.option("--limit", default=None, type=int, help="Only the newest N referrals.")
+def simulate(candidate: Path, limit: int | None) -> None:
+    """Re-decide every stored referral with a candidate rule set; show what would change."""
+    from triage.services.simulation import simulate_stored
+
+    from triage import create_app
+
+    app = create_app(background=False)
+    report = simulate_stored(app.extensions["triage"], candidate=candidate, limit=limit)
+    click.echo(report)

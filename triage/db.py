@@ -1,0 +1,92 @@
+"""The database: engine, sessions and the unit of work that owns each transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from config.settings import Settings
+
+_WRITE = "triage_write"
+
+
+class Database:
+    """One engine per process, built from settings; nothing is connected at import."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(
+                url,
+                echo=echo,
+                connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                pool_size=20,
+                max_overflow=20,
+            )
+            _configure_sqlite(self.engine, busy_timeout_ms)
+        else:
+            self.engine = create_engine(
+                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+        self._writer = self.engine.execution_options(**{_WRITE: True})
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(settings.effective_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One write transaction: committed when the block ends, rolled back on any error.
+
+        On SQLite it starts with BEGIN IMMEDIATE, so concurrent writers queue on the busy
+        timeout instead of failing with "database is locked" when a read turns into a write.
+        """
+        session = Session(bind=self._writer, expire_on_commit=False)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session; anything it changes is thrown away."""
+        session = Session(bind=self.engine, expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

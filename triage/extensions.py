@@ -1,0 +1,51 @@
+"""Extensions bound to the app in the factory: the Celery app, built from settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Celery, Task
+from flask import Flask
+
+from config.settings import Settings
+
+
+def celery_init_app(app: Flask, settings: Settings) -> Celery:
+    """One Celery app per Flask app. Without Redis, tasks run eagerly in this process."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.conf.update(
+        broker_url=settings.redis_url or "memory://",
+        task_always_eager=settings.in_process_tasks,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        # A task is acknowledged only once it has run; a worker that dies mid-task leaves the
+        # message to be redelivered, and the outbox makes the re-run a no-op when it had finished.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": 3600,
+            "socket_connect_timeout": 3,
+            "socket_timeout": 5,
+            "max_retries": 1,
+        },
+        task_publish_retry=False,
+        imports=("triage.tasks",),
+        beat_schedule={
+            "outbox-sweep": {
+                "task": "triage.outbox.sweep",
+                "schedule": timedelta(seconds=settings.outbox_sweep_seconds),
+            },
+        },
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app

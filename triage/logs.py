@@ -1,0 +1,35 @@
+"""Structured logs: one JSON object per line, an event name plus ids and codes, no personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+# Only these extra fields are ever written; anything else passed as `extra` is dropped, so a
+# careless log call cannot leak a name or a date of birth into the logs.
+ALLOWED_FIELDS = {"reference", "status", "outbox_id", "topic", "error", "case_id", "event",
+                  "job", "count", "method", "path", "status_code", "duration_ms", "error_id",
+                  "user_id", "profile", "ruleset_version"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
+                 "logger": record.name, "event": record.getMessage()}
+        for key in ALLOWED_FIELDS:
+            if key in record.__dict__:
+                entry[key] = record.__dict__[key]
+        if record.exc_info:
+            entry["exception"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+        return json.dumps(entry, default=str)
+
+
+def configure(level: str) -> None:
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)

@@ -1,0 +1,15 @@
+"""SQLModel tables, one module per aggregate; importing this registers them all on the metadata."""
+
+from triage.models.account import ApiToken, Role, User
+from triage.models.audit import AuditEvent
+from triage.models.case import Case, CaseEvent
+from triage.models.notification import Notification
+from triage.models.outbox import IdempotencyRecord, OutboxMessage, OutboxStatus
+from triage.models.person import Household, HouseholdMember, Person
+from triage.models.referral import Decision, Referral, ReferralPerson, ReferralStatus
+
+__all__ = [
+    "ApiToken", "AuditEvent", "Case", "CaseEvent", "Decision", "Household", "HouseholdMember",
+    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person", "Referral", "ReferralPerson",
+    "ReferralStatus", "Role", "User",
+]

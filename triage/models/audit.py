@@ -1,0 +1,25 @@
+"""Append-only audit events: who saw or changed which record, never what it said."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from triage.models.base import JSONType, UTCDateTime, utcnow
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    action: str = Field(max_length=64)  # e.g. referral.view, referral.create, token.create
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=64)
+    # Ids and codes only; never names, dates of birth, addresses or free text.
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

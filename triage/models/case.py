@@ -1,0 +1,51 @@
+"""Cases (one per routed service instance) and every transition they have been through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from triage.models.base import JSONType, UTCDateTime, utcnow
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_record"
+    __table_args__ = (
+        Index("ix_case_service_state", "service", "instance", "state"),
+        Index("ix_case_open_due", "closed_at", "next_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    service: str = Field(max_length=64)
+    instance: str = Field(max_length=64)
+    state: str = Field(max_length=64)
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    outcome: str | None = Field(default=None, max_length=64)
+    next_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    overdue_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    escalated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Optimistic lock: an event is applied only if the row still has the version it was read at.
+    version: int = Field(default=1)
+
+
+class CaseEvent(SQLModel, table=True):
+    """One transition of a case: who, when, from, to, which event, why, and what came with it."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_record.id", index=True)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str = Field(max_length=64)
+    event: str = Field(max_length=64)
+    by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    by_label: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    reason: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

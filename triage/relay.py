@@ -1,0 +1,120 @@
+"""Relays hand committed outbox messages to whoever runs them: Celery, or this process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from triage.services import outbox
+
+log = logging.getLogger(__name__)
+
+DELIVER_TASK = "triage.outbox.deliver"
+
+
+class InProcessRelay:
+    """Embedded mode: one background thread delivers messages; a timer sweeps and runs jobs.
+
+    With `synchronous=True` (tests) each message is delivered before after_commit returns.
+    """
+
+    def __init__(self, rt: Any, *, synchronous: bool = False):
+        self.rt = rt
+        self.synchronous = synchronous
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
+        self.periodic: list[Any] = []  # callables run on every tick (escalation sweeps, ...)
+
+    def after_commit(self, ids: list[int]) -> None:
+        for message_id in ids:
+            if self.synchronous:
+                self._run(message_id)
+            else:
+                self._executor.submit(self._run, message_id)
+
+    def _run(self, message_id: int) -> None:
+        try:
+            outbox.deliver(self.rt, message_id)
+        except Exception as exc:  # noqa: BLE001 - a failed message is retried by the sweeper
+            log.warning("outbox.failed", extra={"outbox_id": message_id,
+                                                "error": type(exc).__name__})
+            outbox.record_failure(self.rt, message_id, exc)
+
+    def sweep(self) -> int:
+        ids = outbox.due_for_sweep(self.rt)
+        self.after_commit(ids)
+        return len(ids)
+
+    def tick(self) -> None:
+        self.sweep()
+        for job in self.periodic:
+            try:
+                job(self.rt)
+            except Exception:  # noqa: BLE001 - the next tick tries again
+                log.exception("periodic.failed", extra={"job": getattr(job, "__name__", "?")})
+
+    def start(self) -> None:
+        if self._timer is not None:
+            return
+        interval = self.rt.settings.outbox_sweep_seconds
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                self.tick()
+
+        self._timer = threading.Thread(target=loop, name="outbox-timer", daemon=True)
+        self._timer.start()
+
+    def drain(self, timeout: float = 10) -> None:
+        """Wait until every message submitted so far has been run (tests, shutdown)."""
+        self._executor.submit(lambda: None).result(timeout=timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=True)
+
+
+class CeleryRelay:
+    """Production: publish to Celery from a background thread so a broker outage never slows
+    or fails the request; whatever is not published is re-sent by the periodic sweep."""
+
+    def __init__(self, rt: Any, celery_app: Any):
+        self.rt = rt
+        self.celery = celery_app
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
+        self.periodic: list[Any] = []
+
+    def after_commit(self, ids: list[int]) -> None:
+        if ids:
+            self._executor.submit(self.publish, list(ids))
+
+    def publish(self, ids: list[int]) -> int:
+        sent = []
+        for message_id in ids:
+            try:
+                self.celery.send_task(DELIVER_TASK, args=[message_id])
+                sent.append(message_id)
+            except Exception as exc:  # noqa: BLE001 - the sweep re-sends it
+                log.warning("outbox.publish_failed", extra={"outbox_id": message_id,
+                                                            "error": type(exc).__name__})
+                break
+        outbox.mark_dispatched(self.rt, sent)
+        return len(sent)
+
+    def sweep(self) -> int:
+        return self.publish(outbox.due_for_sweep(self.rt))
+
+    def tick(self) -> None:
+        self.sweep()
+
+    def start(self) -> None:
+        """Celery beat runs the sweep in production; nothing to start in the web process."""
+
+    def drain(self, timeout: float = 10) -> None:
+        self._executor.submit(lambda: None).result(timeout=timeout)
+
+    def stop(self) -> None:
+        self._executor.shutdown(wait=True)

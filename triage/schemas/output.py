@@ -1,0 +1,79 @@
+"""Dump schemas: how referrals, decisions and cases look on the wire (API and stored replies)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+
+class PersonOutSchema(Schema):
+    ref = fields.Function(lambda pair: pair[0].ref)
+    role = fields.Function(lambda pair: pair[0].role)
+    relationship = fields.Function(lambda pair: pair[0].relationship)
+    given_name = fields.Function(lambda pair: pair[1].given_name)
+    family_name = fields.Function(lambda pair: pair[1].family_name)
+    date_of_birth = fields.Function(lambda pair: pair[1].date_of_birth.isoformat())
+    known_before = fields.Function(lambda pair: pair[0].matched)
+
+
+class CaseSummarySchema(Schema):
+    id = fields.Integer()
+    service = fields.String()
+    instance = fields.String()
+    state = fields.String()
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+
+
+class OverrideSchema(Schema):
+    decision = fields.Dict(attribute="body")
+    reason = fields.String()
+    decided_at = fields.DateTime()
+    decided_by = fields.Integer(attribute="decided_by_id")
+
+
+class ReferralOutSchema(Schema):
+    reference = fields.String(attribute="referral.reference")
+    status = fields.String(attribute="referral.status")
+    received_at = fields.DateTime(attribute="referral.received_at")
+    channel = fields.String(attribute="referral.channel")
+    referrer = fields.Method("_referrer")
+    postcode = fields.String(attribute="referral.postcode")
+    place = fields.Dict(allow_none=True)
+    people = fields.Method("_people")
+    answers = fields.Dict(attribute="referral.answers")
+    checklist = fields.Method("_checklist")
+    consent = fields.String(attribute="referral.consent")
+    consent_recorded_at = fields.DateTime(attribute="referral.consent_recorded_at",
+                                          allow_none=True)
+    information_only = fields.Boolean(attribute="referral.information_only")
+    step_down = fields.Boolean(attribute="referral.step_down")
+    urgent = fields.Boolean(attribute="referral.urgent")
+    concerns = fields.String(attribute="referral.concerns", allow_none=True)
+    decision = fields.Method("_decision")
+    original_decision = fields.Method("_original")
+    override = fields.Method("_override")
+    cases = fields.List(fields.Nested(CaseSummarySchema))
+    linked_referral = fields.String(allow_none=True)
+
+    def _referrer(self, record):
+        r = record.referral
+        return {"organisation": r.referrer_organisation, "name": r.referrer_name,
+                "email": r.referrer_email}
+
+    def _people(self, record):
+        return PersonOutSchema(many=True).dump(record.people)
+
+    def _checklist(self, record):
+        return {"id": record.referral.checklist_id, "version": record.referral.checklist_version}
+
+    def _decision(self, record):
+        """The decision in force: the override when there is one, else the engine's."""
+        chosen = record.override or record.decision
+        return chosen.body if chosen else None
+
+    def _original(self, record):
+        return record.decision.body if record.decision and record.override else None
+
+    def _override(self, record):
+        return OverrideSchema().dump(record.override) if record.override else None

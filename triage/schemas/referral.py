@@ -1,0 +1,229 @@
+"""The referral body (one schema for every channel), generated from the profile's checklist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from config.profile import Checklist, Profile, parse_postcode
+
+CHANNELS = ("self", "staff", "partner")
+CONSENT = ("given", "refused", "not_asked")
+ROLES = ("subject", "household")
+MAX_PEOPLE = 30
+
+
+class StrictBoolean(fields.Field):
+    """true, false or null (not known) and nothing else: no "yes", 1 or "true" strings."""
+
+    default_error_messages = {"invalid": "Must be true, false or null (not known)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or isinstance(value, bool):
+            return value
+        raise self.make_error("invalid")
+
+
+class Text(fields.String):
+    """A string with surrounding white space removed; blank becomes None."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        return text or None
+
+
+class PostcodeField(fields.String):
+    default_error_messages = {"invalid_postcode": "Must be a full UK postcode, like LE13 0AB."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = parse_postcode(super()._deserialize(value, attr, data, **kwargs))
+        if parsed is None:
+            raise self.make_error("invalid_postcode")
+        return parsed[0]
+
+
+class ReferrerSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    organisation = Text(validate=validate.Length(max=200), allow_none=True)
+    name = Text(validate=validate.Length(max=200), allow_none=True)
+    email = fields.Email(validate=validate.Length(max=254), allow_none=True)
+    phone = Text(validate=validate.Length(max=40), allow_none=True)
+
+
+class PersonSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    ref = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{1,32}$",
+                                 error="Must be 1-32 letters, digits, '-' or '_'."),
+    )
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    relationship = Text(validate=validate.Length(max=50), allow_none=True)
+    given_name = Text(validate=validate.Length(max=100), allow_none=True)
+    family_name = Text(validate=validate.Length(max=100), allow_none=True)
+    date_of_birth = fields.Date(required=True)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _plausible_birth(self, data, **kwargs):
+        dob = data.get("date_of_birth")
+        if dob is None:
+            return
+        today = date.today()
+        if dob > today:
+            raise ValidationError("Must not be in the future.", "date_of_birth")
+        if dob.year < today.year - 125:
+            raise ValidationError("Must be within the last 125 years.", "date_of_birth")
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    ref: str
+    role: str
+    relationship: str | None
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date
+
+
+@dataclass(frozen=True)
+class ReferralInput:
+    """A referral that has passed validation: what every channel hands to the intake service."""
+
+    channel: str
+    referrer: dict[str, Any]
+    postcode: str
+    people: tuple[PersonInput, ...]
+    answers: dict[str, bool | None]
+    consent: str
+    information_only: bool
+    step_down: bool
+    concerns: str | None
+
+
+def children_in_household(checklist: Checklist, answers: dict[str, bool | None],
+                          people: list[dict] | tuple[PersonInput, ...], on: date) -> bool:
+    for person in people:
+        dob = person["date_of_birth"] if isinstance(person, dict) else person.date_of_birth
+        if dob and _age(dob, on) < 18:
+            return True
+    return any(
+        answers.get(q.id) is True
+        for q in checklist.questions.values() if q.implies_child_in_household
+    )
+
+
+def _age(dob: date, on: date) -> int:
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def _answers_schema(checklist: Checklist) -> type[Schema]:
+    attrs: dict[str, Any] = {q: StrictBoolean(allow_none=True) for q in checklist.questions}
+
+    class Meta:
+        unknown = RAISE
+
+    attrs["Meta"] = Meta
+    schema = type("AnswersSchema", (Schema,), attrs)
+    schema.error_messages = {
+        **Schema.error_messages,
+        "unknown": f"Not a question on checklist {checklist.id} version {checklist.version}.",
+    }
+    return schema
+
+
+_SCHEMAS: dict[tuple[str, str], Schema] = {}
+
+
+def referral_schema_for(profile: Profile) -> Schema:
+    """The referral schema for this profile's checklist (built once per profile version)."""
+    key = (profile.id, profile.content_hash)
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = _build_referral_schema(profile)
+    return _SCHEMAS[key]
+
+
+def _build_referral_schema(profile: Profile) -> Schema:
+    checklist = profile.checklist
+    child_side = [q.id for q in checklist.questions.values() if q.side == "child"]
+
+    class ReferralSchema(Schema):
+        class Meta:
+            unknown = RAISE
+
+        channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+        referrer = fields.Nested(ReferrerSchema, load_default=dict)
+        postcode = PostcodeField(required=True)
+        people = fields.List(
+            fields.Nested(PersonSchema), required=True,
+            validate=validate.Length(min=1, max=MAX_PEOPLE,
+                                     error="List between {min} and {max} people."),
+        )
+        answers = fields.Nested(_answers_schema(checklist), required=True)
+        consent = fields.String(required=True, validate=validate.OneOf(CONSENT))
+        information_only = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+        step_down = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+        concerns = Text(validate=validate.Length(max=5000), allow_none=True)
+
+        @validates_schema
+        def _household(self, data, **kwargs):
+            people = data.get("people") or []
+            errors: dict[str, list[str]] = {}
+            if people and not any(p.get("role") == "subject" for p in people):
+                errors["people"] = ["At least one person must have the role 'subject'."]
+            seen: set[str] = set()
+            for i, person in enumerate(people):
+                if person.get("ref") in seen:
+                    errors[f"people.{i}.ref"] = [f"Duplicate ref {person['ref']!r}."]
+                seen.add(person.get("ref"))
+            answers = data.get("answers") or {}
+            if people and "people" not in errors and not children_in_household(
+                checklist, answers, people, date.today()
+            ):
+                for qid in child_side:
+                    if answers.get(qid) is True:
+                        errors[f"answers.{qid}"] = [
+                            "This is a child-domain question, but no child under 18 is listed "
+                            "in the household. Add the child to people (with their date of "
+                            "birth) or answer false / not known."
+                        ]
+            if data.get("channel") == "partner" and not (data.get("referrer") or {}).get(
+                "organisation"
+            ):
+                errors["referrer.organisation"] = ["Required when the channel is 'partner'."]
+            if errors:
+                raise ValidationError(errors)
+
+        @post_load
+        def _to_input(self, data, **kwargs) -> ReferralInput:
+            return ReferralInput(
+                channel=data["channel"],
+                referrer={k: v for k, v in (data.get("referrer") or {}).items() if v is not None},
+                postcode=data["postcode"],
+                people=tuple(PersonInput(
+                    ref=p["ref"], role=p["role"], relationship=p.get("relationship"),
+                    given_name=p.get("given_name"), family_name=p.get("family_name"),
+                    date_of_birth=p["date_of_birth"],
+                ) for p in data["people"]),
+                answers=dict(data["answers"]),
+                consent=data["consent"],
+                information_only=data.get("information_only", False),
+                step_down=data.get("step_down", False),
+                concerns=data.get("concerns"),
+            )
+
+    return ReferralSchema()

@@ -1,0 +1,21 @@
+"""Writing audit events: ids and codes only, never the personal data itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from triage.models import AuditEvent, User
+
+
+def record(session: Session, *, actor: User | None, action: str, object_type: str,
+           object_id: str | int, **detail: Any) -> None:
+    """Add an audit row to the caller's transaction (it commits with the change it describes)."""
+    session.add(AuditEvent(
+        actor_id=actor.id if actor else None,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail=detail,
+    ))

@@ -1,0 +1,237 @@
+"""Intake: validate a referral, record it with its people and household, decide, route, tell.
+
+One unit of work per referral: the referral, its people, its decision, its cases, the audit
+row, the idempotency record and the outbox messages commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from triage.errors import NotFound, ValidationFailed, flatten_errors
+from triage.models import (
+    Case,
+    Decision,
+    IdempotencyRecord,
+    Person,
+    Referral,
+    ReferralPerson,
+    ReferralStatus,
+    User,
+)
+from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral, require
+from triage.runtime import Runtime
+from triage.schemas.output import ReferralOutSchema
+from triage.schemas.referral import ReferralInput, referral_schema_for
+from triage.services import audit, outbox, routing
+from triage.services.matching import match_or_create_household, match_or_create_people
+
+log = logging.getLogger(__name__)
+
+_OUT = ReferralOutSchema()
+
+
+@dataclass
+class ReferralRecord:
+    """A referral with everything shown beside it; what ReferralOutSchema dumps."""
+
+    referral: Referral
+    people: list[tuple[ReferralPerson, Person]]
+    decision: Decision | None
+    override: Decision | None
+    cases: list[Case]
+    place: dict[str, Any] | None = None
+    linked_referral: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_referral(rt: Runtime, body: Any) -> ReferralInput:
+    """Validate a referral body against the profile's checklist; name every problem."""
+    if not isinstance(body, dict):
+        raise ValidationFailed({"_schema": ["The body must be a JSON object (a referral)."]})
+    try:
+        return referral_schema_for(rt.profile).load(body)
+    except ValidationError as exc:
+        raise ValidationFailed(flatten_errors(exc.messages)) from None
+
+
+def _request_hash(body: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
+    """The decision a referral would get now; nothing is stored or matched."""
+    require(user, PREVIEW_DECISIONS, "preview triage decisions")
+    data = parse_referral(rt, body)
+    decision = routing.decide(rt, data, referral_date=date.today(), open_family_support=None)
+    return routing.decision_body(decision)
+
+
+def submit_referral(rt: Runtime, *, user: User | None, body: Any,
+                    idempotency_key: str | None = None) -> tuple[int, dict[str, Any]]:
+    """Record a referral; returns (HTTP status, referral body). Retries with the same
+    Idempotency-Key and body return the first response and create nothing."""
+    if user is not None:
+        require(user, SUBMIT_REFERRALS, "submit referrals")
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not 1 <= len(idempotency_key) <= 255:
+            raise ValidationFailed({"Idempotency-Key": ["Must be 1-255 characters."]})
+        if user is None:
+            raise ValidationFailed({"Idempotency-Key": ["Needs an authenticated caller."]})
+        replay = _replay(rt, user, idempotency_key, body)
+        if replay is not None:
+            return replay
+    data = parse_referral(rt, body)
+    if user is not None and user.role == "partner":
+        data = _as_partner(data, user)
+    try:
+        with rt.db.unit_of_work() as session:
+            record = _record(rt, session, user=user, data=data, body=body)
+            response = _OUT.dump(record)
+            if idempotency_key is not None:
+                session.add(IdempotencyRecord(
+                    user_id=user.id, key=idempotency_key, request_hash=_request_hash(body),
+                    status_code=201, response_body=response,
+                ))
+            ids = list(session.info.get("outbox_ids", []))
+    except IntegrityError:
+        # Two retries with one key raced; the other committed first: answer as it did.
+        if idempotency_key is not None:
+            replay = _replay(rt, user, idempotency_key, body)
+            if replay is not None:
+                return replay
+        raise
+    rt.relay.after_commit(ids)
+    log.info("referral.created", extra={"reference": response["reference"],
+                                        "status": response["status"]})
+    return 201, response
+
+
+def _as_partner(data: ReferralInput, user: User) -> ReferralInput:
+    """A partner's referral always carries its own organisation and the partner channel."""
+    from dataclasses import replace
+
+    return replace(data, channel="partner",
+                   referrer={**data.referrer, "organisation": user.organisation})
+
+
+def _replay(rt: Runtime, user: User, key: str, body: Any) -> tuple[int, dict] | None:
+    with rt.db.reader() as session:
+        found = session.exec(select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == user.id, IdempotencyRecord.key == key)).first()
+    if found is None:
+        return None
+    if found.request_hash != _request_hash(body):
+        raise ValidationFailed({"Idempotency-Key": [
+            "This key was already used with a different body. Use a new key for a new referral."
+        ]})
+    return found.status_code, found.response_body
+
+
+def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralInput,
+            body: Any) -> ReferralRecord:
+    profile = rt.profile
+    place = profile.place_for(data.postcode)
+    matched = match_or_create_people(session, data.people)
+    household = match_or_create_household(session, postcode=data.postcode, place=place,
+                                          people=matched)
+    referral = Referral(
+        profile_id=profile.id,
+        checklist_id=profile.checklist.id,
+        checklist_version=profile.checklist.version,
+        channel=data.channel,
+        referrer_organisation=data.referrer.get("organisation"),
+        referrer_name=data.referrer.get("name"),
+        referrer_email=data.referrer.get("email"),
+        submitted_by_id=user.id if user else None,
+        postcode=data.postcode,
+        household_id=household.id,
+        consent=data.consent,
+        information_only=data.information_only,
+        step_down=data.step_down,
+        concerns=data.concerns,
+        answers={k: v for k, v in data.answers.items() if v is not None},
+        raw_body=body,
+    )
+    session.add(referral)
+    session.flush()
+    referral.reference = f"{profile.reference_prefix}-{referral.received_at:%Y}-{referral.id:06d}"
+    people = []
+    for person_in, m in zip(data.people, matched, strict=True):
+        rp = ReferralPerson(referral_id=referral.id, ref=person_in.ref, person_id=m.person.id,
+                            role=person_in.role, relationship=person_in.relationship,
+                            matched=m.known_before)
+        session.add(rp)
+        people.append((rp, m.person))
+    audit.record(session, actor=user, action="referral.create", object_type="referral",
+                 object_id=referral.id, channel=data.channel)
+    decision, cases = routing.decide_and_route(rt, session, referral=referral, data=data,
+                                               actor=user)
+    outbox.enqueue(session, topic="referral.received", payload={"referral_id": referral.id})
+    session.flush()
+    return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
+                          cases=cases, place=_place_dict(place))
+
+
+def _place_dict(place) -> dict[str, Any] | None:
+    if place is None:
+        return None
+    return {"district": place.district, "early_help_hub": place.early_help_hub,
+            "family_support_area": place.slf_area, "coordinator_patch": place.lac_patch}
+
+
+def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRecord:
+    people = list(session.exec(
+        select(ReferralPerson, Person).join(Person, Person.id == ReferralPerson.person_id)
+        .where(ReferralPerson.referral_id == referral.id).order_by(ReferralPerson.ref)
+    ).all())
+    decisions = list(session.exec(
+        select(Decision).where(Decision.referral_id == referral.id, Decision.current.is_(True))
+    ).all())
+    engine = next((d for d in decisions if d.kind == "engine"), None)
+    override = next((d for d in decisions if d.kind == "override"), None)
+    cases = list(session.exec(
+        select(Case).where(Case.referral_id == referral.id).order_by(Case.id)).all())
+    linked = None
+    if referral.linked_referral_id:
+        other = session.get(Referral, referral.linked_referral_id)
+        linked = other.reference if other else None
+    return ReferralRecord(referral=referral, people=people, decision=engine, override=override,
+                          cases=cases, place=_place_dict(rt.profile.place_for(referral.postcode)),
+                          linked_referral=linked)
+
+
+def find_referral(session: Session, reference: str) -> Referral:
+    referral = session.exec(
+        select(Referral).where(Referral.reference == reference.strip().upper())).first()
+    if referral is None:
+        raise NotFound(f"No referral with reference {reference}.")
+    return referral
+
+
+def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
+    """The referral as the caller may see it; every view is audited."""
+    with rt.db.unit_of_work() as session:
+        referral = find_referral(session, reference)
+        record = load_record(rt, session, referral)
+        if not can_view_referral(user, referral, record.cases):
+            # Same answer as a missing one: a partner cannot probe other partners' references.
+            audit.record(session, actor=user, action="referral.view_refused",
+                         object_type="referral", object_id=referral.id)
+            session.commit()
+            raise NotFound(f"No referral with reference {reference}.")
+        audit.record(session, actor=user, action="referral.view", object_type="referral",
+                     object_id=referral.id)
+        return _OUT.dump(record)

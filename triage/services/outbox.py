@@ -1,0 +1,120 @@
+"""The transactional outbox: messages written with the change, delivered exactly once after commit.
+
+The database, not the broker, is the source of truth. A message is `pending` until a relay
+hands it to Celery (`dispatched`), and `done` only when its handler's effects and the status
+change commit together. The sweeper re-sends whatever sits pending or dispatched too long, so
+a lost Redis message, a killed worker or a broker outage delays work but never loses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from triage.models import OutboxMessage, OutboxStatus
+from triage.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+
+# topic -> handler(session, runtime, payload, message_id). Handlers only flush.
+HANDLERS: dict[str, Callable[..., None]] = {}
+
+
+def handler(topic: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def register(fn: Callable[..., None]) -> Callable[..., None]:
+        HANDLERS[topic] = fn
+        return fn
+
+    return register
+
+
+def enqueue(session: Session, *, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+    """Add a message to the caller's transaction; it exists only if the transaction commits."""
+    message = OutboxMessage(topic=topic, payload=payload)
+    session.add(message)
+    session.flush()
+    session.info.setdefault("outbox_ids", []).append(message.id)
+    return message
+
+
+def deliver(rt: Any, message_id: int) -> str:
+    """Run a message's handler once. Safe to call any number of times for the same id."""
+    with rt.db.unit_of_work() as session:
+        message = session.get(OutboxMessage, message_id, with_for_update=not rt.db.is_sqlite)
+        if message is None:
+            return "missing"
+        if message.status in (OutboxStatus.done, OutboxStatus.failed):
+            return "already-done"
+        fn = HANDLERS.get(message.topic)
+        if fn is None:
+            message.status = OutboxStatus.failed
+            message.last_error = f"no handler for topic {message.topic}"
+            return "failed"
+        fn(session, rt, dict(message.payload), message.id)
+        message.status = OutboxStatus.done
+        message.completed_at = utcnow()
+    log.info("outbox.delivered", extra={"outbox_id": message_id, "topic": message.topic})
+    return "done"
+
+
+def record_failure(rt: Any, message_id: int, error: BaseException) -> None:
+    with rt.db.unit_of_work() as session:
+        message = session.get(OutboxMessage, message_id)
+        if message is None or message.status == OutboxStatus.done:
+            return
+        message.attempts += 1
+        message.last_error = f"{type(error).__name__}"[:500]
+        message.available_at = utcnow() + timedelta(seconds=min(600, 2 ** message.attempts))
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.failed
+
+
+def mark_dispatched(rt: Any, ids: list[int]) -> None:
+    if not ids:
+        return
+    with rt.db.unit_of_work() as session:
+        session.exec(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.pending)
+            .values(status=OutboxStatus.dispatched, dispatched_at=utcnow())
+        )
+
+
+def due_for_sweep(rt: Any, *, limit: int = 500) -> list[int]:
+    """Messages that should have been delivered by now: pending, or dispatched and stuck."""
+    now = utcnow()
+    stuck_before = now - timedelta(seconds=rt.settings.outbox_stuck_after_seconds)
+    grace = now - timedelta(seconds=2)
+    with rt.db.reader() as session:
+        rows = session.exec(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.available_at <= now,
+                or_(
+                    (OutboxMessage.status == OutboxStatus.pending)
+                    & (OutboxMessage.created_at <= grace),
+                    (OutboxMessage.status == OutboxStatus.dispatched)
+                    & (OutboxMessage.dispatched_at <= stuck_before),
+                ),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        ).all()
+    return list(rows)
+
+
+def counts(rt: Any) -> dict[str, int]:
+    from sqlalchemy import func
+
+    with rt.db.reader() as session:
+        rows = session.exec(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    return {status: n for status, n in rows}
