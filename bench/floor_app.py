@@ -19,6 +19,10 @@ def create() -> Flask:
     db = Database(os.environ["TRIAGE_DATABASE_URL"])
     metadata.create_all(db.engine)
 
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
     @app.post("/floor")
     def insert():
         with db.unit_of_work() as session:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +42,12 @@ BODY = {
 }
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def _serve(app_spec: str, env: dict, port: int, chdir: Path, workers: int, threads: int):
     cmd = [sys.executable, "-m", "gunicorn", app_spec, "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
@@ -49,10 +56,14 @@ def _serve(app_spec: str, env: dict, port: int, chdir: Path, workers: int, threa
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(200):
         try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
-            return proc, Path(log.name)
-        except requests.ConnectionError:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
+                return proc, Path(log.name)
+        except requests.RequestException:
+            pass
+        if proc.poll() is None:
             time.sleep(0.1)
+        else:
+            break
     proc.kill()
     raise RuntimeError(f"server did not start; see {log.name}")
 
@@ -121,16 +132,15 @@ def run_backend(name: str, url: str, args) -> dict:
     env = {**os.environ, "TRIAGE_DATABASE_URL": url, "TRIAGE_ENV": "development",
            "TRIAGE_SECRET_KEY": "b" * 40, "TRIAGE_LOG_LEVEL": "WARNING",
            "TRIAGE_INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-instance-"),
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)}
     env.pop("TRIAGE_REDIS_URL", None)
     results = {}
-    base_port = 5601 if name == "sqlite" else 5611
-    for offset, (label, spec, chdir, path, headers, body) in enumerate([
+    for label, spec, chdir, path, headers, body in [
         ("floor", "floor_app:create()", ROOT / "bench", "/floor", {}, None),
         ("intake", "triage:create_app()", ROOT, "/api/v1/referrals",
          {"Authorization": f"Bearer {token}"}, BODY),
-    ]):
-        port = base_port + offset
+    ]:
+        port = _free_port()
         proc, log = _serve(spec, env, port, chdir, args.workers, args.threads)
         try:
             results[label] = _load(f"http://127.0.0.1:{port}{path}", headers, body,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -38,6 +39,10 @@ class Database:
                 url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
             )
         self._writer = self.engine.execution_options(**{_WRITE: True})
+        # SQLite allows one writer at a time. Threads of this process queue here, in order,
+        # instead of sleep-polling in SQLite's busy handler (which stretches the tail latency);
+        # other processes still wait on the busy timeout.
+        self._write_lock = threading.Lock() if self.is_sqlite else nullcontext()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -50,24 +55,25 @@ class Database:
         On SQLite it starts with BEGIN IMMEDIATE, so concurrent writers queue on the busy
         timeout instead of failing with "database is locked" when a read turns into a write.
         """
-        session = Session(bind=self._writer, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._write_lock:
+            session = Session(bind=self._writer, expire_on_commit=False)
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A read-only session; anything it changes is thrown away."""
+        """A read-only session; anything it changes is thrown away. Objects read stay usable
+        (detached, not expired) after the block."""
         session = Session(bind=self.engine, expire_on_commit=False)
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     def dispose(self) -> None:

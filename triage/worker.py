@@ -2,5 +2,5 @@
 
 from triage import create_app
 
-app = create_app(background=False)
-celery = app.extensions["celery"]
+flask_app = create_app(background=False)
+celery = flask_app.extensions["celery"]

@@ -42,6 +42,10 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         return text or None
 
+    def _validate(self, value):
+        if value is not None:
+            super()._validate(value)
+
 
 class PostcodeField(fields.String):
     default_error_messages = {"invalid_postcode": "Must be a full UK postcode, like LE13 0AB."}

@@ -105,7 +105,8 @@ def submit_referral(rt: Runtime, *, user: User | None, body: Any,
                     user_id=user.id, key=idempotency_key, request_hash=_request_hash(body),
                     status_code=201, response_body=response,
                 ))
-            ids = list(session.info.get("outbox_ids", []))
+            session.flush()
+            ids = outbox.committed_ids(session)
     except IntegrityError:
         # Two retries with one key raced; the other committed first: answer as it did.
         if idempotency_key is not None:
@@ -145,8 +146,8 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
     profile = rt.profile
     place = profile.place_for(data.postcode)
     matched = match_or_create_people(session, data.people)
-    household = match_or_create_household(session, postcode=data.postcode, place=place,
-                                          people=matched)
+    household, known_household = match_or_create_household(
+        session, postcode=data.postcode, place=place, people=matched)
     referral = Referral(
         profile_id=profile.id,
         checklist_id=profile.checklist.id,
@@ -178,7 +179,7 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
     audit.record(session, actor=user, action="referral.create", object_type="referral",
                  object_id=referral.id, channel=data.channel)
     decision, cases = routing.decide_and_route(rt, session, referral=referral, data=data,
-                                               actor=user)
+                                               actor=user, known_household=known_household)
     outbox.enqueue(session, topic="referral.received", payload={"referral_id": referral.id})
     session.flush()
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,

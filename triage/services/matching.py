@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from config.profile import Place
@@ -33,18 +34,21 @@ def match_or_create_people(session: Session, people: tuple[PersonInput, ...]) ->
     A person without both names is never matched (a date of birth alone is not enough to say
     two records are the same child), so it gets a new record.
     """
+    keys = [(name_key(p.given_name), name_key(p.family_name), p.date_of_birth) for p in people]
+    named = [k for k in keys if k[0] and k[1]]
+    known: dict[tuple, Person] = {}
+    if named:
+        rows = session.exec(
+            select(Person).where(or_(*[
+                (Person.family_name_key == family) & (Person.date_of_birth == dob)
+                & (Person.given_name_key == given) for given, family, dob in named
+            ])).order_by(Person.id.desc())
+        ).all()
+        for row in rows:  # oldest last, so the first record of a person wins
+            known[(row.given_name_key, row.family_name_key, row.date_of_birth)] = row
     result: list[Matched] = []
-    for p in people:
-        given, family = name_key(p.given_name), name_key(p.family_name)
-        found = None
-        if given and family:
-            found = session.exec(
-                select(Person).where(
-                    Person.family_name_key == family,
-                    Person.date_of_birth == p.date_of_birth,
-                    Person.given_name_key == given,
-                ).order_by(Person.id)
-            ).first()
+    for p, (given, family, dob) in zip(people, keys, strict=True):
+        found = known.get((given, family, dob)) if given and family else None
         if found is not None:
             result.append(Matched(found, True))
             continue
@@ -53,13 +57,12 @@ def match_or_create_people(session: Session, people: tuple[PersonInput, ...]) ->
                         date_of_birth=p.date_of_birth)
         session.add(person)
         result.append(Matched(person, False))
-    session.flush()
     return result
 
 
 def match_or_create_household(session: Session, *, postcode: str, place: Place | None,
-                              people: list[Matched]) -> Household:
-    """The household at this postcode that any known person belongs to, or a new one."""
+                              people: list[Matched]) -> tuple[Household, bool]:
+    """The household at this postcode that a known person belongs to (True), or a new one."""
     known_ids = [m.person.id for m in people if m.known_before]
     household = None
     if known_ids:
@@ -69,21 +72,24 @@ def match_or_create_household(session: Session, *, postcode: str, place: Place |
             .where(HouseholdMember.person_id.in_(known_ids), Household.postcode == postcode)
             .order_by(Household.id.desc())
         ).first()
+    known = household is not None
     if household is None:
         sector = place.sector if place else postcode[:-2].strip()
         household = Household(postcode=postcode, sector=sector,
                               district=place.district if place else None)
         session.add(household)
         session.flush()
-    existing = set(session.exec(
-        select(HouseholdMember.person_id).where(HouseholdMember.household_id == household.id)
-    ).all())
+        existing: set[int] = set()
+    else:
+        existing = set(session.exec(
+            select(HouseholdMember.person_id)
+            .where(HouseholdMember.household_id == household.id)
+        ).all())
     for m in people:
         if m.person.id not in existing:
             session.add(HouseholdMember(household_id=household.id, person_id=m.person.id))
             existing.add(m.person.id)
-    session.flush()
-    return household
+    return household, known
 
 
 def open_cases_for_household(session: Session, household_id: int | None,

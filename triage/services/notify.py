@@ -23,25 +23,32 @@ def _add(session: Session, *, outbox_id: int, recipient: str, kind: str, subject
 
 @handler("referral.received")
 def referral_received(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
-    """Acknowledge a referral to the person who sent it (staff or partner account)."""
+    """Acknowledge a referral to its sender; tell each receiving team of the cases opened."""
     referral = session.get(Referral, payload["referral_id"])
-    if referral is None or referral.submitted_by_id is None:
+    if referral is None:
         return
-    user = session.get(User, referral.submitted_by_id)
-    _add(session, outbox_id=outbox_id, recipient=f"user:{referral.submitted_by_id}",
-         kind="referral.received", email=user.email if user else None,
-         subject=f"Referral {referral.reference} received",
-         body=f"Referral {referral.reference} was received and is {referral.status}.",
-         referral_id=referral.id)
+    if referral.submitted_by_id is not None:
+        user = session.get(User, referral.submitted_by_id)
+        _add(session, outbox_id=outbox_id, recipient=f"user:{referral.submitted_by_id}",
+             kind="referral.received", email=user.email if user else None,
+             subject=f"Referral {referral.reference} received",
+             body=f"Referral {referral.reference} was received and is {referral.status}.",
+             referral_id=referral.id)
+    for case in session.exec(select(Case).where(Case.referral_id == referral.id)).all():
+        _case_opened(session, rt, outbox_id, referral, case)
 
 
-@handler("case.opened")
-def case_opened(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
-    """Tell the receiving team that a case is waiting for them."""
-    case = session.get(Case, payload["case_id"])
-    if case is None:
-        return
-    referral = session.get(Referral, case.referral_id)
+@handler("cases.opened")
+def cases_opened(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
+    """Tell the receiving teams of cases opened after intake (e.g. once consent is given)."""
+    for case_id in payload["case_ids"]:
+        case = session.get(Case, case_id)
+        if case is not None:
+            _case_opened(session, rt, outbox_id, session.get(Referral, case.referral_id), case)
+
+
+def _case_opened(session: Session, rt: Any, outbox_id: int, referral: Referral,
+                 case: Case) -> None:
     service = rt.profile.services.get(case.service)
     name = service.instances[case.instance].name if service else case.service
     _add(session, outbox_id=outbox_id, recipient=f"team:{case.service}:{case.instance}",

@@ -39,9 +39,13 @@ def enqueue(session: Session, *, topic: str, payload: dict[str, Any]) -> OutboxM
     """Add a message to the caller's transaction; it exists only if the transaction commits."""
     message = OutboxMessage(topic=topic, payload=payload)
     session.add(message)
-    session.flush()
-    session.info.setdefault("outbox_ids", []).append(message.id)
+    session.info.setdefault("outbox", []).append(message)
     return message
+
+
+def committed_ids(session: Session) -> list[int]:
+    """Ids of the messages this session enqueued (read after flush or commit)."""
+    return [m.id for m in session.info.get("outbox", [])]
 
 
 def deliver(rt: Any, message_id: int) -> str:

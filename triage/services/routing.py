@@ -44,10 +44,12 @@ def decision_body(decision: Any) -> dict[str, Any]:
 
 
 def decide_and_route(rt: Runtime, session: Session, *, referral: Referral, data: ReferralInput,
-                     actor: User | None) -> tuple[Decision, list[Case]]:
+                     actor: User | None, known_household: bool = True
+                     ) -> tuple[Decision, list[Case]]:
     """Store the engine's decision and open the cases it routes to, if it may."""
     family_cases = open_cases_for_household(session, referral.household_id,
-                                            rt.profile.family_support_services)
+                                            rt.profile.family_support_services) \
+        if known_household else []
     open_family_support = family_cases[0].instance if family_cases else None
     decision = decide(rt, data, referral_date=referral.received_at.date(),
                       open_family_support=open_family_support)
@@ -58,7 +60,8 @@ def decide_and_route(rt: Runtime, session: Session, *, referral: Referral, data:
                    ruleset_id=decision.ruleset_id, ruleset_version=decision.ruleset_version)
     session.add(row)
     referral.urgent = decision.urgent
-    cases = apply_decision(rt, session, referral=referral, body=body, actor=actor)
+    cases = apply_decision(rt, session, referral=referral, body=body, actor=actor,
+                           announce=False)
     return row, cases
 
 
@@ -68,7 +71,7 @@ def statutory(rt: Runtime, body: dict[str, Any]) -> bool:
 
 
 def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: dict[str, Any],
-                   actor: User | None) -> list[Case]:
+                   actor: User | None, announce: bool = True) -> list[Case]:
     """Set the referral's status from a decision body and open its cases when it may.
 
     Early help is voluntary: below the statutory threshold nothing is routed without consent.
@@ -85,13 +88,17 @@ def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: d
         audit.record(session, actor=actor, action="consent.bypassed", object_type="referral",
                      object_id=referral.id, basis="safeguarding",
                      rules=[r["rule"] for r in body["reasons"]])
-    cases = open_cases(rt, session, referral=referral, routes=body["routes"], actor=actor)
+    cases = open_cases(rt, session, referral=referral, routes=body["routes"], actor=actor,
+                       announce=announce)
     referral.status = ReferralStatus.routed if cases else ReferralStatus.needs_review
     return cases
 
 
 def open_cases(rt: Runtime, session: Session, *, referral: Referral,
-               routes: list[dict[str, Any]], actor: User | None) -> list[Case]:
+               routes: list[dict[str, Any]], actor: User | None,
+               announce: bool = True) -> list[Case]:
+    """Open one case per routed instance. With announce, the teams are told through the
+    outbox; at intake the referral.received message tells them instead (one message)."""
     cases = []
     now = utcnow()
     for route in routes:
@@ -105,6 +112,8 @@ def open_cases(rt: Runtime, session: Session, *, referral: Referral,
                               event="open", by_id=actor.id if actor else None,
                               by_label=actor.email if actor else SYSTEM, at=now,
                               reason=route.get("reason")))
-        outbox.enqueue(session, topic="case.opened", payload={"case_id": case.id})
         cases.append(case)
+    if cases and announce:
+        outbox.enqueue(session, topic="cases.opened",
+                       payload={"case_ids": [c.id for c in cases]})
     return cases
