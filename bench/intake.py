@@ -52,7 +52,8 @@ def _serve(app_spec: str, env: dict, port: int, chdir: Path, workers: int, threa
     cmd = [sys.executable, "-m", "gunicorn", app_spec, "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
            "--chdir", str(chdir), "--log-level", "warning"]
-    log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the server's lifetime
+        prefix="bench-gunicorn-", suffix=".log", delete=False)
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(200):
         try:

@@ -309,7 +309,8 @@ def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
             if not inst.get("id"):
                 problems.append(Problem(file, f"{key}.instances[{j}].id", "is required"))
                 continue
-            instances[inst["id"]] = ServiceInstance(id=inst["id"], name=inst.get("name", inst["id"]))
+            instances[inst["id"]] = ServiceInstance(id=inst["id"],
+                                                    name=inst.get("name", inst["id"]))
         if not instances:
             problems.append(Problem(file, f"{key}.instances", f"service {sid} has no instances"))
         services[sid] = Service(
@@ -335,7 +336,8 @@ def load_localities(path: Path, problems: list[Problem]) -> dict[str, Place]:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
             if tuple(reader.fieldnames or ()) != LOCALITY_COLUMNS:
-                problems.append(Problem(file, "header", f"columns must be {','.join(LOCALITY_COLUMNS)}"))
+                problems.append(Problem(file, "header",
+                                        f"columns must be {','.join(LOCALITY_COLUMNS)}"))
                 return rows
             for n, row in enumerate(reader, start=2):
                 sector = (row["postcode_sector"] or "").strip().upper()

@@ -51,7 +51,8 @@ class Settings:
         return not self.redis_url
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
+    def from_env(cls, environ: dict[str, str] | None = None,
+                 env_file: Path | None = None) -> Settings:
         """Read TRIAGE_* from an optional .env file and the environment (which wins).
 
         An unknown TRIAGE_ key is an error: a typo must not silently fall back to a default.

@@ -73,9 +73,8 @@ def test(profile_path: str | None) -> None:
 @click.option("--limit", default=None, type=int, help="Only the newest N referrals.")
 def simulate(candidate: Path, limit: int | None) -> None:
     """Re-decide every stored referral with a candidate rule set; show what would change."""
-    from triage.services.simulation import simulate_stored
-
     from triage import create_app
+    from triage.services.simulation import simulate_stored
 
     app = create_app(background=False)
     report = simulate_stored(app.extensions["triage"], candidate=candidate, limit=limit)

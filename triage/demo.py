@@ -14,7 +14,7 @@ from triage.runtime import Runtime
 from triage.services import accounts, intake
 
 # A development-only password, documented in the README; `demo load` refuses production.
-DEMO_PASSWORD = "early-help-demo-2026"
+DEMO_PASSWORD = "early-help-demo-2026"  # noqa: S105 - demo only, documented
 
 DEMO_USERS = [
     {"email": "admin@demo.test", "role": "admin", "name": "Ada Admin"},
@@ -109,7 +109,8 @@ def demo_referral(rng: random.Random, rt: Runtime, channel: str) -> dict[str, An
         postcode = "NG1 5AA"  # out of area: waits for a person to review
     else:
         sector = rng.choice(sectors)
-        postcode = f"{sector}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+        letters = "ABDEFGHJLNPQRSTUWXYZ"
+        postcode = f"{sector}{rng.choice(letters)}{rng.choice(letters)}"
     consent = rng.choices(["given", "not_asked", "refused"], weights=[85, 10, 5])[0]
     body = {"channel": channel, "postcode": postcode, "people": _people(rng, scenario["household"]),
             "answers": answers, "consent": consent,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,6 +13,7 @@ from triage.services import outbox
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = "triage.outbox.deliver"
+BROKER_BACKOFF_SECONDS = 10
 
 
 class InProcessRelay:
@@ -86,12 +88,17 @@ class CeleryRelay:
         self.celery = celery_app
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
         self.periodic: list[Any] = []
+        # After a failed publish, leave new messages to the sweep for a while rather than
+        # waiting on a broker that is down once per message.
+        self._broker_down_until = 0.0
 
     def after_commit(self, ids: list[int]) -> None:
-        if ids:
+        if ids and time.monotonic() >= self._broker_down_until:
             self._executor.submit(self.publish, list(ids))
 
-    def publish(self, ids: list[int]) -> int:
+    def publish(self, ids: list[int], *, force: bool = False) -> int:
+        if not force and time.monotonic() < self._broker_down_until:
+            return 0
         sent = []
         for message_id in ids:
             try:
@@ -100,12 +107,13 @@ class CeleryRelay:
             except Exception as exc:  # noqa: BLE001 - the sweep re-sends it
                 log.warning("outbox.publish_failed", extra={"outbox_id": message_id,
                                                             "error": type(exc).__name__})
+                self._broker_down_until = time.monotonic() + BROKER_BACKOFF_SECONDS
                 break
         outbox.mark_dispatched(self.rt, sent)
         return len(sent)
 
     def sweep(self) -> int:
-        return self.publish(outbox.due_for_sweep(self.rt))
+        return self.publish(outbox.due_for_sweep(self.rt), force=True)
 
     def tick(self) -> None:
         self.sweep()

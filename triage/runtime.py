@@ -1,4 +1,4 @@
-"""What a running service needs at hand: settings, database, the council's policy, the task relay."""
+"""What a running service needs at hand: settings, database, council policy, the task relay."""
 
 from __future__ import annotations
 

@@ -10,6 +10,6 @@ from triage.models.referral import Decision, Referral, ReferralPerson, ReferralS
 
 __all__ = [
     "ApiToken", "AuditEvent", "Case", "CaseEvent", "Decision", "Household", "HouseholdMember",
-    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person", "Referral", "ReferralPerson",
-    "ReferralStatus", "Role", "User",
+    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person", "Referral",
+    "ReferralPerson", "ReferralStatus", "Role", "User",
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from triage.models.base import JSONType, UTCDateTime, utcnow
+from triage.models.base import json_column, stamped
 
 
 class AuditEvent(SQLModel, table=True):
@@ -16,10 +16,10 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    at: datetime = stamped()
     actor_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     action: str = Field(max_length=64)  # e.g. referral.view, referral.create, token.create
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     # Ids and codes only; never names, dates of birth, addresses or free text.
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    detail: dict[str, Any] = json_column()

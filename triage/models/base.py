@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -34,3 +36,18 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def stamped() -> Any:
+    """A required UTC timestamp column that defaults to now."""
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+def maybe_stamped() -> Any:
+    """An optional UTC timestamp column."""
+    return Field(default=None, sa_column=Column(UTCDateTime))
+
+
+def json_column() -> Any:
+    """A required JSON column (JSONB on PostgreSQL) that defaults to an empty object."""
+    return Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from triage.models.base import JSONType, UTCDateTime, utcnow
+from triage.models.base import json_column, maybe_stamped, stamped
 
 
 class Case(SQLModel, table=True):
@@ -24,12 +24,12 @@ class Case(SQLModel, table=True):
     service: str = Field(max_length=64)
     instance: str = Field(max_length=64)
     state: str = Field(max_length=64)
-    opened_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    opened_at: datetime = stamped()
+    closed_at: datetime | None = maybe_stamped()
     outcome: str | None = Field(default=None, max_length=64)
-    next_due_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    overdue_since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    escalated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    next_due_at: datetime | None = maybe_stamped()
+    overdue_since: datetime | None = maybe_stamped()
+    escalated_at: datetime | None = maybe_stamped()
     # Optimistic lock: an event is applied only if the row still has the version it was read at.
     version: int = Field(default=1)
 
@@ -46,6 +46,6 @@ class CaseEvent(SQLModel, table=True):
     event: str = Field(max_length=64)
     by_id: int | None = Field(default=None, foreign_key="user_account.id")
     by_label: str = Field(max_length=200)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    at: datetime = stamped()
     reason: str | None = None
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    payload: dict[str, Any] = json_column()

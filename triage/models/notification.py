@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from triage.models.base import UTCDateTime, utcnow
+from triage.models.base import maybe_stamped, stamped
 
 
 class Notification(SQLModel, table=True):
@@ -29,6 +29,6 @@ class Notification(SQLModel, table=True):
     body: str
     referral_id: int | None = Field(default=None, foreign_key="referral.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="case_record.id")
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = stamped()
+    sent_at: datetime | None = maybe_stamped()
+    read_at: datetime | None = maybe_stamped()

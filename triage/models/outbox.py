@@ -1,4 +1,4 @@
-"""The transactional outbox and idempotency records: what must happen after a commit, exactly once."""
+"""The transactional outbox and idempotency records: what happens after a commit, exactly once."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from triage.models.base import JSONType, UTCDateTime, utcnow
+from triage.models.base import JSONType, json_column, maybe_stamped, stamped
 
 
 class OutboxStatus(StrEnum):
@@ -25,13 +25,13 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     topic: str = Field(max_length=64)  # the Celery task name, e.g. triage.referral.received
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    payload: dict[str, Any] = json_column()
     status: str = Field(default=OutboxStatus.pending, max_length=16)
     attempts: int = 0
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    available_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    dispatched_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
-    completed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = stamped()
+    available_at: datetime = stamped()
+    dispatched_at: datetime | None = maybe_stamped()
+    completed_at: datetime | None = maybe_stamped()
     last_error: str | None = Field(default=None, max_length=500)
 
 
@@ -47,4 +47,4 @@ class IdempotencyRecord(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     status_code: int
     response_body: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = stamped()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from triage.models.base import UTCDateTime, utcnow
+from triage.models.base import stamped
 
 
 class Household(SQLModel, table=True):
@@ -17,7 +17,7 @@ class Household(SQLModel, table=True):
     postcode: str = Field(max_length=10, index=True)
     sector: str = Field(max_length=8)
     district: str | None = Field(default=None, max_length=64)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = stamped()
 
 
 class Person(SQLModel, table=True):
@@ -31,7 +31,7 @@ class Person(SQLModel, table=True):
     family_name_key: str | None = Field(default=None, max_length=100)
     given_name_key: str | None = Field(default=None, max_length=100)
     date_of_birth: date
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = stamped()
 
 
 class HouseholdMember(SQLModel, table=True):
@@ -40,4 +40,4 @@ class HouseholdMember(SQLModel, table=True):
     household_id: int = Field(foreign_key="household.id", primary_key=True)
     person_id: int = Field(foreign_key="person.id", primary_key=True, index=True)
     relationship: str | None = Field(default=None, max_length=50)
-    since: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    since: datetime = stamped()

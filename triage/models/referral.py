@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from triage.models.base import JSONType, UTCDateTime, utcnow
+from triage.models.base import JSONType, json_column, maybe_stamped, stamped
 
 
 class ReferralStatus(StrEnum):
@@ -31,7 +31,7 @@ class Referral(SQLModel, table=True):
     # Set in the same transaction as the insert, from the row id: EH-2026-000123.
     reference: str | None = Field(default=None, max_length=32, unique=True)
     status: str = Field(default=ReferralStatus.received, max_length=32)
-    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    received_at: datetime = stamped()
     profile_id: str = Field(max_length=64)
     checklist_id: str = Field(max_length=64)
     checklist_version: str = Field(max_length=32)
@@ -43,13 +43,13 @@ class Referral(SQLModel, table=True):
     postcode: str = Field(max_length=10)
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
     consent: str = Field(max_length=16)
-    consent_recorded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    consent_recorded_at: datetime | None = maybe_stamped()
     information_only: bool = False
     step_down: bool = False
     urgent: bool = False
     concerns: str | None = None
-    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
-    raw_body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    answers: dict[str, Any] = json_column()
+    raw_body: dict[str, Any] = json_column()
     linked_referral_id: int | None = Field(default=None, foreign_key="referral.id")
     version: int = Field(default=1)
 
@@ -78,10 +78,10 @@ class Decision(SQLModel, table=True):
     level: int
     body: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     # Facts known only at decision time (e.g. the family's open case), so it can be re-run.
-    inputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    inputs: dict[str, Any] = json_column()
     ruleset_id: str = Field(max_length=64)
     ruleset_version: str = Field(max_length=64)
-    decided_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    decided_at: datetime = stamped()
     decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     reason: str | None = None
     current: bool = True

@@ -1,4 +1,4 @@
-"""Staff and partner accounts: creating users, hashing passwords, issuing and checking API tokens."""
+"""Staff and partner accounts: users, password hashes, and API tokens (issue, check, revoke)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from triage.models.base import utcnow
 from triage.services import audit
 
 _hasher = PasswordHasher()
-TOKEN_PREFIX = "eht_"
+TOKEN_PREFIX = "eht_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
 MIN_PASSWORD_LENGTH = 12
 
 

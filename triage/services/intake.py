@@ -25,7 +25,6 @@ from triage.models import (
     Person,
     Referral,
     ReferralPerson,
-    ReferralStatus,
     User,
 )
 from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral, require
