@@ -39,14 +39,17 @@ def check(profile_path: str | None) -> None:
         problems += list(workflows.load_pathways(profile).check())
     except workflows.WorkflowError as exc:
         problems += list(exc.problems)
+    errors = [p for p in problems if not p.message.startswith("warning:")]
     for problem in problems:
-        click.echo(f"error: {problem}", err=True)
-    if problems:
+        prefix = "" if problem.message.startswith("warning:") else "error: "
+        click.echo(f"{prefix}{problem}", err=True)
+    if errors:
         raise SystemExit(1)
     click.echo(f"profile {profile.id}: checklist {profile.checklist.id} v"
                f"{profile.checklist.version} ({len(profile.checklist.questions)} questions), "
                f"{len(profile.services)} services, {len(profile.localities)} postcode sectors, "
-               f"rules v{rules.load(profile).version}: no problems")
+               f"rules v{rules.load(profile).version}: no errors "
+               f"({len(problems)} warnings)")
 
 
 @rules_group.command("test")

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
-from triage.services import intake
+from triage.services import decisions, intake
 
 bp = Blueprint("referrals", __name__)
 
@@ -32,3 +32,15 @@ def create_referral():
 @bp.get("/referrals/<reference>")
 def get_referral(reference: str):
     return jsonify(intake.get_referral(runtime(), user=current_user(), reference=reference))
+
+
+@bp.post("/referrals/<reference>/consent")
+def record_consent(reference: str):
+    return jsonify(decisions.record_consent(runtime(), user=current_user(), reference=reference,
+                                            body=json_body()))
+
+
+@bp.post("/referrals/<reference>/override")
+def override(reference: str):
+    return jsonify(decisions.override_decision(runtime(), user=current_user(),
+                                               reference=reference, body=json_body()))

@@ -1,0 +1,166 @@
+"""Loading a profile's decision graph into zen-engine and turning its result into a Decision."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import zen
+
+from config.profile import Problem, Profile
+from rules.errors import RuleError
+from rules.facts import Facts
+
+GRAPH_FILE = "decision-graph.json"
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    instance: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    text: str
+    indicators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decision:
+    level: int
+    level_name: str
+    safeguarding: dict[str, bool]
+    urgent: bool
+    routes: tuple[Route, ...]
+    reasons: tuple[Reason, ...]
+    ruleset_id: str
+    ruleset_version: str
+    needs_review: bool = False
+    review_reasons: tuple[str, ...] = ()
+    evaluated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class RuleSet:
+    """A profile's rules, compiled once; evaluate() is safe to call from many threads."""
+
+    def __init__(self, profile: Profile, graph_text: str):
+        self.profile = profile
+        self.id = profile.id
+        self.graph = json.loads(graph_text)
+        checklist_text = (profile.path("checklist")).read_bytes()
+        self.version = hashlib.sha256(graph_text.encode() + checklist_text).hexdigest()[:12]
+        self._decision = zen.ZenEngine().create_decision(graph_text)
+
+    def evaluate(self, facts: Facts) -> Decision:
+        result = self._decision.evaluate(facts.context)["result"]
+        return self._decision_from(result, facts)
+
+    def evaluate_many(self, many: Iterable[Facts]) -> list[Decision]:
+        return [self.evaluate(f) for f in many]
+
+    def _decision_from(self, result: dict[str, Any], facts: Facts) -> Decision:
+        sg_rows = result.get("safeguarding") or []
+        level_row = result["level"]
+        reasons = [self._reason(row, facts) for row in sg_rows]
+        reasons.append(self._reason(level_row, facts))
+        routes, review = [], []
+        seen = set()
+        for row in result.get("routes") or []:
+            if row["service"] in seen:
+                continue
+            seen.add(row["service"])
+            instance, text = self._instance(row, facts)
+            if instance is None:
+                review.append(f"No {self.profile.services[row['service']].name} covers this "
+                              "postcode: a person must choose where to send it.")
+            routes.append(Route(service=row["service"], instance=instance, reason=text))
+            reasons.append(self._reason(row, facts))
+        level = int(level_row["level"])
+        return Decision(
+            level=level,
+            level_name=self.profile.levels[level].name,
+            safeguarding={"child": any(r["flag"] == "child" for r in sg_rows),
+                          "adult": any(r["flag"] == "adult" for r in sg_rows)},
+            urgent=bool(level_row.get("urgent")),
+            routes=tuple(routes),
+            reasons=tuple(reasons),
+            ruleset_id=self.id,
+            ruleset_version=self.version,
+            needs_review=bool(review),
+            review_reasons=tuple(review),
+        )
+
+    def _reason(self, row: dict[str, Any], facts: Facts) -> Reason:
+        because = row.get("because") or ""
+        if because.startswith("@"):
+            indicators = facts.groups.get(because, ())
+        else:
+            indicators = tuple(i for i in because.split(",") if i and i in facts.true_ids)
+        return Reason(rule=row["rule"], text=row["text"], indicators=tuple(indicators))
+
+    def _instance(self, row: dict[str, Any], facts: Facts) -> tuple[str | None, str]:
+        service = self.profile.services[row["service"]]
+        if facts.place is None:
+            return None, row["text"]
+        if service.family_support and facts.open_family_support_instance:
+            instance = facts.open_family_support_instance
+        elif service.instance_from:
+            instance = facts.place.column(service.instance_from)
+        else:
+            instance = next(iter(service.instances))
+        if instance is None or instance not in service.instances:
+            return None, row["text"]
+        return instance, f"{row['text']} ({service.instances[instance].name})"
+
+
+def load(profile: Profile) -> RuleSet:
+    path = profile.path("decision_graph")
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except FileNotFoundError:
+        raise RuleError([Problem(path.name, "-", "file not found")]) from None
+    except json.JSONDecodeError as exc:
+        raise RuleError([Problem(path.name, f"line {exc.lineno}", "not valid JSON")]) from None
+    from rules.checks import static_problems
+
+    problems = static_problems(profile, json.loads(text), path.name)
+    if problems:
+        raise RuleError(problems)
+    return RuleSet(profile, text)
+
+
+def decision_as_dict(d: Decision) -> dict[str, Any]:
+    return {
+        "level": d.level,
+        "level_name": d.level_name,
+        "safeguarding": dict(d.safeguarding),
+        "urgent": d.urgent,
+        "routes": [{"service": r.service, "instance": r.instance, "reason": r.reason}
+                   for r in d.routes],
+        "reasons": [{"rule": r.rule, "text": r.text, "indicators": list(r.indicators)}
+                    for r in d.reasons],
+        "ruleset": {"id": d.ruleset_id, "version": d.ruleset_version},
+        "needs_review": d.needs_review,
+        "review_reasons": list(d.review_reasons),
+    }
+
+
+def decision_from_dict(data: dict[str, Any]) -> Decision:
+    return Decision(
+        level=data["level"], level_name=data["level_name"],
+        safeguarding=dict(data["safeguarding"]), urgent=data["urgent"],
+        routes=tuple(Route(**r) for r in data["routes"]),
+        reasons=tuple(Reason(r["rule"], r["text"], tuple(r["indicators"]))
+                      for r in data["reasons"]),
+        ruleset_id=data["ruleset"]["id"], ruleset_version=data["ruleset"]["version"],
+        needs_review=data.get("needs_review", False),
+        review_reasons=tuple(data.get("review_reasons", ())),
+    )

@@ -1,0 +1,55 @@
+"""Worked examples as data: referrals with the decisions the policy expects, run as tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import yaml
+
+from config.profile import Profile
+from rules.engine import RuleSet
+from rules.facts import Person, derive_facts
+
+
+@dataclass(frozen=True)
+class ExampleResult:
+    name: str
+    passed: bool
+    differences: tuple[str, ...]
+
+
+def _facts(profile: Profile, example: dict):
+    on = date.fromisoformat(str(example.get("referral_date", "2026-11-02")))
+    people = [Person(role=p.get("role", "subject"),
+                     date_of_birth=date.fromisoformat(str(p["date_of_birth"])))
+              for p in example.get("people", [])]
+    return derive_facts(
+        profile.checklist, answers=example.get("answers", {}), people=people, referral_date=on,
+        place=profile.place_for(example.get("postcode", "")),
+        information_only=example.get("information_only", False),
+        step_down=example.get("step_down", False),
+        open_family_support_instance=example.get("open_family_support"))
+
+
+def run_examples(profile: Profile, ruleset: RuleSet) -> list[ExampleResult]:
+    path = profile.path("examples")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    results = []
+    for example in data.get("examples", []):
+        decision = ruleset.evaluate(_facts(profile, example))
+        expected = example["expected"]
+        got = {
+            "level": decision.level,
+            "routes": sorted([r.service, r.instance] for r in decision.routes),
+            "safeguarding": decision.safeguarding,
+            "urgent": decision.urgent,
+            "needs_review": decision.needs_review,
+        }
+        want = dict(expected)
+        if "routes" in want:
+            want["routes"] = sorted([r["service"], r.get("instance")] for r in want["routes"])
+        differences = tuple(f"{key}: expected {want[key]!r}, got {got[key]!r}"
+                            for key in want if got.get(key) != want[key])
+        results.append(ExampleResult(example["name"], not differences, differences))
+    return results

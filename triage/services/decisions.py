@@ -1,0 +1,128 @@
+"""After the first decision: recording consent later, and staff overriding level or routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlmodel import select
+
+from triage.errors import Conflict, ValidationFailed, flatten_errors
+from triage.models import Case, Decision, ReferralStatus, User
+from triage.models.base import utcnow
+from triage.policy import OVERRIDE_DECISIONS, RECORD_CONSENT, require
+from triage.runtime import Runtime
+from triage.schemas.decisions import ConsentSchema, OverrideInSchema
+from triage.schemas.output import ReferralOutSchema
+from triage.services import audit, outbox, routing
+from triage.services.intake import find_referral, load_record
+
+_OUT = ReferralOutSchema()
+
+
+def _load(schema, body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise ValidationFailed({"_schema": ["The body must be a JSON object."]})
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise ValidationFailed(flatten_errors(exc.messages)) from None
+
+
+def record_consent(rt: Runtime, *, user: User, reference: str, body: Any) -> dict[str, Any]:
+    """Record the person's answer; consent given opens the cases the decision held back."""
+    require(user, RECORD_CONSENT, "record consent")
+    data = _load(ConsentSchema(), body)
+    with rt.db.unit_of_work() as session:
+        referral = find_referral(session, reference)
+        record = load_record(rt, session, referral)
+        if referral.status != ReferralStatus.awaiting_consent:
+            raise Conflict(f"Referral {referral.reference} is {referral.status}, not waiting "
+                           "for consent.", status=referral.status)
+        referral.consent = data["consent"]
+        referral.consent_recorded_at = utcnow()
+        audit.record(session, actor=user, action="consent.recorded", object_type="referral",
+                     object_id=referral.id, consent=data["consent"])
+        if data["consent"] == "given":
+            chosen = record.override or record.decision
+            record.cases = routing.apply_decision(rt, session, referral=referral,
+                                                  body=chosen.body, actor=user)
+        session.flush()
+        ids = outbox.committed_ids(session)
+        response = _OUT.dump(record)
+    rt.relay.after_commit(ids)
+    return response
+
+
+def override_decision(rt: Runtime, *, user: User, reference: str,
+                      body: Any) -> dict[str, Any]:
+    """Replace the level and/or routes with a written reason; the engine's decision is kept."""
+    require(user, OVERRIDE_DECISIONS, "override triage decisions")
+    data = _load(OverrideInSchema(), body)
+    _check_routes(rt, data.get("routes"))
+    with rt.db.unit_of_work() as session:
+        referral = find_referral(session, reference)
+        record = load_record(rt, session, referral)
+        if record.decision is None:
+            raise Conflict(f"Referral {referral.reference} has no decision to override.")
+        base = dict((record.override or record.decision).body)
+        level = data["level"] if data.get("level") is not None else base["level"]
+        routes = base["routes"] if data.get("routes") is None else [
+            {"service": r["service"], "instance": r["instance"],
+             "reason": f"Chosen by {user.email}: {data['reason']}"} for r in data["routes"]]
+        new_body = {
+            **base,
+            "level": level,
+            "level_name": rt.profile.levels[level].name,
+            "routes": routes,
+            "needs_review": False,
+            "review_reasons": [],
+            "reasons": [{"rule": "staff-override", "text": data["reason"], "indicators": []},
+                        *base["reasons"]],
+        }
+        for previous in session.exec(select(Decision).where(
+                Decision.referral_id == referral.id, Decision.kind == "override",
+                Decision.current.is_(True))).all():
+            previous.current = False
+        row = Decision(referral_id=referral.id, kind="override", level=level, body=new_body,
+                       ruleset_id=record.decision.ruleset_id,
+                       ruleset_version=record.decision.ruleset_version,
+                       decided_by_id=user.id, reason=data["reason"])
+        session.add(row)
+        audit.record(session, actor=user, action="decision.override", object_type="referral",
+                     object_id=referral.id, level=level,
+                     routes=[f"{r['service']}:{r['instance']}" for r in routes])
+        record.override = row
+        record.cases = _route_again(rt, session, referral, record.cases, new_body, user)
+        session.flush()
+        ids = outbox.committed_ids(session)
+        response = _OUT.dump(record)
+    rt.relay.after_commit(ids)
+    return response
+
+
+def _check_routes(rt: Runtime, routes: list[dict] | None) -> None:
+    errors: dict[str, list[str]] = {}
+    for i, route in enumerate(routes or []):
+        service = rt.profile.services.get(route["service"])
+        if service is None:
+            errors[f"routes.{i}.service"] = [
+                f"Unknown service; one of: {', '.join(rt.profile.services)}."]
+        elif route["instance"] not in service.instances:
+            errors[f"routes.{i}.instance"] = [
+                f"Unknown instance of {service.id}; one of: {', '.join(service.instances)}."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _route_again(rt: Runtime, session, referral, cases: list[Case], body: dict,
+                 user: User) -> list[Case]:
+    """Open cases for routes that have none yet (if the referral may be routed)."""
+    if referral.status in (ReferralStatus.needs_review, ReferralStatus.awaiting_consent,
+                           ReferralStatus.received):
+        return cases + routing.apply_decision(rt, session, referral=referral, body=body,
+                                              actor=user)
+    have = {(c.service, c.instance) for c in cases if c.closed_at is None}
+    missing = [r for r in body["routes"] if (r["service"], r["instance"]) not in have]
+    return cases + routing.open_cases(rt, session, referral=referral, routes=missing,
+                                      actor=user)
