@@ -1,4 +1,4 @@
-"""Re-deciding many referrals with a candidate rule set: who would move between levels and routes."""
+"""Re-deciding many referrals with a candidate rule set: who moves between levels and routes."""
 
 from __future__ import annotations
 
