@@ -10,6 +10,7 @@ Prints referrals/s, p50/p99 latency, the intake/floor ratios and any "database i
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import statistics
@@ -27,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 PG_ADMIN = os.environ.get("TRIAGE_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -69,21 +71,35 @@ def _serve(app_spec: str, env: dict, port: int, chdir: Path, workers: int, threa
     raise RuntimeError(f"server did not start; see {log.name}")
 
 
+def _body_for(n: int, template: dict | None) -> dict:
+    """Each request a different family (most referrals are about people not yet known)."""
+    if template is None:
+        return {}
+    body = json.loads(json.dumps(template))
+    body["people"][0]["given_name"] = f"Gwen{n}"
+    body["people"][0]["date_of_birth"] = f"19{30 + n % 60:02d}-0{1 + n % 9}-1{n % 10}"
+    return body
+
+
 def _load(url: str, headers: dict, body: dict | None, total: int, clients: int):
     latencies: list[float] = []
     failures: dict[int, int] = {}
     lock = threading.Lock()
     per_client = total // clients
 
-    def worker() -> None:
+    def worker(k: int) -> None:
         session = requests.Session()
         mine, bad = [], {}
-        for _ in range(per_client):
+        for i in range(per_client):
+            payload = _body_for(k * per_client + i, body)
             started = time.perf_counter()
-            response = session.post(url, json=body or {}, headers=headers, timeout=60)
+            try:
+                code = session.post(url, json=payload, headers=headers, timeout=60).status_code
+            except requests.RequestException:
+                code = 0  # connection failed
             mine.append(time.perf_counter() - started)
-            if response.status_code != 201:
-                bad[response.status_code] = bad.get(response.status_code, 0) + 1
+            if code != 201:
+                bad[code] = bad.get(code, 0) + 1
         with lock:
             latencies.extend(mine)
             for code, n in bad.items():
@@ -92,7 +108,7 @@ def _load(url: str, headers: dict, body: dict | None, total: int, clients: int):
     # Warm up: one request per client's connection before timing.
     for _ in range(clients):
         requests.post(url, json=body or {}, headers=headers, timeout=60)
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     started = time.perf_counter()
     for t in threads:
         t.start()
@@ -110,6 +126,8 @@ def _load(url: str, headers: dict, body: dict | None, total: int, clients: int):
 
 def _prepare(url: str) -> str:
     """Migrate, create a partner, return its token."""
+    from floor_app import metadata
+
     from config.settings import Settings
     from triage import create_app
     from triage.migrations import upgrade
@@ -117,6 +135,7 @@ def _prepare(url: str) -> str:
 
     engine = create_engine(url)
     upgrade(engine)
+    metadata.create_all(engine)
     engine.dispose()
     app = create_app(Settings(env="test", database_url=url, secret_key="b" * 40),
                      background=False)

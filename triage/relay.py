@@ -29,13 +29,26 @@ class InProcessRelay:
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
         self.periodic: list[Any] = []  # callables run on every tick (escalation sweeps, ...)
+        self._waiting: list[int] = []
+        self._waiting_lock = threading.Lock()
 
     def after_commit(self, ids: list[int]) -> None:
-        for message_id in ids:
-            if self.synchronous:
+        if self.synchronous:
+            for message_id in ids:
                 self._run(message_id)
-            else:
-                self._executor.submit(self._run, message_id)
+            return
+        with self._waiting_lock:
+            first = not self._waiting
+            self._waiting.extend(ids)
+        if first and ids:
+            self._executor.submit(self._run_waiting)
+
+    def _run_waiting(self) -> None:
+        """Deliver everything that queued up while the previous batch ran, in one go."""
+        with self._waiting_lock:
+            batch, self._waiting = self._waiting, []
+        for start in range(0, len(batch), 200):
+            outbox.deliver_batch(self.rt, batch[start:start + 200])
 
     def _run(self, message_id: int) -> None:
         try:

@@ -14,9 +14,11 @@ from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from triage.db import insert_rows
 from triage.errors import NotFound, ValidationFailed, flatten_errors
 from triage.models import (
     Case,
@@ -104,7 +106,6 @@ def submit_referral(rt: Runtime, *, user: User | None, body: Any,
                     user_id=user.id, key=idempotency_key, request_hash=_request_hash(body),
                     status_code=201, response_body=response,
                 ))
-            session.flush()
             ids = outbox.committed_ids(session)
     except IntegrityError:
         # Two retries with one key raced; the other committed first: answer as it did.
@@ -165,22 +166,21 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
         answers={k: v for k, v in data.answers.items() if v is not None},
         raw_body=body,
     )
-    session.add(referral)
-    session.flush()
+    insert_rows(session, [referral])
     referral.reference = f"{profile.reference_prefix}-{referral.received_at:%Y}-{referral.id:06d}"
-    people = []
-    for person_in, m in zip(data.people, matched, strict=True):
-        rp = ReferralPerson(referral_id=referral.id, ref=person_in.ref, person_id=m.person.id,
-                            role=person_in.role, relationship=person_in.relationship,
-                            matched=m.known_before)
-        session.add(rp)
-        people.append((rp, m.person))
+    people = [(ReferralPerson(referral_id=referral.id, ref=person_in.ref, person_id=m.person.id,
+                              role=person_in.role, relationship=person_in.relationship,
+                              matched=m.known_before), m.person)
+              for person_in, m in zip(data.people, matched, strict=True)]
+    insert_rows(session, [rp for rp, _ in people])
     audit.record(session, actor=user, action="referral.create", object_type="referral",
                  object_id=referral.id, channel=data.channel)
     decision, cases = routing.decide_and_route(rt, session, referral=referral, data=data,
                                                actor=user, known_household=known_household)
     outbox.enqueue(session, topic="referral.received", payload={"referral_id": referral.id})
-    session.flush()
+    session.execute(update(Referral.__table__).where(Referral.__table__.c.id == referral.id)
+                    .values(reference=referral.reference, status=referral.status,
+                            urgent=referral.urgent))
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
                           cases=cases, place=_place_dict(place))
 

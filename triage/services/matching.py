@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from config.profile import Place
+from triage.db import insert_rows
 from triage.models import Case, Household, HouseholdMember, Person
 from triage.schemas.referral import PersonInput
 
@@ -55,8 +56,8 @@ def match_or_create_people(session: Session, people: tuple[PersonInput, ...]) ->
         person = Person(given_name=p.given_name, family_name=p.family_name,
                         given_name_key=given, family_name_key=family,
                         date_of_birth=p.date_of_birth)
-        session.add(person)
         result.append(Matched(person, False))
+    insert_rows(session, [m.person for m in result if not m.known_before])
     return result
 
 
@@ -77,18 +78,19 @@ def match_or_create_household(session: Session, *, postcode: str, place: Place |
         sector = place.sector if place else postcode[:-2].strip()
         household = Household(postcode=postcode, sector=sector,
                               district=place.district if place else None)
-        session.add(household)
-        session.flush()
+        insert_rows(session, [household])
         existing: set[int] = set()
     else:
         existing = set(session.exec(
             select(HouseholdMember.person_id)
             .where(HouseholdMember.household_id == household.id)
         ).all())
+    members = []
     for m in people:
         if m.person.id not in existing:
-            session.add(HouseholdMember(household_id=household.id, person_id=m.person.id))
+            members.append(HouseholdMember(household_id=household.id, person_id=m.person.id))
             existing.add(m.person.id)
+    insert_rows(session, members)
     return household, known
 
 

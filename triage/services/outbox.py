@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
+from triage.db import insert_rows
 from triage.models import OutboxMessage, OutboxStatus
 from triage.models.base import utcnow
 
@@ -38,7 +39,7 @@ def handler(topic: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 def enqueue(session: Session, *, topic: str, payload: dict[str, Any]) -> OutboxMessage:
     """Add a message to the caller's transaction; it exists only if the transaction commits."""
     message = OutboxMessage(topic=topic, payload=payload)
-    session.add(message)
+    insert_rows(session, [message])
     session.info.setdefault("outbox", []).append(message)
     return message
 
@@ -66,6 +67,39 @@ def deliver(rt: Any, message_id: int) -> str:
         message.completed_at = utcnow()
     log.info("outbox.delivered", extra={"outbox_id": message_id, "topic": message.topic})
     return "done"
+
+
+def deliver_batch(rt: Any, message_ids: list[int]) -> int:
+    """Deliver many messages in one transaction (cheaper under load); if any handler fails,
+    nothing of the batch commits and each message is then delivered on its own."""
+    try:
+        with rt.db.unit_of_work() as session:
+            messages = session.exec(
+                select(OutboxMessage).where(OutboxMessage.id.in_(message_ids),
+                                            OutboxMessage.status.in_(
+                                                [OutboxStatus.pending, OutboxStatus.dispatched]))
+                .order_by(OutboxMessage.id)
+                .with_for_update(skip_locked=True) if not rt.db.is_sqlite else
+                select(OutboxMessage).where(OutboxMessage.id.in_(message_ids),
+                                            OutboxMessage.status.in_(
+                                                [OutboxStatus.pending, OutboxStatus.dispatched]))
+                .order_by(OutboxMessage.id)
+            ).all()
+            now = utcnow()
+            for message in messages:
+                fn = HANDLERS[message.topic]
+                fn(session, rt, dict(message.payload), message.id)
+                message.status = OutboxStatus.done
+                message.completed_at = now
+            return len(messages)
+    except Exception:  # noqa: BLE001 - retried one by one so one bad message blocks no other
+        done = 0
+        for message_id in message_ids:
+            try:
+                done += deliver(rt, message_id) == "done"
+            except Exception as exc:  # noqa: BLE001
+                record_failure(rt, message_id, exc)
+        return done
 
 
 def record_failure(rt: Any, message_id: int, error: BaseException) -> None:

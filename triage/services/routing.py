@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 import rules
+from triage.db import insert_rows
 from triage.models import Case, CaseEvent, Decision, Referral, ReferralStatus, User
 from triage.models.base import utcnow
 from triage.runtime import Runtime
@@ -58,7 +59,7 @@ def decide_and_route(rt: Runtime, session: Session, *, referral: Referral, data:
                    inputs={"referral_date": referral.received_at.date().isoformat(),
                            "open_family_support_instance": open_family_support},
                    ruleset_id=decision.ruleset_id, ruleset_version=decision.ruleset_version)
-    session.add(row)
+    insert_rows(session, [row])
     referral.urgent = decision.urgent
     cases = apply_decision(rt, session, referral=referral, body=body, actor=actor,
                            announce=False)
@@ -103,16 +104,15 @@ def open_cases(rt: Runtime, session: Session, *, referral: Referral,
     now = utcnow()
     for route in routes:
         pathway = rt.pathways.for_service(route["service"])
-        case = Case(referral_id=referral.id, household_id=referral.household_id,
-                    service=route["service"], instance=route["instance"],
-                    state=pathway.initial_state, opened_at=now)
-        session.add(case)
-        session.flush()
-        session.add(CaseEvent(case_id=case.id, from_state=None, to_state=case.state,
-                              event="open", by_id=actor.id if actor else None,
-                              by_label=actor.email if actor else SYSTEM, at=now,
-                              reason=route.get("reason")))
-        cases.append(case)
+        cases.append(Case(referral_id=referral.id, household_id=referral.household_id,
+                          service=route["service"], instance=route["instance"],
+                          state=pathway.initial_state, opened_at=now))
+    insert_rows(session, cases)
+    insert_rows(session, [
+        CaseEvent(case_id=case.id, from_state=None, to_state=case.state, event="open",
+                  by_id=actor.id if actor else None, by_label=actor.email if actor else SYSTEM,
+                  at=now, reason=route.get("reason"))
+        for case, route in zip(cases, routes, strict=True)])
     if cases and announce:
         outbox.enqueue(session, topic="cases.opened",
                        payload={"case_ids": [c.id for c in cases]})

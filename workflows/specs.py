@@ -1,0 +1,79 @@
+"""The checked shape of pathway data: transition rows, timescales, meeting rules, pathways."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from config.profile import Problem
+from workflows.payload import FieldSpec
+from workflows.states import StateSpec
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """One row of a pathway's transition table."""
+
+    event: str
+    label: str
+    source: str
+    dest: str
+    needs: tuple[str, ...] = ()
+    choices: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a timescale's clock starts: the case opening, or when it entered a state or took
+    an event (the first or the latest time)."""
+
+    opened: bool = False
+    entered: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()
+    pick: str = "latest"
+
+
+@dataclass(frozen=True)
+class TimescaleSpec:
+    kind: str
+    label: str
+    anchor: Anchor
+    unit: str
+    amount: int
+    done_entered: tuple[str, ...] = ()
+    done_events: tuple[str, ...] = ()
+    escalate: bool = False
+
+
+@dataclass(frozen=True)
+class MeetingRule:
+    weekday: int
+    nth: int
+    papers_working_days: int
+
+
+@dataclass(frozen=True)
+class PathwaySpec:
+    service: str
+    initial: str
+    states: Mapping[str, StateSpec]
+    transitions: tuple[TransitionSpec, ...]
+    timescales: tuple[TimescaleSpec, ...]
+
+
+@dataclass(frozen=True)
+class PathwaysData:
+    """Everything in pathways.yaml, checked."""
+
+    file: str
+    reopen_within_months: int
+    outcomes: Mapping[str, str]
+    fields: Mapping[str, FieldSpec]
+    effects: Mapping[str, str]
+    meetings_default: MeetingRule
+    meetings_by_instance: Mapping[str, MeetingRule]
+    pathways: Mapping[str, PathwaySpec]
+    warnings: tuple[Problem, ...] = ()
