@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Any
 
 from config.profile import load_profile
-from rules.engine import Decision, RuleSet, load
+from rules.engine import RuleSet, load
 from rules.facts import Facts
 
 _worker_rules: tuple[RuleSet, RuleSet] | None = None
@@ -25,18 +25,16 @@ class SimulationReport:
     changed_references: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _routes(d: Decision) -> tuple[str, ...]:
-    return tuple(sorted(f"{r.service}:{r.instance}" for r in d.routes))
-
-
 def _compare(current: RuleSet, candidate: RuleSet, facts: Facts) -> tuple[Any, ...] | None:
-    before, after = current.evaluate(facts), candidate.evaluate(facts)
-    if before.level == after.level and _routes(before) == _routes(after):
+    before_level, before_routes = current.outcome(facts)
+    after_level, after_routes = candidate.outcome(facts)
+    if before_level == after_level and before_routes == after_routes:
         return None
-    return (before.level, after.level, _routes(before), _routes(after))
+    return (before_level, after_level, before_routes, after_routes)
 
 
 def _init(current_folder: str, candidate_folder: str) -> None:
+    # Each worker compiles its own engines: zen-engine objects are not carried across fork.
     global _worker_rules
     _worker_rules = (load(load_profile(current_folder)), load(load_profile(candidate_folder)))
 

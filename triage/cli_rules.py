@@ -76,9 +76,16 @@ def test(profile_path: str | None) -> None:
 @click.option("--limit", default=None, type=int, help="Only the newest N referrals.")
 def simulate(candidate: Path, limit: int | None) -> None:
     """Re-decide every stored referral with a candidate rule set; show what would change."""
+    from rules import RuleError
     from triage import create_app
     from triage.services.simulation import simulate_stored
 
     app = create_app(background=False)
-    report = simulate_stored(app.extensions["triage"], candidate=candidate, limit=limit)
+    try:
+        report = simulate_stored(app.extensions["triage"], candidate=candidate, limit=limit)
+    except (ProfileError, RuleError) as exc:
+        click.echo(f"the candidate {candidate} cannot be used:", err=True)
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
     click.echo(report)
