@@ -40,6 +40,7 @@ lint: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/workflows.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -31,10 +32,24 @@ class Settings:
     sqlite_busy_timeout_ms: int = 30_000
     outbox_sweep_seconds: int = 30
     outbox_stuck_after_seconds: int = 120
+    # Email for notifications: smtp://[user:pass@]host[:port] (STARTTLS when the server offers
+    # it, required with a password) or smtps:// (TLS from the start). Empty: stored only.
     smtp_url: str = ""
+    smtp_timeout_seconds: int = 10
     mail_from: str = "early-help@example.org"
+    # How often overdue cases are looked for and escalated to the team's manager (s).
+    escalation_sweep_seconds: int = 300
     log_level: str = "INFO"
     base_url: str = "http://127.0.0.1:5000"
+    # Web sign-in (issue 5): a session ends after this much idle time, and at the latest this
+    # long after sign-in; failed passwords are capped per account per hour.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    signin_max_failures_per_hour: int = 100
+    # Public self-referral: referrals accepted per source address per hour.
+    self_referral_per_ip_per_hour: int = 10
+    # How many proxies in front of the app set X-Forwarded-For (0: trust none).
+    proxy_hops: int = 0
 
     @property
     def effective_database_url(self) -> str:
@@ -92,6 +107,15 @@ class Settings:
                 raise SettingsError("TRIAGE_DATABASE_URL must be set in production")
         if self.max_body_bytes < 1024:
             raise SettingsError("TRIAGE_MAX_BODY_BYTES must be at least 1024")
+        if self.smtp_url:
+            parts = urlsplit(self.smtp_url)
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise SettingsError("TRIAGE_SMTP_URL must look like smtp://user:pass@host:587 "
+                                    "or smtps://user:pass@host:465")
+        if self.smtp_timeout_seconds < 1:
+            raise SettingsError("TRIAGE_SMTP_TIMEOUT_SECONDS must be at least 1")
+        if self.escalation_sweep_seconds < 1:
+            raise SettingsError("TRIAGE_ESCALATION_SWEEP_SECONDS must be at least 1")
         return self
 
     def with_secret(self) -> Settings:

@@ -23,8 +23,10 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage.api import register_api
     from triage.db import Database
     from triage.extensions import celery_init_app
-    from triage.relay import CeleryRelay, InProcessRelay
+    from triage.relay import CeleryRelay, Every, InProcessRelay
     from triage.runtime import Runtime
+    from triage.services.escalation import escalate_overdue
+    from triage.services.mail import send_pending
     from triage.web import register_web
 
     settings = (settings or Settings.from_env()).validated()
@@ -49,6 +51,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     celery = celery_init_app(app, settings)
     if settings.in_process_tasks:
         rt.relay = InProcessRelay(rt, synchronous=synchronous_tasks)
+        # The embedded mode's timers; Celery beat runs the same sweeps in production.
+        rt.relay.periodic.extend([Every(settings.escalation_sweep_seconds, escalate_overdue),
+                                  Every(settings.outbox_sweep_seconds, send_pending)])
     else:
         rt.relay = CeleryRelay(rt, celery)
     app.extensions["triage"] = rt

@@ -13,9 +13,18 @@ from triage.errors import TriageError
 log = logging.getLogger(__name__)
 
 
+def _html_page(app: Flask, status: int, **context):
+    """The web app's HTML error page for browser paths (registered by triage.web), else None."""
+    render = app.extensions.get("html_error_page")
+    return render(status, **context) if render is not None else None
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(TriageError)
     def _triage_error(exc: TriageError):
+        page = _html_page(app, exc.status, message=exc.message)
+        if page is not None:
+            return page
         return jsonify(exc.body()), exc.status
 
     @app.errorhandler(RequestEntityTooLarge)
@@ -26,6 +35,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        page = _html_page(app, exc.code or 500, message=exc.description)
+        if page is not None:
+            return page
         return jsonify({"message": exc.description or exc.name}), exc.code
 
     @app.errorhandler(Exception)
@@ -33,6 +45,9 @@ def register(app: Flask) -> None:
         error_id = uuid.uuid4().hex[:12]
         log.exception("request.failed", extra={"error_id": error_id, "path": request.path,
                                                "method": request.method})
+        page = _html_page(app, 500, error_id=error_id)
+        if page is not None:
+            return page
         return jsonify({"message": "Something went wrong on our side. Nothing was saved. "
                                    f"Quote error id {error_id} if you contact us.",
                         "error_id": error_id}), 500

@@ -44,6 +44,15 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
                 "task": "triage.outbox.sweep",
                 "schedule": timedelta(seconds=settings.outbox_sweep_seconds),
             },
+            # Timers are sweeps over the database, never countdown/ETA tasks in Redis.
+            "cases-escalate": {
+                "task": "triage.cases.escalate",
+                "schedule": timedelta(seconds=settings.escalation_sweep_seconds),
+            },
+            "notifications-email": {
+                "task": "triage.notifications.email",
+                "schedule": timedelta(seconds=settings.outbox_sweep_seconds),
+            },
         },
     )
     celery_app.set_default()

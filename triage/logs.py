@@ -10,7 +10,7 @@ import sys
 # careless log call cannot leak a name or a date of birth into the logs.
 ALLOWED_FIELDS = {"reference", "status", "outbox_id", "topic", "error", "case_id", "event",
                   "job", "count", "method", "path", "status_code", "duration_ms", "error_id",
-                  "user_id", "profile", "ruleset_version"}
+                  "user_id", "profile", "ruleset_version", "case_event"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,3 +33,5 @@ def configure(level: str) -> None:
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    # transitions logs every callback of every transition at INFO: noise, and slow.
+    logging.getLogger("transitions").setLevel(max(logging.WARNING, root.level))

@@ -14,8 +14,12 @@ PREVIEW_DECISIONS = SUBMIT_REFERRALS
 OVERRIDE_DECISIONS = {Role.front_door, Role.manager, Role.admin}
 RECORD_CONSENT = {Role.front_door, Role.manager, Role.admin, Role.hub_coordinator,
                   Role.practitioner}
-MOVE_CASES_ANYWHERE = {Role.manager, Role.admin}
+# Moving a case is the receiving team's work and its managers'; admins run the system, they do
+# not work cases. A manager with a team manages that team; one without manages every team.
+MANAGE_CASES = {Role.manager}
 WORK_CASES = {Role.hub_coordinator, Role.practitioner, Role.front_door}
+# Worklists: a team lists its own cases; these roles may list any team's.
+LIST_ANY_TEAMS_CASES = {Role.admin, Role.front_door, Role.manager}
 
 
 def require(user: User, allowed: set[Role], what: str) -> None:
@@ -42,6 +46,35 @@ def can_view_case(user: User, case: Case) -> bool:
 
 
 def can_move_case(user: User, case: Case) -> bool:
-    if user.role in MOVE_CASES_ANYWHERE:
-        return True
+    """Only the receiving team (its service, or its service:instance) and its managers."""
+    if user.role in MANAGE_CASES:
+        return not user.team or on_team(user, case)
     return user.role in WORK_CASES and on_team(user, case)
+
+
+def manages(user: User, service: str, instance: str) -> bool:
+    """Whether the user is a manager of the team that works service:instance."""
+    team = user.team or ""
+    return user.role == Role.manager and team in ("", service, f"{service}:{instance}")
+
+
+def team_of(user: User) -> tuple[str | None, str | None]:
+    """The (service, instance) a staff member's team works; (None, None) without a team."""
+    if not user.team:
+        return None, None
+    service, _, instance = user.team.partition(":")
+    return service, instance or None
+
+
+# Web app areas (issue 5): which roles see which pages and navigation items.
+FRONT_DOOR_PAGES = {Role.admin, Role.front_door, Role.manager}
+HUB_PAGES = {Role.admin, Role.manager, Role.hub_coordinator}
+TEAM_CASE_PAGES = {Role.admin, Role.manager, Role.hub_coordinator, Role.practitioner,
+                   Role.front_door}
+PARTNER_PAGES = {Role.partner}
+STAFF_REFERRAL_FORM = SUBMIT_REFERRALS - {Role.partner}
+
+
+def may(user: User | None, allowed: set[Role]) -> bool:
+    """For templates and navigation: whether the user's role is in the set (no raising)."""
+    return user is not None and user.role in allowed

@@ -16,6 +16,24 @@ DELIVER_TASK = "triage.outbox.deliver"
 BROKER_BACKOFF_SECONDS = 10
 
 
+class Every:
+    """A job for the in-process timer that runs at most once every `seconds` (the timer ticks
+    at the outbox sweep interval; the escalation sweep wants its own)."""
+
+    def __init__(self, seconds: float, job: Any):
+        self.seconds = seconds
+        self.job = job
+        self.__name__ = getattr(job, "__name__", "job")
+        self._next = 0.0
+
+    def __call__(self, rt: Any) -> Any:
+        now = time.monotonic()
+        if now < self._next:
+            return None
+        self._next = now + self.seconds
+        return self.job(rt)
+
+
 class InProcessRelay:
     """Embedded mode: one background thread delivers messages; a timer sweeps and runs jobs.
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from triage.schemas.cases import (
+    AllowedEventSchema,
+    CaseEventInSchema,
+    CaseListSchema,
+    CaseOutSchema,
+    NotificationListSchema,
+    ReferralListSchema,
+)
 from triage.schemas.checklist import ChecklistOutSchema, DecisionOutSchema, ErrorSchema
 from triage.schemas.output import ReferralOutSchema
 from triage.schemas.referral import referral_schema_for
@@ -14,6 +22,7 @@ _ERRORS = {
     "403": "Your role may not do this",
     "404": "No such resource (or not visible to you)",
     "413": "Body larger than the limit",
+    "409": "Not allowed now: the case's state, version and allowed_events are in the body",
     "422": "Bad input: errors names every field and what is wrong",
 }
 
@@ -67,6 +76,73 @@ def build_spec(rt) -> dict:
         "parameters": [{"in": "path", "name": "reference", "required": True,
                         "schema": {"type": "string"}}],
         "responses": _responses("200", "Referral", "401", "404")}})
+    _case_paths(spec, secured)
     spec.path("/api/v1/openapi.json", operations={"get": {
         "summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}})
     return spec.to_dict()
+
+
+def _query(name: str, schema: dict, description: str) -> dict:
+    return {"in": "query", "name": name, "required": False, "schema": schema,
+            "description": description}
+
+
+def _case_paths(spec: APISpec, secured: list) -> None:
+    """Cases, their events, worklists, partners' own referrals and notifications."""
+    spec.components.schema("AllowedEvent", schema=AllowedEventSchema)  # before Case nests it
+    spec.components.schema("Case", schema=CaseOutSchema)
+    spec.components.schema("CaseEventBody", schema=CaseEventInSchema)
+    spec.components.schema("CaseList", schema=CaseListSchema)
+    spec.components.schema("ReferralList", schema=ReferralListSchema)
+    spec.components.schema("NotificationList", schema=NotificationListSchema)
+    spec.components.schema("Conflict", {"type": "object", "properties": {
+        "message": {"type": "string"}, "state": {"type": "string"},
+        "version": {"type": "integer"},
+        "allowed_events": {"type": "array", "items": {"$ref": "#/components/schemas/"
+                                                              "AllowedEvent"}}}})
+    case_id = {"in": "path", "name": "case_id", "required": True, "schema": {"type": "integer"}}
+    limit = _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                   "Page size")
+    offset = _query("offset", {"type": "integer", "minimum": 0, "default": 0},
+                    "Where the page starts (next_offset of the previous page)")
+    spec.path("/api/v1/cases", operations={"get": {
+        "summary": "A team's worklist: open cases (or those in a state), soonest due first",
+        "security": secured,
+        "parameters": [
+            _query("service", {"type": "string"}, "Service id (default: the caller's team)"),
+            _query("instance", {"type": "string"}, "Service instance (hub, patch, area)"),
+            _query("state", {"type": "string"}, "Only cases in this state (closed ones too)"),
+            _query("overdue", {"type": "boolean"}, "Only overdue (true) or not overdue (false)"),
+            limit, offset],
+        "responses": _responses("200", "CaseList", "401", "403", "422")}})
+    spec.path("/api/v1/cases/{case_id}", operations={"get": {
+        "summary": "A case: state, FHIR status, allowed events with the fields each needs, "
+                   "what is due and when, history (the read is audited)",
+        "security": secured, "parameters": [case_id],
+        "responses": _responses("200", "Case", "401", "403", "404")}})
+    conflict = {"description": _ERRORS["409"],
+                "content": {"application/json": {"schema": "Conflict"}}}
+    spec.path("/api/v1/cases/{case_id}/events", operations={"post": {
+        "summary": "Fire an event on a case (only its team and managers); returns the case",
+        "description": "The fields the event needs go at the top level beside `event`. Send "
+                       "the `version` you read to be sure nobody moved the case meanwhile.",
+        "security": secured, "parameters": [case_id],
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": "CaseEventBody"}}},
+        "responses": {**_responses("200", "Case", "401", "403", "404", "422"),
+                      "409": conflict}}})
+    spec.path("/api/v1/referrals", operations={"get": {
+        "summary": "Referrals with their cases' states and outcomes: your own with mine=1 "
+                   "(partners always see only their own)",
+        "security": secured,
+        "parameters": [_query("mine", {"type": "boolean"}, "Only referrals you made"),
+                       _query("status", {"type": "string"}, "Only referrals in this status"),
+                       limit, offset],
+        "responses": _responses("200", "ReferralList", "401", "403", "422")}})
+    spec.path("/api/v1/notifications", operations={"get": {
+        "summary": "Your notifications and your team's, newest first",
+        "security": secured,
+        "parameters": [_query("unread", {"type": "boolean"}, "Only unread ones"),
+                       _query("limit", {"type": "integer", "minimum": 1, "maximum": 200},
+                              "How many")],
+        "responses": _responses("200", "NotificationList", "401", "422")}})

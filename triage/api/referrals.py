@@ -1,4 +1,4 @@
-"""Referral endpoints: preview a decision, record a referral, read one back."""
+"""Referral endpoints: preview a decision, record a referral, read one back, list them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
-from triage.services import decisions, intake
+from triage.services import decisions, intake, referral_lists
 
 bp = Blueprint("referrals", __name__)
 
@@ -27,6 +27,12 @@ def create_referral():
     response.status_code = status
     response.headers["Location"] = f"/api/v1/referrals/{body['reference']}"
     return response
+
+
+@bp.get("/referrals")
+def list_referrals():
+    return jsonify(referral_lists.list_referrals(runtime(), user=current_user(),
+                                                 args=request.args.to_dict()))
 
 
 @bp.get("/referrals/<reference>")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from triage.models.base import json_column, maybe_stamped, stamped
@@ -16,6 +16,7 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_service_state", "service", "instance", "state"),
         Index("ix_case_open_due", "closed_at", "next_due_at"),
+        Index("ix_case_escalation_due", "escalation_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -27,9 +28,16 @@ class Case(SQLModel, table=True):
     opened_at: datetime = stamped()
     closed_at: datetime | None = maybe_stamped()
     outcome: str | None = Field(default=None, max_length=64)
+    # The moment the earliest thing due on the case becomes overdue (the end of its due day in
+    # the council's time zone); None when nothing is due or the case is closed.
     next_due_at: datetime | None = maybe_stamped()
+    # Set (to next_due_at) once that moment has passed, by the event or the escalation sweep.
     overdue_since: datetime | None = maybe_stamped()
+    # When the team's manager was last told the case is overdue.
     escalated_at: datetime | None = maybe_stamped()
+    # When the escalation sweep next has something to escalate on this case (the earliest
+    # escalating deadline after escalated_at); None when nothing is left to escalate.
+    escalation_due_at: datetime | None = maybe_stamped()
     # Optimistic lock: an event is applied only if the row still has the version it was read at.
     version: int = Field(default=1)
 
@@ -49,3 +57,18 @@ class CaseEvent(SQLModel, table=True):
     at: datetime = stamped()
     reason: str | None = None
     payload: dict[str, Any] = json_column()
+
+
+class CaseReferralLink(SQLModel, table=True):
+    """A referral opened by a case event (step-up to the statutory front door, step-down to
+    early help): at most one per event, which makes opening it safe to retry."""
+
+    __tablename__ = "case_referral_link"
+    __table_args__ = (UniqueConstraint("case_event_id", name="uq_case_referral_link_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_record.id", index=True)
+    case_event_id: int = Field(foreign_key="case_event.id")
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    kind: str = Field(max_length=32)  # the effect: open_statutory_referral | open_early_help_...
+    created_at: datetime = stamped()

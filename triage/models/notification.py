@@ -16,11 +16,13 @@ class Notification(SQLModel, table=True):
         # One notification per recipient per outbox message: redelivery cannot duplicate it.
         UniqueConstraint("outbox_id", "recipient", name="uq_notification_outbox_recipient"),
         Index("ix_notification_recipient", "recipient", "created_at"),
+        Index("ix_notification_unsent", "sent_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     outbox_id: int | None = Field(default=None, foreign_key="outbox_message.id")
-    # team:<service>[:<instance>] or user:<id>
+    # user:<id>, team:<service>:<instance>, team:front_door, managers, or referrer:<referral id>
+    # (a referrer who has no account: reached by email only)
     recipient: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=254)
     kind: str = Field(max_length=64)
@@ -32,3 +34,8 @@ class Notification(SQLModel, table=True):
     created_at: datetime = stamped()
     sent_at: datetime | None = maybe_stamped()
     read_at: datetime | None = maybe_stamped()
+    # Email delivery: a sender claims the row before sending, so two senders never both send
+    # it; a claim older than the mailer's timeout is taken over (the sender died).
+    email_claimed_at: datetime | None = maybe_stamped()
+    email_attempts: int = 0
+    email_error: str | None = Field(default=None, max_length=200)

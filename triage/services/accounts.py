@@ -14,10 +14,10 @@ from triage.errors import NotAuthenticated, ValidationFailed
 from triage.models import ApiToken, Role, User
 from triage.models.base import utcnow
 from triage.services import audit
+from triage.services.passwords import password_problems
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "eht_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
-MIN_PASSWORD_LENGTH = 12
 
 
 def hash_password(password: str) -> str:
@@ -44,8 +44,8 @@ def create_user(db: Database, *, email: str, role: str, team: str | None = None,
         errors["role"] = [f"Must be one of: {', '.join(Role.__members__)}."]
     if role == Role.partner and not organisation:
         errors["organisation"] = ["Partners need an organisation (--team or --organisation)."]
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"Must be at least {MIN_PASSWORD_LENGTH} characters."]
+    if password is not None and password_problems(password):
+        errors["password"] = password_problems(password)
     if errors:
         raise ValidationFailed(errors)
     with db.unit_of_work() as session:

@@ -117,12 +117,17 @@ def _check_routes(rt: Runtime, routes: list[dict] | None) -> None:
 
 def _route_again(rt: Runtime, session, referral, cases: list[Case], body: dict,
                  user: User) -> list[Case]:
-    """Open cases for routes that have none yet (if the referral may be routed)."""
-    if referral.status in (ReferralStatus.needs_review, ReferralStatus.awaiting_consent,
-                           ReferralStatus.received):
-        return cases + routing.apply_decision(rt, session, referral=referral, body=body,
-                                              actor=user)
+    """Open cases for routes that have none open yet (if the referral may be routed)."""
     have = {(c.service, c.instance) for c in cases if c.closed_at is None}
     missing = [r for r in body["routes"] if (r["service"], r["instance"]) not in have]
+    if referral.status in (ReferralStatus.needs_review, ReferralStatus.awaiting_consent,
+                           ReferralStatus.received):
+        # A referral back at the front door after a decline may still have other open cases:
+        # open only the routes it lacks, and it is routed again if anything is open.
+        opened = routing.apply_decision(rt, session, referral=referral,
+                                        body={**body, "routes": missing}, actor=user)
+        if have and not opened and referral.status == ReferralStatus.needs_review:
+            referral.status = ReferralStatus.routed
+        return cases + opened
     return cases + routing.open_cases(rt, session, referral=referral, routes=missing,
                                       actor=user)

@@ -1,13 +1,28 @@
-"""Notifications: who is told what when a referral arrives or a case moves (outbox handlers)."""
+"""Notifications: who is told what when a referral arrives or a case moves (outbox handlers),
+and the notifications a user can see.
+
+Recipients: `user:<id>` (a person with an account), `team:<service>:<instance>` (the team's
+shared inbox, emailed to its members), `team:front_door`, `managers` (when a team has no
+manager), `referrer:<referral id>` (a referrer without an account, reached by email only).
+Bodies carry references, services, states and coded outcomes, never personal data.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import ValidationError
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from triage.models import Case, Notification, Referral, User
-from triage.services.outbox import handler
+from triage.errors import ValidationFailed, flatten_errors
+from triage.models import Case, CaseEvent, Notification, Referral, Role, User
+from triage.policy import team_of
+from triage.schemas.cases import NotificationListSchema, NotificationQuerySchema
+from triage.services import mail
+from triage.services.outbox import after_commit, handler
+
+FRONT_DOOR = "team:front_door"
 
 
 def _add(session: Session, *, outbox_id: int, recipient: str, kind: str, subject: str,
@@ -17,8 +32,40 @@ def _add(session: Session, *, outbox_id: int, recipient: str, kind: str, subject
         Notification.outbox_id == outbox_id, Notification.recipient == recipient)).first()
     if exists is None:
         session.add(Notification(outbox_id=outbox_id, recipient=recipient, kind=kind,
-                                 subject=subject, body=body, referral_id=referral_id,
+                                 subject=subject[:200], body=body, referral_id=referral_id,
                                  case_id=case_id, email=email))
+        _email_after_commit(session, outbox_id)
+
+
+def _email_after_commit(session: Session, outbox_id: int) -> None:
+    pending: list[int] = session.info.setdefault("mail_outbox_ids", [])
+    if not pending:
+        after_commit(session, lambda rt: mail.send_pending(rt, outbox_ids=list(pending)))
+    if outbox_id not in pending:
+        pending.append(outbox_id)
+
+
+def _team(case: Case) -> str:
+    return f"team:{case.service}:{case.instance}"
+
+
+def _name(rt: Any, case: Case) -> str:
+    service = rt.profile.services.get(case.service)
+    if service is None:
+        return case.service
+    instance = service.instances.get(case.instance)
+    return instance.name if instance else service.name
+
+
+def referrer_of(session: Session, referral: Referral) -> tuple[str, str | None] | None:
+    """Who referred: their account when they have one, else the email they gave."""
+    if referral.submitted_by_id is not None:
+        user = session.get(User, referral.submitted_by_id)
+        return (f"user:{referral.submitted_by_id}",
+                user.email if user is not None and user.active else None)
+    if referral.referrer_email:
+        return f"referrer:{referral.id}", referral.referrer_email
+    return None
 
 
 @handler("referral.received")
@@ -49,10 +96,167 @@ def cases_opened(session: Session, rt: Any, payload: dict, outbox_id: int) -> No
 
 def _case_opened(session: Session, rt: Any, outbox_id: int, referral: Referral,
                  case: Case) -> None:
-    service = rt.profile.services.get(case.service)
-    name = service.instances[case.instance].name if service else case.service
-    _add(session, outbox_id=outbox_id, recipient=f"team:{case.service}:{case.instance}",
+    name = _name(rt, case)
+    _add(session, outbox_id=outbox_id, recipient=_team(case),
          kind="case.opened", subject=f"New case for {name}: {referral.reference}",
          body=f"Referral {referral.reference} was routed to {name}"
               f"{' (urgent)' if referral.urgent else ''}. Case {case.id} is {case.state}.",
          referral_id=referral.id, case_id=case.id)
+
+
+# -- a case moved: the effects its event names -------------------------------------------
+def _label(rt: Any, case: Case, row: CaseEvent, field: str) -> str | None:
+    """The label of a coded field the event recorded (a decline reason, a lead agency)."""
+    code = (row.payload or {}).get(field)
+    if not isinstance(code, str):
+        return None
+    pathway = rt.pathways.for_service(case.service)
+    if field == "outcome":
+        return pathway.data.outcomes.get(code, code)
+    for t in pathway.transitions:
+        if t.event == row.event and field in t.choices:
+            return t.choices[field].get(code, code)
+    return code
+
+
+def _notices(session: Session, rt: Any, effect: str, case: Case, referral: Referral,
+             row: CaseEvent) -> list[dict[str, Any]]:
+    name, ref = _name(rt, case), referral.reference
+    referrer = referrer_of(session, referral)
+    to_referrer = ({"recipient": referrer[0], "email": referrer[1]} if referrer else None)
+    if effect == "notify_referrer_accepted" and to_referrer:
+        return [{**to_referrer, "kind": "case.accepted",
+                 "subject": f"Referral {ref}: accepted by {name}",
+                 "body": f"{name} has accepted case {case.id} for referral {ref}."}]
+    if effect == "notify_referrer_declined" and to_referrer:
+        why = _label(rt, case, row, "reason") or "no reason given"
+        return [{**to_referrer, "kind": "case.declined",
+                 "subject": f"Referral {ref}: declined by {name}",
+                 "body": f"{name} declined case {case.id} for referral {ref}: {why}. The "
+                         "referral has gone back to the front door to be triaged again."}]
+    if effect == "notify_referrer_closed" and to_referrer:
+        outcome = _label(rt, case, row, "outcome") or "not recorded"
+        return [{**to_referrer, "kind": "case.closed",
+                 "subject": f"Referral {ref}: case closed by {name} ({outcome})",
+                 "body": f"{name} closed case {case.id} for referral {ref} on "
+                         f"{row.at:%d %B %Y}. Outcome: {outcome}."}]
+    if effect == "notify_lead_agency":
+        return _lead_agency(rt, case, referral, row)
+    if effect == "notify_team_reopened":
+        return [{"recipient": _team(case), "email": None, "kind": "case.reopened",
+                 "subject": f"Case {case.id} reopened: {ref}",
+                 "body": f"Case {case.id} for referral {ref} was reopened and is "
+                         f"{row.to_state}. Its history is kept."}]
+    if effect == "return_to_front_door":
+        why = _label(rt, case, row, "reason") or "no reason given"
+        return [{"recipient": FRONT_DOOR, "email": None, "kind": "referral.returned",
+                 "subject": f"Referral {ref} returned for re-triage",
+                 "body": f"{name} declined case {case.id} ({why}). Referral {ref} needs "
+                         "triaging again."}]
+    return []
+
+
+def _lead_agency(rt: Any, case: Case, referral: Referral, row: CaseEvent
+                 ) -> list[dict[str, Any]]:
+    """Family support as lead agency is told in its own team's inbox (the family's area);
+    other agencies have no account here, so the allocating team is reminded to pass it on."""
+    agency = (row.payload or {}).get("lead_agency")
+    label = _label(rt, case, row, "lead_agency") or "the lead agency"
+    if agency == "family_support":
+        place = rt.profile.place_for(referral.postcode)
+        for service in rt.profile.services.values():
+            instance = place.column(service.instance_from) if (
+                place is not None and service.family_support and service.instance_from) else None
+            if instance in service.instances:
+                return [{"recipient": f"team:{service.id}:{instance}", "email": None,
+                         "kind": "case.allocated",
+                         "subject": f"Allocated by the hub: {referral.reference}",
+                         "body": f"{_name(rt, case)} allocated referral {referral.reference} "
+                                 f"(case {case.id}) to {service.name} as lead agency."}]
+    return [{"recipient": _team(case), "email": None, "kind": "case.allocated",
+             "subject": f"Pass on the allocation: {referral.reference}",
+             "body": f"Case {case.id} for referral {referral.reference} was allocated to "
+                     f"{label}. Send them the hub's papers and decision."}]
+
+
+@handler("case.moved")
+def case_moved(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
+    """Tell whoever the event's effects name (referrer, lead agency, team, front door)."""
+    row = session.get(CaseEvent, payload["case_event_id"])
+    case = session.get(Case, payload["case_id"])
+    if row is None or case is None:
+        return
+    referral = session.get(Referral, case.referral_id)
+    merged: dict[str, dict[str, Any]] = {}
+    for effect in payload["effects"]:
+        for notice in _notices(session, rt, effect, case, referral, row):
+            if notice["recipient"] in merged:  # one notification per recipient per message
+                merged[notice["recipient"]]["body"] += "\n" + notice["body"]
+            else:
+                merged[notice["recipient"]] = notice
+    for notice in merged.values():
+        _add(session, outbox_id=outbox_id, referral_id=referral.id, case_id=case.id, **notice)
+
+
+@handler("case.escalated")
+def case_escalated(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
+    """Tell the team's managers (or every manager without a team, or the managers' inbox)
+    that a case is overdue."""
+    case = session.get(Case, payload["case_id"])
+    if case is None:
+        return
+    referral = session.get(Referral, case.referral_id)
+    managers = session.exec(select(User).where(
+        User.role == Role.manager, User.active.is_(True),
+        User.team.in_([case.service, f"{case.service}:{case.instance}"]))).all()
+    if not managers:
+        managers = session.exec(select(User).where(
+            User.role == Role.manager, User.active.is_(True),
+            or_(User.team.is_(None), User.team == ""))).all()
+    overdue = "; ".join(f"{item['label']} was due {item['due_at']}" for item in payload["items"])
+    notice = {"kind": "case.escalated",
+              "subject": f"Overdue: case {case.id} at {_name(rt, case)} ({referral.reference})",
+              "body": f"Case {case.id} for referral {referral.reference} at {_name(rt, case)} "
+                      f"is overdue: {overdue}. It is {case.state}."}
+    recipients = [(f"user:{m.id}", m.email) for m in managers] or [("managers", None)]
+    for recipient, email in recipients:
+        _add(session, outbox_id=outbox_id, recipient=recipient, email=email,
+             referral_id=referral.id, case_id=case.id, **notice)
+
+
+# -- reading -----------------------------------------------------------------------------
+def recipients_for(user: User) -> list[Any]:
+    """The conditions that pick a user's notifications: their own, their team's, and the
+    managers' inbox for managers."""
+    conditions = [Notification.recipient == f"user:{user.id}"]
+    service, instance = team_of(user)
+    if service and user.role != Role.partner:
+        if instance:
+            conditions.append(Notification.recipient == f"team:{service}:{instance}")
+        else:
+            conditions.append(Notification.recipient == f"team:{service}")
+            conditions.append(Notification.recipient.startswith(f"team:{service}:"))
+    if user.role == Role.manager:
+        conditions.append(Notification.recipient == "managers")
+    return conditions
+
+
+def notifications_for(rt: Any, *, user: User, args: dict[str, str]) -> dict[str, Any]:
+    """The user's notifications, newest first (they carry references, never personal data)."""
+    try:
+        query = NotificationQuerySchema().load(args)
+    except ValidationError as exc:
+        raise ValidationFailed(flatten_errors(exc.messages)) from None
+    stmt = (select(Notification, Referral.reference)
+            .join(Referral, Referral.id == Notification.referral_id, isouter=True)
+            .where(or_(*recipients_for(user))))
+    if query["unread"]:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()) \
+        .limit(query["limit"])
+    with rt.db.reader() as session:
+        rows = session.exec(stmt).all()
+    items = [{"id": n.id, "recipient": n.recipient, "kind": n.kind, "subject": n.subject,
+              "body": n.body, "referral": ref, "case_id": n.case_id, "created_at": n.created_at,
+              "sent_at": n.sent_at, "read_at": n.read_at} for n, ref in rows]
+    return NotificationListSchema().dump({"notifications": items})

@@ -49,6 +49,25 @@ def committed_ids(session: Session) -> list[int]:
     return [m.id for m in session.info.get("outbox", [])]
 
 
+def after_commit(session: Session, work: Callable[[Any], None]) -> None:
+    """Run `work(rt)` once the handler's transaction has committed (e.g. send the emails of the
+    notifications it wrote). Best effort: whatever it leaves undone, a periodic sweep does."""
+    session.info.setdefault("after_commit", []).append(work)
+
+
+def _followed_up(rt: Any, session: Session) -> None:
+    """After a handler's transaction commits: hand on the messages it enqueued (a linked
+    referral's own messages), then run its after-commit work."""
+    ids = committed_ids(session)
+    if ids and getattr(rt, "relay", None) is not None:
+        rt.relay.after_commit(ids)
+    for work in session.info.get("after_commit", []):
+        try:
+            work(rt)
+        except Exception as exc:  # noqa: BLE001 - the periodic sweeps finish it
+            log.warning("outbox.after_commit_failed", extra={"error": type(exc).__name__})
+
+
 def deliver(rt: Any, message_id: int) -> str:
     """Run a message's handler once. Safe to call any number of times for the same id."""
     with rt.db.unit_of_work() as session:
@@ -66,6 +85,7 @@ def deliver(rt: Any, message_id: int) -> str:
         message.status = OutboxStatus.done
         message.completed_at = utcnow()
     log.info("outbox.delivered", extra={"outbox_id": message_id, "topic": message.topic})
+    _followed_up(rt, session)
     return "done"
 
 
@@ -91,7 +111,8 @@ def deliver_batch(rt: Any, message_ids: list[int]) -> int:
                 fn(session, rt, dict(message.payload), message.id)
                 message.status = OutboxStatus.done
                 message.completed_at = now
-            return len(messages)
+        _followed_up(rt, session)
+        return len(messages)
     except Exception:  # noqa: BLE001 - retried one by one so one bad message blocks no other
         done = 0
         for message_id in message_ids:

@@ -14,6 +14,7 @@ from triage.models.base import utcnow
 from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
 from triage.services import audit, outbox
+from triage.services.case_dues import CaseView, columns_for
 from triage.services.matching import open_cases_for_household
 
 SYSTEM = "triage (automatic)"
@@ -104,9 +105,15 @@ def open_cases(rt: Runtime, session: Session, *, referral: Referral,
     now = utcnow()
     for route in routes:
         pathway = rt.pathways.for_service(route["service"])
+        # What is due from the opening (first contact, the next hub meeting...): the worklist
+        # and the escalation sweep read these columns, never the history.
+        opened = CaseView(state=pathway.initial_state, opened_at=now, instance=route["instance"],
+                          history=[pathway.opening(actor=SYSTEM, at=now)])
+        due = columns_for(pathway, opened, calendar=rt.pathways.calendar, now=now,
+                          escalated_at=None)
         cases.append(Case(referral_id=referral.id, household_id=referral.household_id,
                           service=route["service"], instance=route["instance"],
-                          state=pathway.initial_state, opened_at=now))
+                          state=pathway.initial_state, opened_at=now, **due.as_values()))
     insert_rows(session, cases)
     insert_rows(session, [
         CaseEvent(case_id=case.id, from_state=None, to_state=case.state, event="open",

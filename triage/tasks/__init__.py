@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from triage.services import notify, outbox  # noqa: F401  (notify registers outbox handlers)
+# notify and linked_referrals register outbox handlers when imported.
+from triage.services import escalation, linked_referrals, mail, notify, outbox  # noqa: F401
 
 
 def _runtime():
@@ -28,3 +29,15 @@ def deliver(outbox_id: int) -> str:
 def sweep() -> int:
     """Re-send whatever is pending or stuck; safe to run twice."""
     return _runtime().relay.sweep()
+
+
+@shared_task(name="triage.cases.escalate", ignore_result=True)
+def escalate() -> int:
+    """Mark overdue cases and tell their managers; safe to run twice (a periodic sweep)."""
+    return escalation.escalate_overdue(_runtime())
+
+
+@shared_task(name="triage.notifications.email", ignore_result=True)
+def email() -> int:
+    """Email notifications left unsent (server down, sender killed); nothing without SMTP."""
+    return mail.send_pending(_runtime())

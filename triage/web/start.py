@@ -1,13 +1,22 @@
-"""The start page: what this service is and where to go next."""
+"""The start page (what this service is and where to go next) and the accessibility statement."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, redirect, render_template
 
-bp = Blueprint("start", __name__, template_folder="templates")
+from triage.web.security import current_user, home_for
+
+bp = Blueprint("start", __name__)
 
 
 @bp.get("/")
 def index():
-    rt = current_app.extensions["triage"]
-    return render_template("start.html", profile=rt.profile)
+    user = current_user()
+    if user is not None:
+        return redirect(home_for(user))
+    return render_template("start.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("accessibility.html")

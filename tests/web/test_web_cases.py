@@ -1,0 +1,150 @@
+"""The case page (events with the fields they need, timeline, notes) and the hub coordinator's
+pages (queue, planning the meeting, the pack, recording each allocation)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.conftest import error_links
+
+
+def family_referral(**changes) -> dict:
+    body = {
+        "channel": "staff", "postcode": "LE11 1AB", "consent": "given",
+        "people": [
+            {"ref": "c1", "role": "subject", "given_name": "Noah", "family_name": "Patel",
+             "date_of_birth": "2015-05-05"},
+            {"ref": "p1", "role": "household", "relationship": "mother",
+             "given_name": "Priya", "family_name": "Patel", "date_of_birth": "1985-01-01"},
+        ],
+        "answers": {"school_attendance_concern": True, "child_behaviour_concern": True},
+        "concerns": "School attendance has dropped this term.",
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.fixture
+def hub_case(rt, demo_users):
+    """A family referral routed to the Charnwood hub: (reference, case id)."""
+    from triage.services import intake
+
+    _, created = intake.submit_referral(rt, user=demo_users["frontdoor@demo.test"],
+                                        body=family_referral())
+    case = next(c for c in created["cases"] if c["service"] == "early_help_hub")
+    assert case["instance"] == "charnwood-hub"
+    return created["reference"], case["id"]
+
+
+def test_the_case_page_shows_who_what_decision_state_due_events_and_history(web, hub_case):
+    reference, case_id = hub_case
+    web.sign_in("hub.charnwood@demo.test")
+    response = web.get(f"/cases/{case_id}")
+    assert response.status_code == 200
+    html = web.last
+    assert reference in html and "Noah Patel" in html  # who
+    assert "school attendance is below 90%" in html  # what was asked
+    assert "Level 2" in html or "Level 3" in html  # the decision
+    assert "Requested" in html  # the state
+    assert "Discussed at the next hub meeting" in html  # what is due
+    assert "Add to the next hub meeting" in html  # an allowed event
+    assert "Open: Requested" in html or "Open:" in html  # the timeline
+
+
+def test_an_event_asks_for_the_fields_it_needs_and_moves_the_case(web, hub_case):
+    _, case_id = hub_case
+    web.sign_in("hub.charnwood@demo.test")
+    web.get(f"/cases/{case_id}/events/decline")
+    assert "Does not meet the service" in web.last  # the coded reasons to choose from
+    response = web.post(f"/cases/{case_id}/events/decline", {})
+    assert response.status_code == 422
+    assert list(error_links(web.last)) == ["reason"]
+    response = web.post(f"/cases/{case_id}/events/decline", {"reason": "wrong_service",
+                                                             "note": "Adult needs only"})
+    assert response.status_code == 302
+    web.get(f"/cases/{case_id}")
+    assert "Rejected" in web.last and "Adult needs only" in web.last
+
+
+def test_an_event_no_longer_allowed_is_a_conflict_page(web, hub_case):
+    _, case_id = hub_case
+    web.sign_in("hub.charnwood@demo.test")
+    response = web.get(f"/cases/{case_id}/events/allocate")
+    assert response.status_code == 409
+    assert "not possible from there" in web.last
+
+
+def test_notes_are_added_to_the_case(web, hub_case, rt):
+    _, case_id = hub_case
+    web.sign_in("hub.charnwood@demo.test")
+    response = web.post(f"/cases/{case_id}/notes", {"note": ""}, from_page=f"/cases/{case_id}")
+    assert response.status_code == 422 and list(error_links(web.last)) == ["note"]
+    web.post(f"/cases/{case_id}/notes", {"note": "Spoke to the school."})
+    web.get(f"/cases/{case_id}")
+    assert "Spoke to the school." in web.last
+
+
+def test_another_team_cannot_open_the_case(web, hub_case):
+    _, case_id = hub_case
+    web.sign_in("hub.melton@demo.test")
+    assert web.get(f"/cases/{case_id}").status_code == 403
+
+
+def test_a_hub_allocation_at_the_meeting(web, hub_case, rt):
+    from triage.services import cases
+
+    reference, case_id = hub_case
+    web.sign_in("hub.charnwood@demo.test")
+    web.get("/hub/")
+    assert f"Case {case_id}" in web.last and "Next meeting" in web.last
+    # Plan: add the case to the next meeting's agenda.
+    web.get("/hub/meeting")
+    response = web.post("/hub/meeting", {"cases": [str(case_id)]})
+    assert response.status_code == 302
+    # The printable pack has a page for it.
+    web.get("/hub/meeting/pack")
+    assert "app-pack-case" in web.last and reference in web.last and "Noah Patel" in web.last
+    # At the meeting: record the allocation.
+    web.get(f"/hub/meeting/cases/{case_id}")
+    response = web.post(f"/hub/meeting/cases/{case_id}", {"decision": "allocate"})
+    assert response.status_code == 422
+    assert set(error_links(web.last)) == {"meeting_date-day", "lead_agency", "lead_professional"}
+    assert cases.get_case(rt, user=_user(rt, "hub.charnwood@demo.test"),
+                          case_id=case_id)["state"] == "awaiting_hub_meeting"  # unchanged
+    form = {"decision": "allocate", "lead_agency": "family_support",
+            "lead_professional": "J. Worker, family support", "meeting_date-day": "8",
+            "meeting_date-month": "12", "meeting_date-year": "2026"}
+    response = web.post(f"/hub/meeting/cases/{case_id}", form)
+    assert response.status_code == 302
+    case = cases.get_case(rt, user=_user(rt, "hub.charnwood@demo.test"), case_id=case_id)
+    assert case["state"] == "allocated" and case["outcome"] == "allocated"
+    assert [h["event"] for h in case["history"]] == ["open", "add_to_agenda",
+                                                     "record_discussion", "allocate"]
+
+
+def test_only_coordinators_and_managers_see_hub_pages(make_web, hub_case):
+    partner = make_web()
+    partner.sign_in("fire@demo.test")
+    assert partner.get("/hub/").status_code == 403
+    manager = make_web()
+    manager.sign_in("manager@demo.test")
+    manager.get("/hub/?hub=charnwood-hub")
+    assert re.search(r"Case \d+", manager.last)
+
+
+def test_team_cases_list_the_team_s_open_cases(web, hub_case):
+    _, case_id = hub_case
+    web.sign_in("hub.charnwood@demo.test")
+    web.get("/cases/")
+    assert f"Case {case_id}" in web.last
+
+
+def _user(rt, email):
+    from sqlmodel import select
+
+    from triage.models import User
+
+    with rt.db.reader() as session:
+        return session.exec(select(User).where(User.email == email)).one()

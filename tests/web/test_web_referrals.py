@@ -1,0 +1,192 @@
+"""The front door's referral journey, worklists and referral page; the partners' area."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import func, select
+
+from tests.web.conftest import error_links
+
+
+def referral_form(**changes) -> dict:
+    form = {
+        "person_rows": "3",
+        "people-0-given_name": "Gwen", "people-0-family_name": "Smith",
+        "people-0-dob-day": "1", "people-0-dob-month": "3", "people-0-dob-year": "1932",
+        "postcode": "LE13 0AB",
+        "answer-memory_concern": "yes", "answer-social_isolation": "yes",
+        "consent": "given", "action": "check",
+    }
+    form.update(changes)
+    return form
+
+
+def _count_referrals(rt) -> int:
+    from triage.models import Referral
+
+    with rt.db.reader() as session:
+        return session.exec(select(func.count()).select_from(Referral)).one()
+
+
+def _key(html: str) -> str:
+    return re.search(r'name="submission_key" value="([^"]+)"', html).group(1)
+
+
+def test_the_form_asks_safety_first_then_the_domains_people_and_postcode(web, rt):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    html = web.last
+    checklist = rt.profile.checklist
+    positions = [html.index(f'id="answer-{q}"') for s in checklist.sections
+                 for q in (qq.id for qq in s.questions)]
+    assert positions == sorted(positions)  # in the checklist's order, safety first
+    assert checklist.sections[0].domain == "safety"
+    assert positions[-1] < html.index('id="people-0-given_name"') < html.index('id="postcode"')
+
+
+def test_checking_shows_the_live_decision_with_reasons_and_stores_nothing(web, rt):
+    web.sign_in("frontdoor@demo.test")
+    before = _count_referrals(rt)
+    response = web.post("/referrals/new", referral_form(), from_page="/referrals/new")
+    assert response.status_code == 200
+    assert "Level 2: Additional support needs" in web.last
+    assert "Local Area Coordination" in web.last
+    assert "An adult has memory problems or a dementia diagnosis." in web.last  # a reason
+    assert 'value="submit"' in web.last
+    assert _count_referrals(rt) == before
+
+
+def test_errors_are_named_by_the_field_the_gov_uk_way(web):
+    web.sign_in("frontdoor@demo.test")
+    response = web.post("/referrals/new", referral_form(**{
+        "people-0-dob-day": "31", "people-0-dob-month": "2", "postcode": "not a postcode",
+        "consent": ""}), from_page="/referrals/new")
+    assert response.status_code == 422
+    links = error_links(web.last)
+    assert links == {
+        "people-0-dob-day": "The date of birth of the person being referred must be a real "
+                            "date, like 27 3 2007",
+        "postcode": "Enter a full UK postcode, like LE13 0AB",
+        "consent": "Select whether they agree to the referral and to information being shared",
+    }
+    assert web.last.count("govuk-error-message") >= 3  # each message also by its field
+    assert "<title>Error: New referral" in web.last
+    assert 'value="Gwen"' in web.last  # what was typed is kept
+
+
+def test_a_child_need_without_a_child_is_refused_naming_the_question(web):
+    web.sign_in("frontdoor@demo.test")
+    web.post("/referrals/new", referral_form(**{"answer-school_exclusion": "yes"}),
+             from_page="/referrals/new")
+    links = error_links(web.last)
+    assert list(links) == ["answer-school_exclusion"]
+    assert "no child under 18 is listed" in links["answer-school_exclusion"]
+
+
+def test_submitting_records_through_intake_and_ends_on_the_reference(web, rt):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    form = referral_form(action="submit", submission_key=_key(web.last))
+    response = web.post("/referrals/new", form)
+    assert response.status_code == 302
+    web.get(response.headers["Location"])
+    reference = re.search(r'id="reference">(EH-\d{4}-\d{6})<', web.last).group(1)
+    assert "Local Area Coordination" in web.last
+    # A double submit (same form) is answered from the first: no second referral.
+    count = _count_referrals(rt)
+    again = web.post("/referrals/new", form, from_page="/referrals/new")
+    assert again.headers["Location"].endswith(f"/referrals/{reference}/confirmation")
+    assert _count_referrals(rt) == count
+
+
+def test_known_people_and_their_open_cases_are_shown_before_sending(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    web.post("/referrals/new", referral_form(action="submit", submission_key=_key(web.last)))
+    web.post("/referrals/new", referral_form(), from_page="/referrals/new")
+    assert "Already known" in web.last
+    assert "Open case" in web.last and "Melton North coordinator" in web.last
+
+
+def test_add_another_person_adds_a_row_without_losing_answers(web):
+    web.sign_in("frontdoor@demo.test")
+    web.post("/referrals/new", referral_form(action="add_person"), from_page="/referrals/new")
+    assert 'id="people-3-given_name"' in web.last
+    assert 'value="Gwen"' in web.last
+
+
+def test_consent_is_recorded_from_the_referral_page_and_opens_the_cases(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    response = web.post("/referrals/new", referral_form(
+        action="submit", consent="not_asked", submission_key=_key(web.last)))
+    reference = response.headers["Location"].split("/")[2]
+    web.get(f"/referrals/{reference}")
+    assert "Record consent" in web.last
+    web.post(f"/referrals/{reference}/consent", {"consent": "given"})
+    web.get(f"/referrals/{reference}")
+    assert "Routed" in web.last and "/cases/" in web.last
+
+
+def test_worklists_show_counts_and_due_dates(web, rt):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    web.post("/referrals/new", referral_form(action="submit", consent="not_asked",
+                                             submission_key=_key(web.last)))
+    web.get("/front-door/")
+    assert "Awaiting consent" in web.last and "Needs review" in web.last
+    web.get("/front-door/worklists/awaiting_consent")
+    assert "1 in this list" in web.last and "Decision due" in web.last
+    for name in ("new_today", "needs_review", "overdue"):
+        assert web.get(f"/front-door/worklists/{name}").status_code == 200
+    assert web.get("/front-door/worklists/nonsense").status_code == 404
+
+
+def test_an_out_of_area_referral_waits_in_needs_review(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    web.post("/referrals/new", referral_form(action="submit", postcode="NG1 5AA",
+                                             submission_key=_key(web.last)))
+    web.get("/front-door/worklists/needs_review")
+    assert "1 in this list" in web.last
+
+
+def test_a_partner_submits_and_sees_only_their_own_referrals(make_web, demo_users):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    fire.get("/partner/referrals/new")
+    assert "Leicestershire Fire and Rescue Service" in fire.last
+    response = fire.post("/partner/referrals/new", referral_form(
+        action="submit", submission_key=_key(fire.last), **{"referrer-name": "A. Officer"}))
+    assert response.status_code == 302
+    fire.get(response.headers["Location"])
+    reference = re.search(r'id="reference">(EH-\d{4}-\d{6})<', fire.last).group(1)
+    fire.get("/partner/")
+    assert reference in fire.last and "Local Area Coordination" in fire.last
+    police = make_web()
+    police.sign_in("police@demo.test")
+    police.get("/partner/")
+    assert reference not in police.last
+    assert police.get(f"/partner/referrals/{reference}").status_code == 404
+    assert police.get(f"/referrals/{reference}").status_code == 403  # staff pages: no
+
+
+def test_unknown_pages_get_a_helpful_html_404_and_the_api_keeps_json(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "Page not found" in page.get_data(as_text=True)
+    assert "text/html" in page.content_type
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.is_json
+
+
+def test_an_unexpected_failure_gets_a_helpful_500_page_with_an_error_reference(app):
+    def boom():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/boom", view_func=boom)
+    response = app.test_client().get("/boom")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in html
+    assert re.search(r"quote the error reference\s+<strong>[0-9a-f]{12}</strong>", html)

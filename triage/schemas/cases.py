@@ -1,0 +1,205 @@
+"""Cases on the wire: a case with its allowed events, what is due and its history; the event
+body; worklists; partners' own referrals; notifications."""
+
+from __future__ import annotations
+
+from marshmallow import INCLUDE, RAISE, Schema, fields, validate
+
+from triage.models import ReferralStatus
+
+MAX_PAGE = 200
+
+
+class CodeSchema(Schema):
+    code = fields.String()
+    label = fields.String()
+
+
+class EventFieldSchema(Schema):
+    """A payload field an event needs: its kind (text, code, connections, date) and, for a
+    code, the codes it may take."""
+
+    name = fields.String()
+    kind = fields.String()
+    label = fields.String()
+    choices = fields.List(fields.Nested(CodeSchema), allow_none=True)
+    min_items = fields.Integer(allow_none=True)
+
+
+class AllowedEventSchema(Schema):
+    event = fields.String()
+    label = fields.String()
+    to = fields.String()
+    needs = fields.List(fields.String())
+    fields_ = fields.List(fields.Nested(EventFieldSchema), data_key="fields")
+
+
+class HistoryEntrySchema(Schema):
+    id = fields.Integer()
+    from_ = fields.String(attribute="from_state", data_key="from", allow_none=True)
+    to = fields.String(attribute="to_state")
+    event = fields.String()
+    by = fields.String(attribute="by_label")
+    at = fields.DateTime()
+    reason = fields.String(allow_none=True)
+    outcome = fields.Function(lambda row: (row.payload or {}).get("outcome"), allow_none=True)
+    payload = fields.Dict()
+
+
+class DueItemSchema(Schema):
+    kind = fields.String()
+    label = fields.String()
+    due_at = fields.Date()
+    overdue = fields.Boolean()
+    escalate = fields.Boolean()
+    since = fields.Date(allow_none=True)
+
+
+class DueSchema(Schema):
+    next_due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean()
+    overdue_since = fields.DateTime(allow_none=True)
+    escalated_at = fields.DateTime(allow_none=True)
+    items = fields.List(fields.Nested(DueItemSchema))
+
+
+class CaseOutSchema(Schema):
+    """GET /api/v1/cases/<id>: the contract's keys (id, service, instance, state,
+    allowed_events, history, due) and more."""
+
+    id = fields.Integer(attribute="case.id")
+    referral = fields.String(attribute="reference")
+    service = fields.String(attribute="case.service")
+    service_name = fields.String()
+    instance = fields.String(attribute="case.instance")
+    instance_name = fields.String()
+    state = fields.String(attribute="case.state")
+    status = fields.String(metadata={"description": "The FHIR Task status the state means"})
+    closed = fields.Boolean()
+    version = fields.Integer(attribute="case.version",
+                             metadata={"description": "Send it back with an event to be sure "
+                                                      "nobody moved the case meanwhile"})
+    opened_at = fields.DateTime(attribute="case.opened_at")
+    closed_at = fields.DateTime(attribute="case.closed_at", allow_none=True)
+    outcome = fields.String(attribute="case.outcome", allow_none=True)
+    outcome_label = fields.String(allow_none=True)
+    urgent = fields.Boolean()
+    allowed_events = fields.List(fields.Nested(AllowedEventSchema))
+    due = fields.Nested(DueSchema)
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+    linked_referrals = fields.List(fields.Dict(),
+                                   metadata={"description": "Referrals this case opened "
+                                                            "(step-up, step-down)"})
+
+
+class CaseEventInSchema(Schema):
+    """POST /api/v1/cases/<id>/events: the event, optionally the version the caller read, and
+    the fields the event needs at the top level (checked against the pathway)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    event = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None)
+
+
+class CaseListQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    service = fields.String(load_default=None)
+    instance = fields.String(load_default=None)
+    state = fields.String(load_default=None)
+    overdue = fields.Boolean(load_default=None)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class CaseListItemSchema(Schema):
+    id = fields.Integer(attribute="case.id")
+    referral = fields.String(attribute="reference")
+    urgent = fields.Boolean()
+    service = fields.String(attribute="case.service")
+    instance = fields.String(attribute="case.instance")
+    state = fields.String(attribute="case.state")
+    status = fields.String()
+    opened_at = fields.DateTime(attribute="case.opened_at")
+    closed_at = fields.DateTime(attribute="case.closed_at", allow_none=True)
+    outcome = fields.String(attribute="case.outcome", allow_none=True)
+    next_due_at = fields.DateTime(attribute="case.next_due_at", allow_none=True)
+    overdue = fields.Boolean()
+    overdue_since = fields.DateTime(attribute="case.overdue_since", allow_none=True)
+    escalated_at = fields.DateTime(attribute="case.escalated_at", allow_none=True)
+    version = fields.Integer(attribute="case.version")
+
+
+class CaseListSchema(Schema):
+    cases = fields.List(fields.Nested(CaseListItemSchema))
+    limit = fields.Integer()
+    offset = fields.Integer()
+    next_offset = fields.Integer(allow_none=True)
+
+
+class ReferralListQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    mine = fields.Boolean(load_default=False)
+    status = fields.String(load_default=None,
+                           validate=validate.OneOf([s.value for s in ReferralStatus]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ReferralCaseSchema(Schema):
+    id = fields.Integer()
+    service = fields.String()
+    service_name = fields.String()
+    instance = fields.String()
+    state = fields.String()
+    status = fields.String()
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    outcome_label = fields.String(allow_none=True)
+
+
+class ReferralListItemSchema(Schema):
+    reference = fields.String()
+    status = fields.String()
+    received_at = fields.DateTime()
+    channel = fields.String()
+    linked_referral = fields.String(allow_none=True)
+    cases = fields.List(fields.Nested(ReferralCaseSchema))
+
+
+class ReferralListSchema(Schema):
+    referrals = fields.List(fields.Nested(ReferralListItemSchema))
+    limit = fields.Integer()
+    offset = fields.Integer()
+    next_offset = fields.Integer(allow_none=True)
+
+
+class NotificationQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    unread = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class NotificationOutSchema(Schema):
+    id = fields.Integer()
+    recipient = fields.String()
+    kind = fields.String()
+    subject = fields.String()
+    body = fields.String()
+    referral = fields.String(allow_none=True)
+    case_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    emailed_at = fields.DateTime(attribute="sent_at", allow_none=True)
+    read_at = fields.DateTime(allow_none=True)
+
+
+class NotificationListSchema(Schema):
+    notifications = fields.List(fields.Nested(NotificationOutSchema))

@@ -1,0 +1,325 @@
+"""Case use cases: read a case with its pathway, fire an event on it (worklists: worklists).
+
+A case moves in one unit of work: the pathway (workflows) checks the event against the case's
+state, history and payload; the case row is updated only if it still has the version it was
+read at (UPDATE ... WHERE id = ? AND version = ?; no row means someone else moved it first,
+409 and nothing changes); the history row, the referral's status and the outbox messages for
+the event's effects commit with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from triage.db import insert_rows
+from triage.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_errors
+from triage.models import Case, CaseEvent, CaseReferralLink, Referral, ReferralStatus, User
+from triage.models.base import utcnow
+from triage.policy import can_move_case, can_view_case
+from triage.runtime import Runtime
+from triage.schemas.cases import (
+    AllowedEventSchema,
+    CaseEventInSchema,
+    CaseOutSchema,
+)
+from triage.services import audit, outbox
+from triage.services.case_dues import CaseView, columns_for, histories
+from triage.services.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
+from workflows import Due, EventNotAllowed, EventSpec, MissingFields, Pathway
+
+log = logging.getLogger(__name__)
+
+_OUT = CaseOutSchema()
+# Optional free text any event may carry besides the fields it needs.
+FREE_TEXT = ("reason", "note")
+MAX_FREE_TEXT = 2000
+LINKED_REFERRAL_EFFECTS = ("open_statutory_referral", "open_early_help_referral")
+
+
+@dataclass
+class CaseRecord:
+    """A case with everything shown beside it; what CaseOutSchema dumps."""
+
+    case: Case
+    reference: str
+    urgent: bool
+    pathway: Pathway
+    history: list[CaseEvent]
+    allowed_events: list[dict[str, Any]]
+    due: dict[str, Any]
+    service_name: str
+    instance_name: str
+    linked_referrals: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.pathway.status_of(self.case.state)
+
+    @property
+    def closed(self) -> bool:
+        return self.pathway.is_closed(self.case.state)
+
+    @property
+    def outcome_label(self) -> str | None:
+        outcome = self.case.outcome
+        return self.pathway.data.outcomes.get(outcome, outcome) if outcome else None
+
+
+# -- reading -----------------------------------------------------------------------------
+def find_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"No case with id {case_id}.")
+    return case
+
+
+def find_case_and_referral(session: Session, case_id: int) -> tuple[Case, str, bool]:
+    """The case with its referral's reference and urgency, in one query."""
+    found = session.exec(select(Case, Referral.reference, Referral.urgent)
+                         .join(Referral, Referral.id == Case.referral_id)
+                         .where(Case.id == case_id)).first()
+    if found is None:
+        raise NotFound(f"No case with id {case_id}.")
+    return found
+
+
+def describe_events(pathway: Pathway, events: list[EventSpec]) -> list[dict[str, Any]]:
+    """Allowed events as the API shows them: each with the fields it needs (kind, label) and,
+    for coded fields, the codes with their labels."""
+    fields_by_name = pathway.data.fields
+    out = []
+    for spec in events:
+        needs = []
+        for name in spec.needs:
+            f = fields_by_name[name]
+            codes = spec.choices.get(name)
+            needs.append({"name": name, "kind": "code" if codes is not None else f.kind,
+                          "label": f.label,
+                          "choices": [{"code": c, "label": _code_label(pathway, spec, name, c)}
+                                      for c in codes] if codes is not None else None,
+                          "min_items": max(f.min, 1) if f.kind == "connections" else None})
+        out.append({"event": spec.name, "label": spec.label, "to": spec.to_state,
+                    "needs": list(spec.needs), "fields_": needs})
+    return out
+
+
+def _code_label(pathway: Pathway, spec: EventSpec, name: str, code: str) -> str:
+    for row in pathway.transitions:
+        if row.event == spec.name and name in row.choices:
+            return row.choices[name].get(code, code)
+    return code
+
+
+def _service_names(rt: Runtime, case: Case) -> tuple[str, str]:
+    service = rt.profile.services.get(case.service)
+    if service is None:
+        return case.service, case.instance
+    instance = service.instances.get(case.instance)
+    return service.name, instance.name if instance else case.instance
+
+
+def _links(session: Session, pathway: Pathway, case: Case,
+           history: list[CaseEvent]) -> list[tuple[str, str, str]]:
+    """Referrals the case opened; asked only when its history has an event that opens one."""
+    opening = {t.event for t in pathway.transitions
+               if set(t.effects) & set(LINKED_REFERRAL_EFFECTS)}
+    if not any(row.event in opening for row in history):
+        return []
+    return list(session.exec(
+        select(CaseReferralLink.kind, Referral.reference, Referral.status)
+        .join(Referral, Referral.id == CaseReferralLink.referral_id)
+        .where(CaseReferralLink.case_id == case.id).order_by(CaseReferralLink.id)).all())
+
+
+def build_record(rt: Runtime, session: Session, case: Case, history: list[CaseEvent], *,
+                 now: datetime, reference: str, urgent: bool) -> CaseRecord:
+    pathway = rt.pathways.for_service(case.service)
+    view = CaseView.of(case, history)
+    calendar = rt.pathways.calendar
+    items: list[Due] = pathway.due(view, now=now, calendar=calendar)
+    links = _links(session, pathway, case, history)
+    service_name, instance_name = _service_names(rt, case)
+    return CaseRecord(
+        case=case, reference=reference, urgent=bool(urgent), pathway=pathway, history=history,
+        allowed_events=describe_events(pathway, pathway.allowed_events(view, at=now)),
+        due={"next_due_at": case.next_due_at,
+             "overdue": case.next_due_at is not None and case.next_due_at <= now,
+             "overdue_since": case.overdue_since, "escalated_at": case.escalated_at,
+             "items": items},
+        service_name=service_name, instance_name=instance_name,
+        linked_referrals=[{"reference": ref, "status": status, "effect": kind}
+                          for kind, ref, status in links])
+
+
+def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:
+    """The case as its team sees it; every read is audited (and every refusal)."""
+    now = utcnow()
+    with rt.db.unit_of_work() as session:
+        case, reference, urgent = find_case_and_referral(session, case_id)
+        if not can_view_case(user, case):
+            audit.record(session, actor=user, action="case.view_refused", object_type="case",
+                         object_id=case.id)
+            session.commit()
+            raise Forbidden(f"Case {case_id} belongs to the {case.service}:{case.instance} "
+                            "team; only that team and managers may see it.")
+        audit.record(session, actor=user, action="case.view", object_type="case",
+                     object_id=case.id)
+        record = build_record(rt, session, case, histories(session, [case.id])[case.id],
+                              now=now, reference=reference, urgent=urgent)
+        return _OUT.dump(record)
+
+
+# -- moving ------------------------------------------------------------------------------
+def parse_event_body(body: Any) -> tuple[str, int | None, dict[str, Any]]:
+    if not isinstance(body, dict):
+        raise ValidationFailed({"_schema": ["The body must be a JSON object with an event."]})
+    if isinstance(body.get("version"), bool):
+        raise ValidationFailed({"version": ["Not a valid integer."]})
+    try:
+        loaded = CaseEventInSchema().load(body)
+    except ValidationError as exc:
+        raise ValidationFailed(flatten_errors(exc.messages)) from None
+    payload = {k: v for k, v in body.items() if k not in ("event", "version")}
+    return loaded["event"], loaded.get("version"), payload
+
+
+def _conflict(message: str, pathway: Pathway, case: Case, view: CaseView,
+              now: datetime) -> Conflict:
+    allowed = describe_events(pathway, pathway.allowed_events(view, at=now))
+    return Conflict(message, state=case.state, version=case.version,
+                    allowed_events=AllowedEventSchema(many=True).dump(allowed))
+
+
+def _check_extras(pathway: Pathway, spec: EventSpec, payload: dict[str, Any]) -> None:
+    """Fields the event does not take are named, not silently stored."""
+    errors: dict[str, list[str]] = {}
+    takes = [*spec.needs, *(n for n in FREE_TEXT if n not in spec.needs)]
+    for key, value in payload.items():
+        if key in spec.needs:
+            continue
+        if key not in FREE_TEXT:
+            errors[key] = [f"Not a field of event {spec.name!r}; it takes: {', '.join(takes)}."]
+        elif value is not None and (not isinstance(value, str) or len(value) > MAX_FREE_TEXT):
+            errors[key] = [f"Must be text of at most {MAX_FREE_TEXT} characters."]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def fire_case_event(rt: Runtime, *, user: User, case_id: int, body: Any) -> dict[str, Any]:
+    """Fire one event on a case as `user`; returns the case as GET shows it.
+
+    409 (with the allowed events) when the event is not allowed now or the case changed since
+    `version`; 422 naming each missing or bad field; 403 for anyone but the receiving team and
+    its managers. In every refusal nothing is written but the audit row."""
+    event, expected_version, payload = parse_event_body(body)
+    now = utcnow()
+    with rt.db.unit_of_work() as session:
+        case, reference, urgent = find_case_and_referral(session, case_id)
+        if not can_move_case(user, case):
+            audit.record(session, actor=user, action="case.move_refused", object_type="case",
+                         object_id=case.id, event=event[:64])
+            session.commit()
+            raise Forbidden(f"Only the {case.service}:{case.instance} team and its managers may "
+                            f"move case {case.id}.")
+        pathway = rt.pathways.for_service(case.service)
+        history = histories(session, [case.id])[case.id]
+        view = CaseView.of(case, history)
+        if expected_version is not None and expected_version != case.version:
+            raise _conflict(f"Case {case.id} has changed since version {expected_version} (it "
+                            f"is now version {case.version}, {case.state}); reload it and try "
+                            "again.", pathway, case, view, now)
+        spec = next((e for e in pathway.allowed_events(view, at=now) if e.name == event), None)
+        if spec is not None:
+            _check_extras(pathway, spec, payload)
+        try:
+            step = pathway.fire(view, event, payload, actor=user.email, at=now)
+        except EventNotAllowed as exc:
+            raise _conflict(f"Case {case.id} is {case.state}: {exc}", pathway, case, view,
+                            now) from None
+        except MissingFields as exc:
+            raise ValidationFailed({k: [v] for k, v in exc.fields.items()}) from None
+
+        closed = pathway.is_closed(step.to_state)
+        row = CaseEvent(case_id=case.id, from_state=step.from_state, to_state=step.to_state,
+                        event=step.event, by_id=user.id, by_label=user.email, at=now,
+                        reason=step.reason, payload=dict(step.payload))
+        view.history.append(row)
+        view.closed_at = now if closed else None
+        due = columns_for(pathway, view, calendar=rt.pathways.calendar, now=now,
+                          escalated_at=case.escalated_at)
+        values = {"state": step.to_state, "version": case.version + 1,
+                  "closed_at": now if closed else None,
+                  "outcome": step.outcome if closed else None, **due.as_values()}
+        moved = session.execute(
+            update(Case.__table__)
+            .where(Case.__table__.c.id == case.id, Case.__table__.c.version == case.version)
+            .values(**values))
+        if moved.rowcount != 1:
+            # Someone else's event committed between our read and this update.
+            session.rollback()
+            fresh = find_case(session, case_id)
+            fresh_view = CaseView.of(fresh, histories(session, [fresh.id])[fresh.id])
+            raise _conflict(f"Case {case.id} was moved by someone else at the same time (it is "
+                            f"now {fresh.state}); reload it and try again.", pathway, fresh,
+                            fresh_view, now)
+        insert_rows(session, [row])
+        # The row was updated in SQL; the object only shows the new values (no second UPDATE).
+        was_closed = case.closed_at is not None
+        session.expunge(case)
+        for key, value in values.items():
+            setattr(case, key, value)
+        returned = "return_to_front_door" in step.effects
+        if returned or closed != was_closed:
+            follow_cases(session, case.referral_id, returned=returned)
+        _enqueue_effects(session, case, row, step.effects)
+        # No audit row: the history row is the record of who moved the case, when and how.
+        ids = outbox.committed_ids(session)
+        record = build_record(rt, session, case, view.history, now=now, reference=reference,
+                              urgent=urgent)
+        response = _OUT.dump(record)
+    rt.relay.after_commit(ids)
+    log.info("case.moved", extra={"case_id": case.id, "case_event": step.event,
+                                  "status": step.to_state})
+    return response
+
+
+def follow_cases(session: Session, referral_id: int, *, returned: bool = False) -> Referral:
+    """Set the referral's status from its cases: routed while any is open, closed when all
+    are; needs_review when a case was declined back to the front door (it stays there until
+    the front door routes it again). The referral row is locked first, so two cases of one
+    referral closing at the same time cannot both see the other still open."""
+    referral = session.exec(select(Referral).where(Referral.id == referral_id)
+                            .with_for_update()).one()
+    if returned:
+        status = ReferralStatus.needs_review
+    elif referral.status in (ReferralStatus.routed, ReferralStatus.closed):
+        still_open = session.exec(select(Case.id).where(Case.referral_id == referral_id,
+                                                        Case.closed_at.is_(None))).first()
+        status = ReferralStatus.routed if still_open is not None else ReferralStatus.closed
+    else:
+        return referral
+    if referral.status != status:
+        referral.status = status
+        session.add(referral)
+    return referral
+
+
+def _enqueue_effects(session: Session, case: Case, row: CaseEvent,
+                     effects: tuple[str, ...]) -> None:
+    """The event's effects go to the outbox in this transaction; handlers do them after."""
+    told = [e for e in effects if e not in LINKED_REFERRAL_EFFECTS]
+    if told:
+        outbox.enqueue(session, topic="case.moved",
+                       payload={"case_id": case.id, "case_event_id": row.id, "effects": told})
+    for effect in effects:
+        if effect in LINKED_REFERRAL_EFFECTS:
+            outbox.enqueue(session, topic="case.open_linked_referral",
+                           payload={"case_id": case.id, "case_event_id": row.id,
+                                    "effect": effect})

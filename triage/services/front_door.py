@@ -1,0 +1,155 @@
+"""The front door's worklists: new today, awaiting consent, needs review, overdue (read-only).
+
+Every list is one indexed count and one page of rows, so a list costs the same with fifty
+thousand referrals as with fifty. (A team's own case worklist is triage.services.worklists.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from triage.models import Case, Decision, Referral, ReferralStatus, User
+from triage.models.base import utcnow
+from triage.policy import FRONT_DOOR_PAGES, require
+from triage.runtime import Runtime
+
+PAGE_SIZE = 50
+LONDON = ZoneInfo("Europe/London")
+# The domain's front-door timescale: a triage decision within one working day of receipt.
+DECISION_WORKING_DAYS = 1
+
+WORKLISTS = {
+    "new_today": "New today",
+    "awaiting_consent": "Awaiting consent",
+    "needs_review": "Needs review",
+    "overdue": "Overdue cases",
+}
+DESCRIPTIONS = {
+    "new_today": "Referrals received since midnight.",
+    "awaiting_consent": "Decided, but no case is opened until the person agrees.",
+    "needs_review": "Out of area, postcode not found, or declined by a service and returned "
+                    "for re-triage.",
+    "overdue": "Open cases past a timescale of their pathway.",
+}
+
+
+@dataclass
+class ReferralRow:
+    reference: str
+    received_at: datetime
+    channel: str
+    status: str
+    urgent: bool
+    level: int | None
+    due: date
+    overdue: bool
+    review_reasons: list[str]
+
+
+@dataclass
+class CaseRow:
+    case: Case
+    reference: str
+    due: date | None
+    overdue_since: datetime | None
+
+
+def _start_of_today(now: datetime) -> datetime:
+    local = now.astimezone(LONDON).date()
+    return datetime.combine(local, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def _where(name: str, now: datetime) -> list[Any]:
+    if name == "new_today":
+        return [Referral.received_at >= _start_of_today(now)]
+    if name == "awaiting_consent":
+        return [Referral.status == ReferralStatus.awaiting_consent]
+    if name == "needs_review":
+        return [Referral.status == ReferralStatus.needs_review]
+    raise KeyError(name)
+
+
+def _overdue_where(now: datetime) -> list[Any]:
+    return [Case.closed_at.is_(None), Case.next_due_at <= now]
+
+
+def counts(rt: Runtime, *, user: User, now: datetime | None = None) -> dict[str, int]:
+    require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
+    now = now or utcnow()
+    out = {}
+    with rt.db.reader() as session:
+        for name in ("new_today", "awaiting_consent", "needs_review"):
+            out[name] = session.exec(select(func.count()).select_from(Referral)
+                                     .where(*_where(name, now))).one()
+        out["overdue"] = session.exec(select(func.count()).select_from(Case)
+                                      .where(*_overdue_where(now))).one()
+    return out
+
+
+def referral_rows(rt: Runtime, *, user: User, name: str, page: int = 1,
+                  now: datetime | None = None) -> tuple[list[ReferralRow], int]:
+    """One page of a referral worklist (oldest first: the longest waiting at the top; new
+    today newest first) and the list's total."""
+    require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
+    now = now or utcnow()
+    calendar = rt.pathways.calendar
+    today = now.astimezone(LONDON).date()
+    order = Referral.received_at.desc() if name == "new_today" else Referral.received_at
+    with rt.db.reader() as session:
+        total = session.exec(select(func.count()).select_from(Referral)
+                             .where(*_where(name, now))).one()
+        referrals = session.exec(select(Referral).where(*_where(name, now)).order_by(order)
+                                 .offset((max(page, 1) - 1) * PAGE_SIZE)
+                                 .limit(PAGE_SIZE)).all()
+        decisions = _decisions(session, [r.id for r in referrals])
+    rows = []
+    for r in referrals:
+        due = calendar.add_working_days(r.received_at.astimezone(LONDON).date(),
+                                        DECISION_WORKING_DAYS)
+        body = decisions.get(r.id, {})
+        rows.append(ReferralRow(
+            reference=r.reference, received_at=r.received_at, channel=r.channel,
+            status=r.status, urgent=r.urgent, level=body.get("level"), due=due,
+            overdue=today > due and r.status != ReferralStatus.routed,
+            review_reasons=list(body.get("review_reasons") or [])))
+    return rows, total
+
+
+def _decisions(session: Session, ids: list[int]) -> dict[int, dict]:
+    """The decision in force for each referral: the override when there is one."""
+    if not ids:
+        return {}
+    out: dict[int, dict] = {}
+    for d in session.exec(select(Decision).where(Decision.referral_id.in_(ids),
+                                                 Decision.current.is_(True))).all():
+        if d.referral_id not in out or d.kind == "override":
+            out[d.referral_id] = d.body
+    return out
+
+
+def overdue_rows(rt: Runtime, *, user: User, page: int = 1, now: datetime | None = None
+                 ) -> tuple[list[CaseRow], int]:
+    require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
+    now = now or utcnow()
+    with rt.db.reader() as session:
+        total = session.exec(select(func.count()).select_from(Case)
+                             .where(*_overdue_where(now))).one()
+        rows = session.exec(select(Case, Referral.reference)
+                            .join(Referral, Referral.id == Case.referral_id)
+                            .where(*_overdue_where(now)).order_by(Case.next_due_at)
+                            .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    # next_due_at is the moment the case becomes overdue: the start of the day after it is due.
+    return [CaseRow(case=c, reference=ref,
+                    due=(c.next_due_at - timedelta(microseconds=1)).astimezone(LONDON).date()
+                    if c.next_due_at else None,
+                    overdue_since=c.overdue_since) for c, ref in rows], total
+
+
+def pages(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))

@@ -1,0 +1,191 @@
+"""Early Help Hub coordination: the hub's queue, the next monthly meeting and its papers, and
+recording each allocation decision at the meeting (through the case service's events)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from triage.errors import Forbidden, ValidationFailed
+from triage.models import Role, User
+from triage.policy import HUB_PAGES, require, team_of
+from triage.runtime import Runtime
+from triage.services import cases
+from workflows.calendar import nth_weekday
+from workflows.timescales import next_meeting
+
+# The hub pathway's events (config/profiles/<council>/pathways.yaml).
+ADD_TO_AGENDA = "add_to_agenda"
+RECORD_DISCUSSION = "record_discussion"
+DECISIONS = ("allocate", "no_further_action")
+QUEUE_STATES = ("requested", "awaiting_hub_meeting", "discussed", "on_hold")
+AGENDA_STATE = "awaiting_hub_meeting"
+QUEUE_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Meeting:
+    hub: str
+    service: str
+    date: date
+    papers_by: date
+    next_planned: date
+
+
+def hub_services(rt: Runtime) -> list[str]:
+    """Services whose pathway is timed by hub meetings (in the default profile, the hubs)."""
+    return [p.service for p in rt.pathways
+            if any(ts.unit == "hub_meeting" for ts in p.spec.timescales)]
+
+
+def hub_for(rt: Runtime, user: User, requested: str | None) -> tuple[str, str]:
+    """(service, instance) of the hub the user coordinates; managers and admins choose."""
+    require(user, HUB_PAGES, "coordinate an Early Help Hub")
+    services = hub_services(rt)
+    if not services:
+        raise Forbidden("This council's profile has no hub pathway.")
+    service = services[0]
+    instances = list(rt.profile.services[service].instances)
+    own_service, own_instance = team_of(user)
+    if user.role == Role.hub_coordinator:
+        if own_service != service or own_instance not in instances:
+            raise Forbidden("Your account is not the coordinator of a hub.")
+        return service, own_instance
+    return service, requested if requested in instances else instances[0]
+
+
+def meeting(rt: Runtime, *, service: str, hub: str, today: date) -> Meeting:
+    """The hub's meeting on or after today (the one to run or prepare) and the next one whose
+    papers have not gone out (where a case added today is discussed)."""
+    data = rt.pathways.data
+    rule = data.meetings_by_instance.get(hub, data.meetings_default)
+    calendar = rt.pathways.calendar
+    this_month = nth_weekday(today.year, today.month, rule.weekday, rule.nth)
+    while not calendar.is_working_day(this_month):
+        this_month += timedelta(days=1)
+    upcoming = this_month if this_month >= today else next_meeting(today, rule, calendar)
+    planned = next_meeting(today, rule, calendar)
+    return Meeting(hub=hub, service=service, date=upcoming,
+                   papers_by=calendar.add_working_days(upcoming, -rule.papers_working_days),
+                   next_planned=planned)
+
+
+def queue(rt: Runtime, *, user: User, service: str, hub: str) -> dict[str, list[dict]]:
+    """The hub's open cases by state, soonest due first (each list read is audited)."""
+    out = {}
+    for state in QUEUE_STATES:
+        listing = cases.list_cases(rt, user=user, args={"service": service, "instance": hub,
+                                                        "state": state,
+                                                        "limit": str(QUEUE_PAGE)})
+        out[state] = listing["cases"]
+    return out
+
+
+def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, Any]]:
+    """The meeting pack: each case on the agenda with its referral (who, what was asked, the
+    decision and reasons), read in one transaction with a fixed number of queries however
+    long the agenda; each case and referral view is audited."""
+    from sqlmodel import select
+
+    from triage.models import Case, Decision, Person, Referral, ReferralPerson
+    from triage.policy import can_view_case
+    from triage.schemas.output import ReferralOutSchema
+    from triage.services import audit
+    from triage.services.intake import ReferralRecord
+
+    require(user, HUB_PAGES, "read a hub's meeting pack")
+    out = []
+    with rt.db.unit_of_work() as session:
+        agenda = session.exec(select(Case, Referral).join(Referral, Referral.id == Case.referral_id)
+                              .where(Case.service == service, Case.instance == hub,
+                                     Case.state == AGENDA_STATE)
+                              .order_by(Case.next_due_at, Case.id)).all()
+        agenda = [(c, r) for c, r in agenda if can_view_case(user, c)]
+        ids = [r.id for _, r in agenda]
+        people: dict[int, list] = {i: [] for i in ids}
+        decisions: dict[int, dict[str, Decision]] = {i: {} for i in ids}
+        cases_of: dict[int, list[Case]] = {i: [] for i in ids}
+        if ids:
+            for rp, person in session.exec(
+                    select(ReferralPerson, Person)
+                    .join(Person, Person.id == ReferralPerson.person_id)
+                    .where(ReferralPerson.referral_id.in_(ids))
+                    .order_by(ReferralPerson.ref)):
+                people[rp.referral_id].append((rp, person))
+            for d in session.exec(select(Decision).where(Decision.referral_id.in_(ids),
+                                                         Decision.current.is_(True))):
+                decisions[d.referral_id][d.kind] = d
+            for c in session.exec(select(Case).where(Case.referral_id.in_(ids))
+                                  .order_by(Case.id)):
+                cases_of[c.referral_id].append(c)
+        dump = ReferralOutSchema()
+        for case, referral in agenda:
+            audit.record(session, actor=user, action="case.view", object_type="case",
+                         object_id=case.id, via="meeting_pack")
+            audit.record(session, actor=user, action="referral.view", object_type="referral",
+                         object_id=referral.id, via="meeting_pack")
+            record = ReferralRecord(
+                referral=referral, people=people[referral.id],
+                decision=decisions[referral.id].get("engine"),
+                override=decisions[referral.id].get("override"), cases=cases_of[referral.id],
+                place=_place(rt.profile.place_for(referral.postcode)))
+            out.append({"case": {"id": case.id, "referral": referral.reference,
+                                 "state": case.state},
+                        "referral": dump.dump(record)})
+    return out
+
+
+def _place(place) -> dict[str, Any] | None:
+    """Where the household lives, as a referral shows it (the same keys as the API)."""
+    if place is None:
+        return None
+    return {"district": place.district, "early_help_hub": place.early_help_hub,
+            "family_support_area": place.slf_area, "coordinator_patch": place.lac_patch}
+
+
+def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int]) -> int:
+    if not case_ids:
+        raise ValidationFailed({"cases": ["Select at least one case to add to the agenda."]})
+    for case_id in case_ids:
+        cases.fire_case_event(rt, user=user, case_id=case_id, body={"event": ADD_TO_AGENDA})
+    return len(case_ids)
+
+
+def record_decision(rt: Runtime, *, user: User, case_id: int, meeting_date: str | None,
+                    decision: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Record the hub's discussion of a case (if not yet recorded) and its decision.
+
+    The decision's own fields are checked against the pathway before anything is written, so
+    a missing lead professional does not leave the case half-recorded."""
+    errors: dict[str, list[str]] = {}
+    needs: tuple[str, ...] = ()
+    if decision not in DECISIONS:
+        errors["decision"] = ["Select the hub's decision."]
+    case = cases.get_case(rt, user=user, case_id=case_id)
+    if not errors:
+        pathway = rt.pathways.for_service(case["service"])
+        spec = next(t for t in pathway.transitions if t.event == decision)
+        needs = spec.needs
+        for name in needs:
+            value = (fields.get(name) or "").strip() if isinstance(fields.get(name), str) \
+                else fields.get(name)
+            codes = spec.choices.get(name)
+            if not value:
+                errors[name] = [f"Enter the {pathway.data.fields[name].label.lower()}."
+                                if codes is None else
+                                f"Select the {pathway.data.fields[name].label.lower()}."]
+            elif codes is not None and value not in codes:
+                errors[name] = [f"Select one of the {pathway.data.fields[name].label.lower()}s."]
+    if case["state"] == "awaiting_hub_meeting" and not meeting_date:
+        errors["meeting_date"] = ["Enter the date of the hub meeting."]
+    if errors:
+        raise ValidationFailed(errors)
+    if case["state"] == "awaiting_hub_meeting":
+        case = cases.fire_case_event(rt, user=user, case_id=case_id,
+                                     body={"event": RECORD_DISCUSSION,
+                                           "meeting_date": meeting_date,
+                                           "version": case["version"]})
+    body = {"event": decision, "version": case["version"],
+            **{k: fields[k] for k in needs}}
+    return cases.fire_case_event(rt, user=user, case_id=case_id, body=body)

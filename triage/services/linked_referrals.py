@@ -1,0 +1,154 @@
+"""Referrals a case event opens, linked to the case's referral: a step-up to the statutory
+front door, or a step-down from a statutory hand-off to early help (outbox handler).
+
+The new referral goes the way every referral goes: the same people and household, the
+rules engine's decision stored with its rule-set version, cases opened by routing (or held
+for consent), the receiving team told through the outbox. A step-up keeps the engine's
+decision beside a staff override to the statutory service that takes the people on it (by
+the services' age ranges); a step-down drops the safeguarding answers (the statutory team
+found the threshold not met), is marked as a step-down and is routed by the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from rules.facts import age_on
+from triage.db import insert_rows
+from triage.models import (
+    Case,
+    CaseEvent,
+    CaseReferralLink,
+    Decision,
+    Person,
+    Referral,
+    ReferralPerson,
+    User,
+)
+from triage.runtime import Runtime
+from triage.schemas.referral import PersonInput, ReferralInput
+from triage.services import audit, outbox, routing
+from triage.services.outbox import handler
+
+STEP_DOWN = "open_early_help_referral"
+# The checklist kind that puts a referral at the statutory threshold (see checklist.yaml).
+STATUTORY_KIND = "safeguarding"
+
+
+def statutory_routes(rt: Runtime, people: tuple[PersonInput, ...], postcode: str,
+                     on: date) -> list[dict[str, str]]:
+    """The statutory services whose age range takes a subject of the referral (anyone on it
+    when nobody is the subject), each at the instance for the family's place."""
+    subjects = [p for p in people if p.role == "subject"] or list(people)
+    ages = [age_on(p.date_of_birth, on) for p in subjects]
+    place = rt.profile.place_for(postcode)
+    routes = []
+    for service in rt.profile.services.values():
+        low, high = service.ages.get("min"), service.ages.get("max")
+        if not service.statutory or not any(
+                (low is None or age >= low) and (high is None or age < high) for age in ages):
+            continue
+        if service.instance_from:
+            instance = place.column(service.instance_from) if place is not None else None
+        else:
+            instance = next(iter(service.instances), None)
+        if instance in service.instances:
+            routes.append({"service": service.id, "instance": instance,
+                           "reason": f"Stepped up to {service.name}."})
+    return routes
+
+
+def _step_up(rt: Runtime, session: Session, *, referral: Referral, data: ReferralInput,
+             actor: User | None, case: Case, row: CaseEvent) -> None:
+    decision = routing.decide(rt, data, referral_date=referral.received_at.date(),
+                              open_family_support=None)
+    body = routing.decision_body(decision)
+    routes = statutory_routes(rt, data.people, data.postcode, referral.received_at.date())
+    threshold = max(rt.profile.levels)  # the highest level is the statutory threshold
+    stepped_up = {
+        **body, "level": threshold, "level_name": rt.profile.levels[threshold].name,
+        "routes": routes, "needs_review": not routes,
+        "review_reasons": [] if routes else [
+            "No statutory service in the profile takes the people on this referral."],
+        "reasons": [{"rule": "case-step-up", "indicators": [],
+                     "text": f"Stepped up from case {case.id} ({case.service}): {row.reason}"},
+                    *body["reasons"]],
+    }
+    common = {"referral_id": referral.id, "ruleset_id": decision.ruleset_id,
+              "ruleset_version": decision.ruleset_version}
+    insert_rows(session, [
+        Decision(kind="engine", level=decision.level, body=body,
+                 inputs={"referral_date": referral.received_at.date().isoformat(),
+                         "open_family_support_instance": None}, **common),
+        Decision(kind="override", level=threshold, body=stepped_up, reason=row.reason,
+                 decided_by_id=actor.id if actor else None, **common),
+    ])
+    referral.urgent = decision.urgent
+    routing.apply_decision(rt, session, referral=referral, body=stepped_up, actor=actor,
+                           announce=False)
+
+
+@handler("case.open_linked_referral")
+def open_linked_referral(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
+    """Open the referral a step-up or step-down names; once per case event."""
+    row = session.get(CaseEvent, payload["case_event_id"])
+    if row is None or session.exec(select(CaseReferralLink.id).where(
+            CaseReferralLink.case_event_id == row.id)).first() is not None:
+        return
+    case = session.get(Case, row.case_id)
+    source = session.get(Referral, case.referral_id)
+    actor = session.get(User, row.by_id) if row.by_id is not None else None
+    step_down = payload["effect"] == STEP_DOWN
+    checklist = rt.profile.checklist
+    answers = {k: v for k, v in source.answers.items() if k in checklist.questions and not (
+        step_down and checklist.questions[k].kind == STATUTORY_KIND)}
+    named = session.exec(
+        select(ReferralPerson, Person).join(Person, Person.id == ReferralPerson.person_id)
+        .where(ReferralPerson.referral_id == source.id).order_by(ReferralPerson.ref)).all()
+    service = rt.profile.services.get(case.service)
+    data = ReferralInput(
+        channel="staff",
+        referrer={"organisation": service.name if service else case.service,
+                  "email": actor.email if actor else None},
+        postcode=source.postcode,
+        people=tuple(PersonInput(ref=rp.ref, role=rp.role, relationship=rp.relationship,
+                                 given_name=p.given_name, family_name=p.family_name,
+                                 date_of_birth=p.date_of_birth) for rp, p in named),
+        answers=answers, consent=source.consent, information_only=False,
+        step_down=step_down, concerns=row.reason)
+    referral = Referral(
+        profile_id=rt.profile.id, checklist_id=checklist.id,
+        checklist_version=checklist.version, channel=data.channel,
+        referrer_organisation=data.referrer["organisation"],
+        referrer_name=actor.name if actor else None, referrer_email=data.referrer["email"],
+        submitted_by_id=actor.id if actor else None, postcode=source.postcode,
+        household_id=source.household_id, consent=source.consent,
+        consent_recorded_at=source.consent_recorded_at, step_down=step_down,
+        concerns=row.reason, answers=answers, linked_referral_id=source.id,
+        raw_body={"linked_from": {"referral": source.reference, "case_id": case.id,
+                                  "case_event_id": row.id, "effect": payload["effect"]}})
+    insert_rows(session, [referral])
+    # The same reference scheme as intake: prefix, year, row id.
+    referral.reference = f"{rt.profile.reference_prefix}-{referral.received_at:%Y}-" \
+                         f"{referral.id:06d}"
+    insert_rows(session, [ReferralPerson(referral_id=referral.id, ref=rp.ref,
+                                         person_id=rp.person_id, role=rp.role,
+                                         relationship=rp.relationship, matched=True)
+                          for rp, _ in named])
+    audit.record(session, actor=actor, action="referral.create", object_type="referral",
+                 object_id=referral.id, channel=data.channel, linked_from=source.id,
+                 case_id=case.id, effect=payload["effect"])
+    if step_down:
+        routing.decide_and_route(rt, session, referral=referral, data=data, actor=actor)
+    else:
+        _step_up(rt, session, referral=referral, data=data, actor=actor, case=case, row=row)
+    outbox.enqueue(session, topic="referral.received", payload={"referral_id": referral.id})
+    session.execute(update(Referral.__table__).where(Referral.__table__.c.id == referral.id)
+                    .values(reference=referral.reference, status=referral.status,
+                            urgent=referral.urgent))
+    insert_rows(session, [CaseReferralLink(case_id=case.id, case_event_id=row.id,
+                                           referral_id=referral.id, kind=payload["effect"])])

@@ -1,0 +1,148 @@
+"""The case page (who, what was asked, decision, state, what is due, events, timeline, notes),
+the form for each allowed event, and a team's open cases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from triage.errors import ValidationFailed
+from triage.policy import TEAM_CASE_PAGES, team_of
+from triage.services import case_notes, cases, intake
+from triage.web.forms import PersonRow
+from triage.web.security import current_user, require_role, runtime
+
+bp = Blueprint("casework", __name__, url_prefix="/cases")
+CONNECTION_ROWS = 3
+
+
+def event_payload(spec: dict[str, Any], form) -> dict[str, Any]:
+    """The event body from the form: each needed field read by its kind."""
+    body: dict[str, Any] = {"event": spec["event"]}
+    for f in spec["fields"]:
+        name, kind = f["name"], f["kind"]
+        if kind == "date":
+            date = PersonRow(day=form.get(f"{name}-day", ""), month=form.get(f"{name}-month", ""),
+                             year=form.get(f"{name}-year", "")).date_of_birth()
+            if date:
+                body[name] = date
+        elif kind == "connections":
+            rows = []
+            for i in range(CONNECTION_ROWS):
+                org = form.get(f"{name}-{i}-organisation", "").strip()
+                need = form.get(f"{name}-{i}-need", "").strip()
+                if org or need:
+                    rows.append({"organisation": org, "need": need})
+            body[name] = rows
+        else:
+            value = form.get(name, "").strip()
+            if value:
+                body[name] = value
+    note = form.get("note", "").strip()
+    if note and "note" not in spec["needs"]:
+        body["note"] = note
+    if form.get("version", "").isdigit():
+        body["version"] = int(form["version"])
+    return body
+
+
+def event_errors(spec: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, str]:
+    ids = {f["name"]: (f"{f['name']}-day" if f["kind"] == "date" else
+                       f"{f['name']}-0-organisation" if f["kind"] == "connections" else
+                       f["name"]) for f in spec["fields"]}
+    out: dict[str, str] = {}
+    for key, messages in errors.items():
+        out.setdefault(ids.get(key, "note" if key == "note" else next(iter(ids.values()),
+                                                                         "note")),
+                       " ".join(messages))
+    return out
+
+
+def _referral_for(case: dict[str, Any]) -> dict[str, Any] | None:
+    """The referral behind the case, when the user may see it (its view is audited)."""
+    from triage.errors import NotFound
+
+    try:
+        return intake.get_referral(runtime(), user=current_user(), reference=case["referral"])
+    except NotFound:
+        return None
+
+
+@bp.get("/")
+@require_role(TEAM_CASE_PAGES)
+def team_cases():
+    """A team's open cases. Staff without a service team (front door, managers, admins)
+    choose the team first: one team's list is what anyone can work through."""
+    rt = runtime()
+    user = current_user()
+    args = {k: v for k, v in request.args.items() if k in ("state", "overdue", "offset")}
+    own_service, _ = team_of(user)
+    chosen = request.args.get("team", "")
+    if own_service not in rt.profile.services:
+        service, _, instance = chosen.partition(":")
+        if service not in rt.profile.services:
+            return render_template("cases/team.html", listing=None, teams=_teams(rt),
+                                   chosen="")
+        args.update({"service": service, **({"instance": instance} if instance else {})})
+    try:
+        listing = cases.list_cases(rt, user=user, args=args)
+    except ValidationFailed:
+        listing = cases.list_cases(rt, user=user, args={k: v for k, v in args.items()
+                                                         if k in ("service", "instance")})
+    return render_template("cases/team.html", listing=listing, teams=_teams(rt), chosen=chosen)
+
+
+def _teams(rt) -> list[tuple[str, str]]:
+    out = []
+    for service in rt.profile.services.values():
+        out.append((service.id, f"{service.name} (all)"))
+        if len(service.instances) > 1:
+            out.extend((f"{service.id}:{i.id}", f"{service.name}: {i.name}")
+                       for i in service.instances.values())
+    return out
+
+
+@bp.get("/<int:case_id>")
+@require_role(TEAM_CASE_PAGES)
+def show(case_id: int):
+    case = cases.get_case(runtime(), user=current_user(), case_id=case_id)
+    return render_template("cases/show.html", case=case, referral=_referral_for(case),
+                           notes=case_notes.notes_for(runtime(), case_id=case_id), errors={})
+
+
+@bp.route("/<int:case_id>/events/<event>", methods=["GET", "POST"])
+@require_role(TEAM_CASE_PAGES)
+def event(case_id: int, event: str):
+    rt = runtime()
+    case = cases.get_case(rt, user=current_user(), case_id=case_id)
+    spec = next((e for e in case["allowed_events"] if e["event"] == event), None)
+    if spec is None:
+        abort(409, description=f"This case is now {case['state'].replace('_', ' ')}; "
+                               f"'{event.replace('_', ' ')}' is not possible from there.")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            cases.fire_case_event(rt, user=current_user(), case_id=case_id,
+                                  body=event_payload(spec, request.form))
+        except ValidationFailed as exc:
+            errors = event_errors(spec, exc.errors)
+        else:
+            return redirect(url_for("casework.show", case_id=case_id))
+    return render_template("cases/event.html", case=case, spec=spec, errors=errors,
+                           form=request.form, rows=CONNECTION_ROWS), (422 if errors else 200)
+
+
+@bp.post("/<int:case_id>/notes")
+@require_role(TEAM_CASE_PAGES)
+def add_note(case_id: int):
+    rt = runtime()
+    try:
+        case_notes.add_note(rt, user=current_user(), case_id=case_id,
+                            text=request.form.get("note", ""))
+    except ValidationFailed as exc:
+        case = cases.get_case(rt, user=current_user(), case_id=case_id)
+        return render_template("cases/show.html", case=case, referral=_referral_for(case),
+                               notes=case_notes.notes_for(rt, case_id=case_id),
+                               errors={"note": " ".join(exc.errors["note"])}), 422
+    return redirect(url_for("casework.show", case_id=case_id) + "#notes")

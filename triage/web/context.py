@@ -1,0 +1,137 @@
+"""What every page template can use: the signed-in user, role-aware navigation, names, dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request, url_for
+
+from triage import policy
+from triage.web.security import csrf_token, current_user, home_for, runtime
+
+SERVICE_NAME = "Early Help triage"
+LONDON = ZoneInfo("Europe/London")
+
+
+def navigation() -> list[dict]:
+    """Menu items for the signed-in user's role; the current page's item is marked."""
+    user = current_user()
+    items: list[tuple[str, str]] = []
+    if user is None:
+        items = [("Refer yourself or your family", url_for("public.start")),
+                 ("Sign in", url_for("auth.login"))]
+    else:
+        if policy.may(user, policy.FRONT_DOOR_PAGES):
+            items.append(("Worklists", url_for("frontdoor.index")))
+        if policy.may(user, policy.STAFF_REFERRAL_FORM):
+            items.append(("New referral", url_for("referral.new")))
+        if policy.may(user, policy.HUB_PAGES):
+            items.append(("Hub queue", url_for("hub.queue")))
+            items.append(("Hub meeting", url_for("hub.meeting")))
+        if policy.may(user, policy.TEAM_CASE_PAGES):
+            items.append(("Cases", url_for("casework.team_cases")))
+        if policy.may(user, policy.PARTNER_PAGES):
+            items.append(("Your referrals", url_for("partner.index")))
+            items.append(("New referral", url_for("partner.new")))
+        items.append(("Sign out", url_for("auth.logout_confirm")))
+    path = request.path
+    best = max((href for _, href in items if path.startswith(href) and href != "/"),
+               key=len, default=None)
+    return [{"text": text, "href": href, "active": href == best} for text, href in items]
+
+
+def footer_links() -> list[dict]:
+    links = [{"text": "How we use your information", "href": url_for("public.privacy")},
+             {"text": "Accessibility", "href": url_for("start.accessibility")}]
+    user = current_user()
+    if user is not None:
+        links.append({"text": "Change your password", "href": url_for("auth.password")})
+    return links
+
+
+def long_date(value: date | datetime | str | None) -> str:
+    """GOV.UK style: 5 January 2026 (London date for a moment in time)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date() if value.tzinfo else value.date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def due_date(value: datetime | str | None) -> str:
+    """The day something is due, from the moment it becomes overdue (the start of the next
+    day in London, as the case service stores it)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return long_date(value - timedelta(microseconds=1))
+
+
+def date_time(value: datetime | str | None) -> str:
+    """5 January 2026 at 2:05pm, in London time."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    local = value.astimezone(LONDON) if value.tzinfo else value
+    hour = local.hour % 12 or 12
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def _profile():
+    return runtime().profile
+
+
+def service_name_of(service: str) -> str:
+    services = _profile().services
+    return services[service].name if service in services else service
+
+
+def instance_name_of(service: str, instance: str | None) -> str:
+    svc = _profile().services.get(service)
+    if svc is None or instance is None:
+        return instance or "not yet known"
+    inst = svc.instances.get(instance)
+    return inst.name if inst else instance
+
+
+def level_name_of(level: int | None) -> str:
+    levels = _profile().levels
+    return levels[int(level)].name if level is not None and int(level) in levels else ""
+
+
+def question_text(qid: str) -> str:
+    questions = _profile().checklist.questions
+    return questions[qid].text if qid in questions else qid
+
+
+def init_app(app: Flask) -> None:
+    # Globals (not context values) so that imported macros can use them too.
+    app.jinja_env.globals.update(
+        csrf_token=csrf_token, may=policy.may, service_name_of=service_name_of,
+        instance_name_of=instance_name_of, level_name_of=level_name_of,
+        question_text=question_text)
+
+    @app.context_processor
+    def _globals():
+        user = current_user()
+        profile = runtime().profile
+        return {
+            "service_name": SERVICE_NAME,
+            "profile_name": profile.name,
+            "profile": profile,
+            "user": user,
+            "navigation": navigation(),
+            "footer_links": footer_links(),
+            "home_url": home_for(user) if user else url_for("start.index"),
+            "policy": policy,
+        }
+
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["date_time"] = date_time
+    app.jinja_env.filters["due_date"] = due_date
+    app.jinja_env.filters["humanise"] = lambda s: (s or "").replace("_", " ").capitalize()

@@ -1,0 +1,45 @@
+"""The front door's worklists: new today, awaiting consent, needs review, overdue."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from triage.policy import FRONT_DOOR_PAGES
+from triage.services import front_door as worklists
+from triage.web.security import current_user, require_role, runtime
+
+bp = Blueprint("frontdoor", __name__, url_prefix="/front-door")
+
+
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+@require_role(FRONT_DOOR_PAGES)
+def index():
+    rt = runtime()
+    counts = worklists.counts(rt, user=current_user())
+    new_today, _ = worklists.referral_rows(rt, user=current_user(), name="new_today")
+    return render_template("frontdoor/index.html", counts=counts, lists=worklists.WORKLISTS,
+                           descriptions=worklists.DESCRIPTIONS, new_today=new_today[:10])
+
+
+@bp.get("/worklists/<name>")
+@require_role(FRONT_DOOR_PAGES)
+def worklist(name: str):
+    if name not in worklists.WORKLISTS:
+        abort(404)
+    rt = runtime()
+    page = _page()
+    if name == "overdue":
+        rows, total = worklists.overdue_rows(rt, user=current_user(), page=page)
+    else:
+        rows, total = worklists.referral_rows(rt, user=current_user(), name=name, page=page)
+    return render_template("frontdoor/worklist.html", name=name,
+                           title=worklists.WORKLISTS[name],
+                           description=worklists.DESCRIPTIONS[name], rows=rows, total=total,
+                           page=page, pages=worklists.pages(total))

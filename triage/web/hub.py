@@ -1,0 +1,97 @@
+"""Hub coordinators: the hub's queue, planning the next meeting, the printable meeting pack,
+and recording each allocation decision during the meeting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from triage.errors import ValidationFailed
+from triage.policy import HUB_PAGES
+from triage.services import hub as hubs
+from triage.web.forms import PersonRow
+from triage.web.security import current_user, require_role, runtime
+
+bp = Blueprint("hub", __name__, url_prefix="/hub")
+
+
+def _context():
+    rt = runtime()
+    service, instance = hubs.hub_for(rt, current_user(), request.values.get("hub"))
+    meeting = hubs.meeting(rt, service=service, hub=instance, today=date.today())
+    return rt, service, instance, meeting
+
+
+def _choices(rt, service: str, event: str, name: str) -> list[tuple[str, str]]:
+    pathway = rt.pathways.for_service(service)
+    row = next(t for t in pathway.transitions if t.event == event)
+    return list(row.choices.get(name, {}).items())
+
+
+@bp.get("/")
+@require_role(HUB_PAGES)
+def queue():
+    rt, service, instance, meeting = _context()
+    lists = hubs.queue(rt, user=current_user(), service=service, hub=instance)
+    return render_template("hub/queue.html", lists=lists, hub=instance, service=service,
+                           meeting=meeting, hubs=list(rt.profile.services[service].instances))
+
+
+@bp.route("/meeting", methods=["GET", "POST"])
+@require_role(HUB_PAGES)
+def meeting():
+    rt, service, instance, meeting = _context()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        ids = [int(v) for v in request.form.getlist("cases") if v.isdigit()]
+        try:
+            hubs.add_to_agenda(rt, user=current_user(), case_ids=ids)
+        except ValidationFailed as exc:
+            errors = {"cases": " ".join(exc.errors["cases"])}
+        else:
+            return redirect(url_for("hub.meeting", hub=instance))
+    lists = hubs.queue(rt, user=current_user(), service=service, hub=instance)
+    return render_template("hub/meeting.html", lists=lists, hub=instance, service=service,
+                           meeting=meeting, errors=errors), (422 if errors else 200)
+
+
+@bp.get("/meeting/pack")
+@require_role(HUB_PAGES)
+def pack():
+    rt, service, instance, meeting = _context()
+    items = hubs.pack(rt, user=current_user(), service=service, hub=instance)
+    return render_template("hub/pack.html", items=items, hub=instance, service=service,
+                           meeting=meeting)
+
+
+@bp.route("/meeting/cases/<int:case_id>", methods=["GET", "POST"])
+@require_role(HUB_PAGES)
+def decide(case_id: int):
+    rt, service, instance, meeting = _context()
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        meeting_date = PersonRow(day=form.get("meeting_date-day", ""),
+                                 month=form.get("meeting_date-month", ""),
+                                 year=form.get("meeting_date-year", "")).date_of_birth()
+        decision = form.get("decision", "")
+        fields = {"lead_agency": form.get("lead_agency", ""),
+                  "lead_professional": form.get("lead_professional", ""),
+                  "reason": form.get(f"reason-{decision}", form.get("reason", ""))}
+        try:
+            hubs.record_decision(rt, user=current_user(), case_id=case_id,
+                                 meeting_date=meeting_date, decision=decision, fields=fields)
+        except ValidationFailed as exc:
+            ids = {"meeting_date": "meeting_date-day", "reason": "reason-no_further_action"}
+            errors = {ids.get(k, k): " ".join(v) for k, v in exc.errors.items()}
+        else:
+            return redirect(url_for("hub.meeting", hub=instance, recorded=case_id))
+    from triage.services import cases
+
+    case = cases.get_case(rt, user=current_user(), case_id=case_id)
+    return render_template(
+        "hub/decide.html", case=case, hub=instance, meeting=meeting, errors=errors, form=form,
+        agencies=_choices(rt, service, "allocate", "lead_agency"),
+        nfa_reasons=_choices(rt, service, "no_further_action", "reason"),
+    ), (422 if errors else 200)

@@ -1,0 +1,51 @@
+"""The partners' area: submit the checklist, see their own referrals with state and outcome."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from triage.models import User
+from triage.policy import PARTNER_PAGES
+from triage.services import intake, partner_view
+from triage.services.front_door import pages
+from triage.web.referrals import referral_journey
+from triage.web.security import current_user, require_role, runtime
+
+bp = Blueprint("partner", __name__, url_prefix="/partner")
+
+
+@bp.get("/")
+@require_role(PARTNER_PAGES)
+def index():
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = partner_view.own_referrals(runtime(), user=current_user(), page=page)
+    return render_template("partner/index.html", rows=rows, total=total, page=page,
+                           pages=pages(total))
+
+
+@bp.route("/referrals/new", methods=["GET", "POST"])
+@require_role(PARTNER_PAGES)
+def new():
+    user: User = current_user()
+    return referral_journey(channel="partner", template="partner/new.html",
+                            done_endpoint="partner.confirmation",
+                            referrer={"referrer_organisation": user.organisation or "",
+                                      "referrer_name": user.name or "",
+                                      "referrer_email": user.email})
+
+
+@bp.get("/referrals/<reference>/confirmation")
+@require_role(PARTNER_PAGES)
+def confirmation(reference: str):
+    referral = intake.get_referral(runtime(), user=current_user(), reference=reference)
+    return render_template("referrals/confirmation.html", referral=referral)
+
+
+@bp.get("/referrals/<reference>")
+@require_role(PARTNER_PAGES)
+def show(reference: str):
+    referral = intake.get_referral(runtime(), user=current_user(), reference=reference)
+    return render_template("partner/show.html", referral=referral)

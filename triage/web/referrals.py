@@ -1,0 +1,136 @@
+"""The staff referral journey (checklist form, live decision, known-family warning, submit),
+the referral page with its decision and cases, recording consent, and the confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from triage.errors import ValidationFailed
+from triage.models import User
+from triage.policy import (
+    FRONT_DOOR_PAGES,
+    HUB_PAGES,
+    OVERRIDE_DECISIONS,
+    RECORD_CONSENT,
+    STAFF_REFERRAL_FORM,
+    may,
+)
+from triage.services import decisions, intake, known
+from triage.web.forms import ReferralForm, errors_by_section, referral_errors
+from triage.web.security import current_user, require_role, runtime
+
+bp = Blueprint("referral", __name__, url_prefix="/referrals")
+
+
+def referral_journey(*, channel: str, template: str, done_endpoint: str,
+                     referrer: dict[str, str] | None = None):
+    """GET: a blank form. POST: add a person, check the decision, or submit.
+
+    Shared by the front door (staff channel) and partners (partner channel). The body is
+    built from the form and validated by the same schema as the API; nothing is stored until
+    the person submits, and a double submit is answered from the idempotency record.
+    """
+    rt = runtime()
+    user = current_user()
+    checklist = rt.profile.checklist
+    form = ReferralForm(**(referrer or {}))
+    errors: dict[str, str] = {}
+    preview: dict[str, Any] | None = None
+    known_people: list = []
+    status = 200
+    if request.method == "POST":
+        form = ReferralForm.from_form(request.form, checklist)
+        if referrer:
+            for key, value in referrer.items():
+                setattr(form, key, value)
+        action = request.form.get("action", "check")
+        body, rows = form.to_body(channel=channel)
+        if action == "add_person":
+            form.add_person_row()
+        else:
+            try:
+                if action == "submit":
+                    _, created = intake.submit_referral(
+                        rt, user=user, body=body, idempotency_key=f"web-{form.submission_key}")
+                    return redirect(url_for(done_endpoint, reference=created["reference"]))
+                preview = intake.preview(rt, user=user, body=body)
+                if may(user, FRONT_DOOR_PAGES | HUB_PAGES):
+                    known_people = known.known_people(rt, user=user,
+                                                      data=intake.parse_referral(rt, body))
+            except ValidationFailed as exc:
+                errors = referral_errors(exc.errors, rows, checklist)
+                status = 422
+    return render_template(template, form=form, errors=errors,
+                           section_errors=errors_by_section(errors, checklist),
+                           preview=preview, known_people=known_people, channel=channel), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require_role(STAFF_REFERRAL_FORM)
+def new():
+    user: User = current_user()
+    return referral_journey(channel="staff", template="referrals/new.html",
+                            done_endpoint="referral.confirmation",
+                            referrer={"referrer_organisation": user.team or "Front door",
+                                      "referrer_name": user.name or "",
+                                      "referrer_email": user.email})
+
+
+@bp.get("/<reference>/confirmation")
+@require_role(STAFF_REFERRAL_FORM)
+def confirmation(reference: str):
+    referral = intake.get_referral(runtime(), user=current_user(), reference=reference)
+    return render_template("referrals/confirmation.html", referral=referral)
+
+
+@bp.get("/<reference>")
+@require_role(STAFF_REFERRAL_FORM)
+def show(reference: str):
+    user = current_user()
+    referral = intake.get_referral(runtime(), user=user, reference=reference)
+    return render_template("referrals/show.html", referral=referral,
+                           can_consent=may(user, RECORD_CONSENT)
+                           and referral["status"] == "awaiting_consent",
+                           can_override=may(user, OVERRIDE_DECISIONS), errors={})
+
+
+@bp.post("/<reference>/consent")
+@require_role(RECORD_CONSENT)
+def consent(reference: str):
+    user = current_user()
+    answer = request.form.get("consent", "")
+    try:
+        decisions.record_consent(runtime(), user=user, reference=reference,
+                                 body={"consent": answer})
+    except ValidationFailed:
+        referral = intake.get_referral(runtime(), user=user, reference=reference)
+        return render_template("referrals/show.html", referral=referral, can_consent=True,
+                               can_override=may(user, OVERRIDE_DECISIONS),
+                               errors={"consent": "Select whether the person agrees"}), 422
+    return redirect(url_for("referral.show", reference=reference))
+
+
+@bp.post("/<reference>/override")
+@require_role(OVERRIDE_DECISIONS)
+def override(reference: str):
+    user = current_user()
+    rt = runtime()
+    body: dict[str, Any] = {"reason": request.form.get("reason", "")}
+    if request.form.get("level"):
+        body["level"] = int(request.form["level"]) if request.form["level"].isdigit() else None
+    route = request.form.get("route", "")
+    if route:
+        service, _, instance = route.partition(":")
+        body["routes"] = [{"service": service, "instance": instance}]
+    try:
+        decisions.override_decision(rt, user=user, reference=reference, body=body)
+    except ValidationFailed as exc:
+        referral = intake.get_referral(rt, user=user, reference=reference)
+        errors = {("override-" + k.split(".")[0]): " ".join(v) for k, v in exc.errors.items()}
+        return render_template("referrals/show.html", referral=referral,
+                               can_consent=referral["status"] == "awaiting_consent"
+                               and may(user, RECORD_CONSENT),
+                               can_override=True, errors=errors), 422
+    return redirect(url_for("referral.show", reference=reference))

@@ -1,0 +1,188 @@
+"""Who is signed in to the web app, CSRF on every form, page permissions and security headers.
+
+Signed-in browsers carry a server-side session (the cookie is a random token, see
+triage.services.signin); their forms carry that session's CSRF token. Forms used before
+sign-in (sign-in itself, the public self-referral) carry a signed double-submit token held in
+a cookie of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Callable
+from hashlib import sha256
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, redirect, request, url_for
+
+from triage.models import Role, User
+from triage.services import signin
+
+SESSION_COOKIE = "eh_session"
+CSRF_COOKIE = "eh_csrf"
+CSRF_FIELD = "csrf_token"
+
+
+def runtime():
+    return current_app.extensions["triage"]
+
+
+def _secure() -> bool:
+    return runtime().settings.env == "production"
+
+
+def cookie_name(base: str) -> str:
+    """__Host- cookies (Secure, path /, no Domain) when served over HTTPS in production."""
+    return f"__Host-{base}" if _secure() else base
+
+
+def is_web_request() -> bool:
+    path = request.path
+    return not (path.startswith("/api/") or path == "/healthz" or path.startswith("/assets/"))
+
+
+def current_user() -> User | None:
+    return g.get("web_user")
+
+
+def session_token() -> str | None:
+    return request.cookies.get(cookie_name(SESSION_COOKIE))
+
+
+def set_session_cookie(response, token: str) -> None:
+    settings = runtime().settings
+    g.new_session = True
+    response.set_cookie(cookie_name(SESSION_COOKIE), token,
+                        max_age=settings.session_absolute_hours * 3600, secure=_secure(),
+                        httponly=True, samesite="Lax", path="/")
+
+
+def clear_session_cookie(response) -> None:
+    response.delete_cookie(cookie_name(SESSION_COOKIE), path="/", secure=_secure(),
+                           httponly=True, samesite="Lax")
+
+
+# -- CSRF ------------------------------------------------------------------------------------
+def _sign(value: str) -> str:
+    key = runtime().settings.secret_key.encode()
+    return hmac.new(key, b"csrf:" + value.encode(), sha256).hexdigest()[:32]
+
+
+def csrf_token() -> str:
+    """The token to put in this page's forms."""
+    web_session = g.get("web_session")
+    if web_session is not None:
+        return web_session.csrf_token
+    if "anon_csrf" not in g:
+        existing = request.cookies.get(cookie_name(CSRF_COOKIE), "")
+        if _valid_anonymous(existing):
+            g.anon_csrf = existing
+        else:
+            raw = secrets.token_urlsafe(24)
+            g.anon_csrf = f"{raw}.{_sign(raw)}"
+            g.set_csrf_cookie = True
+    return g.anon_csrf
+
+
+def _valid_anonymous(token: str) -> bool:
+    raw, _, signature = token.partition(".")
+    return bool(raw) and hmac.compare_digest(signature, _sign(raw))
+
+
+def check_csrf() -> None:
+    sent = request.form.get(CSRF_FIELD, "")
+    web_session = g.get("web_session")
+    if web_session is not None:
+        ok = hmac.compare_digest(sent, web_session.csrf_token)
+    else:
+        cookie = request.cookies.get(cookie_name(CSRF_COOKIE), "")
+        ok = bool(sent) and hmac.compare_digest(sent, cookie) and _valid_anonymous(sent)
+    if not ok:
+        signin.record_refused(runtime(), user=current_user(), what="csrf")
+        abort(400, description="csrf")
+
+
+# -- permissions -----------------------------------------------------------------------------
+def require_role(allowed: set[Role]) -> Callable:
+    """Page decorator: sign in first; then the role must be allowed (else 403, recorded)."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                ended = g.get("session_ended")
+                extra = {"ended": ended.value} if ended not in (None, signin.SessionEnd.none) \
+                    else {}
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?"),
+                                        **extra))
+            if user.role not in allowed:
+                signin.record_refused(runtime(), user=user, what=request.endpoint or "?")
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths: a sign-in link cannot send someone to another site."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def home_for(user: User) -> str:
+    from triage.policy import FRONT_DOOR_PAGES, HUB_PAGES, PARTNER_PAGES
+
+    if user.role in PARTNER_PAGES:
+        return url_for("partner.index")
+    if user.role in FRONT_DOOR_PAGES:
+        return url_for("frontdoor.index")
+    if user.role in HUB_PAGES:
+        return url_for("hub.queue")
+    return url_for("casework.team_cases")
+
+
+# -- request hooks ---------------------------------------------------------------------------
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+       "script-src 'self' 'sha256-{hash}'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def init_app(app: Flask, *, inline_script_hash: str) -> None:
+    csp = CSP.format(hash=inline_script_hash)
+
+    @app.before_request
+    def _load_user():
+        if not is_web_request():
+            return
+        found = signin.session_for(runtime(), session_token())
+        g.web_session, g.web_user = found.session, found.user
+        g.session_ended = found.ended
+        if request.method == "POST":
+            check_csrf()
+
+    @app.after_request
+    def _headers(response):
+        if not is_web_request():
+            return response
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if g.get("web_user") is not None or request.method == "POST":
+            response.headers["Cache-Control"] = "no-store"
+        if g.get("set_csrf_cookie"):
+            response.set_cookie(cookie_name(CSRF_COOKIE), g.anon_csrf, secure=_secure(),
+                                httponly=True, samesite="Lax", path="/")
+        if (g.get("session_ended") not in (None, signin.SessionEnd.none)
+                and not g.get("new_session")):
+            clear_session_cookie(response)
+        return response
