@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
+from triage.cache import TtlCache
 
 _WRITE = "triage_write"
 
@@ -19,7 +20,8 @@ _WRITE = "triage_write"
 class Database:
     """One engine per process, built from settings; nothing is connected at import."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False):
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False,
+                 token_cache_seconds: float = 10):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -43,6 +45,8 @@ class Database:
         # instead of sleep-polling in SQLite's busy handler (which stretches the tail latency);
         # other processes still wait on the busy timeout.
         self._write_lock = threading.Lock() if self.is_sqlite else nullcontext()
+        # Who holds an API token, remembered briefly per process (see accounts.user_for_token).
+        self.token_cache = TtlCache(seconds=token_cache_seconds)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -98,6 +102,21 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_INSERTS: dict[tuple[str, bool], object] = {}
+
+
+def _insert_for(table, returning: bool):
+    """One compiled-once INSERT per table (SQLAlchemy caches by statement identity)."""
+    key = (table.name, returning)
+    stmt = _INSERTS.get(key)
+    if stmt is None:
+        stmt = insert(table)
+        if returning:
+            stmt = stmt.returning(*table.primary_key.columns, sort_by_parameter_order=True)
+        _INSERTS[key] = stmt
+    return stmt
+
+
 def insert_rows(session: Session, rows: list) -> None:
     """Insert model instances with one Core statement per table, setting their new ids.
 
@@ -111,11 +130,14 @@ def insert_rows(session: Session, rows: list) -> None:
     generated = len(keys) == 1 and getattr(rows[0], keys[0].name) is None
     values = [{c.name: getattr(row, c.name) for c in table.columns
                if not (generated and c.primary_key)} for row in rows]
-    if generated:
-        ids = session.execute(
-            insert(table).returning(keys[0], sort_by_parameter_order=True), values
-        ).scalars().all()
-        for row, new_id in zip(rows, ids, strict=True):
-            setattr(row, keys[0].name, new_id)
+    stmt = _insert_for(table, generated)
+    conn = session.connection()  # Core, not the ORM's bulk-insert path
+    if not generated:
+        conn.execute(stmt, values)
+        return
+    if len(values) == 1:  # a single row: plain execute, no executemany machinery
+        ids = [conn.execute(stmt, values[0]).scalar_one()]
     else:
-        session.execute(insert(table), values)
+        ids = conn.execute(stmt, values).scalars().all()
+    for row, new_id in zip(rows, ids, strict=True):
+        setattr(row, keys[0].name, new_id)

@@ -87,17 +87,22 @@ def revoke_token(db: Database, *, prefix: str) -> int:
             row.revoked_at = utcnow()
             audit.record(session, actor=None, action="token.revoke", object_type="api_token",
                          object_id=row.id)
-        return len(rows)
+    db.token_cache.clear()
+    return len(rows)
 
 
 def user_for_token(db: Database, token: str | None) -> User:
     """The active user holding this token, or NotAuthenticated."""
     if not token or not token.startswith(TOKEN_PREFIX):
         raise NotAuthenticated("Send a valid API token as 'Authorization: Bearer <token>'.")
+    digest = _digest(token)
+    cached = db.token_cache.get(digest)
+    if cached is not None:
+        return cached
     with db.reader() as session:
         row = session.exec(
             select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
-            .where(ApiToken.token_hash == _digest(token))
+            .where(ApiToken.token_hash == digest)
         ).first()
     if row is None:
         raise NotAuthenticated("The API token is not recognised.")
@@ -106,4 +111,7 @@ def user_for_token(db: Database, token: str | None) -> User:
         raise NotAuthenticated("The API token has been revoked.")
     if not user.active:
         raise NotAuthenticated("The account holding this token is disabled.")
+    # Only valid tokens are remembered; a revocation or a disabled account takes effect at
+    # once in this process and within db.token_cache.seconds (10 s) in the others.
+    db.token_cache.put(digest, user)
     return user
