@@ -136,12 +136,15 @@ def record_failure(rt: Any, message_id: int, error: BaseException) -> None:
 
 
 def mark_dispatched(rt: Any, ids: list[int]) -> None:
+    """Record a hand-over to the broker. A re-sent stuck message gets a fresh dispatched_at,
+    so the sweep waits `outbox_stuck_after_seconds` again instead of re-sending it every tick."""
     if not ids:
         return
     with rt.db.unit_of_work() as session:
         session.exec(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.pending)
+            .where(OutboxMessage.id.in_(ids),
+                   OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.dispatched]))
             .values(status=OutboxStatus.dispatched, dispatched_at=utcnow())
         )
 
