@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from triage.db import insert_rows
 from triage.errors import ValidationFailed, flatten_errors
 from triage.models import Case, CaseEvent, Notification, Referral, Role, User
 from triage.policy import team_of
@@ -28,13 +29,17 @@ FRONT_DOOR = "team:front_door"
 def _add(session: Session, *, outbox_id: int, recipient: str, kind: str, subject: str,
          body: str, referral_id: int | None, case_id: int | None = None,
          email: str | None = None) -> None:
-    exists = session.exec(select(Notification.id).where(
-        Notification.outbox_id == outbox_id, Notification.recipient == recipient)).first()
-    if exists is None:
-        session.add(Notification(outbox_id=outbox_id, recipient=recipient, kind=kind,
-                                 subject=subject[:200], body=body, referral_id=referral_id,
-                                 case_id=case_id, email=email))
-        _email_after_commit(session, outbox_id)
+    """Store one notification. A message is handled once (its row is locked and marked done
+    in the same transaction) and (outbox_id, recipient) is unique, so a redelivery cannot
+    duplicate it; within one message, a recipient is told once."""
+    told: set[tuple[int, str]] = session.info.setdefault("notified", set())
+    if (outbox_id, recipient) in told:
+        return
+    told.add((outbox_id, recipient))
+    insert_rows(session, [Notification(
+        outbox_id=outbox_id, recipient=recipient, kind=kind, subject=subject[:200], body=body,
+        referral_id=referral_id, case_id=case_id, email=email)])
+    _email_after_commit(session, outbox_id)
 
 
 def _email_after_commit(session: Session, outbox_id: int) -> None:
@@ -70,18 +75,24 @@ def referrer_of(session: Session, referral: Referral) -> tuple[str, str | None] 
 
 @handler("referral.received")
 def referral_received(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
-    """Acknowledge a referral to its sender; tell each receiving team of the cases opened."""
-    referral = session.get(Referral, payload["referral_id"])
+    """Acknowledge a referral to its sender; tell each receiving team of the cases opened.
+
+    Runs for every referral, so it reads only the columns it needs (not the stored body)."""
+    referral = session.exec(
+        select(Referral.id, Referral.reference, Referral.status, Referral.urgent,
+               Referral.submitted_by_id, User.email)
+        .join(User, User.id == Referral.submitted_by_id, isouter=True)
+        .where(Referral.id == payload["referral_id"])).first()
     if referral is None:
         return
     if referral.submitted_by_id is not None:
-        user = session.get(User, referral.submitted_by_id)
         _add(session, outbox_id=outbox_id, recipient=f"user:{referral.submitted_by_id}",
-             kind="referral.received", email=user.email if user else None,
+             kind="referral.received", email=referral.email,
              subject=f"Referral {referral.reference} received",
              body=f"Referral {referral.reference} was received and is {referral.status}.",
              referral_id=referral.id)
-    for case in session.exec(select(Case).where(Case.referral_id == referral.id)).all():
+    for case in session.exec(select(Case.id, Case.service, Case.instance, Case.state)
+                             .where(Case.referral_id == referral.id)).all():
         _case_opened(session, rt, outbox_id, referral, case)
 
 
