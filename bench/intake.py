@@ -19,29 +19,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/rules.py must not shadow rules/
-PG_ADMIN = os.environ.get("TRIAGE_TEST_POSTGRES_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-BODY = {
-    "channel": "partner", "referrer": {"organisation": "Fire and Rescue Service"},
-    "postcode": "LE13 0AB",
-    "people": [{"ref": "p1", "role": "subject", "given_name": "Gwen", "family_name": "Smith",
-                "date_of_birth": "1932-03-01"},
-               {"ref": "p2", "role": "household", "relationship": "son",
-                "date_of_birth": "1960-07-12"}],
-    "answers": {"memory_concern": True, "social_isolation": True, "falls_risk": False},
-    "consent": "given",
-}
+# common puts the repository first on sys.path, so bench/rules.py cannot shadow rules/
+from common import BODY, ROOT, sqlite_url, throwaway_postgres
+from sqlalchemy import create_engine
 
 
 def _free_port() -> int:
@@ -183,20 +167,10 @@ def main() -> None:
 
     all_results = {}
     if args.only in (None, "sqlite"):
-        folder = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
-        all_results["sqlite"] = run_backend("sqlite", f"sqlite:///{folder / 'bench.sqlite3'}",
-                                            args)
+        all_results["sqlite"] = run_backend("sqlite", sqlite_url(), args)
     if args.only in (None, "postgres"):
-        name = f"triage_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-        try:
+        with throwaway_postgres() as url:
             all_results["postgres"] = run_backend("postgres", url, args)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     print(f"intake benchmark: {args.requests} requests, {args.clients} concurrent clients, "
           f"gunicorn {args.workers} workers x {args.threads} threads, 2-core machine")

@@ -17,25 +17,16 @@ delivered by the embedded relay's background thread as in `make run`):
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from common import sqlite_url, throwaway_postgres  # also puts the repository on sys.path
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import workflows  # noqa: E402  (after the path is set)
-
-PG_ADMIN = os.environ.get("TRIAGE_TEST_POSTGRES_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 BODY = {
     "channel": "partner", "referrer": {"organisation": "Fire and Rescue Service"},
@@ -166,19 +157,10 @@ def main() -> None:
 
     all_results = {}
     if args.only in (None, "sqlite"):
-        folder = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
-        all_results["sqlite"] = run_backend(f"sqlite:///{folder / 'bench.sqlite3'}", args.cases)
+        all_results["sqlite"] = run_backend(sqlite_url(), args.cases)
     if args.only in (None, "postgres"):
-        name = f"triage_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-        try:
+        with throwaway_postgres() as url:
             all_results["postgres"] = run_backend(url, args.cases)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     print(f"workflows benchmark: {args.cases} Local Area Coordination cases x {len(CYCLE)} "
           "transitions; Flask test client, one thread, in-process outbox; 2-core machine")

@@ -1,0 +1,53 @@
+"""What the benchmarks share: the repository root on sys.path, a throwaway PostgreSQL
+database per run, a temporary SQLite file, and the example referral body."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get("TRIAGE_TEST_POSTGRES_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+BODY = {
+    "channel": "partner", "referrer": {"organisation": "Fire and Rescue Service"},
+    "postcode": "LE13 0AB",
+    "people": [{"ref": "p1", "role": "subject", "given_name": "Gwen", "family_name": "Smith",
+                "date_of_birth": "1932-03-01"},
+               {"ref": "p2", "role": "household", "relationship": "son",
+                "date_of_birth": "1960-07-12"}],
+    "answers": {"memory_concern": True, "social_isolation": True, "falls_risk": False},
+    "consent": "given",
+}
+
+
+def sqlite_url() -> str:
+    folder = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
+    return f"sqlite:///{folder / 'bench.sqlite3'}"
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one run, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"triage_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
