@@ -94,23 +94,20 @@ def deliver_batch(rt: Any, message_ids: list[int]) -> int:
     nothing of the batch commits and each message is then delivered on its own."""
     try:
         with rt.db.unit_of_work() as session:
-            messages = session.exec(
-                select(OutboxMessage).where(OutboxMessage.id.in_(message_ids),
-                                            OutboxMessage.status.in_(
-                                                [OutboxStatus.pending, OutboxStatus.dispatched]))
-                .order_by(OutboxMessage.id)
-                .with_for_update(skip_locked=True) if not rt.db.is_sqlite else
-                select(OutboxMessage).where(OutboxMessage.id.in_(message_ids),
-                                            OutboxMessage.status.in_(
-                                                [OutboxStatus.pending, OutboxStatus.dispatched]))
-                .order_by(OutboxMessage.id)
-            ).all()
-            now = utcnow()
+            query = (select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload)
+                     .where(OutboxMessage.id.in_(message_ids),
+                            OutboxMessage.status.in_([OutboxStatus.pending,
+                                                      OutboxStatus.dispatched]))
+                     .order_by(OutboxMessage.id))
+            if not rt.db.is_sqlite:  # SQLite's write transaction already excludes others
+                query = query.with_for_update(skip_locked=True)
+            messages = session.exec(query).all()
             for message in messages:
-                fn = HANDLERS[message.topic]
-                fn(session, rt, dict(message.payload), message.id)
-                message.status = OutboxStatus.done
-                message.completed_at = now
+                HANDLERS[message.topic](session, rt, dict(message.payload), message.id)
+            if messages:
+                session.exec(update(OutboxMessage)
+                             .where(OutboxMessage.id.in_([m.id for m in messages]))
+                             .values(status=OutboxStatus.done, completed_at=utcnow()))
         _followed_up(rt, session)
         return len(messages)
     except Exception:  # noqa: BLE001 - retried one by one so one bad message blocks no other
