@@ -110,3 +110,20 @@ def test_take_screenshots_of_the_main_pages(page, live_server):
     page.click("main button:has-text('Sign out')")
     sign_in(page, "fire@demo.test")
     shot("partner-referrals")
+
+
+def test_pages_run_under_the_content_security_policy_without_violations(browser, live_server):
+    """Without bypass_csp: GOV.UK Frontend's scripts load, the one inline script is allowed
+    by its hash, and the browser reports no violation."""
+    context = browser.new_context(base_url=live_server["url"])
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda message: problems.append(message.text)
+           if message.type == "error" else None)
+    for path in ("/", "/self-referral/", "/login"):
+        tab.goto(path)
+        tab.wait_for_load_state("networkidle")
+        classes = tab.evaluate("document.body.className")
+        assert "js-enabled" in classes and "govuk-frontend-supported" in classes
+    context.close()
+    assert not problems, problems

@@ -62,7 +62,7 @@ def login():
         notice = ENDED[ended].format(minutes=rt.settings.session_idle_minutes,
                                      hours=rt.settings.session_absolute_hours)
     return render_template("auth/login.html", errors=errors, email=email, next_url=next_url,
-                           notice=notice), status
+                           notice=notice, idle_minutes=rt.settings.session_idle_minutes), status
 
 
 @bp.get("/sign-out")
