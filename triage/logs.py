@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 
 # Only these extra fields are ever written; anything else passed as `extra` is dropped, so a
 # careless log call cannot leak a name or a date of birth into the logs.
@@ -22,6 +23,10 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = record.__dict__[key]
         if record.exc_info:
             entry["exception"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            # Where it failed (file:line:function of the innermost frames), never the message
+            # or the values: an exception's text can carry SQL parameters, i.e. personal data.
+            entry["where"] = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}"
+                              for f in traceback.extract_tb(record.exc_info[2])[-5:]]
         return json.dumps(entry, default=str)
 
 
