@@ -128,6 +128,14 @@ class Level:
 
 
 @dataclass(frozen=True)
+class FrontDoor:
+    """The front door's own timescales."""
+
+    # A triage decision is due this many working days after the day a referral is received.
+    decision_within_working_days: int
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     name: str
@@ -138,6 +146,7 @@ class Profile:
     localities: Mapping[str, Place]
     levels: Mapping[int, Level]
     bank_holidays: Mapping[str, str]
+    front_door: FrontDoor
     files: Mapping[str, str]
     content_hash: str
 
@@ -189,7 +198,7 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
 
 
 def _unknown_keys(
-    data: Mapping[str, Any], allowed: set[str], file: str, key: str, problems: list[Problem]
+    data: Mapping[str, Any], allowed: set[str], key: str, file: str, problems: list[Problem]
 ) -> None:
     for extra in sorted(set(data) - allowed):
         problems.append(Problem(file, f"{key}.{extra}" if key else extra, "unknown key"))
@@ -364,6 +373,23 @@ def load_localities(path: Path, problems: list[Problem]) -> dict[str, Place]:
     return rows
 
 
+def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
+    """profile.yaml's `front_door` mapping."""
+    if not isinstance(data, dict):
+        problems.append(Problem("profile.yaml", "front_door",
+                                "is required: a mapping with decision_within_working_days"))
+        return None
+    _unknown_keys(data, {"decision_within_working_days"}, "front_door", "profile.yaml", problems)
+    days = data.get("decision_within_working_days")
+    # bool is an int to Python; `true` is not a number of days.
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        problems.append(Problem("profile.yaml", "front_door.decision_within_working_days",
+                                f"must be a whole number of working days, 0 or more (got "
+                                f"{days!r})"))
+        return None
+    return FrontDoor(decision_within_working_days=days)
+
+
 def _hash_folder(folder: Path, names: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for name in sorted(set(names)):
@@ -389,8 +415,9 @@ def load_profile(name_or_path: str | Path) -> Profile:
     meta = _read_yaml(folder / "profile.yaml", problems)
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
-    _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels"},
-                  "", "profile.yaml", problems)
+    _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
+                         "front_door"}, "", "profile.yaml", problems)
+    front_door = load_front_door(meta.get("front_door"), problems)
     files = dict(meta.get("files") or {})
     for required in ("checklist", "services", "localities", "decision_graph"):
         if required not in files:
@@ -420,7 +447,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     prefix = str(meta.get("reference_prefix", "EH"))
     if not re.fullmatch(r"[A-Z]{1,6}", prefix):
         problems.append(Problem("profile.yaml", "reference_prefix", "must be 1-6 capital letters"))
-    if problems or checklist is None:
+    if problems or checklist is None or front_door is None:
         raise ProfileError(problems)
     return Profile(
         id=str(meta.get("id", folder.name)),
@@ -432,6 +459,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
         localities=localities,
         levels=levels,
         bank_holidays=dict(meta.get("bank_holidays") or {"country": "GB", "subdivision": "ENG"}),
+        front_door=front_door,
         files=files,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )

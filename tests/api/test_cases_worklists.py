@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from tests.api.cases_helpers import fire, open_case, team
 from triage.models import AuditEvent, Case
+from triage.models.base import utcnow
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
@@ -32,6 +33,7 @@ def test_a_team_lists_its_open_cases_soonest_due_first_and_filters_by_state_and_
     listed = client.get("/api/v1/cases", headers=worker)
     assert listed.status_code == 200
     rows = listed.json["cases"]
+    assert listed.json["total"] == 2 and listed.json["next_offset"] is None
     assert [r["id"] for r in rows] == [first, second], "nothing due sorts last"
     assert rows[0]["overdue"] is True and rows[0]["referral"].startswith("EH-")
     assert rows[1]["next_due_at"] is None and rows[1]["status"] == "accepted"
@@ -44,6 +46,43 @@ def test_a_team_lists_its_open_cases_soonest_due_first_and_filters_by_state_and_
         listing = session.exec(select(AuditEvent).where(AuditEvent.action == "case.list")
                                .order_by(AuditEvent.id)).first()
     assert listing.detail["case_ids"] == [first, second]
+
+
+@both_databases
+def test_a_worklist_pages_through_dated_cases_by_due_date_then_undated_ones_with_a_total(
+        client, auth, referral_body, rt):
+    partner = auth("partner")
+    ids = [open_case(client, partner, referral_body, "first_contact_plus")[1] for _ in range(5)]
+    now = utcnow()
+    due = dict(zip(ids, [now + timedelta(days=3), None, now + timedelta(days=1),
+                         now - timedelta(days=2), None], strict=True))
+    with rt.db.unit_of_work() as session:
+        for case_id, at in due.items():
+            session.execute(update(Case).where(Case.id == case_id).values(next_due_at=at))
+    soonest_first = [ids[3], ids[2], ids[0], ids[1], ids[4]]
+    # The team is the service alone: First Contact Plus has one instance.
+    worker = auth("practitioner", team="first_contact_plus")
+
+    def pages(query: str, limit: int) -> tuple[list[int], set[int], list]:
+        shown, totals, offsets, offset = [], set(), [], 0
+        while offset is not None:
+            body = client.get(f"/api/v1/cases?limit={limit}&offset={offset}{query}",
+                              headers=worker).json
+            shown += [r["id"] for r in body["cases"]]
+            totals.add(body["total"])
+            offset = body["next_offset"]
+            offsets.append(offset)
+        return shown, totals, offsets
+
+    # A page boundary falls between dated and undated cases, and after the last case.
+    assert pages("", 2) == (soonest_first, {5}, [2, 4, None])
+    assert pages("", 5) == (soonest_first, {5}, [None])
+    assert pages("&overdue=0", 3) == (soonest_first[1:], {4}, [3, None])
+    assert pages("&overdue=1", 3) == ([ids[3]], {1}, [None])
+    beyond = client.get("/api/v1/cases?offset=9", headers=worker).json
+    assert (beyond["cases"], beyond["total"], beyond["next_offset"]) == ([], 5, None)
+    described = client.get("/api/v1/openapi.json").json["components"]["schemas"]["CaseList"]
+    assert described["properties"]["total"]["type"] == "integer"
 
 
 def test_worklist_scope_and_bad_filters(client, auth, referral_body):

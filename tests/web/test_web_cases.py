@@ -124,6 +124,28 @@ def test_a_hub_allocation_at_the_meeting(web, hub_case, rt):
                                                      "record_discussion", "allocate"]
 
 
+def test_the_hub_queue_and_team_cases_show_a_long_list_s_first_page_and_its_total(
+        web, hub_case, rt):
+    from sqlmodel import select
+
+    from triage.models import Case
+    from triage.services.hub import QUEUE_PAGE
+
+    _, case_id = hub_case
+    with rt.db.unit_of_work() as session:  # 100 more new cases at the same hub
+        first = session.exec(select(Case).where(Case.id == case_id)).one()
+        for _ in range(QUEUE_PAGE):
+            session.add(Case(referral_id=first.referral_id, service=first.service,
+                             instance=first.instance, state=first.state))
+    web.sign_in("hub.charnwood@demo.test")
+    web.get("/hub/")
+    assert f"New, not yet on an agenda (showing {QUEUE_PAGE} of {QUEUE_PAGE + 1}," in web.last
+    assert "On the agenda (0)" in web.last
+    assert f"Case {case_id}" in web.last, "the one with a due date comes first"
+    web.get("/cases/")
+    assert f"Showing 1 to 50 of {QUEUE_PAGE + 1} cases" in web.last
+
+
 def test_only_coordinators_and_managers_see_hub_pages(make_web, hub_case):
     partner = make_web()
     partner.sign_in("fire@demo.test")
@@ -138,7 +160,7 @@ def test_team_cases_list_the_team_s_open_cases(web, hub_case):
     _, case_id = hub_case
     web.sign_in("hub.charnwood@demo.test")
     web.get("/cases/")
-    assert f"Case {case_id}" in web.last
+    assert f"Case {case_id}" in web.last and "1 case, soonest due first." in web.last
 
 
 def _user(rt, email):

@@ -143,6 +143,52 @@ def test_worklists_show_counts_and_due_dates(web, rt):
     assert web.get("/front-door/worklists/nonsense").status_code == 404
 
 
+def test_the_decision_due_date_follows_the_profile_s_front_door_timescale(
+        web, rt, demo_users, settings, tmp_path):
+    import shutil
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from config.profile import PROFILES_DIR
+    from triage import create_app
+    from triage.models import Referral
+    from triage.services import intake
+    from triage.services.front_door import referral_rows
+
+    folder = tmp_path / "three-days"
+    shutil.copytree(PROFILES_DIR / "leicestershire", folder)
+    meta = folder / "profile.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace(
+        "decision_within_working_days: 1", "decision_within_working_days: 3"), encoding="utf-8")
+    front_door = demo_users["frontdoor@demo.test"]
+    _, created = intake.submit_referral(rt, user=front_door, body={
+        "channel": "staff", "postcode": "LE13 0AB", "consent": "not_asked",
+        "people": [{"ref": "p1", "role": "subject", "given_name": "Gwen",
+                    "family_name": "Smith", "date_of_birth": "1932-03-01"}],
+        "answers": {"memory_concern": True, "social_isolation": True}})
+    friday = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    with rt.db.unit_of_work() as session:
+        session.execute(update(Referral).where(Referral.reference == created["reference"])
+                        .values(received_at=friday))
+    slower = create_app(replace(settings, profile=str(folder)), background=False)
+    try:
+        def due_in(runtime):
+            rows, _ = referral_rows(runtime, user=front_door, name="awaiting_consent", now=friday)
+            (row,) = rows
+            return row.due
+
+        assert str(due_in(rt)) == "2026-11-30"  # one working day: the Monday
+        assert str(due_in(slower.extensions["triage"])) == "2026-12-02"  # three: Wednesday
+    finally:
+        slower.extensions["triage"].relay.stop()
+        slower.extensions["triage"].db.dispose()
+    web.sign_in("frontdoor@demo.test")
+    web.get("/front-door/worklists/awaiting_consent")
+    assert "30 November 2026" in web.last  # the page shows the profile's date too
+
+
 def test_an_out_of_area_referral_waits_in_needs_review(web):
     web.sign_in("frontdoor@demo.test")
     web.get("/referrals/new")

@@ -16,6 +16,8 @@ class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_service_state", "service", "instance", "state"),
         Index("ix_case_open_due", "closed_at", "next_due_at"),
+        # A team's worklist: its open cases in due order (triage.services.worklists).
+        Index("ix_case_team_open_due", "service", "instance", "closed_at", "next_due_at", "id"),
         Index("ix_case_escalation_due", "escalation_due_at"),
     )
 

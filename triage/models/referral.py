@@ -25,6 +25,8 @@ class Referral(SQLModel, table=True):
     __table_args__ = (
         Index("ix_referral_status_received", "status", "received_at"),
         Index("ix_referral_submitted_by", "submitted_by_id", "received_at"),
+        # The front door's "new today" worklist reads referrals by time received alone.
+        Index("ix_referral_received_at", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -135,6 +135,7 @@ class CaseListItemSchema(Schema):
 
 class CaseListSchema(Schema):
     cases = fields.List(fields.Nested(CaseListItemSchema))
+    total = fields.Integer(metadata={"description": "How many cases match, on every page"})
     limit = fields.Integer()
     offset = fields.Integer()
     next_offset = fields.Integer(allow_none=True)

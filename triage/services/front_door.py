@@ -21,8 +21,6 @@ from triage.runtime import Runtime
 
 PAGE_SIZE = 50
 LONDON = ZoneInfo("Europe/London")
-# The domain's front-door timescale: a triage decision within one working day of receipt.
-DECISION_WORKING_DAYS = 1
 
 WORKLISTS = {
     "new_today": "New today",
@@ -99,6 +97,7 @@ def referral_rows(rt: Runtime, *, user: User, name: str, page: int = 1,
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
     calendar = rt.pathways.calendar
+    within = rt.profile.front_door.decision_within_working_days
     today = now.astimezone(LONDON).date()
     order = Referral.received_at.desc() if name == "new_today" else Referral.received_at
     with rt.db.reader() as session:
@@ -110,8 +109,7 @@ def referral_rows(rt: Runtime, *, user: User, name: str, page: int = 1,
         decisions = _decisions(session, [r.id for r in referrals])
     rows = []
     for r in referrals:
-        due = calendar.add_working_days(r.received_at.astimezone(LONDON).date(),
-                                        DECISION_WORKING_DAYS)
+        due = calendar.add_working_days(r.received_at.astimezone(LONDON).date(), within)
         body = decisions.get(r.id, {})
         rows.append(ReferralRow(
             reference=r.reference, received_at=r.received_at, channel=r.channel,

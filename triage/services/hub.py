@@ -71,14 +71,15 @@ def meeting(rt: Runtime, *, service: str, hub: str, today: date) -> Meeting:
                    next_planned=planned)
 
 
-def queue(rt: Runtime, *, user: User, service: str, hub: str) -> dict[str, list[dict]]:
-    """The hub's open cases by state, soonest due first (each list read is audited)."""
+def queue(rt: Runtime, *, user: User, service: str, hub: str) -> dict[str, dict[str, Any]]:
+    """The hub's open cases by state: the first QUEUE_PAGE, soonest due first, and how many
+    there are in all ({"cases": [...], "total": n}); each list read is audited."""
     out = {}
     for state in QUEUE_STATES:
         listing = cases.list_cases(rt, user=user, args={"service": service, "instance": hub,
                                                         "state": state,
                                                         "limit": str(QUEUE_PAGE)})
-        out[state] = listing["cases"]
+        out[state] = {"cases": listing["cases"], "total": listing["total"]}
     return out
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import case as sql_case
+from sqlalchemy import func, or_
 from sqlmodel import select
 
 from triage.errors import Forbidden, ValidationFailed, flatten_errors
@@ -61,30 +61,52 @@ def _scope(rt: Runtime, user: User, query: dict[str, Any]) -> tuple[str | None, 
 
 
 def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
-    """A team's worklist: open cases (or those in `state`), soonest due first, overdue ones
-    only with overdue=1. The list (which case ids were shown) is audited."""
+    """A team's worklist: open cases (or those in `state`), soonest due first and those with
+    nothing due last, overdue ones only with overdue=1; `total` counts every matching case.
+    The list (which case ids were shown) is audited."""
     query = _query(args, CaseListQuerySchema())
     service, instance = _scope(rt, user, query)
+    if service and instance is None and len(rt.profile.services[service].instances) == 1:
+        # A one-team service (First Contact Plus): naming its instance lets the team's index
+        # hand its cases over in due order.
+        instance = next(iter(rt.profile.services[service].instances))
     now = utcnow()
-    stmt = (select(Case, Referral.reference, Referral.urgent)
-            .join(Referral, Referral.id == Case.referral_id))
+    matching = []
     if service:
-        stmt = stmt.where(Case.service == service)
+        matching.append(Case.service == service)
     if instance:
-        stmt = stmt.where(Case.instance == instance)
+        matching.append(Case.instance == instance)
     if query["state"]:
-        stmt = stmt.where(Case.state == query["state"])
+        matching.append(Case.state == query["state"])
     else:
-        stmt = stmt.where(Case.closed_at.is_(None))
+        matching.append(Case.closed_at.is_(None))
+    dated = [Case.next_due_at.is_not(None)]
+    undated = [Case.next_due_at.is_(None)]
     if query["overdue"] is True:
-        stmt = stmt.where(Case.next_due_at <= now)
+        matching.append(Case.next_due_at <= now)
     elif query["overdue"] is False:
-        stmt = stmt.where((Case.next_due_at.is_(None)) | (Case.next_due_at > now))
-    stmt = (stmt.order_by(sql_case((Case.next_due_at.is_(None), 1), else_=0),
-                          Case.next_due_at, Case.id)
-            .offset(query["offset"]).limit(query["limit"]))
+        matching.append(or_(Case.next_due_at.is_(None), Case.next_due_at > now))
+        dated.append(Case.next_due_at > now)  # implied by `matching`; said as a range to seek
+    # Dated cases then undated ones, read apart: one ORDER BY putting NULLs last would need a
+    # sort of every matching case (SQLite's index keeps NULLs first, PostgreSQL's last).
+    # closed_at (NULL throughout an open list) is named in the ORDER BY because PostgreSQL does
+    # not count `closed_at IS NULL` as fixing it, and would otherwise sort instead of reading
+    # ix_case_team_open_due (service, instance, closed_at, next_due_at, id) in order.
+    order = ([] if query["state"] else [Case.closed_at]) + [Case.next_due_at, Case.id]
+    page = (select(Case, Referral.reference, Referral.urgent)
+            .join(Referral, Referral.id == Case.referral_id).where(*matching)
+            .order_by(*order))
+    offset, limit = query["offset"], query["limit"]
     with rt.db.unit_of_work() as session:
-        rows = session.exec(stmt).all()
+        total, dated_total = session.exec(
+            select(func.count(), func.count(Case.next_due_at)).select_from(Case)
+            .where(*matching)).one()
+        rows = []
+        if offset < dated_total:
+            rows = list(session.exec(page.where(*dated).offset(offset).limit(limit)).all())
+        if len(rows) < limit and offset + len(rows) < total:
+            rows += session.exec(page.where(*undated).offset(max(0, offset - dated_total))
+                                 .limit(limit - len(rows))).all()
         audit.record(session, actor=user, action="case.list", object_type="case",
                      object_id=f"{service or '*'}:{instance or '*'}",
                      state=query["state"], overdue=query["overdue"],
@@ -93,6 +115,6 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
               "status": rt.pathways.for_service(c.service).status_of(c.state),
               "overdue": c.next_due_at is not None and c.next_due_at <= now}
              for c, ref, urgent in rows]
-    return _LIST.dump({"cases": items, "limit": query["limit"], "offset": query["offset"],
-                       "next_offset": query["offset"] + len(items)
-                       if len(items) == query["limit"] else None})
+    more = len(items) == limit and offset + len(items) < total
+    return _LIST.dump({"cases": items, "total": total, "limit": limit, "offset": offset,
+                       "next_offset": offset + len(items) if more else None})
