@@ -56,11 +56,9 @@ def build(db: Path, referrals: int):
     from triage.migrations import upgrade
 
     url = f"sqlite:///{db}"
-    fresh = not db.exists()
-    if fresh:
-        engine = create_engine(url)
-        upgrade(engine)
-        engine.dispose()
+    engine = create_engine(url)
+    upgrade(engine)  # a reused database also gets any newer migration
+    engine.dispose()
     settings = Settings(env="test", instance_path=db.parent / "instance", database_url=url,
                         secret_key="bench-pages-secret-" + "x" * 32)
     app = create_app(settings, background=False)
