@@ -33,7 +33,7 @@ from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral
 from triage.runtime import Runtime
 from triage.schemas.output import ReferralOutSchema
 from triage.schemas.referral import ReferralInput, referral_schema_for
-from triage.services import audit, outbox, routing
+from triage.services import audit, notify, outbox, routing
 from triage.services.matching import match_or_create_household, match_or_create_people
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,8 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
                  object_id=referral.id, channel=data.channel)
     decision, cases = routing.decide_and_route(rt, session, referral=referral, data=data,
                                                actor=user, known_household=known_household)
-    outbox.enqueue(session, topic="referral.received", payload={"referral_id": referral.id})
+    outbox.enqueue(session, topic="referral.received",
+                   payload=notify.received_payload(referral, cases, user))
     session.execute(update(Referral.__table__).where(Referral.__table__.c.id == referral.id)
                     .values(reference=referral.reference, status=referral.status,
                             urgent=referral.urgent))

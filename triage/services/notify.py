@@ -9,6 +9,7 @@ Bodies carry references, services, states and coded outcomes, never personal dat
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from marshmallow import ValidationError
@@ -21,7 +22,7 @@ from triage.models import Case, CaseEvent, Notification, Referral, Role, User
 from triage.policy import team_of
 from triage.schemas.cases import NotificationListSchema, NotificationQuerySchema
 from triage.services import mail
-from triage.services.outbox import after_commit, handler
+from triage.services.outbox import after_commit, before_done, handler
 
 FRONT_DOOR = "team:front_door"
 
@@ -29,17 +30,23 @@ FRONT_DOOR = "team:front_door"
 def _add(session: Session, *, outbox_id: int, recipient: str, kind: str, subject: str,
          body: str, referral_id: int | None, case_id: int | None = None,
          email: str | None = None) -> None:
-    """Store one notification. A message is handled once (its row is locked and marked done
-    in the same transaction) and (outbox_id, recipient) is unique, so a redelivery cannot
-    duplicate it; within one message, a recipient is told once."""
+    """Store one notification (all of a transaction's in one insert, before its messages are
+    marked done). A message is handled once (its row is locked and marked done in the same
+    transaction) and (outbox_id, recipient) is unique, so a redelivery cannot duplicate it;
+    within one message, a recipient is told once."""
     told: set[tuple[int, str]] = session.info.setdefault("notified", set())
     if (outbox_id, recipient) in told:
         return
     told.add((outbox_id, recipient))
-    insert_rows(session, [Notification(
+    session.info.setdefault("notifications", []).append(Notification(
         outbox_id=outbox_id, recipient=recipient, kind=kind, subject=subject[:200], body=body,
-        referral_id=referral_id, case_id=case_id, email=email)])
+        referral_id=referral_id, case_id=case_id, email=email))
+    before_done(session, _write_notifications)
     _email_after_commit(session, outbox_id)
+
+
+def _write_notifications(session: Session) -> None:
+    insert_rows(session, session.info.pop("notifications", []))
 
 
 def _email_after_commit(session: Session, outbox_id: int) -> None:
@@ -77,23 +84,45 @@ def referrer_of(session: Session, referral: Referral) -> tuple[str, str | None] 
 def referral_received(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
     """Acknowledge a referral to its sender; tell each receiving team of the cases opened.
 
-    Runs for every referral, so it reads only the columns it needs (not the stored body)."""
-    referral = session.exec(
-        select(Referral.id, Referral.reference, Referral.status, Referral.urgent,
-               Referral.submitted_by_id, User.email)
-        .join(User, User.id == Referral.submitted_by_id, isouter=True)
-        .where(Referral.id == payload["referral_id"])).first()
-    if referral is None:
-        return
+    Runs for every referral. Intake puts what it needs in the payload (reference, status,
+    sender, cases as opened), so under load this reads nothing; older or linked-referral
+    messages carry only the id and are read from the database."""
+    if "reference" in payload:
+        referral = SimpleNamespace(
+            id=payload["referral_id"], reference=payload["reference"],
+            status=payload["status"], urgent=payload["urgent"],
+            submitted_by_id=payload["submitted_by_id"], email=payload["submitted_by_email"])
+        cases = [SimpleNamespace(id=c[0], service=c[1], instance=c[2], state=c[3])
+                 for c in payload["cases"]]
+    else:
+        referral = session.exec(
+            select(Referral.id, Referral.reference, Referral.status, Referral.urgent,
+                   Referral.submitted_by_id, User.email)
+            .join(User, User.id == Referral.submitted_by_id, isouter=True)
+            .where(Referral.id == payload["referral_id"])).first()
+        if referral is None:
+            return
+        cases = session.exec(select(Case.id, Case.service, Case.instance, Case.state)
+                             .where(Case.referral_id == referral.id)).all()
     if referral.submitted_by_id is not None:
         _add(session, outbox_id=outbox_id, recipient=f"user:{referral.submitted_by_id}",
              kind="referral.received", email=referral.email,
              subject=f"Referral {referral.reference} received",
              body=f"Referral {referral.reference} was received and is {referral.status}.",
              referral_id=referral.id)
-    for case in session.exec(select(Case.id, Case.service, Case.instance, Case.state)
-                             .where(Case.referral_id == referral.id)).all():
+    for case in cases:
         _case_opened(session, rt, outbox_id, referral, case)
+
+
+def received_payload(referral: Referral, cases: list[Case], submitter: User | None
+                     ) -> dict[str, Any]:
+    """The referral.received message as intake writes it: ids, codes and the sender's
+    account email (the account holder's work address, never the family's details)."""
+    return {"referral_id": referral.id, "reference": referral.reference,
+            "status": str(referral.status), "urgent": bool(referral.urgent),
+            "submitted_by_id": submitter.id if submitter else None,
+            "submitted_by_email": submitter.email if submitter and submitter.active else None,
+            "cases": [[c.id, c.service, c.instance, c.state] for c in cases]}
 
 
 @handler("cases.opened")

@@ -49,6 +49,19 @@ def committed_ids(session: Session) -> list[int]:
     return [m.id for m in session.info.get("outbox", [])]
 
 
+def before_done(session: Session, work: Callable[[Session], None]) -> None:
+    """Run `work(session)` once, after the transaction's handlers and before its messages are
+    marked done (e.g. write every notification of a batch in one multi-row insert)."""
+    hooks: list = session.info.setdefault("before_done", [])
+    if work not in hooks:
+        hooks.append(work)
+
+
+def _finish_handlers(session: Session) -> None:
+    for work in session.info.pop("before_done", []):
+        work(session)
+
+
 def after_commit(session: Session, work: Callable[[Any], None]) -> None:
     """Run `work(rt)` once the handler's transaction has committed (e.g. send the emails of the
     notifications it wrote). Best effort: whatever it leaves undone, a periodic sweep does."""
@@ -82,6 +95,7 @@ def deliver(rt: Any, message_id: int) -> str:
             message.last_error = f"no handler for topic {message.topic}"
             return "failed"
         fn(session, rt, dict(message.payload), message.id)
+        _finish_handlers(session)
         message.status = OutboxStatus.done
         message.completed_at = utcnow()
     log.info("outbox.delivered", extra={"outbox_id": message_id, "topic": message.topic})
@@ -104,6 +118,7 @@ def deliver_batch(rt: Any, message_ids: list[int]) -> int:
             messages = session.exec(query).all()
             for message in messages:
                 HANDLERS[message.topic](session, rt, dict(message.payload), message.id)
+            _finish_handlers(session)
             if messages:
                 session.exec(update(OutboxMessage)
                              .where(OutboxMessage.id.in_([m.id for m in messages]))
