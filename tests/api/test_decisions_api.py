@@ -138,3 +138,57 @@ def test_family_with_an_open_family_support_case_goes_back_to_family_support(
         people=family, postcode="LE11 1AA", answers={"child_behaviour_concern": True})).json
     assert [(c["service"], c["instance"]) for c in again["cases"]] == [
         ("supporting_leicestershire_families", first["cases"][0]["instance"])]
+
+
+@both_databases
+def test_staff_who_may_not_see_a_referral_can_neither_record_consent_nor_override(
+        client, auth, make_user, referral_body, rt):
+    created = client.post("/api/v1/referrals", json=referral_body(consent="not_asked"),
+                          headers=auth("partner")).json
+    reference = created["reference"]
+    _, token = make_user("practitioner", team="first_contact_plus")
+    stranger = {"Authorization": f"Bearer {token}"}
+    consent = client.post(f"/api/v1/referrals/{reference}/consent",
+                          json={"consent": "refused"}, headers=stranger)
+    assert consent.status_code == 404, "no record, and no hint that it exists"
+    assert "given_name" not in consent.get_data(as_text=True)
+    with rt.db.reader() as session:
+        actions = session.exec(select(AuditEvent.action)).all()
+    assert "referral.consent_refused" in actions
+    again = client.get(f"/api/v1/referrals/{reference}", headers=auth("front_door")).json
+    assert again["consent"] == "not_asked" and again["status"] == "awaiting_consent"
+
+
+@both_databases
+def test_consent_recorded_twice_opens_the_cases_once(client, auth, referral_body, rt):
+    from triage.models import Case
+
+    headers = auth()
+    created = client.post("/api/v1/referrals", json=referral_body(consent="not_asked"),
+                          headers=headers).json
+    first = client.post(f"/api/v1/referrals/{created['reference']}/consent",
+                        json={"consent": "given"}, headers=headers)
+    second = client.post(f"/api/v1/referrals/{created['reference']}/consent",
+                         json={"consent": "given"}, headers=headers)
+    assert first.status_code == 200 and second.status_code == 409
+    with rt.db.reader() as session:
+        assert len(session.exec(select(Case)).all()) == len(first.json["cases"]) == 1
+
+
+def test_a_partner_sees_where_a_referral_went_but_not_what_the_council_knew(
+        client, auth, make_user, referral_body):
+    _, token = make_user("partner", organisation="Fire and Rescue Service")
+    partner = {"Authorization": f"Bearer {token}"}
+    first = client.post("/api/v1/referrals", json=referral_body(), headers=partner).json
+    again = client.post("/api/v1/referrals", json=referral_body(), headers=partner).json
+    staff_view = client.get(f"/api/v1/referrals/{again['reference']}",
+                            headers=auth("front_door")).json
+    assert staff_view["people"][0]["known_before"] is True, "staff see the match"
+    assert staff_view["decision"]["reasons"]
+    for seen in (first, again,
+                 client.get(f"/api/v1/referrals/{again['reference']}", headers=partner).json):
+        assert all("known_before" not in p for p in seen["people"])
+        assert "reasons" not in seen["decision"] and "override" not in seen
+        assert seen["decision"]["level"] == 2
+        assert [r["service"] for r in seen["decision"]["routes"]] == [
+            c["service"] for c in seen["cases"]]

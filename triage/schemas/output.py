@@ -77,3 +77,35 @@ class ReferralOutSchema(Schema):
 
     def _override(self, record):
         return OverrideSchema().dump(record.override) if record.override else None
+
+
+class PartnerReferralOutSchema(ReferralOutSchema):
+    """What a partner sees of the referrals they sent: what they said, the level, and where
+    it went with each case's state and outcome. Not whether the people were already known,
+    nor the reasons (which can say a family already has an open case), nor staff overrides:
+    that is the council's record, not the referrer's."""
+
+    class Meta:
+        exclude = ("original_decision", "override")
+
+    def _people(self, record):
+        return [{k: v for k, v in person.items() if k != "known_before"}
+                for person in super()._people(record)]
+
+    def _decision(self, record):
+        body = super()._decision(record)
+        if body is None:
+            return None
+        return {"level": body.get("level"), "level_name": body.get("level_name"),
+                "urgent": body.get("urgent"),
+                "routes": [{"service": r["service"], "instance": r["instance"]}
+                           for r in body.get("routes", [])]}
+
+
+def referral_out_for(user) -> ReferralOutSchema:
+    """The dump schema for this viewer (partners see less; see PartnerReferralOutSchema)."""
+    return _PARTNER if user is not None and user.role == "partner" else _STAFF
+
+
+_STAFF = ReferralOutSchema()
+_PARTNER = PartnerReferralOutSchema()

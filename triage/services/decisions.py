@@ -7,10 +7,10 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlmodel import select
 
-from triage.errors import Conflict, ValidationFailed, flatten_errors
+from triage.errors import Conflict, NotFound, ValidationFailed, flatten_errors
 from triage.models import Case, Decision, ReferralStatus, User
 from triage.models.base import utcnow
-from triage.policy import OVERRIDE_DECISIONS, RECORD_CONSENT, require
+from triage.policy import OVERRIDE_DECISIONS, RECORD_CONSENT, can_view_referral, require
 from triage.runtime import Runtime
 from triage.schemas.decisions import ConsentSchema, OverrideInSchema
 from triage.schemas.output import ReferralOutSchema
@@ -34,8 +34,9 @@ def record_consent(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     require(user, RECORD_CONSENT, "record consent")
     data = _load(ConsentSchema(), body)
     with rt.db.unit_of_work() as session:
-        referral = find_referral(session, reference)
+        referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
+        _may_act_on(session, user, referral, record, reference, "consent")
         if referral.status != ReferralStatus.awaiting_consent:
             raise Conflict(f"Referral {referral.reference} is {referral.status}, not waiting "
                            "for consent.", status=referral.status)
@@ -61,8 +62,9 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
     data = _load(OverrideInSchema(), body)
     _check_routes(rt, data.get("routes"))
     with rt.db.unit_of_work() as session:
-        referral = find_referral(session, reference)
+        referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
+        _may_act_on(session, user, referral, record, reference, "override")
         if record.decision is None:
             raise Conflict(f"Referral {referral.reference} has no decision to override.")
         base = dict((record.override or record.decision).body)
@@ -99,6 +101,18 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
         response = _OUT.dump(record)
     rt.relay.after_commit(ids)
     return response
+
+
+def _may_act_on(session, user: User, referral, record, reference: str, what: str) -> None:
+    """Only someone who may see a referral may change it. Otherwise the same answer as for a
+    missing reference (no probing), and the refusal is audited (committed on its own, since
+    the caller's transaction is rolled back by the error)."""
+    if can_view_referral(user, referral, record.cases):
+        return
+    audit.record(session, actor=user, action=f"referral.{what}_refused", object_type="referral",
+                 object_id=referral.id)
+    session.commit()
+    raise NotFound(f"No referral with reference {reference}.")
 
 
 def _check_routes(rt: Runtime, routes: list[dict] | None) -> None:

@@ -31,14 +31,12 @@ from triage.models import (
 )
 from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral, require
 from triage.runtime import Runtime
-from triage.schemas.output import ReferralOutSchema
+from triage.schemas.output import referral_out_for
 from triage.schemas.referral import ReferralInput, referral_schema_for
 from triage.services import audit, notify, outbox, routing
 from triage.services.matching import match_or_create_household, match_or_create_people
 
 log = logging.getLogger(__name__)
-
-_OUT = ReferralOutSchema()
 
 
 @dataclass
@@ -100,7 +98,7 @@ def submit_referral(rt: Runtime, *, user: User | None, body: Any,
     try:
         with rt.db.unit_of_work() as session:
             record = _record(rt, session, user=user, data=data, body=body)
-            response = _OUT.dump(record)
+            response = referral_out_for(user).dump(record)
             if idempotency_key is not None:
                 session.add(IdempotencyRecord(
                     user_id=user.id, key=idempotency_key, request_hash=_request_hash(body),
@@ -214,9 +212,13 @@ def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRe
                           linked_referral=linked)
 
 
-def find_referral(session: Session, reference: str) -> Referral:
-    referral = session.exec(
-        select(Referral).where(Referral.reference == reference.strip().upper())).first()
+def find_referral(session: Session, reference: str, *, for_update: bool = False) -> Referral:
+    """The referral with this reference; `for_update` locks its row until the transaction
+    ends (writers that decide from its status, so two at once cannot both act on it)."""
+    query = select(Referral).where(Referral.reference == reference.strip().upper())
+    if for_update:
+        query = query.with_for_update()
+    referral = session.exec(query).first()
     if referral is None:
         raise NotFound(f"No referral with reference {reference}.")
     return referral
@@ -235,4 +237,4 @@ def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
             raise NotFound(f"No referral with reference {reference}.")
         audit.record(session, actor=user, action="referral.view", object_type="referral",
                      object_id=referral.id)
-        return _OUT.dump(record)
+        return referral_out_for(user).dump(record)
