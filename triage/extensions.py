@@ -38,6 +38,8 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             "max_retries": 1,
         },
         task_publish_retry=False,
+        # Keep the service's JSON log handler (no personal data) in the worker too.
+        worker_hijack_root_logger=False,
         imports=("triage.tasks",),
         beat_schedule={
             "outbox-sweep": {
@@ -55,6 +57,14 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             },
         },
     )
+    from celery.signals import setup_logging
+
+    # A receiver on setup_logging stops Celery configuring logging; create_app already did.
+    setup_logging.connect(_keep_service_logging, weak=False)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _keep_service_logging(**_kwargs) -> None:
+    """Celery's logging stays on the service's handlers (see triage.logs)."""

@@ -14,10 +14,17 @@ ALLOWED_FIELDS = {"reference", "status", "outbox_id", "topic", "error", "case_id
                   "user_id", "profile", "ruleset_version", "case_event"}
 
 
+OWN_LOGGERS = {"triage", "rules", "workflows", "config"}
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        # Our own messages are event names; a library's message may interpolate values (a
+        # Celery failure's exception text, a SQL parameter), so only its template is kept.
+        event = record.getMessage() if record.name.split(".")[0] in OWN_LOGGERS \
+            else str(record.msg)
         entry = {"at": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
-                 "logger": record.name, "event": record.getMessage()}
+                 "logger": record.name, "event": event}
         for key in ALLOWED_FIELDS:
             if key in record.__dict__:
                 entry[key] = record.__dict__[key]

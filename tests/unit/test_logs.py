@@ -35,3 +35,14 @@ def test_a_failure_says_where_but_not_the_exception_text():
     assert entry["exception"] == "ValueError"
     assert any("test_logs.py" in frame for frame in entry["where"])
     assert "Gwen" not in json.dumps(entry) and "1932" not in json.dumps(entry)
+
+
+def test_a_library_message_keeps_its_template_not_the_values():
+    record = logging.LogRecord(
+        "celery.app.trace", logging.ERROR, __file__, 1,
+        "Task %(name)s[%(id)s] raised unexpected: %(exc)s",
+        ({"name": "triage.outbox.deliver", "id": "1",
+          "exc": "IntegrityError('Key (given_name)=(Gwen)')"},), None)
+    entry = _line(record)
+    assert "Gwen" not in json.dumps(entry)
+    assert entry["event"].startswith("Task %(name)s")

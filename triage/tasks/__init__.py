@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from flask import current_app
 
 # notify and linked_referrals register outbox handlers when imported.
 from triage.services import escalation, linked_referrals, mail, notify, outbox  # noqa: F401
+
+log = logging.getLogger(__name__)
 
 
 def _runtime():
@@ -16,13 +20,18 @@ def _runtime():
 @shared_task(name="triage.outbox.deliver", acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
 def deliver(outbox_id: int) -> str:
-    """Run one outbox message. A failure is recorded and the periodic sweep re-sends it."""
+    """Run one outbox message. A failure is recorded and the periodic sweep re-sends it.
+
+    The exception is not re-raised: Celery would log its text, and an exception's text can
+    carry SQL parameters (personal data). The outbox row keeps the error type and attempts."""
     rt = _runtime()
     try:
         return outbox.deliver(rt, int(outbox_id))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - recorded; the sweep retries with back-off
+        log.warning("outbox.failed", extra={"outbox_id": int(outbox_id),
+                                            "error": type(exc).__name__})
         outbox.record_failure(rt, int(outbox_id), exc)
-        raise
+        return "failed"
 
 
 @shared_task(name="triage.outbox.sweep", ignore_result=True)
