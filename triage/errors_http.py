@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from triage.errors import TriageError
@@ -22,6 +22,8 @@ def _html_page(app: Flask, status: int, **context):
 def register(app: Flask) -> None:
     @app.errorhandler(TriageError)
     def _triage_error(exc: TriageError):
+        if exc.status == 403:
+            _audit_refusal()
         page = _html_page(app, exc.status, message=exc.message)
         if page is not None:
             return page
@@ -51,3 +53,18 @@ def register(app: Flask) -> None:
         return jsonify({"message": "Something went wrong on our side. Nothing was saved. "
                                    f"Quote error id {error_id} if you contact us.",
                         "error_id": error_id}), 500
+
+
+def _audit_refusal() -> None:
+    """Every refusal by role or team is a security event, whichever service refused it
+    (ids and route names only; written on its own, as the request's work was rolled back)."""
+    from triage.services import audit
+
+    user = g.get("api_user") or g.get("web_user")
+    try:
+        with current_app.extensions["triage"].db.unit_of_work() as session:
+            audit.record(session, actor=user, action="access.refused", object_type="endpoint",
+                         object_id=(request.endpoint or request.path)[:64],
+                         method=request.method)
+    except Exception:  # noqa: BLE001 - the refusal stands even if it could not be recorded
+        log.exception("audit.failed")

@@ -30,3 +30,17 @@ def test_openapi_document_describes_the_referral_body_from_the_schema(client):
     schemas = spec["components"]["schemas"]
     assert "memory_concern" in schemas["Answers"]["properties"] or any(
         "memory_concern" in s.get("properties", {}) for s in schemas.values())
+
+
+def test_every_refusal_by_role_is_a_security_event(client, auth, rt):
+    from sqlmodel import select
+
+    from triage.models import AuditEvent
+
+    response = client.get("/api/v1/cases?service=first_contact_plus", headers=auth("partner"))
+    assert response.status_code == 403
+    with rt.db.reader() as session:
+        refused = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "access.refused")).all()
+    assert [(e.object_type, e.detail.get("method")) for e in refused] == [("endpoint", "GET")]
+    assert refused[0].actor_id is not None
