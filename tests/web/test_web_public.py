@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlmodel import select
 
 from tests.web.conftest import Browser, error_links
@@ -161,3 +162,129 @@ def test_a_page_without_a_draft_goes_back_to_the_start(client):
     response = client.get("/self-referral/postcode")
     assert response.status_code == 302 and "/self-referral/?expired=1" in response.headers[
         "Location"]
+
+
+def _referrals(rt):
+    from triage.models import Referral
+
+    with rt.db.reader() as session:
+        return session.exec(select(Referral)).all()
+
+
+def _reference_on(web: Browser, response) -> str:
+    assert response.status_code == 302 and "/self-referral/done" in response.headers["Location"]
+    web.get(response.headers["Location"])
+    return re.search(r'id="reference">(EH-\d{4}-\d{6})<', web.last).group(1)
+
+
+def _twin(app, web: Browser) -> Browser:
+    """A second request from the same browser: the same cookies and the same page."""
+    other = Browser(app.test_client())
+    for name in ("eh_draft", "eh_csrf"):
+        other.client.set_cookie(name, web.client.get_cookie(name).value)
+    other.last = web.last
+    return other
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_a_double_submit_sends_one_referral_and_both_get_its_reference(app, client, rt,
+                                                                       monkeypatch):
+    """Two quick POSTs of the check page: the second arrives while the first is sending."""
+    import threading
+
+    from triage.web import public
+
+    web = Browser(client)
+    fill_in(web)
+    web.get("/self-referral/check")
+    second = _twin(app, web)
+    sending, second_sent = threading.Event(), threading.Event()
+    real_submit = public.intake.submit_referral
+
+    def slow_submit(rt_, **kw):
+        if not sending.is_set():
+            sending.set()
+            second_sent.wait(timeout=1)  # let the second request try to send too
+        else:
+            second_sent.set()
+        return real_submit(rt_, **kw)
+
+    monkeypatch.setattr(public.intake, "submit_referral", slow_submit)
+    first: list = []
+    thread = threading.Thread(target=lambda: first.append(web.post("/self-referral/check")))
+    thread.start()
+    assert sending.wait(timeout=10)
+    response = second.post("/self-referral/check")
+    thread.join(timeout=30)
+    assert len(_referrals(rt)) == 1
+    reference = _referrals(rt)[0].reference
+    assert _reference_on(web, first[0]) == reference
+    assert _reference_on(second, response) == reference
+    # The draft's answers are gone once sent; only the reference is left, to show again.
+    from triage.models import FormDraft
+
+    with rt.db.reader() as session:
+        assert [d.data for d in session.exec(select(FormDraft)).all()] == [
+            {"reference": reference}]
+
+
+def test_sending_again_after_it_was_sent_shows_the_reference_not_a_second_referral(app, client,
+                                                                                   rt):
+    web = Browser(client)
+    fill_in(web)
+    web.get("/self-referral/check")
+    again = _twin(app, web)  # e.g. the back button and "Send" again with the old cookie
+    reference = _reference_on(web, web.post("/self-referral/check"))
+    assert _reference_on(again, again.post("/self-referral/check")) == reference
+    assert len(_referrals(rt)) == 1
+
+
+def test_a_refused_submission_keeps_the_answers_to_send_again(client, rt, monkeypatch):
+    from triage.errors import ValidationFailed
+    from triage.web import public
+
+    web = Browser(client)
+    fill_in(web)
+    real_submit = public.intake.submit_referral
+
+    def refuse(rt_, **kw):
+        raise ValidationFailed({"postcode": ["Enter a real postcode"]})
+
+    monkeypatch.setattr(public.intake, "submit_referral", refuse)
+    response = web.post("/self-referral/check", from_page="/self-referral/check")
+    assert response.status_code == 422 and "Amira Khan" in web.last
+    monkeypatch.setattr(public.intake, "submit_referral", real_submit)
+    web.get("/self-referral/postcode")  # still editable
+    assert web.post("/self-referral/postcode", {"postcode": "LE11 1AA"}).status_code == 302
+    _reference_on(web, web.post("/self-referral/check", from_page="/self-referral/check"))
+    assert len(_referrals(rt)) == 1
+
+
+def test_in_production_the_draft_cookie_is_deleted_with_its_secure_host_attributes(
+        tmp_path, database_url):
+    from config.settings import Settings
+    from triage import create_app
+
+    app = create_app(Settings(env="production", instance_path=tmp_path / "i",
+                              database_url=database_url, secret_key="p" * 40),
+                     background=False, synchronous_tasks=True)
+    client = app.test_client()
+    https = {"base_url": "https://localhost"}
+    web = Browser(client)
+    web.get("/self-referral/", **https)
+    response = web.post("/self-referral/begin", **https)
+    made = next(c for c in response.headers.getlist("Set-Cookie")
+                if c.startswith("__Host-eh_draft="))
+    for page, data in ANSWERS:
+        web.get(f"/self-referral/{page}", **https)
+        assert web.post(f"/self-referral/{page}", data, **https).status_code == 302, page
+    web.get("/self-referral/check", **https)
+    response = web.post("/self-referral/check", **https)
+    assert response.status_code == 302, error_links(web.last)
+    deleted = next(c for c in response.headers.getlist("Set-Cookie")
+                   if c.startswith("__Host-eh_draft="))
+    assert "Expires=Thu, 01 Jan 1970" in deleted or "Max-Age=0" in deleted
+    for attribute in ("Secure", "Path=/", "HttpOnly", "SameSite=Lax"):
+        assert attribute in made and attribute in deleted, attribute
+    assert "Domain=" not in deleted
+    app.extensions["triage"].db.dispose()

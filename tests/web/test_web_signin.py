@@ -58,12 +58,61 @@ def test_an_account_is_locked_after_the_hourly_failure_limit(web, rt, demo_users
             session.add(SignInAttempt(user_id=user.id, at=utcnow(), succeeded=False))
     response = web.sign_in("fcp@demo.test")  # the right password, but locked
     assert response.status_code == 401
-    assert "too many failed attempts" in web.last
-    assert _audit(rt, "signin.locked")
+    # The same answer as a wrong password (saying "locked" would reveal the account exists);
+    # the audit trail says which it was.
+    assert error_links(web.last) == {"email": "Enter a correct email address and password."}
+    assert [a.detail["why"] for a in _audit(rt, "signin.locked")] == ["locked"]
     with rt.db.unit_of_work() as session:  # failures older than an hour no longer count
         for row in session.exec(select(SignInAttempt)).all():
             row.at = utcnow() - timedelta(hours=2)
     assert web.sign_in("fcp@demo.test").status_code == 302
+
+
+def test_every_refused_sign_in_looks_and_costs_the_same_but_the_audit_says_why(
+        web, rt, demo_users, monkeypatch):
+    """Unknown email, wrong password, locked, disabled and no password: one message, one
+    status, one Argon2 check each (so timing does not tell them apart either)."""
+    from sqlalchemy import update
+
+    from triage.models import SignInAttempt, User
+    from triage.models.base import utcnow
+    from triage.services import accounts, signin
+
+    accounts.create_user(rt.db, email="nopassword@test.example", role="front_door")
+    with rt.db.unit_of_work() as session:
+        session.execute(update(User).where(User.email == "hub.charnwood@demo.test")
+                        .values(active=False))
+        for _ in range(rt.settings.signin_max_failures_per_hour):
+            session.add(SignInAttempt(user_id=demo_users["fcp@demo.test"].id, at=utcnow(),
+                                      succeeded=False))
+    checks = []
+    real_verify = accounts.verify_password
+
+    class CountingHasher(signin.PasswordHasher):
+        def verify(self, hash, password):  # noqa: A002 - argon2's own parameter name
+            checks.append("dummy")
+            return super().verify(hash, password)
+
+    def counting_verify(user, password):
+        checks.append("real")
+        return real_verify(user, password)
+
+    monkeypatch.setattr(signin, "PasswordHasher", CountingHasher)
+    monkeypatch.setattr(accounts, "verify_password", counting_verify)
+    answers = []
+    for email, password in [("nobody@demo.test", PASSWORD),
+                            ("frontdoor@demo.test", "not-the-password-at-all"),
+                            ("fcp@demo.test", PASSWORD),
+                            ("hub.charnwood@demo.test", PASSWORD),
+                            ("nopassword@test.example", PASSWORD)]:
+        checks.clear()
+        response = web.sign_in(email, password)
+        answers.append((response.status_code, error_links(web.last)))
+        assert len(checks) == 1, (email, checks)
+    assert answers == [(401, {"email": "Enter a correct email address and password."})] * 5
+    assert not _sessions(rt)
+    why = sorted(a.detail["why"] for a in _audit(rt, "signin.failed") + _audit(rt, "signin.locked"))
+    assert why == ["inactive", "locked", "no_password", "unknown_account", "wrong_password"]
 
 
 def test_the_session_id_changes_at_sign_in(web, rt):

@@ -25,7 +25,8 @@ class WebSession(SQLModel, table=True):
 
 
 class SignInAttempt(SQLModel, table=True):
-    """One password check for a known account: counted to cap failures per account per hour."""
+    """One sign-in attempt on a known account (failed until its password is verified):
+    counted to cap failures per account per hour."""
 
     __tablename__ = "sign_in_attempt"
     __table_args__ = (Index("ix_sign_in_attempt_user_at", "user_id", "at"),)

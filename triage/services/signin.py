@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, update
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from triage.errors import TriageError, ValidationFailed
 from triage.models import SignInAttempt, User, WebSession
@@ -28,13 +28,20 @@ from triage.services.passwords import password_problems
 
 # A session's last-seen time is written at most this often (not on every page view).
 TOUCH_EVERY = timedelta(seconds=60)
-# Checked against when the email is unknown, so an unknown account costs as much time as a
-# known one and response times do not reveal which emails have accounts.
+# Checked against whenever a sign-in is refused without a real check (unknown email, locked,
+# disabled or no password), so every refusal costs as much time as a wrong password and
+# response times do not reveal which emails have accounts.
 _DUMMY_HASH = PasswordHasher().hash("not-a-real-password-" + secrets.token_hex(8))
 
 
+# The one answer to every refused sign-in (unknown email, wrong password, locked, disabled,
+# no password set): telling them apart would reveal which emails have accounts.
+REFUSED = "Enter a correct email address and password."
+
+
 class SignInRefused(TriageError):
-    """The email and password were not accepted (or the account is locked for now)."""
+    """The email and password were not accepted (or the account is locked, disabled or has no
+    password: the person is not told which)."""
 
     status = 401
 
@@ -81,48 +88,66 @@ def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | Non
         errors["password"] = ["Enter your password."]
     if errors:
         raise ValidationFailed(errors, message="Enter your email address and password.")
-    with rt.db.reader() as session:
-        user = session.exec(select(User).where(User.email == email)).first()
-        failures = 0
-        if user is not None:
-            failures = session.exec(
-                select(func.count()).select_from(SignInAttempt).where(
-                    SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(False),
-                    SignInAttempt.at > now - timedelta(hours=1))).one()
-    if user is None or not user.active:
-        # Only spending the same time as a real check; the result does not matter.
+    # Decide, count and record in one write transaction, before any password is checked:
+    # the user's row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN
+    # IMMEDIATE already serialises writers), so parallel guesses queue here and at most the
+    # hourly limit of them ever reaches the password check. The attempt is recorded as a
+    # failure at once and only marked a success after the password is verified.
+    with rt.db.unit_of_work() as session:
+        user = session.exec(select(User).where(User.email == email).with_for_update()).first()
+        why, failures, attempt_id = _admit(rt, session, user, now)
+    if why is None:
+        ok = accounts.verify_password(user, password)
+    else:
+        # Every refusal spends the same time as a real check; the result does not matter.
+        ok = False
         with contextlib.suppress(Exception):
             PasswordHasher().verify(_DUMMY_HASH, password)
+    if not ok:
+        why = why or "wrong_password"
         with rt.db.unit_of_work() as session:
-            audit.record(session, actor=None, action="signin.failed", object_type="user",
-                         object_id=user.id if user else "unknown",
-                         why="inactive" if user else "unknown_account")
-        raise SignInRefused("Enter a correct email address and password.")
-    if failures >= rt.settings.signin_max_failures_per_hour:
-        with rt.db.unit_of_work() as session:
-            audit.record(session, actor=None, action="signin.locked", object_type="user",
-                         object_id=user.id, failures=failures)
-        raise SignInRefused("There have been too many failed attempts to sign in to this "
-                            "account. Try again in an hour, or ask your administrator.")
-    ok = accounts.verify_password(user, password)
+            # Which refusal it was is recorded here only: the person is told the same thing
+            # in every case, so the answer does not reveal whether (or how) an account exists.
+            audit.record(session, actor=None,
+                         action="signin.locked" if why == "locked" else "signin.failed",
+                         object_type="user", object_id=user.id if user else "unknown",
+                         why=why, **({"failures": failures} if why == "locked" else {}))
+        raise SignInRefused(REFUSED)
     token = secrets.token_urlsafe(32)
     with rt.db.unit_of_work() as session:
-        session.add(SignInAttempt(user_id=user.id, at=now, succeeded=ok))
-        if not ok:
-            audit.record(session, actor=None, action="signin.failed", object_type="user",
-                         object_id=user.id, why="wrong_password")
-        else:
-            if previous_token:
-                session.execute(delete(WebSession).where(
-                    WebSession.id == _digest(previous_token)))
-            row = WebSession(id=_digest(token), user_id=user.id, created_at=now,
-                             last_seen_at=now, csrf_token=secrets.token_urlsafe(32))
-            session.add(row)
-            audit.record(session, actor=user, action="signin.ok", object_type="user",
-                         object_id=user.id)
-    if not ok:
-        raise SignInRefused("Enter a correct email address and password.")
+        session.execute(update(SignInAttempt).where(SignInAttempt.id == attempt_id)
+                        .values(succeeded=True))
+        if previous_token:
+            session.execute(delete(WebSession).where(WebSession.id == _digest(previous_token)))
+        row = WebSession(id=_digest(token), user_id=user.id, created_at=now,
+                         last_seen_at=now, csrf_token=secrets.token_urlsafe(32))
+        session.add(row)
+        audit.record(session, actor=user, action="signin.ok", object_type="user",
+                     object_id=user.id)
     return SignedIn(token=token, session=row, user=user)
+
+
+def _admit(rt: Runtime, session: Session, user: User | None,
+           now: datetime) -> tuple[str | None, int, int | None]:
+    """Inside the sign-in's write transaction: (why refused or None, failures in the last
+    hour, the id of the attempt recorded). An attempt on a known account is always recorded
+    (as failed until the password is verified), so it counts against the limit at once."""
+    if user is None:
+        return "unknown_account", 0, None
+    failures = session.exec(
+        select(func.count()).select_from(SignInAttempt).where(
+            SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(False),
+            SignInAttempt.at > now - timedelta(hours=1))).one()
+    attempt = SignInAttempt(user_id=user.id, at=now, succeeded=False)
+    session.add(attempt)
+    session.flush()
+    if not user.active:
+        return "inactive", failures, attempt.id
+    if not user.password_hash:
+        return "no_password", failures, attempt.id
+    if failures >= rt.settings.signin_max_failures_per_hour:
+        return "locked", failures, attempt.id
+    return None, failures, attempt.id
 
 
 def session_for(rt: Runtime, token: str | None, *, now: datetime | None = None) -> Found:

@@ -8,6 +8,7 @@ validated by the same referral schema as the API, keeping only the errors about 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
@@ -202,9 +203,15 @@ def begin():
                                "connection in the last hour. Try again later.")
     token = drafts.start(rt, kind=DRAFT_KIND)
     response = make_response(redirect(url_for("public.page", page=PAGES[0])))
-    response.set_cookie(cookie_name(DRAFT_COOKIE), token, max_age=2 * 3600, httponly=True,
-                        samesite="Lax", secure=rt.settings.env == "production", path="/")
+    response.set_cookie(cookie_name(DRAFT_COOKIE), token, max_age=2 * 3600, **_cookie_flags())
     return response
+
+
+def _cookie_flags() -> dict[str, Any]:
+    """Set and deleted with the same attributes: a browser only deletes a __Host- cookie
+    when the deleting Set-Cookie is Secure with Path=/ too."""
+    return {"httponly": True, "samesite": "Lax", "path": "/",
+            "secure": runtime().settings.env == "production"}
 
 
 @bp.route("/<page>", methods=["GET", "POST"])
@@ -217,7 +224,7 @@ def page(page: str):
     errors: dict[str, str] = {}
     if request.method == "POST":
         draft = _read(page, draft)
-        drafts.save(runtime(), token=_token(), data=draft)
+        drafts.save(runtime(), token=_token(), data=draft, kind=DRAFT_KIND)
         errors = _page_errors(page, draft)
         if not errors:
             if request.args.get("change") or page == PAGES[-1]:
@@ -252,7 +259,7 @@ def check():
     rt = runtime()
     draft = _draft()
     if draft is None:
-        return redirect(url_for("public.start", expired=1))
+        return _already_sent()
     errors = {}
     for name in PAGES:
         for field_id, message in _page_errors(name, draft).items():
@@ -262,26 +269,61 @@ def check():
             signin.record_refused(rt, user=None, what="self_referral.honeypot")
             abort(400, description="We could not send your referral. If this keeps happening, "
                                    "call the council's customer service centre.")
-        if not rate_limits.allow(rt, bucket="self_referral", source=_source(),
-                                 limit=rt.settings.self_referral_per_ip_per_hour):
-            abort(429, description="There have been too many self-referrals sent from your "
-                                   "connection in the last hour. Try again later.")
-        body, rows = body_from(draft)
+        # Only one request can claim the draft, so a double click (or a second tab) cannot
+        # send it twice; the loser is shown what became of the first.
+        draft = drafts.claim(rt, kind=DRAFT_KIND, token=_token())
+        if draft is None:
+            return _already_sent()
         try:
+            body, rows = body_from(draft)
+            if not rate_limits.allow(rt, bucket="self_referral", source=_source(),
+                                     limit=rt.settings.self_referral_per_ip_per_hour):
+                abort(429, description="There have been too many self-referrals sent from "
+                                       "your connection in the last hour. Try again later.")
             _, created = intake.submit_referral(rt, user=None, body=body)
         except ValidationFailed as exc:
+            drafts.release(rt, kind=DRAFT_KIND, token=_token())
             found = referral_errors(exc.errors, rows, rt.profile.checklist)
             errors = {_public_id(k): ("check", _plain(v)) for k, v in found.items()}
+        except BaseException:
+            # Nothing was sent: the answers stay, to send again.
+            drafts.release(rt, kind=DRAFT_KIND, token=_token())
+            raise
         else:
-            drafts.discard(rt, token=_token())
-            signed = _serializer().dumps(created["reference"])
-            response = make_response(redirect(url_for("public.done", r=signed)))
-            response.delete_cookie(cookie_name(DRAFT_COOKIE), path="/")
-            return response
+            drafts.mark_sent(rt, kind=DRAFT_KIND, token=_token(),
+                             reference=created["reference"])
+            return _to_done(created["reference"])
     page_of = {field_id: page for field_id, (page, _) in errors.items()}
     return render_template("public/check.html", draft=draft,
                            errors={k: m for k, (_, m) in errors.items()}, page_of=page_of,
                            has_children=_has_children(draft)), (422 if errors else 200)
+
+
+# How long a repeated submission waits for the first one to finish sending.
+SENDING_WAIT_SECONDS = 5.0
+
+
+def _already_sent():
+    """The draft cannot be used: show the reference if it was sent (waiting briefly while
+    another request sends it), otherwise start again."""
+    rt = runtime()
+    deadline = time.monotonic() + SENDING_WAIT_SECONDS
+    while True:
+        found = drafts.status(rt, kind=DRAFT_KIND, token=_token())
+        if found is None:
+            return redirect(url_for("public.start", expired=1))
+        if found.reference:
+            return _to_done(found.reference)
+        if time.monotonic() >= deadline:
+            return render_template("public/sending.html"), 409
+        time.sleep(0.1)
+
+
+def _to_done(reference: str):
+    signed = _serializer().dumps(reference)
+    response = make_response(redirect(url_for("public.done", r=signed)))
+    response.delete_cookie(cookie_name(DRAFT_COOKIE), **_cookie_flags())
+    return response
 
 
 @bp.get("/done")
