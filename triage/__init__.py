@@ -22,9 +22,10 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage import errors_http, logs
     from triage.api import register_api
     from triage.db import Database
-    from triage.extensions import celery_init_app
+    from triage.extensions import DRAFT_PURGE_SECONDS, celery_init_app
     from triage.relay import CeleryRelay, Every, InProcessRelay
     from triage.runtime import Runtime
+    from triage.services.drafts import purge_expired
     from triage.services.escalation import escalate_overdue
     from triage.services.mail import send_pending
     from triage.web import register_web
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
         rt.relay = InProcessRelay(rt, synchronous=synchronous_tasks)
         # The embedded mode's timers; Celery beat runs the same sweeps in production.
         rt.relay.periodic.extend([Every(settings.escalation_sweep_seconds, escalate_overdue),
-                                  Every(settings.outbox_sweep_seconds, send_pending)])
+                                  Every(settings.outbox_sweep_seconds, send_pending),
+                                  Every(DRAFT_PURGE_SECONDS, purge_expired)])
     else:
         rt.relay = CeleryRelay(rt, celery)
     app.extensions["triage"] = rt

@@ -9,6 +9,8 @@ from flask import Flask
 
 from config.settings import Settings
 
+DRAFT_PURGE_SECONDS = 600  # expired self-referral drafts are deleted at least this often
+
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
     """One Celery app per Flask app. Without Redis, tasks run eagerly in this process."""
@@ -54,6 +56,10 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             "notifications-email": {
                 "task": "triage.notifications.email",
                 "schedule": timedelta(seconds=settings.outbox_sweep_seconds),
+            },
+            "drafts-purge": {
+                "task": "triage.drafts.purge",
+                "schedule": timedelta(seconds=DRAFT_PURGE_SECONDS),
             },
         },
     )

@@ -170,3 +170,25 @@ def _user(rt, email):
 
     with rt.db.reader() as session:
         return session.exec(select(User).where(User.email == email)).one()
+
+
+def test_adding_cases_to_the_agenda_adds_none_when_one_cannot_go(hub_case, rt):
+    from triage.errors import ValidationFailed
+    from triage.services import cases, hub
+
+    _, case_id = hub_case
+    coordinator = _user(rt, "hub.charnwood@demo.test")
+    hub.add_to_agenda(rt, user=coordinator, case_ids=[case_id])  # now awaiting the meeting
+    with rt.db.unit_of_work() as session:  # a second case at the same hub, still new
+        from triage.models import Case
+
+        first = session.get(Case, case_id)
+        second = Case(referral_id=first.referral_id, household_id=first.household_id,
+                      service=first.service, instance=first.instance, state="requested")
+        session.add(second)
+        session.flush()
+        second_id = second.id
+    with pytest.raises(ValidationFailed) as refused:
+        hub.add_to_agenda(rt, user=coordinator, case_ids=[second_id, case_id])
+    assert f"Case {case_id}" in refused.value.errors["cases"][0]
+    assert cases.get_case(rt, user=coordinator, case_id=second_id)["state"] == "requested"

@@ -288,3 +288,23 @@ def test_in_production_the_draft_cookie_is_deleted_with_its_secure_host_attribut
         assert attribute in made and attribute in deleted, attribute
     assert "Domain=" not in deleted
     app.extensions["triage"].db.dispose()
+
+
+def test_the_periodic_sweep_deletes_drafts_past_their_lifetime(rt):
+    from datetime import timedelta
+
+    from triage.models.base import utcnow
+    from triage.models.web import FormDraft
+    from triage.services import drafts
+
+    old = drafts.start(rt, kind="self_referral")
+    fresh = drafts.start(rt, kind="self_referral")
+    drafts.save(rt, token=old, data={"given_name": "Gwen"}, kind="self_referral")
+    with rt.db.unit_of_work() as session:
+        row = session.get(FormDraft, drafts._digest(old))
+        row.updated_at = utcnow() - drafts.DRAFT_LIFETIME - timedelta(minutes=1)
+    assert drafts.purge_expired(rt) == 1
+    assert drafts.purge_expired(rt) == 0, "running it again changes nothing"
+    assert drafts.load(rt, kind="self_referral", token=old) is None
+    assert drafts.load(rt, kind="self_referral", token=fresh) == {}
+    assert any(getattr(job, "__name__", "") == "purge_expired" for job in rt.relay.periodic)

@@ -42,6 +42,16 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def purge_expired(rt: Runtime) -> int:
+    """Delete drafts past their lifetime (they hold what a member of the public typed).
+    Run by the periodic sweep (Celery beat, or the in-process timer) and when a draft starts;
+    running it twice changes nothing more."""
+    with rt.db.unit_of_work() as session:
+        result = session.execute(
+            delete(FormDraft).where(FormDraft.updated_at < utcnow() - DRAFT_LIFETIME))
+    return result.rowcount or 0
+
+
 def start(rt: Runtime, *, kind: str) -> str:
     """A new empty draft; returns the token for the cookie. Expired drafts are purged here."""
     token = secrets.token_urlsafe(32)

@@ -148,6 +148,16 @@ def _place(place) -> dict[str, Any] | None:
 def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int]) -> int:
     if not case_ids:
         raise ValidationFailed({"cases": ["Select at least one case to add to the agenda."]})
+    # Check them all first, so a case that cannot go on the agenda is named before any is
+    # added (a change by someone else in between still gets its own 409).
+    cannot = []
+    for case_id in case_ids:
+        case = cases.get_case(rt, user=user, case_id=case_id)
+        if ADD_TO_AGENDA not in [e["event"] for e in case["allowed_events"]]:
+            cannot.append(f"Case {case_id} is {case['state'].replace('_', ' ')} and cannot "
+                          "be added to the agenda.")
+    if cannot:
+        raise ValidationFailed({"cases": cannot})
     for case_id in case_ids:
         cases.fire_case_event(rt, user=user, case_id=case_id, body={"event": ADD_TO_AGENDA})
     return len(case_ids)

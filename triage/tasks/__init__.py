@@ -8,7 +8,14 @@ from celery import shared_task
 from flask import current_app
 
 # notify and linked_referrals register outbox handlers when imported.
-from triage.services import escalation, linked_referrals, mail, notify, outbox  # noqa: F401
+from triage.services import (  # noqa: F401
+    drafts,
+    escalation,
+    linked_referrals,
+    mail,
+    notify,
+    outbox,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +57,9 @@ def escalate() -> int:
 def email() -> int:
     """Email notifications left unsent (server down, sender killed); nothing without SMTP."""
     return mail.send_pending(_runtime())
+
+
+@shared_task(name="triage.drafts.purge", ignore_result=True)
+def purge_drafts() -> int:
+    """Delete self-referral drafts past their lifetime; safe to run twice."""
+    return drafts.purge_expired(_runtime())
