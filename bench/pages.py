@@ -39,16 +39,17 @@ SPREAD_DAYS = 730
 
 
 class _NoRelay:
-    """Outbox messages stay pending: the bench measures pages, not notifications."""
+    """The relay while loading: outbox messages stay pending (the bench measures pages, not
+    notifications), so handing them on, stopping and ticking have nothing to do."""
 
     def after_commit(self, ids):
-        pass
+        """Leave the committed messages pending; the bench never delivers them."""
 
     def stop(self):
-        pass
+        """No thread or timer was started."""
 
     def tick(self):
-        pass
+        """No sweep: pending messages are what a busy outbox would hold."""
 
 
 def build(db: Path, referrals: int):

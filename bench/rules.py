@@ -176,13 +176,10 @@ def intake_p50_ms(requests: int = 200) -> float:
 
 def machine() -> dict[str, str]:
     cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text().splitlines() if info.exists() else []  # Linux only
+    cpu = next((line.split(":", 1)[1].strip() for line in lines
+                if line.startswith("model name")), cpu)
     return {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version(),
             "system": f"{platform.system()} {platform.release()}"}
 
