@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from triage.models import ReferralStatus
+from triage.schemas.output import CaseSummarySchema
 
 MAX_PAGE = 200
 
@@ -103,16 +104,29 @@ class CaseEventInSchema(Schema):
     version = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None)
 
 
-class CaseListQuerySchema(Schema):
+class PageQuerySchema(Schema):
+    """A page of a list: how many, from where. Unknown query parameters are refused."""
+
     class Meta:
         unknown = RAISE
 
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class PageSchema(Schema):
+    """Where a page of a list sits: its size, its start, and where the next one starts."""
+
+    limit = fields.Integer()
+    offset = fields.Integer()
+    next_offset = fields.Integer(allow_none=True)
+
+
+class CaseListQuerySchema(PageQuerySchema):
     service = fields.String(load_default=None)
     instance = fields.String(load_default=None)
     state = fields.String(load_default=None)
     overdue = fields.Boolean(load_default=None)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class CaseListItemSchema(Schema):
@@ -133,35 +147,22 @@ class CaseListItemSchema(Schema):
     version = fields.Integer(attribute="case.version")
 
 
-class CaseListSchema(Schema):
+class CaseListSchema(PageSchema):
     cases = fields.List(fields.Nested(CaseListItemSchema))
     total = fields.Integer(metadata={"description": "How many cases match, on every page"})
-    limit = fields.Integer()
-    offset = fields.Integer()
-    next_offset = fields.Integer(allow_none=True)
 
 
-class ReferralListQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class ReferralListQuerySchema(PageQuerySchema):
     mine = fields.Boolean(load_default=False)
     status = fields.String(load_default=None,
                            validate=validate.OneOf([s.value for s in ReferralStatus]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
-class ReferralCaseSchema(Schema):
-    id = fields.Integer()
-    service = fields.String()
+class ReferralCaseSchema(CaseSummarySchema):
+    """A case as a referral list shows it: the summary, with names and labels to read."""
+
     service_name = fields.String()
-    instance = fields.String()
-    state = fields.String()
     status = fields.String()
-    opened_at = fields.DateTime()
-    closed_at = fields.DateTime(allow_none=True)
-    outcome = fields.String(allow_none=True)
     outcome_label = fields.String(allow_none=True)
 
 
@@ -174,11 +175,8 @@ class ReferralListItemSchema(Schema):
     cases = fields.List(fields.Nested(ReferralCaseSchema))
 
 
-class ReferralListSchema(Schema):
+class ReferralListSchema(PageSchema):
     referrals = fields.List(fields.Nested(ReferralListItemSchema))
-    limit = fields.Integer()
-    offset = fields.Integer()
-    next_offset = fields.Integer(allow_none=True)
 
 
 class NotificationQuerySchema(Schema):
