@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 
 from triage.policy import FRONT_DOOR_PAGES
 from triage.services import front_door as worklists
-from triage.web.security import current_user, require_role, runtime
+from triage.web.security import current_user, page_number, require_role, runtime
 
 bp = Blueprint("frontdoor", __name__, url_prefix="/front-door")
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @bp.get("/")
@@ -34,7 +27,7 @@ def worklist(name: str):
     if name not in worklists.WORKLISTS:
         abort(404)
     rt = runtime()
-    page = _page()
+    page = page_number()
     if name == "overdue":
         rows, total = worklists.overdue_rows(rt, user=current_user(), page=page)
     else:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from triage.models import User
 from triage.policy import PARTNER_PAGES
 from triage.services import intake, partner_view
 from triage.services.front_door import pages
-from triage.web.referrals import referral_journey
-from triage.web.security import current_user, require_role, runtime
+from triage.web.referrals import referral_journey, referrer_fields
+from triage.web.security import current_user, page_number, require_role, runtime
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
@@ -17,10 +17,7 @@ bp = Blueprint("partner", __name__, url_prefix="/partner")
 @bp.get("/")
 @require_role(PARTNER_PAGES)
 def index():
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number()
     rows, total = partner_view.own_referrals(runtime(), user=current_user(), page=page)
     return render_template("partner/index.html", rows=rows, total=total, page=page,
                            pages=pages(total))
@@ -32,9 +29,7 @@ def new():
     user: User = current_user()
     return referral_journey(channel="partner", template="partner/new.html",
                             done_endpoint="partner.confirmation",
-                            referrer={"referrer_organisation": user.organisation or "",
-                                      "referrer_name": user.name or "",
-                                      "referrer_email": user.email})
+                            referrer=referrer_fields(user, user.organisation or ""))
 
 
 @bp.get("/referrals/<reference>/confirmation")

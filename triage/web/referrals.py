@@ -24,6 +24,12 @@ from triage.web.security import current_user, require_role, runtime
 bp = Blueprint("referral", __name__, url_prefix="/referrals")
 
 
+def referrer_fields(user: User, organisation: str) -> dict[str, str]:
+    """The referrer part of the form, filled in from the signed-in account."""
+    return {"referrer_organisation": organisation, "referrer_name": user.name or "",
+            "referrer_email": user.email}
+
+
 def referral_journey(*, channel: str, template: str, done_endpoint: str,
                      referrer: dict[str, str] | None = None):
     """GET: a blank form. POST: add a person, check the decision, or submit.
@@ -73,9 +79,7 @@ def new():
     user: User = current_user()
     return referral_journey(channel="staff", template="referrals/new.html",
                             done_endpoint="referral.confirmation",
-                            referrer={"referrer_organisation": user.team or "Front door",
-                                      "referrer_name": user.name or "",
-                                      "referrer_email": user.email})
+                            referrer=referrer_fields(user, user.team or "Front door"))
 
 
 @bp.get("/<reference>/confirmation")

@@ -187,3 +187,11 @@ def init_app(app: Flask, *, inline_script_hash: str) -> None:
                 and not g.get("new_session")):
             clear_session_cookie(response)
         return response
+
+
+def page_number() -> int:
+    """The `?page=` of a paged list: 1 when missing or not a positive whole number."""
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
