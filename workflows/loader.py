@@ -302,6 +302,20 @@ class _Reader:
                 self.error(f"{key}.states.{name}",
                            'is on hold but no event resumes from it (to: "@held_from")')
 
+    def moments(self, key: str, raw: Mapping, states: Mapping[str, StateSpec],
+                events: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The states entered and events taken that a clock starts or stops on, each checked
+        against the pathway."""
+        entered = tuple(str(s) for s in _as_list(raw.get("entered")))
+        taken = tuple(str(e) for e in _as_list(raw.get("events")))
+        for s in entered:
+            if s not in states:
+                self.error(f"{key}.entered", f"unknown state {s!r}")
+        for e in taken:
+            if e not in events:
+                self.error(f"{key}.events", f"unknown event {e!r}")
+        return entered, taken
+
     def anchor(self, key: str, raw: Any, states: Mapping[str, StateSpec],
                events: set[str]) -> Anchor | None:
         if raw == "opened":
@@ -310,14 +324,7 @@ class _Reader:
             self.error(key, "must be 'opened' or {entered: [...], events: [...], pick: ...}")
             return None
         self.unknown_keys(raw, {"entered", "events", "pick"}, key)
-        entered = tuple(str(s) for s in _as_list(raw.get("entered")))
-        evs = tuple(str(e) for e in _as_list(raw.get("events")))
-        for s in entered:
-            if s not in states:
-                self.error(f"{key}.entered", f"unknown state {s!r}")
-        for e in evs:
-            if e not in events:
-                self.error(f"{key}.events", f"unknown event {e!r}")
+        entered, evs = self.moments(key, raw, states, events)
         if not entered and not evs:
             self.error(key, "names no state or event to start the clock")
         pick = raw.get("pick", "latest")
@@ -355,14 +362,7 @@ class _Reader:
                 continue
             done = t.get("done_when") or {}
             self.unknown_keys(done, {"entered", "events"}, f"{tkey}.done_when")
-            done_entered = tuple(str(s) for s in _as_list(done.get("entered")))
-            done_events = tuple(str(e) for e in _as_list(done.get("events")))
-            for s in done_entered:
-                if s not in states:
-                    self.error(f"{tkey}.done_when.entered", f"unknown state {s!r}")
-            for e in done_events:
-                if e not in events:
-                    self.error(f"{tkey}.done_when.events", f"unknown event {e!r}")
+            done_entered, done_events = self.moments(f"{tkey}.done_when", done, states, events)
             if not t.get("kind"):
                 self.error(f"{tkey}.kind", "is required")
             if anchor is None:
