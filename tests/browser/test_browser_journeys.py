@@ -203,6 +203,13 @@ def _tab_to(page, selector: str, limit: int = 80) -> None:
     raise AssertionError(f"could not reach {selector} with the Tab key")
 
 
+def _continue_to(page, url: str) -> None:
+    """Press the page's main button from the keyboard and wait for the next page."""
+    _tab_to(page, "main button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(url)
+
+
 def test_the_self_referral_form_can_be_completed_with_the_keyboard_alone(page, live_server):
     page.goto("/self-referral/")
     _tab_to(page, "button.govuk-button--start")
@@ -224,21 +231,13 @@ def test_the_self_referral_form_can_be_completed_with_the_keyboard_alone(page, l
     page.keyboard.type("LE67 3AB")
     page.keyboard.press("Enter")
     page.wait_for_url("**/household")
-    _tab_to(page, "main button")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/safety")
-    _tab_to(page, "main button")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/needs")
+    _continue_to(page, "**/safety")
+    _continue_to(page, "**/needs")
     _tab_to(page, "#answer-financial_hardship")
     page.keyboard.press("Space")
     assert page.is_checked("#answer-financial_hardship")
-    _tab_to(page, "main button")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/more")
-    _tab_to(page, "main button")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/contact")
+    _continue_to(page, "**/more")
+    _continue_to(page, "**/contact")
     _tab_to(page, "#email")
     page.keyboard.type("keyla@example.org")
     page.keyboard.press("Enter")
@@ -246,10 +245,6 @@ def test_the_self_referral_form_can_be_completed_with_the_keyboard_alone(page, l
     _tab_to(page, "#consent")
     page.keyboard.press("Space")
     assert page.is_checked("#consent")
-    _tab_to(page, "main button")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/check")
-    _tab_to(page, "main button")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/done*")
+    _continue_to(page, "**/check")
+    _continue_to(page, "**/done*")
     assert REFERENCE.fullmatch(page.locator("#reference").inner_text())
