@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from tests.api.cases_helpers import fire, open_case, team
+from tests.api.cases_helpers import fire, hub_and_contact_family, open_case, team
 from triage.models import AuditEvent, Case, CaseEvent, Notification, OutboxMessage
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
@@ -208,11 +208,7 @@ def test_history_replays_through_the_pathway_to_the_current_state(
 def test_the_referral_is_routed_while_any_case_is_open_and_closed_when_all_are(
         client, auth, referral_body):
     partner = auth("partner")
-    family = referral_body(postcode="LE13 1AB", people=[
-        {"ref": "c1", "role": "subject", "date_of_birth": "2014-03-03"},
-        {"ref": "m1", "role": "household", "date_of_birth": "1985-06-06"}],
-        answers={"housing_at_risk": True, "household_asb": True,
-                 "parenting_capacity_concern": True})
+    family = hub_and_contact_family(referral_body)
     created = client.post("/api/v1/referrals", json=family, headers=partner).json
     by_service = {c["service"]: c["id"] for c in created["cases"]}
     assert set(by_service) == {"early_help_hub", "first_contact_plus"}

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlmodel import func, select
 
-from tests.api.cases_helpers import fire, open_case, team
+from tests.api.cases_helpers import fire, hub_and_contact_family, open_case, team
 from triage.models import Case, CaseEvent, OutboxMessage
 
 on_postgres = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -90,11 +90,7 @@ def test_many_clients_firing_the_same_event_at_once_move_the_case_once(
 def test_two_cases_of_one_referral_closing_at_once_close_the_referral(
         app, client, auth, referral_body, rt, monkeypatch):
     partner = auth("partner")
-    family = referral_body(postcode="LE13 1AB", people=[
-        {"ref": "c1", "role": "subject", "date_of_birth": "2014-03-03"},
-        {"ref": "m1", "role": "household", "date_of_birth": "1985-06-06"}],
-        answers={"housing_at_risk": True, "household_asb": True,
-                 "parenting_capacity_concern": True})
+    family = hub_and_contact_family(referral_body)
     created = client.post("/api/v1/referrals", json=family, headers=partner).json
     ids = {c["service"]: c["id"] for c in created["cases"]}
     manager = auth("manager")
