@@ -32,6 +32,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = 30_000
     outbox_sweep_seconds: int = 30
     outbox_stuck_after_seconds: int = 120
+    # Embedded mode: how long the delivery thread lets messages gather before handling them
+    # in one transaction (under load, fewer and larger batches; 0 delivers at once).
+    outbox_batch_wait_ms: int = 50
     # Email for notifications: smtp://[user:pass@]host[:port] (STARTTLS when the server offers
     # it, required with a password) or smtps:// (TLS from the start). Empty: stored only.
     smtp_url: str = ""
@@ -114,6 +117,8 @@ class Settings:
                                     "or smtps://user:pass@host:465")
         if self.smtp_timeout_seconds < 1:
             raise SettingsError("TRIAGE_SMTP_TIMEOUT_SECONDS must be at least 1")
+        if not 0 <= self.outbox_batch_wait_ms <= 5000:
+            raise SettingsError("TRIAGE_OUTBOX_BATCH_WAIT_MS must be between 0 and 5000")
         if self.escalation_sweep_seconds < 1:
             raise SettingsError("TRIAGE_ESCALATION_SWEEP_SECONDS must be at least 1")
         return self

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 from config.settings import Settings
 from triage.cache import TtlCache
 
 _WRITE = "triage_write"
+# A pooled PostgreSQL connection unused for longer than this is pinged before it is used.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 class Database:
     """One engine per process, built from settings; nothing is connected at import."""
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False,
-                 token_cache_seconds: float = 10):
+                 token_cache_seconds: float = 10,
+                 ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -37,9 +42,8 @@ class Database:
             )
             _configure_sqlite(self.engine, busy_timeout_ms)
         else:
-            self.engine = create_engine(
-                url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
-            )
+            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            _ping_when_idle(self.engine, ping_after_idle_seconds)
         self._writer = self.engine.execution_options(**{_WRITE: True})
         # SQLite allows one writer at a time. Threads of this process queue here, in order,
         # instead of sleep-polling in SQLite's busy handler (which stretches the tail latency);
@@ -84,6 +88,30 @@ class Database:
         self.engine.dispose()
 
 
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    """SQLAlchemy's pool_pre_ping, for connections that sat unused for `seconds` only.
+
+    A ping is a round trip to the server per transaction; under load a connection goes back
+    to the pool and out again within milliseconds, where a ping finds nothing a failed
+    statement would not. One that sat idle (a server restart, an idle timeout, a dropped
+    network) is pinged, and a dead one is replaced before the transaction starts."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return  # just connected, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            # The pool throws this connection away and checks out another.
+            raise DisconnectionError("connection found dead on checkout") from exc
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -100,44 +128,3 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection):
         immediate = connection.get_execution_options().get(_WRITE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-_INSERTS: dict[tuple[str, bool], object] = {}
-
-
-def _insert_for(table, returning: bool):
-    """One compiled-once INSERT per table (SQLAlchemy caches by statement identity)."""
-    key = (table.name, returning)
-    stmt = _INSERTS.get(key)
-    if stmt is None:
-        stmt = insert(table)
-        if returning:
-            stmt = stmt.returning(*table.primary_key.columns, sort_by_parameter_order=True)
-        _INSERTS[key] = stmt
-    return stmt
-
-
-def insert_rows(session: Session, rows: list) -> None:
-    """Insert model instances with one Core statement per table, setting their new ids.
-
-    Faster than session.add() + flush() on the hot intake path (no unit-of-work
-    bookkeeping); the instances stay outside the session, ready to be dumped.
-    """
-    if not rows:
-        return
-    table = type(rows[0]).__table__
-    keys = list(table.primary_key.columns)
-    generated = len(keys) == 1 and getattr(rows[0], keys[0].name) is None
-    values = [{c.name: getattr(row, c.name) for c in table.columns
-               if not (generated and c.primary_key)} for row in rows]
-    stmt = _insert_for(table, generated)
-    conn = session.connection()  # Core, not the ORM's bulk-insert path
-    if not generated:
-        conn.execute(stmt, values)
-        return
-    if len(values) == 1:  # a single row: plain execute, no executemany machinery
-        ids = [conn.execute(stmt, values[0]).scalar_one()]
-    else:
-        ids = conn.execute(stmt, values).scalars().all()
-    for row, new_id in zip(rows, ids, strict=True):
-        setattr(row, keys[0].name, new_id)

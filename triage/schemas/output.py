@@ -15,6 +15,9 @@ class PersonOutSchema(Schema):
     known_before = fields.Function(lambda pair: pair[0].matched)
 
 
+_PEOPLE = PersonOutSchema(many=True)
+
+
 class CaseSummarySchema(Schema):
     id = fields.Integer()
     service = fields.String()
@@ -30,6 +33,9 @@ class OverrideSchema(Schema):
     reason = fields.String()
     decided_at = fields.DateTime()
     decided_by = fields.Integer(attribute="decided_by_id")
+
+
+_OVERRIDE = OverrideSchema()
 
 
 class ReferralOutSchema(Schema):
@@ -62,7 +68,7 @@ class ReferralOutSchema(Schema):
                 "email": r.referrer_email}
 
     def _people(self, record):
-        return PersonOutSchema(many=True).dump(record.people)
+        return _PEOPLE.dump(record.people)
 
     def _checklist(self, record):
         return {"id": record.referral.checklist_id, "version": record.referral.checklist_version}
@@ -76,7 +82,7 @@ class ReferralOutSchema(Schema):
         return record.decision.body if record.decision and record.override else None
 
     def _override(self, record):
-        return OverrideSchema().dump(record.override) if record.override else None
+        return _OVERRIDE.dump(record.override) if record.override else None
 
 
 class PartnerReferralOutSchema(ReferralOutSchema):

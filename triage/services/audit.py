@@ -6,17 +6,17 @@ from typing import Any
 
 from sqlmodel import Session
 
-from triage.db import insert_rows
 from triage.models import AuditEvent, User
+from triage.statements import new_rows
 
 
 def record(session: Session, *, actor: User | None, action: str, object_type: str,
            object_id: str | int, **detail: Any) -> None:
     """Add an audit row to the caller's transaction (it commits with the change it describes)."""
-    insert_rows(session, [AuditEvent(
-        actor_id=actor.id if actor else None,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        detail=detail,
-    )])
+    new_rows(session, AuditEvent, [{
+        "actor_id": actor.id if actor else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "detail": detail,
+    }], ids=False)

@@ -18,7 +18,6 @@ from marshmallow import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from triage.db import insert_rows
 from triage.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_errors
 from triage.models import Case, CaseEvent, CaseReferralLink, Referral, ReferralStatus, User
 from triage.models.base import utcnow
@@ -32,6 +31,7 @@ from triage.schemas.cases import (
 from triage.services import audit, outbox
 from triage.services.case_dues import CaseView, columns_for, histories
 from triage.services.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
+from triage.statements import insert_rows
 from workflows import Due, EventNotAllowed, EventSpec, MissingFields, Pathway
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,10 @@ from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from triage.db import insert_rows
 from triage.errors import NotFound, ValidationFailed, flatten_errors
 from triage.models import (
     Case,
@@ -35,6 +34,7 @@ from triage.schemas.output import referral_out_for
 from triage.schemas.referral import ReferralInput, referral_schema_for
 from triage.services import audit, notify, outbox, routing
 from triage.services.matching import match_or_create_household, match_or_create_people
+from triage.statements import Prepared, Row, new_row, new_rows
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,11 @@ log = logging.getLogger(__name__)
 class ReferralRecord:
     """A referral with everything shown beside it; what ReferralOutSchema dumps."""
 
-    referral: Referral
-    people: list[tuple[ReferralPerson, Person]]
-    decision: Decision | None
+    referral: Referral | Row
+    people: list[tuple[ReferralPerson | Row, Person | Row]]
+    decision: Decision | Row | None
     override: Decision | None
-    cases: list[Case]
+    cases: list[Case | Row]
     place: dict[str, Any] | None = None
     linked_referral: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -146,7 +146,8 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
     matched = match_or_create_people(session, data.people)
     household, known_household = match_or_create_household(
         session, postcode=data.postcode, place=place, people=matched)
-    referral = Referral(
+    referral = new_row(
+        session, Referral,
         profile_id=profile.id,
         checklist_id=profile.checklist.id,
         checklist_version=profile.checklist.version,
@@ -164,24 +165,32 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
         answers={k: v for k, v in data.answers.items() if v is not None},
         raw_body=body,
     )
-    insert_rows(session, [referral])
     referral.reference = f"{profile.reference_prefix}-{referral.received_at:%Y}-{referral.id:06d}"
-    people = [(ReferralPerson(referral_id=referral.id, ref=person_in.ref, person_id=m.person.id,
-                              role=person_in.role, relationship=person_in.relationship,
-                              matched=m.known_before), m.person)
-              for person_in, m in zip(data.people, matched, strict=True)]
-    insert_rows(session, [rp for rp, _ in people])
+    named = new_rows(session, ReferralPerson, [
+        {"referral_id": referral.id, "ref": person_in.ref, "person_id": m.person.id,
+         "role": person_in.role, "relationship": person_in.relationship,
+         "matched": m.known_before}
+        for person_in, m in zip(data.people, matched, strict=True)])
+    people = [(rp, m.person) for rp, m in zip(named, matched, strict=True)]
     audit.record(session, actor=user, action="referral.create", object_type="referral",
                  object_id=referral.id, channel=data.channel)
     decision, cases = routing.decide_and_route(rt, session, referral=referral, data=data,
                                                actor=user, known_household=known_household)
     outbox.enqueue(session, topic="referral.received",
                    payload=notify.received_payload(referral, cases, user))
-    session.execute(update(Referral.__table__).where(Referral.__table__.c.id == referral.id)
-                    .values(reference=referral.reference, status=referral.status,
-                            urgent=referral.urgent))
+    _SET_OUTCOME.rows(session, {"the_id": referral.id, "reference": referral.reference,
+                                "status": referral.status, "urgent": referral.urgent})
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
                           cases=cases, place=_place_dict(place))
+
+
+_REFERRAL = Referral.__table__
+# What intake learns after inserting the referral: its reference (from the new id) and the
+# status and urgency its decision gave it.
+_SET_OUTCOME = Prepared(lambda: update(_REFERRAL)
+                        .where(_REFERRAL.c.id == bindparam("the_id"))
+                        .values(reference=bindparam("reference"), status=bindparam("status"),
+                                urgent=bindparam("urgent")))
 
 
 def _place_dict(place) -> dict[str, Any] | None:

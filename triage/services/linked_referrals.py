@@ -18,7 +18,6 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from rules.facts import age_on
-from triage.db import insert_rows
 from triage.models import (
     Case,
     CaseEvent,
@@ -33,6 +32,7 @@ from triage.runtime import Runtime
 from triage.schemas.referral import PersonInput, ReferralInput
 from triage.services import audit, outbox, routing
 from triage.services.outbox import handler
+from triage.statements import insert_rows
 
 STEP_DOWN = "open_early_help_referral"
 # The checklist kind that puts a referral at the statutory threshold (see checklist.yaml).

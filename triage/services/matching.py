@@ -6,13 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, or_, select
+from sqlmodel import Session
 
 from config.profile import Place
-from triage.db import insert_rows
-from triage.models import Case, Household, HouseholdMember, Person
+from triage.models import Household, HouseholdMember, Person
 from triage.schemas.referral import PersonInput
+from triage.statements import BySize, Prepared, Row, in_list, new_row, new_rows
 
 
 def name_key(name: str | None) -> str | None:
@@ -23,9 +23,31 @@ def name_key(name: str | None) -> str | None:
     return re.sub(r"[^a-z]", "", folded.lower()) or None
 
 
+_PERSON = Person.__table__
+_HOUSEHOLD = Household.__table__
+_MEMBER = HouseholdMember.__table__
+
+# Everyone known with one of n (given name, family name, date of birth) keys, newest first.
+_PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(or_(*[
+    (_PERSON.c.family_name_key == bindparam(f"f{i}"))
+    & (_PERSON.c.date_of_birth == bindparam(f"d{i}"))
+    & (_PERSON.c.given_name_key == bindparam(f"g{i}")) for i in range(n)
+])).order_by(_PERSON.c.id.desc()))
+
+# The newest household at a postcode that one of n people belongs to.
+_HOUSEHOLD_OF = BySize(lambda n: select(_HOUSEHOLD)
+                       .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
+                       .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(n)]),
+                              _HOUSEHOLD.c.postcode == bindparam("postcode"))
+                       .order_by(_HOUSEHOLD.c.id.desc()).limit(1))
+
+_MEMBERS_OF = Prepared(lambda: select(_MEMBER.c.person_id)
+                       .where(_MEMBER.c.household_id == bindparam("household_id")))
+
+
 @dataclass
 class Matched:
-    person: Person
+    person: Row | Person
     known_before: bool
 
 
@@ -37,68 +59,49 @@ def match_or_create_people(session: Session, people: tuple[PersonInput, ...]) ->
     """
     keys = [(name_key(p.given_name), name_key(p.family_name), p.date_of_birth) for p in people]
     named = [k for k in keys if k[0] and k[1]]
-    known: dict[tuple, Person] = {}
+    known: dict[tuple, Row] = {}
     if named:
-        rows = session.exec(
-            select(Person).where(or_(*[
-                (Person.family_name_key == family) & (Person.date_of_birth == dob)
-                & (Person.given_name_key == given) for given, family, dob in named
-            ])).order_by(Person.id.desc())
-        ).all()
-        for row in rows:  # oldest last, so the first record of a person wins
+        params = {}
+        for i, (given, family, dob) in enumerate(named):
+            params.update({f"g{i}": given, f"f{i}": family, f"d{i}": dob})
+        for row in _PEOPLE_NAMED[len(named)].records(session, params):
+            # newest first, so the first record of a person wins
             known[(row.given_name_key, row.family_name_key, row.date_of_birth)] = row
-    result: list[Matched] = []
+    result: list[Matched | None] = []
+    new: list[dict] = []
     for p, (given, family, dob) in zip(people, keys, strict=True):
         found = known.get((given, family, dob)) if given and family else None
-        if found is not None:
-            result.append(Matched(found, True))
-            continue
-        person = Person(given_name=p.given_name, family_name=p.family_name,
-                        given_name_key=given, family_name_key=family,
-                        date_of_birth=p.date_of_birth)
-        result.append(Matched(person, False))
-    insert_rows(session, [m.person for m in result if not m.known_before])
-    return result
+        result.append(Matched(found, True) if found is not None else None)
+        if found is None:
+            new.append({"given_name": p.given_name, "family_name": p.family_name,
+                        "given_name_key": given, "family_name_key": family,
+                        "date_of_birth": p.date_of_birth})
+    created = iter(new_rows(session, Person, new))
+    return [m if m is not None else Matched(next(created), False) for m in result]
 
 
 def match_or_create_household(session: Session, *, postcode: str, place: Place | None,
-                              people: list[Matched]) -> tuple[Household, bool]:
+                              people: list[Matched]) -> tuple[Row, bool]:
     """The household at this postcode that a known person belongs to (True), or a new one."""
     known_ids = [m.person.id for m in people if m.known_before]
     household = None
     if known_ids:
-        household = session.exec(
-            select(Household)
-            .join(HouseholdMember, HouseholdMember.household_id == Household.id)
-            .where(HouseholdMember.person_id.in_(known_ids), Household.postcode == postcode)
-            .order_by(Household.id.desc())
-        ).first()
+        size, params = in_list("p", known_ids)
+        found = _HOUSEHOLD_OF[size].records(session, {**params, "postcode": postcode})
+        household = found[0] if found else None
     known = household is not None
     if household is None:
         sector = place.sector if place else postcode[:-2].strip()
-        household = Household(postcode=postcode, sector=sector,
-                              district=place.district if place else None)
-        insert_rows(session, [household])
+        household = new_row(session, Household, postcode=postcode, sector=sector,
+                            district=place.district if place else None)
         existing: set[int] = set()
     else:
-        existing = set(session.exec(
-            select(HouseholdMember.person_id)
-            .where(HouseholdMember.household_id == household.id)
-        ).all())
+        existing = {row[0] for row in _MEMBERS_OF.rows(session,
+                                                       {"household_id": household.id})}
     members = []
     for m in people:
         if m.person.id not in existing:
-            members.append(HouseholdMember(household_id=household.id, person_id=m.person.id))
+            members.append({"household_id": household.id, "person_id": m.person.id})
             existing.add(m.person.id)
-    insert_rows(session, members)
+    new_rows(session, HouseholdMember, members)
     return household, known
-
-
-def open_cases_for_household(session: Session, household_id: int | None,
-                             services: tuple[str, ...] | None = None) -> list[Case]:
-    if household_id is None:
-        return []
-    query = select(Case).where(Case.household_id == household_id, Case.closed_at.is_(None))
-    if services is not None:
-        query = query.where(Case.service.in_(services))
-    return list(session.exec(query.order_by(Case.opened_at.desc())).all())

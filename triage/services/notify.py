@@ -16,13 +16,13 @@ from marshmallow import ValidationError
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from triage.db import insert_rows
 from triage.errors import ValidationFailed, flatten_errors
 from triage.models import Case, CaseEvent, Notification, Referral, Role, User
 from triage.policy import team_of
 from triage.schemas.cases import NotificationListSchema, NotificationQuerySchema
 from triage.services import mail
 from triage.services.outbox import after_commit, before_done, handler
+from triage.statements import new_rows
 
 FRONT_DOOR = "team:front_door"
 
@@ -38,15 +38,15 @@ def _add(session: Session, *, outbox_id: int, recipient: str, kind: str, subject
     if (outbox_id, recipient) in told:
         return
     told.add((outbox_id, recipient))
-    session.info.setdefault("notifications", []).append(Notification(
-        outbox_id=outbox_id, recipient=recipient, kind=kind, subject=subject[:200], body=body,
-        referral_id=referral_id, case_id=case_id, email=email))
+    session.info.setdefault("notifications", []).append({
+        "outbox_id": outbox_id, "recipient": recipient, "kind": kind, "subject": subject[:200],
+        "body": body, "referral_id": referral_id, "case_id": case_id, "email": email})
     before_done(session, _write_notifications)
     _email_after_commit(session, outbox_id)
 
 
 def _write_notifications(session: Session) -> None:
-    insert_rows(session, session.info.pop("notifications", []))
+    new_rows(session, Notification, session.info.pop("notifications", []), ids=False)
 
 
 def _email_after_commit(session: Session, outbox_id: int) -> None:

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
-from triage.db import insert_rows
 from triage.models import OutboxMessage, OutboxStatus
 from triage.models.base import utcnow
+from triage.statements import BySize, Row, in_list, new_row
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,9 @@ def handler(topic: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     return register
 
 
-def enqueue(session: Session, *, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+def enqueue(session: Session, *, topic: str, payload: dict[str, Any]) -> Row:
     """Add a message to the caller's transaction; it exists only if the transaction commits."""
-    message = OutboxMessage(topic=topic, payload=payload)
-    insert_rows(session, [message])
+    message = new_row(session, OutboxMessage, topic=topic, payload=payload)
     session.info.setdefault("outbox", []).append(message)
     return message
 
@@ -108,21 +107,14 @@ def deliver_batch(rt: Any, message_ids: list[int]) -> int:
     nothing of the batch commits and each message is then delivered on its own."""
     try:
         with rt.db.unit_of_work() as session:
-            query = (select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload)
-                     .where(OutboxMessage.id.in_(message_ids),
-                            OutboxMessage.status.in_([OutboxStatus.pending,
-                                                      OutboxStatus.dispatched]))
-                     .order_by(OutboxMessage.id))
-            if not rt.db.is_sqlite:  # SQLite's write transaction already excludes others
-                query = query.with_for_update(skip_locked=True)
-            messages = session.exec(query).all()
+            size, params = in_list("m", message_ids)
+            messages = _CLAIM[size].records(session, params)
             for message in messages:
                 HANDLERS[message.topic](session, rt, dict(message.payload), message.id)
             _finish_handlers(session)
             if messages:
-                session.exec(update(OutboxMessage)
-                             .where(OutboxMessage.id.in_([m.id for m in messages]))
-                             .values(status=OutboxStatus.done, completed_at=utcnow()))
+                size, params = in_list("m", [m.id for m in messages])
+                _MARK_DONE[size].rows(session, {**params, "now": utcnow()})
         _followed_up(rt, session)
         return len(messages)
     except Exception:  # noqa: BLE001 - retried one by one so one bad message blocks no other
@@ -133,6 +125,24 @@ def deliver_batch(rt: Any, message_ids: list[int]) -> int:
             except Exception as exc:  # noqa: BLE001
                 record_failure(rt, message_id, exc)
         return done
+
+
+_OUTBOX = OutboxMessage.__table__
+_WAITING = (OutboxStatus.pending, OutboxStatus.dispatched)
+
+
+def _among(n: int):
+    return _OUTBOX.c.id.in_([bindparam(f"m{i}") for i in range(n)])
+
+
+# The batch's messages still waiting, locked; on PostgreSQL those another deliverer holds
+# are skipped (it delivers them), SQLite's write transaction already excludes others.
+_CLAIM = BySize(lambda n: select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload)
+                .where(_among(n), _OUTBOX.c.status.in_([bindparam(f"w{i}", status)
+                                                        for i, status in enumerate(_WAITING)]))
+                .order_by(_OUTBOX.c.id).with_for_update(skip_locked=True))
+_MARK_DONE = BySize(lambda n: update(_OUTBOX).where(_among(n))
+                    .values(status=OutboxStatus.done, completed_at=bindparam("now")))
 
 
 def record_failure(rt: Any, message_id: int, error: BaseException) -> None:

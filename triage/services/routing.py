@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 import rules
-from triage.db import insert_rows
 from triage.models import Case, CaseEvent, Decision, Referral, ReferralStatus, User
 from triage.models.base import utcnow
 from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
 from triage.services import audit, outbox
 from triage.services.case_dues import CaseView, columns_for
-from triage.services.matching import open_cases_for_household
+from triage.statements import BySize, Row, in_list, new_row, new_rows
 
 SYSTEM = "triage (automatic)"
 
@@ -47,24 +47,40 @@ def decision_body(decision: Any) -> dict[str, Any]:
 
 def decide_and_route(rt: Runtime, session: Session, *, referral: Referral, data: ReferralInput,
                      actor: User | None, known_household: bool = True
-                     ) -> tuple[Decision, list[Case]]:
+                     ) -> tuple[Row, list[Row]]:
     """Store the engine's decision and open the cases it routes to, if it may."""
-    family_cases = open_cases_for_household(session, referral.household_id,
-                                            rt.profile.family_support_services) \
-        if known_household else []
-    open_family_support = family_cases[0].instance if family_cases else None
+    open_family_support = open_family_support_instance(
+        session, referral.household_id, rt.profile.family_support_services) \
+        if known_household else None
     decision = decide(rt, data, referral_date=referral.received_at.date(),
                       open_family_support=open_family_support)
     body = decision_body(decision)
-    row = Decision(referral_id=referral.id, kind="engine", level=decision.level, body=body,
-                   inputs={"referral_date": referral.received_at.date().isoformat(),
-                           "open_family_support_instance": open_family_support},
-                   ruleset_id=decision.ruleset_id, ruleset_version=decision.ruleset_version)
-    insert_rows(session, [row])
+    row = new_row(session, Decision, referral_id=referral.id, kind="engine",
+                  level=decision.level, body=body,
+                  inputs={"referral_date": referral.received_at.date().isoformat(),
+                          "open_family_support_instance": open_family_support},
+                  ruleset_id=decision.ruleset_id, ruleset_version=decision.ruleset_version)
     referral.urgent = decision.urgent
     cases = apply_decision(rt, session, referral=referral, body=body, actor=actor,
                            announce=False)
     return row, cases
+
+
+def open_family_support_instance(session: Session, household_id: int | None,
+                                 services: tuple[str, ...]) -> str | None:
+    """The instance of the household's most recently opened family-support case, if open."""
+    if household_id is None or not services:
+        return None
+    size, params = in_list("s", services)
+    found = _OPEN_CASE_AT[size].first(session, {**params, "household_id": household_id})
+    return found[0] if found else None
+
+
+_CASE = Case.__table__
+_OPEN_CASE_AT = BySize(lambda n: select(_CASE.c.instance).where(
+    _CASE.c.household_id == bindparam("household_id"), _CASE.c.closed_at.is_(None),
+    _CASE.c.service.in_([bindparam(f"s{i}") for i in range(n)]),
+).order_by(_CASE.c.opened_at.desc(), _CASE.c.id.desc()).limit(1))
 
 
 def statutory(rt: Runtime, body: dict[str, Any]) -> bool:
@@ -73,7 +89,7 @@ def statutory(rt: Runtime, body: dict[str, Any]) -> bool:
 
 
 def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: dict[str, Any],
-                   actor: User | None, announce: bool = True) -> list[Case]:
+                   actor: User | None, announce: bool = True) -> list[Row]:
     """Set the referral's status from a decision body and open its cases when it may.
 
     Early help is voluntary: below the statutory threshold nothing is routed without consent.
@@ -98,7 +114,7 @@ def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: d
 
 def open_cases(rt: Runtime, session: Session, *, referral: Referral,
                routes: list[dict[str, Any]], actor: User | None,
-               announce: bool = True) -> list[Case]:
+               announce: bool = True) -> list[Row]:
     """Open one case per routed instance. With announce, the teams are told through the
     outbox; at intake the referral.received message tells them instead (one message)."""
     cases = []
@@ -111,15 +127,15 @@ def open_cases(rt: Runtime, session: Session, *, referral: Referral,
                           history=[pathway.opening(actor=SYSTEM, at=now)])
         due = columns_for(pathway, opened, calendar=rt.pathways.calendar, now=now,
                           escalated_at=None)
-        cases.append(Case(referral_id=referral.id, household_id=referral.household_id,
-                          service=route["service"], instance=route["instance"],
-                          state=pathway.initial_state, opened_at=now, **due.as_values()))
-    insert_rows(session, cases)
-    insert_rows(session, [
-        CaseEvent(case_id=case.id, from_state=None, to_state=case.state, event="open",
-                  by_id=actor.id if actor else None, by_label=actor.email if actor else SYSTEM,
-                  at=now, reason=route.get("reason"))
-        for case, route in zip(cases, routes, strict=True)])
+        cases.append({"referral_id": referral.id, "household_id": referral.household_id,
+                      "service": route["service"], "instance": route["instance"],
+                      "state": pathway.initial_state, "opened_at": now, **due.as_values()})
+    cases = new_rows(session, Case, cases)
+    new_rows(session, CaseEvent, [
+        {"case_id": case.id, "from_state": None, "to_state": case.state, "event": "open",
+         "by_id": actor.id if actor else None, "by_label": actor.email if actor else SYSTEM,
+         "at": now, "reason": route.get("reason")}
+        for case, route in zip(cases, routes, strict=True)], ids=False)
     if cases and announce:
         outbox.enqueue(session, topic="cases.opened",
                        payload={"case_ids": [c.id for c in cases]})

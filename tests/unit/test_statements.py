@@ -1,0 +1,164 @@
+"""Prepared statements on the driver's cursor: rows written there read back through the ORM
+exactly as the ORM writes them, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from triage.db import Database
+from triage.models import AuditEvent, Household, HouseholdMember, OutboxMessage, Person
+from triage.statements import BySize, Prepared, Row, in_list, insert_rows, new_row, new_rows
+
+both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def db(database_url):
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@both_databases
+def test_a_new_row_reads_back_through_the_orm_with_its_types(db):
+    at = datetime(2026, 3, 1, 9, 30, 0, 0, tzinfo=UTC)  # no microseconds: SQLite's format
+    with db.unit_of_work() as session:
+        person = new_row(session, Person, given_name="Zoë", family_name="O'Neil",
+                         given_name_key="zoe", family_name_key="oneil",
+                         date_of_birth=date(2015, 2, 28), created_at=at)
+        message = new_row(session, OutboxMessage, topic="t",
+                          payload={"nested": [1, "two", None, {"x": True}]})
+    assert isinstance(person, Row) and person.id is not None and message.id is not None
+    with db.reader() as session:
+        stored = session.get(Person, person.id)
+        sent = session.get(OutboxMessage, message.id)
+    assert (stored.given_name, stored.family_name) == ("Zoë", "O'Neil")
+    assert stored.date_of_birth == date(2015, 2, 28)
+    assert stored.created_at == at and stored.created_at.tzinfo is not None
+    assert sent.payload == {"nested": [1, "two", None, {"x": True}]}
+    # The model's defaults were filled in, as the ORM would have.
+    assert (sent.status, sent.attempts, sent.dispatched_at) == ("pending", 0, None)
+    assert abs(sent.created_at - datetime.now(UTC)) < timedelta(minutes=1)
+    assert (message.status, message.attempts) == ("pending", 0)
+
+
+@both_databases
+def test_many_rows_in_one_call_keep_their_order_and_keys(db):
+    with db.unit_of_work() as session:
+        people = new_rows(session, Person, [
+            {"given_name": f"P{i}", "date_of_birth": date(2000, 1, 1 + i)} for i in range(5)])
+        household = new_row(session, Household, postcode="LE13 0AB", sector="LE13 0")
+        # 100 rows of a table without a generated key: chunks of 64, 32 and 4.
+        new_rows(session, AuditEvent, [
+            {"action": "a", "object_type": "o", "object_id": str(i)} for i in range(100)],
+            ids=False)
+        new_rows(session, HouseholdMember, [
+            {"household_id": household.id, "person_id": p.id} for p in people])
+    assert [p.given_name for p in people] == [f"P{i}" for i in range(5)]
+    with db.reader() as session:
+        by_id = {p.id: p.given_name for p in session.exec(select(Person)).scalars()}
+        audited = sorted(int(a) for a in session.exec(select(AuditEvent.object_id)).scalars())
+        members = session.exec(select(HouseholdMember.person_id)).scalars().all()
+    assert {p.id: p.given_name for p in people} == by_id
+    assert audited == list(range(100))
+    assert sorted(members) == sorted(p.id for p in people)
+
+
+@both_databases
+def test_a_failed_insert_raises_sqlalchemy_s_error_and_leaves_nothing(db):
+    with pytest.raises(IntegrityError), db.unit_of_work() as session:
+        new_row(session, Household, postcode="LE13 0AB", sector="LE13 0")
+        new_rows(session, HouseholdMember, [{"household_id": 999_999, "person_id": 999_999}])
+    with db.reader() as session:
+        assert session.exec(select(Household)).first() is None
+
+
+def test_a_missing_required_value_is_named():
+    with pytest.raises(TypeError, match="person: no value for date_of_birth"):
+        new_row(Session(), Person, given_name="No birthday")
+
+
+@both_databases
+def test_selects_convert_results_and_in_lists_pad_with_nulls(db):
+    table = Person.__table__
+    by_ids = BySize(lambda n: select(table.c.id, table.c.date_of_birth)
+                    .where(table.c.id.in_([bindparam(f"i{k}") for k in range(n)]))
+                    .order_by(table.c.id))
+    with db.unit_of_work() as session:
+        people = new_rows(session, Person, [
+            {"given_name": "A", "date_of_birth": date(2010, 5, 6)},
+            {"given_name": "B", "date_of_birth": date(2011, 7, 8)},
+            {"given_name": "C", "date_of_birth": date(2012, 9, 10)}])
+        size, params = in_list("i", [p.id for p in people])
+        assert size == 4 and params["i3"] is None
+        found = by_ids[size].records(session, params)
+    assert [(r.id, r.date_of_birth) for r in found] == [(p.id, p.date_of_birth) for p in people]
+    assert isinstance(found[0].date_of_birth, date)
+
+
+def test_a_statement_that_expands_lists_per_call_is_refused(db):
+    table = Person.__table__
+    expanding = Prepared(lambda: select(table.c.id).where(table.c.id.in_([1, 2])))
+    with db.reader() as session, pytest.raises(ValueError, match="BySize"):
+        expanding.rows(session)
+
+
+@both_databases
+def test_insert_rows_sets_the_keys_of_model_instances(db):
+    with db.unit_of_work() as session:
+        first = Person(date_of_birth=date(2001, 1, 1))
+        second = Person(date_of_birth=date(2002, 1, 1))
+        insert_rows(session, [first, second])
+    with db.reader() as session:
+        assert session.get(Person, first.id).date_of_birth == date(2001, 1, 1)
+        assert session.get(Person, second.id).date_of_birth == date(2002, 1, 1)
+    with pytest.raises(ValueError, match="generated"), db.unit_of_work() as session:
+        insert_rows(session, [Person(id=5, date_of_birth=date(2001, 1, 1))])
+
+
+@both_databases
+def test_after_a_commit_the_next_statement_uses_the_new_transaction(db):
+    """The cached connection is dropped when a transaction ends: a session that commits and
+    goes on writes through its new transaction, not the finished one."""
+    with db.unit_of_work() as session:
+        new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        session.commit()
+        new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        session.rollback()
+        new_row(session, Household, postcode="LE1 1AC", sector="LE1 1")
+    with db.reader() as session:
+        stored = sorted(session.exec(select(Household.postcode)).scalars())
+    assert stored == ["LE1 1AA", "LE1 1AC"]
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(database_url):
+    """The server dropped the connection while it sat in the pool (a restart, an idle
+    timeout): the checkout ping finds it dead and the transaction runs on a new one."""
+    db = Database(database_url, ping_after_idle_seconds=0.05)
+    try:
+        with db.unit_of_work() as session:
+            new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            killed = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                {"name": make_url(database_url).database}).scalar_one()
+        admin.dispose()
+        assert killed >= 1
+        time.sleep(0.2)
+        with db.unit_of_work() as session:
+            new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        with db.reader() as session:
+            stored = sorted(session.exec(select(Household.postcode)).scalars())
+        assert stored == ["LE1 1AA", "LE1 1AB"]
+    finally:
+        db.dispose()

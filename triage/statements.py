@@ -1,0 +1,311 @@
+"""Statements compiled once and run straight on the DBAPI cursor, and the plain rows they make.
+
+The intake writes about fifteen rows per referral. Through the ORM each costs an instance
+(attribute instrumentation), a flush or a Core execution (cache key, execution context,
+result object), which made SQLAlchemy's bookkeeping most of an intake's CPU. Here a Core
+statement is compiled once per database dialect, and each call only converts the
+parameters with SQLAlchemy's own type processors and hands them to the driver's cursor in
+the session's current transaction. The SQL text, parameter order and conversions come from
+SQLAlchemy, so a row written here reads back exactly as one written by the ORM (the tests
+read both ways on SQLite and PostgreSQL).
+
+Rows are `Row` objects: the table's columns as attributes, defaults filled in from the
+model, no ORM state. Code that only reads attributes (dump schemas, routing, notifications)
+takes them as it takes model instances.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic_core import PydanticUndefined
+from sqlalchemy import Integer, Table, bindparam, event, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlmodel import SQLModel
+
+
+class Row(SimpleNamespace):
+    """A table row as plain attributes: what the statements here return and insert."""
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str | bytes
+    raw: bool  # psycopg: run on a RawCursor ($1 placeholders, SQL passed through as is)
+    names: tuple[str, ...]  # bind names in the driver's order (positional paramstyles)
+    positional: bool
+    processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # bind name -> to the driver
+    constants: Mapping[str, Any]  # binds with a value in the statement itself
+    results: tuple[Callable[[Any], Any] | None, ...]  # per result column -> from the driver
+    keys: tuple[str, ...]  # result column names
+
+
+class Prepared:
+    """A Core statement (built on first use), compiled once per dialect, run on the DBAPI
+    cursor of the session's connection. Parameters are passed by bind name.
+
+    Statements must not need per-call rendering: no expanding IN lists (build one statement
+    per list length instead) and no literal values the dialect renders inline.
+    """
+
+    def __init__(self, build: Callable[[], Any], *, column_keys: Sequence[str] | None = None):
+        self._build = build
+        self._column_keys = list(column_keys) if column_keys is not None else None
+        self._by_dialect: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._by_dialect.get(dialect.name)
+        if found is not None:
+            return found
+        with self._lock:
+            statement = self._build()
+            raw = dialect.driver == "psycopg"
+            compiled = statement.compile(dialect=_numeric(dialect) if raw else dialect,
+                                         column_keys=self._column_keys)
+            if "POSTCOMPILE" in compiled.string:
+                raise ValueError("a prepared statement cannot expand lists per call "
+                                 f"(use BySize): {compiled.string}")
+            processors = []
+            constants = {}
+            for name, bind in compiled.binds.items():
+                processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if processor is not None:
+                    processors.append((name, processor))
+                if not bind.required:
+                    constants[name] = bind.effective_value
+            columns = list(getattr(statement, "exported_columns", ()))
+            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
+                            for column in columns)
+            found = _Compiled(
+                sql=compiled.string.encode() if raw else compiled.string, raw=raw,
+                names=tuple(compiled.positiontup or ()) if compiled.positional else (),
+                positional=compiled.positional, processors=tuple(processors),
+                constants=constants, results=results,
+                keys=tuple(column.key for column in columns))
+            self._by_dialect[dialect.name] = found
+        return found
+
+    def _params(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+        values = {**compiled.constants, **params} if compiled.constants else dict(params)
+        for name, processor in compiled.processors:
+            values[name] = processor(values.get(name))
+        if compiled.positional:
+            return tuple(values.get(name) for name in compiled.names)
+        return values
+
+    def rows(self, session: Session, params: Mapping[str, Any] | None = None) -> list[tuple]:
+        """Run once; the rows it returns (if any), converted to Python values."""
+        conn, driver = _connection(session)
+        dialect = conn.dialect
+        compiled = self._compiled(dialect)
+        driver_params = self._params(compiled, params or {})
+        cursor = dialect.loaded_dbapi.RawCursor(driver) if compiled.raw else driver.cursor()
+        try:
+            cursor.execute(compiled.sql, driver_params)
+            fetched = cursor.fetchall() if cursor.description is not None else []
+        except dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, compiled.sql, driver_params, exc, cursor) from exc
+        finally:
+            cursor.close()
+        if not any(compiled.results):
+            return [tuple(row) for row in fetched]
+        return [tuple(value if convert is None else convert(value)
+                      for value, convert in zip(row, compiled.results, strict=True))
+                for row in fetched]
+
+    def first(self, session: Session, params: Mapping[str, Any] | None = None
+              ) -> tuple | None:
+        found = self.rows(session, params)
+        return found[0] if found else None
+
+    def records(self, session: Session, params: Mapping[str, Any] | None = None
+                ) -> list[Row]:
+        """Run once; the rows it returns as Rows named by column."""
+        keys = self._compiled(session.get_bind().dialect).keys
+        return [Row(**dict(zip(keys, row, strict=True))) for row in self.rows(session, params)]
+
+
+_NUMERIC: dict[type, Dialect] = {}
+
+
+def _numeric(dialect: Dialect) -> Dialect:
+    """The same PostgreSQL dialect writing PostgreSQL's own $1, $2 placeholders.
+
+    psycopg rewrites %(name)s placeholders into $n on every execute (and caches that only for
+    short statements); SQL compiled with $n and run on psycopg's RawCursor goes to the
+    server as it is."""
+    found = _NUMERIC.get(type(dialect))
+    if found is None:
+        found = type(dialect)(paramstyle="numeric_dollar")
+        found.server_version_info = dialect.server_version_info
+        _NUMERIC[type(dialect)] = found
+    return found
+
+
+_CONNECTION = "triage.statements.connection"
+
+
+def _connection(session: Session) -> tuple[Any, Any]:
+    """The session's connection for its current transaction (SQLAlchemy's and the driver's),
+    remembered until the transaction ends."""
+    found = session.info.get(_CONNECTION)
+    if found is None:
+        conn = session.connection()
+        found = session.info[_CONNECTION] = (conn, conn.connection.driver_connection)
+    return found
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connection(session: Session, _transaction: Any) -> None:
+    session.info.pop(_CONNECTION, None)
+
+
+def _wrapped(conn, sql: str, params: Any, exc: Exception, cursor) -> DBAPIError:
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError...), and a
+    dropped connection invalidated so the pool never hands it out again."""
+    dialect = conn.dialect
+    disconnect = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if disconnect:
+        conn.invalidate(exc)
+    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
+                               hide_parameters=True, dialect=dialect,
+                               connection_invalidated=disconnect)
+
+
+class BySize:
+    """One Prepared statement per list size, for IN lists and ORs of n conditions
+    (`build(n)` makes the statement for n items), so none needs rendering per call."""
+
+    def __init__(self, build: Callable[[int], Any]):
+        self._build = build
+        self._made: dict[int, Prepared] = {}
+
+    def __getitem__(self, size: int) -> Prepared:
+        found = self._made.get(size)
+        if found is None:
+            found = self._made.setdefault(size, Prepared(lambda: self._build(size)))
+        return found
+
+
+def in_list(prefix: str, values: Sequence[Any]) -> tuple[int, dict[str, Any]]:
+    """The size and bind values for `column IN (:prefix0, :prefix1, ...)`: the list padded
+    with NULLs (which match nothing) to the next power of two, so that a few statements
+    serve every length."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    params = {f"{prefix}{i}": None for i in range(size)}
+    params.update({f"{prefix}{i}": value for i, value in enumerate(values)})
+    return size, params
+
+
+# -- inserting rows --------------------------------------------------------------------------
+class _TableInsert:
+    """How one model's rows are inserted: its defaults and two compiled INSERTs."""
+
+    def __init__(self, model: type[SQLModel]):
+        table: Table = model.__table__
+        self.table = table
+        keys = list(table.primary_key.columns)
+        # A single integer key is generated by the database; composite keys are given.
+        self.generated = keys[0].name if len(keys) == 1 and isinstance(keys[0].type, Integer) \
+            else None
+        self.columns = [c.name for c in table.columns if c.name != self.generated]
+        self.column_set = frozenset(self.columns)
+        fields = model.model_fields
+        missing = [c.name for c in table.columns if c.name not in fields]
+        if missing:
+            raise TypeError(f"{model.__name__}: columns {missing} have no model field")
+        self.defaults: list[tuple[str, Any, Callable[[], Any] | None]] = []
+        self.required: list[str] = []
+        for name in self.columns:
+            info = fields[name]
+            if info.default_factory is not None:
+                self.defaults.append((name, None, info.default_factory))
+            elif info.default is not PydanticUndefined:
+                self.defaults.append((name, info.default, None))
+            else:
+                self.required.append(name)
+        returning = (table.c[self.generated],) if self.generated else ()
+        self.returning = Prepared(lambda: insert(table).returning(*returning),
+                                  column_keys=self.columns) if returning else None
+        # n rows in one INSERT ... VALUES (...), (...): one statement, not n.
+        self.plain = BySize(lambda n: insert(table).values([
+            {name: bindparam(f"{name}__{i}", type_=table.c[name].type) for name in self.columns}
+            for i in range(n)]))
+
+    def insert_plain(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert in chunks of a power of two rows (64, 32 ... 1): one statement per chunk,
+        and a handful of statements per table to compile whatever the count."""
+        start = 0
+        while start < len(rows):
+            size = min(_ROWS_PER_INSERT, 1 << ((len(rows) - start).bit_length() - 1))
+            chunk = rows[start:start + size]
+            self.plain[size].rows(session, {
+                f"{name}__{i}": value for i, row in enumerate(chunk) for name, value in row.items()
+                if name in self.column_set})
+            start += size
+
+    def complete(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        row = {name: (factory() if factory is not None else default)
+               for name, default, factory in self.defaults if name not in values}
+        row.update(values)
+        absent = [name for name in self.required if name not in row]
+        if absent:
+            raise TypeError(f"{self.table.name}: no value for {', '.join(absent)}")
+        return row
+
+
+_TABLES: dict[type, _TableInsert] = {}
+_ROWS_PER_INSERT = 64
+
+
+def _table_insert(model: type[SQLModel]) -> _TableInsert:
+    found = _TABLES.get(model)
+    if found is None:
+        found = _TABLES[model] = _TableInsert(model)
+    return found
+
+
+def new_rows(session: Session, model: type[SQLModel], values: Sequence[Mapping[str, Any]],
+             *, ids: bool = True) -> list[Row]:
+    """Insert rows of `model` in the session's transaction; returns them as Rows with every
+    column (model defaults filled in) and, when `ids`, their generated keys."""
+    how = _table_insert(model)
+    rows = [how.complete(v) for v in values]
+    if how.generated is None or not ids:
+        how.insert_plain(session, rows)
+        if how.generated is not None:
+            for row in rows:
+                row.setdefault(how.generated, None)
+        return [Row(**row) for row in rows]
+    for row in rows:  # one statement per row keeps the keys in order on every database
+        row[how.generated] = how.returning.rows(session, row)[0][0]
+    return [Row(**row) for row in rows]
+
+
+def new_row(session: Session, model: type[SQLModel], **values: Any) -> Row:
+    """Insert one row of `model`; returns it with its generated key (see new_rows)."""
+    return new_rows(session, model, [values])[0]
+
+
+def insert_rows(session: Session, instances: Sequence[SQLModel]) -> None:
+    """Insert model instances (not added to the session) and set their generated keys."""
+    if not instances:
+        return
+    how = _table_insert(type(instances[0]))
+    if how.generated is not None and any(getattr(o, how.generated) is not None
+                                         for o in instances):
+        raise ValueError(f"{how.table.name}: {how.generated} is generated by the database")
+    made = new_rows(session, type(instances[0]),
+                    [{c: getattr(obj, c) for c in how.columns} for obj in instances])
+    if how.generated is not None:
+        for obj, row in zip(instances, made, strict=True):
+            setattr(obj, how.generated, getattr(row, how.generated))
