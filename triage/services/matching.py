@@ -6,13 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlmodel import Session
 
 from config.profile import Place
 from triage.models import Household, HouseholdMember, Person
 from triage.schemas.referral import PersonInput
-from triage.statements import BySize, Prepared, Row, in_list, new_row, new_rows
+from triage.statements import BySize, Row, in_list, new_row, new_rows
 
 
 def name_key(name: str | None) -> str | None:
@@ -34,15 +34,20 @@ _PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(or_(*[
     & (_PERSON.c.given_name_key == bindparam(f"g{i}")) for i in range(n)
 ])).order_by(_PERSON.c.id.desc()))
 
-# The newest household at a postcode that one of n people belongs to.
-_HOUSEHOLD_OF = BySize(lambda n: select(_HOUSEHOLD)
-                       .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
-                       .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(n)]),
-                              _HOUSEHOLD.c.postcode == bindparam("postcode"))
-                       .order_by(_HOUSEHOLD.c.id.desc()).limit(1))
+_KNOWN = _MEMBER.alias("known")
+_AT = _HOUSEHOLD.alias("at_postcode")
 
-_MEMBERS_OF = Prepared(lambda: select(_MEMBER.c.person_id)
-                       .where(_MEMBER.c.household_id == bindparam("household_id")))
+# The newest household at a postcode that one of n people belongs to, one row per member
+# (its columns and the member's person id). The inner query starts from the people, which
+# the person index finds at once, however many households share the postcode.
+_HOUSEHOLD_OF = BySize(lambda n: select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"))
+                       .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
+                       .where(_HOUSEHOLD.c.id == select(func.max(_KNOWN.c.household_id))
+                              .join(_AT, _AT.c.id == _KNOWN.c.household_id)
+                              .where(_KNOWN.c.person_id.in_(
+                                         [bindparam(f"p{i}") for i in range(n)]),
+                                     _AT.c.postcode == bindparam("postcode"))
+                              .scalar_subquery()))
 
 
 @dataclass
@@ -85,19 +90,19 @@ def match_or_create_household(session: Session, *, postcode: str, place: Place |
     """The household at this postcode that a known person belongs to (True), or a new one."""
     known_ids = [m.person.id for m in people if m.known_before]
     household = None
+    existing: set[int] = set()
     if known_ids:
         size, params = in_list("p", known_ids)
-        found = _HOUSEHOLD_OF[size].records(session, {**params, "postcode": postcode})
-        household = found[0] if found else None
+        rows = _HOUSEHOLD_OF[size].records(session, {**params, "postcode": postcode})
+        if rows:
+            existing = {row.member_id for row in rows}
+            household = rows[0]
+            del household.member_id
     known = household is not None
     if household is None:
         sector = place.sector if place else postcode[:-2].strip()
         household = new_row(session, Household, postcode=postcode, sector=sector,
                             district=place.district if place else None)
-        existing: set[int] = set()
-    else:
-        existing = {row[0] for row in _MEMBERS_OF.rows(session,
-                                                       {"household_id": household.id})}
     members = []
     for m in people:
         if m.person.id not in existing:
