@@ -23,7 +23,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Integer, Table, bindparam, event, insert
+from sqlalchemy import Integer, Table, bindparam, event, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -218,7 +218,6 @@ class _TableInsert:
         self.generated = keys[0].name if len(keys) == 1 and isinstance(keys[0].type, Integer) \
             else None
         self.columns = [c.name for c in table.columns if c.name != self.generated]
-        self.column_set = frozenset(self.columns)
         fields = model.model_fields
         missing = [c.name for c in table.columns if c.name not in fields]
         if missing:
@@ -236,21 +235,25 @@ class _TableInsert:
         returning = (table.c[self.generated],) if self.generated else ()
         self.returning = Prepared(lambda: insert(table).returning(*returning),
                                   column_keys=self.columns) if returning else None
-        # n rows in one INSERT ... VALUES (...), (...): one statement, not n.
-        self.plain = BySize(lambda n: insert(table).values([
-            {name: bindparam(f"{name}__{i}", type_=table.c[name].type) for name in self.columns}
-            for i in range(n)]))
+        # n rows in one INSERT ... VALUES (...), (...): one statement, not n. With `keyed`,
+        # the generated key is given too (taken beforehand with next_key).
+        self.keyed_columns = [c.name for c in table.columns]
+        self.plain = {keyed: BySize(lambda n, names=names: insert(table).values([
+            {name: bindparam(f"{name}__{i}", type_=table.c[name].type) for name in names}
+            for i in range(n)])) for keyed, names in ((False, self.columns),
+                                                      (True, self.keyed_columns))}
 
-    def insert_plain(self, session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    def insert_plain(self, session: Session, rows: Sequence[Mapping[str, Any]], *,
+                     keyed: bool = False) -> None:
         """Insert in chunks of a power of two rows (64, 32 ... 1): one statement per chunk,
         and a handful of statements per table to compile whatever the count."""
+        names = self.keyed_columns if keyed else self.columns
         start = 0
         while start < len(rows):
             size = min(_ROWS_PER_INSERT, 1 << ((len(rows) - start).bit_length() - 1))
             chunk = rows[start:start + size]
-            self.plain[size].rows(session, {
-                f"{name}__{i}": value for i, row in enumerate(chunk) for name, value in row.items()
-                if name in self.column_set})
+            self.plain[keyed][size].rows(session, {
+                f"{name}__{i}": row[name] for i, row in enumerate(chunk) for name in names})
             start += size
 
     def complete(self, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,6 +283,10 @@ def new_rows(session: Session, model: type[SQLModel], values: Sequence[Mapping[s
     column (model defaults filled in) and, when `ids`, their generated keys."""
     how = _table_insert(model)
     rows = [how.complete(v) for v in values]
+    if how.generated is not None and rows and all(
+            row.get(how.generated) is not None for row in rows):
+        how.insert_plain(session, rows, keyed=True)  # keys taken with next_key
+        return [Row(**row) for row in rows]
     if how.generated is None or not ids:
         how.insert_plain(session, rows)
         if how.generated is not None:
@@ -289,6 +296,30 @@ def new_rows(session: Session, model: type[SQLModel], values: Sequence[Mapping[s
     for row in rows:  # one statement per row keeps the keys in order on every database
         row[how.generated] = how.returning.rows(session, row)[0][0]
     return [Row(**row) for row in rows]
+
+
+def next_key(session: Session, model: type[SQLModel]) -> int:
+    """Take the next generated key of `model`'s table before inserting the row, so a row
+    whose columns depend on its key (a referral's reference) is written once, complete.
+
+    PostgreSQL: the key's sequence. SQLite: one more than the largest key, which is what
+    SQLite itself would pick, and safe because its write transactions run one at a time."""
+    how = _table_insert(model)
+    conn, _ = _connection(session)
+    key = (how.table.name, conn.dialect.name)
+    found = _NEXT_KEYS.get(key)
+    if found is None:
+        column = how.table.c[how.generated]
+        if conn.dialect.name == "postgresql":
+            build = lambda: select(func.nextval(  # noqa: E731
+                func.pg_get_serial_sequence(how.table.name, column.name)))
+        else:
+            build = lambda: select(func.coalesce(func.max(column), 0) + 1)  # noqa: E731
+        found = _NEXT_KEYS.setdefault(key, Prepared(build))
+    return found.rows(session)[0][0]
+
+
+_NEXT_KEYS: dict[tuple[str, str], Prepared] = {}
 
 
 def new_row(session: Session, model: type[SQLModel], **values: Any) -> Row:

@@ -14,7 +14,16 @@ from sqlmodel import Session
 
 from triage.db import Database
 from triage.models import AuditEvent, Household, HouseholdMember, OutboxMessage, Person
-from triage.statements import BySize, Prepared, Row, in_list, insert_rows, new_row, new_rows
+from triage.statements import (
+    BySize,
+    Prepared,
+    Row,
+    in_list,
+    insert_rows,
+    new_row,
+    new_rows,
+    next_key,
+)
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
@@ -162,3 +171,15 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(databas
         assert stored == ["LE1 1AA", "LE1 1AB"]
     finally:
         db.dispose()
+
+
+@both_databases
+def test_a_key_taken_beforehand_is_used_and_never_handed_out_again(db):
+    with db.unit_of_work() as session:
+        key = next_key(session, Household)
+        taken = new_row(session, Household, id=key, postcode="LE1 1AA", sector="LE1 1")
+        after = new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        again = next_key(session, Household)
+    assert taken.id == key and after.id > key and again > after.id
+    with db.reader() as session:
+        assert session.get(Household, key).postcode == "LE1 1AA"

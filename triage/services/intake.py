@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -28,13 +27,14 @@ from triage.models import (
     ReferralPerson,
     User,
 )
+from triage.models.base import utcnow
 from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral, require
 from triage.runtime import Runtime
 from triage.schemas.output import referral_out_for
 from triage.schemas.referral import ReferralInput, referral_schema_for
 from triage.services import audit, notify, outbox, routing
 from triage.services.matching import match_or_create_household, match_or_create_people
-from triage.statements import Prepared, Row, new_row, new_rows
+from triage.statements import Row, new_row, new_rows, next_key
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,19 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
     matched = match_or_create_people(session, data.people)
     household, known_household = match_or_create_household(
         session, postcode=data.postcode, place=place, people=matched)
+    # Decided before the referral is written, so its row goes in once and complete: status
+    # and urgency from the decision, the reference from a key taken beforehand.
+    received_at = utcnow()
+    decided = routing.decide_new(rt, session, data, household_id=household.id,
+                                 known_household=known_household, received_at=received_at)
+    referral_id = next_key(session, Referral)
     referral = new_row(
         session, Referral,
+        id=referral_id,
+        reference=f"{profile.reference_prefix}-{received_at:%Y}-{referral_id:06d}",
+        status=decided.outcome.status,
+        urgent=decided.result.urgent,
+        received_at=received_at,
         profile_id=profile.id,
         checklist_id=profile.checklist.id,
         checklist_version=profile.checklist.version,
@@ -165,7 +176,6 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
         answers={k: v for k, v in data.answers.items() if v is not None},
         raw_body=body,
     )
-    referral.reference = f"{profile.reference_prefix}-{referral.received_at:%Y}-{referral.id:06d}"
     named = new_rows(session, ReferralPerson, [
         {"referral_id": referral.id, "ref": person_in.ref, "person_id": m.person.id,
          "role": person_in.role, "relationship": person_in.relationship,
@@ -174,23 +184,12 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
     people = [(rp, m.person) for rp, m in zip(named, matched, strict=True)]
     audit.record(session, actor=user, action="referral.create", object_type="referral",
                  object_id=referral.id, channel=data.channel)
-    decision, cases = routing.decide_and_route(rt, session, referral=referral, data=data,
-                                               actor=user, known_household=known_household)
+    decision, cases = routing.route_new(rt, session, referral=referral, decided=decided,
+                                       actor=user)
     outbox.enqueue(session, topic="referral.received",
                    payload=notify.received_payload(referral, cases, user))
-    _SET_OUTCOME.rows(session, {"the_id": referral.id, "reference": referral.reference,
-                                "status": referral.status, "urgent": referral.urgent})
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
                           cases=cases, place=_place_dict(place))
-
-
-_REFERRAL = Referral.__table__
-# What intake learns after inserting the referral: its reference (from the new id) and the
-# status and urgency its decision gave it.
-_SET_OUTCOME = Prepared(lambda: update(_REFERRAL)
-                        .where(_REFERRAL.c.id == bindparam("the_id"))
-                        .values(reference=bindparam("reference"), status=bindparam("status"),
-                                urgent=bindparam("urgent")))
 
 
 def _place_dict(place) -> dict[str, Any] | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -45,24 +46,63 @@ def decision_body(decision: Any) -> dict[str, Any]:
     return rules.decision_as_dict(decision)
 
 
-def decide_and_route(rt: Runtime, session: Session, *, referral: Referral, data: ReferralInput,
-                     actor: User | None, known_household: bool = True
-                     ) -> tuple[Row, list[Row]]:
-    """Store the engine's decision and open the cases it routes to, if it may."""
+@dataclass(frozen=True)
+class Outcome:
+    """What a decision body means for the referral: its status, whether a case opens per
+    route, and whether that happens without consent (statutory; audited)."""
+
+    status: str
+    opens: bool
+    consent_bypassed: bool
+
+
+def outcome_of(rt: Runtime, body: dict[str, Any], consent: str) -> Outcome:
+    """Early help is voluntary: below the statutory threshold nothing is routed without
+    consent. At the statutory threshold the referral proceeds without it."""
+    if body.get("needs_review"):
+        return Outcome(ReferralStatus.needs_review, opens=False, consent_bypassed=False)
+    needs_consent = not statutory(rt, body)
+    if needs_consent and consent != "given":
+        return Outcome(ReferralStatus.awaiting_consent, opens=False, consent_bypassed=False)
+    routed = bool(body["routes"])
+    return Outcome(ReferralStatus.routed if routed else ReferralStatus.needs_review,
+                   opens=routed, consent_bypassed=consent != "given")
+
+
+@dataclass(frozen=True)
+class Decided:
+    """The engine's decision on a new referral, made before the referral is written."""
+
+    result: Any
+    body: dict[str, Any]
+    inputs: dict[str, Any]  # facts known only at decision time, so it can be re-run
+    outcome: Outcome
+
+
+def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_id: int,
+               known_household: bool, received_at: datetime) -> Decided:
+    """Decide a referral being recorded (its household's open family-support case counts)."""
     open_family_support = open_family_support_instance(
-        session, referral.household_id, rt.profile.family_support_services) \
+        session, household_id, rt.profile.family_support_services) \
         if known_household else None
-    decision = decide(rt, data, referral_date=referral.received_at.date(),
-                      open_family_support=open_family_support)
-    body = decision_body(decision)
+    result = decide(rt, data, referral_date=received_at.date(),
+                    open_family_support=open_family_support)
+    body = decision_body(result)
+    return Decided(result=result, body=body,
+                   inputs={"referral_date": received_at.date().isoformat(),
+                           "open_family_support_instance": open_family_support},
+                   outcome=outcome_of(rt, body, data.consent))
+
+
+def route_new(rt: Runtime, session: Session, *, referral: Row, decided: Decided,
+              actor: User | None) -> tuple[Row, list[Row]]:
+    """Store a new referral's decision and open the cases it routes to, if it may."""
     row = new_row(session, Decision, referral_id=referral.id, kind="engine",
-                  level=decision.level, body=body,
-                  inputs={"referral_date": referral.received_at.date().isoformat(),
-                          "open_family_support_instance": open_family_support},
-                  ruleset_id=decision.ruleset_id, ruleset_version=decision.ruleset_version)
-    referral.urgent = decision.urgent
-    cases = apply_decision(rt, session, referral=referral, body=body, actor=actor,
-                           announce=False)
+                  level=decided.result.level, body=decided.body, inputs=decided.inputs,
+                  ruleset_id=decided.result.ruleset_id,
+                  ruleset_version=decided.result.ruleset_version)
+    cases = _carry_out(rt, session, referral=referral, body=decided.body,
+                       outcome=decided.outcome, actor=actor, announce=False)
     return row, cases
 
 
@@ -90,29 +130,28 @@ def statutory(rt: Runtime, body: dict[str, Any]) -> bool:
 
 def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: dict[str, Any],
                    actor: User | None, announce: bool = True) -> list[Row]:
-    """Set the referral's status from a decision body and open its cases when it may.
+    """Set a recorded referral's status from a decision body and open its cases when it
+    may (see outcome_of)."""
+    outcome = outcome_of(rt, body, referral.consent)
+    referral.status = outcome.status
+    return _carry_out(rt, session, referral=referral, body=body, outcome=outcome, actor=actor,
+                      announce=announce)
 
-    Early help is voluntary: below the statutory threshold nothing is routed without consent.
-    At the statutory threshold the referral proceeds without it, and that is audited.
-    """
-    if body.get("needs_review"):
-        referral.status = ReferralStatus.needs_review
-        return []
-    needs_consent = not statutory(rt, body)
-    if needs_consent and referral.consent != "given":
-        referral.status = ReferralStatus.awaiting_consent
-        return []
-    if not needs_consent and referral.consent != "given":
+
+def _carry_out(rt: Runtime, session: Session, *, referral: Referral | Row,
+               body: dict[str, Any], outcome: Outcome, actor: User | None,
+               announce: bool) -> list[Row]:
+    if outcome.consent_bypassed:
         audit.record(session, actor=actor, action="consent.bypassed", object_type="referral",
                      object_id=referral.id, basis="safeguarding",
                      rules=[r["rule"] for r in body["reasons"]])
-    cases = open_cases(rt, session, referral=referral, routes=body["routes"], actor=actor,
-                       announce=announce)
-    referral.status = ReferralStatus.routed if cases else ReferralStatus.needs_review
-    return cases
+    if not outcome.opens:
+        return []
+    return open_cases(rt, session, referral=referral, routes=body["routes"], actor=actor,
+                      announce=announce)
 
 
-def open_cases(rt: Runtime, session: Session, *, referral: Referral,
+def open_cases(rt: Runtime, session: Session, *, referral: Referral | Row,
                routes: list[dict[str, Any]], actor: User | None,
                announce: bool = True) -> list[Row]:
     """Open one case per routed instance. With announce, the teams are told through the
