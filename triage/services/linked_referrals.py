@@ -143,7 +143,11 @@ def open_linked_referral(session: Session, rt: Any, payload: dict, outbox_id: in
                  object_id=referral.id, channel=data.channel, linked_from=source.id,
                  case_id=case.id, effect=payload["effect"])
     if step_down:
-        routing.decide_and_route(rt, session, referral=referral, data=data, actor=actor)
+        decided = routing.decide_new(rt, session, data, household_id=referral.household_id,
+                                     known_household=True, received_at=referral.received_at)
+        referral.status = decided.outcome.status
+        referral.urgent = decided.result.urgent
+        routing.route_new(rt, session, referral=referral, decided=decided, actor=actor)
     else:
         _step_up(rt, session, referral=referral, data=data, actor=actor, case=case, row=row)
     outbox.enqueue(session, topic="referral.received", payload={"referral_id": referral.id})

@@ -79,7 +79,7 @@ class Decided:
     outcome: Outcome
 
 
-def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_id: int,
+def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_id: int | None,
                known_household: bool, received_at: datetime) -> Decided:
     """Decide a referral being recorded (its household's open family-support case counts)."""
     open_family_support = open_family_support_instance(
@@ -94,7 +94,7 @@ def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_
                    outcome=outcome_of(rt, body, data.consent))
 
 
-def route_new(rt: Runtime, session: Session, *, referral: Row, decided: Decided,
+def route_new(rt: Runtime, session: Session, *, referral: Referral | Row, decided: Decided,
               actor: User | None) -> tuple[Row, list[Row]]:
     """Store a new referral's decision and open the cases it routes to, if it may."""
     row = new_row(session, Decision, referral_id=referral.id, kind="engine",
