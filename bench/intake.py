@@ -34,7 +34,7 @@ import requests
 
 # common puts the repository first on sys.path, so bench/rules.py cannot shadow rules/
 from common import BODY, ROOT, sqlite_url, throwaway_postgres
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 
 def _free_port() -> int:
@@ -172,6 +172,26 @@ def _prepare(url: str) -> str:
     return token
 
 
+def _quiesce(url: str) -> None:
+    """Before a round: let PostgreSQL finish the autovacuum and writing that the previous
+    round caused, so no round pays for another's work."""
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for _ in range(120):
+                busy = conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE backend_type = 'autovacuum worker'")).scalar_one()
+                if not busy:
+                    break
+                time.sleep(0.5)
+            conn.execute(text("CHECKPOINT"))
+    finally:
+        engine.dispose()
+
+
 def run_backend(name: str, url: str, args) -> dict:
     token = _prepare(url)
     env = {**os.environ, "TRIAGE_DATABASE_URL": url, "TRIAGE_ENV": "development",
@@ -193,6 +213,7 @@ def run_backend(name: str, url: str, args) -> dict:
                                             args.threads))
         for n in range(args.rounds):
             for label, _, _, path, headers, body in endpoints:
+                _quiesce(url)
                 port = servers[label][0]
                 rounds[label].append(_load(f"http://127.0.0.1:{port}{path}", headers, body,
                                            args.requests, args.clients,

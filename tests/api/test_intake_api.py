@@ -191,3 +191,34 @@ def test_the_same_person_referred_twice_is_matched_not_duplicated(client, auth, 
     assert gwen["known_before"] is True
     # Gwen is matched; her son has no name, so he is never matched on a date of birth alone.
     assert count(rt, Person) == 3
+
+
+@both_databases
+def test_a_known_person_s_household_is_found_at_the_same_postcode_only(
+        client, auth, referral_body, rt):
+    from triage.models import Household, HouseholdMember
+
+    headers = auth()
+    first = client.post("/api/v1/referrals", json=referral_body(), headers=headers).json
+    # Gwen again at the same postcode, with a daughter: the same household, one more member.
+    daughter = {"ref": "p3", "role": "household", "relationship": "daughter",
+                "given_name": "Ann", "family_name": "Smith", "date_of_birth": "1962-01-02"}
+    second = client.post("/api/v1/referrals", headers=headers, json=referral_body(
+        people=[*referral_body()["people"], daughter])).json
+    # Gwen after a move: known, but a new household at the new postcode.
+    moved = client.post("/api/v1/referrals", headers=headers,
+                        json=referral_body(postcode="LE11 3AB")).json
+    with rt.db.reader() as session:
+        def household_of(reference):
+            return session.exec(select(Referral.household_id).where(
+                Referral.reference == reference)).one()
+
+        home, again, new_home = (household_of(r["reference"]) for r in (first, second, moved))
+        members = session.exec(select(HouseholdMember.person_id).where(
+            HouseholdMember.household_id == home)).all()
+        postcodes = {h.id: h.postcode for h in session.exec(select(Household)).all()}
+    assert again == home and new_home != home
+    assert postcodes[home] == "LE13 0AB" and postcodes[new_home] == "LE11 3AB"
+    # Gwen, her unnamed son from each referral (never matched), her daughter.
+    assert len(members) == 4
+    assert next(p for p in moved["people"] if p["ref"] == "p1")["known_before"] is True

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlmodel import Session
 
 from config.profile import Place
@@ -35,19 +35,14 @@ _PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(or_(*[
 ])).order_by(_PERSON.c.id.desc()))
 
 _KNOWN = _MEMBER.alias("known")
-_AT = _HOUSEHOLD.alias("at_postcode")
 
-# The newest household at a postcode that one of n people belongs to, one row per member
-# (its columns and the member's person id). The inner query starts from the people, which
-# the person index finds at once, however many households share the postcode.
-_HOUSEHOLD_OF = BySize(lambda n: select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"))
-                       .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
-                       .where(_HOUSEHOLD.c.id == select(func.max(_KNOWN.c.household_id))
-                              .join(_AT, _AT.c.id == _KNOWN.c.household_id)
-                              .where(_KNOWN.c.person_id.in_(
-                                         [bindparam(f"p{i}") for i in range(n)]),
-                                     _AT.c.postcode == bindparam("postcode"))
-                              .scalar_subquery()))
+# Every household one of n people belongs to, one row per member (the household's columns
+# and the member's person id). The only filter is on the people, so the person index is
+# where every plan starts, however many households share a postcode.
+_HOUSEHOLDS_OF = BySize(lambda n: select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"))
+                        .join(_KNOWN, _KNOWN.c.household_id == _HOUSEHOLD.c.id)
+                        .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
+                        .where(_KNOWN.c.person_id.in_([bindparam(f"p{i}") for i in range(n)])))
 
 
 @dataclass
@@ -93,11 +88,12 @@ def match_or_create_household(session: Session, *, postcode: str, place: Place |
     existing: set[int] = set()
     if known_ids:
         size, params = in_list("p", known_ids)
-        rows = _HOUSEHOLD_OF[size].records(session, {**params, "postcode": postcode})
-        if rows:
-            existing = {row.member_id for row in rows}
-            household = rows[0]
-            del household.member_id
+        here = [row for row in _HOUSEHOLDS_OF[size].records(session, params)
+                if row.postcode == postcode]
+        if here:
+            newest = max(here, key=lambda row: row.id)
+            existing = {row.member_id for row in here if row.id == newest.id}
+            household = Row(**{k: v for k, v in vars(newest).items() if k != "member_id"})
     known = household is not None
     if household is None:
         sector = place.sector if place else postcode[:-2].strip()
