@@ -13,7 +13,8 @@ varied per request. Names are matched on letters only, so most requests (about 6
 for a person referred before: the household, its members and its open family-support case
 are looked up, as for a family the council already knows.
 
-    .venv/bin/python bench/intake.py [--requests 1600] [--rounds 3] [--only sqlite|postgres]
+    .venv/bin/python bench/intake.py [--requests 1600] [--rounds 3] [--warmup 320]
+                                     [--workers 2] [--threads 8] [--only sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -126,9 +127,6 @@ def _load(url: str, headers: dict, body: dict | None, total: int, clients: int,
             for code, n in bad.items():
                 failures[code] = failures.get(code, 0) + n
 
-    # Warm up: one request per client's connection before timing.
-    for _ in range(clients):
-        requests.post(url, json=body or {}, headers=headers, timeout=60)
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
@@ -211,6 +209,10 @@ def run_backend(name: str, url: str, args) -> dict:
             port = _free_port()
             servers[label] = (port, *_serve(spec, env, port, chdir, args.workers,
                                             args.threads))
+        # Warm up, untimed: every server thread, pooled connection and prepared statement.
+        for label, _, _, path, headers, body in endpoints:
+            _load(f"http://127.0.0.1:{servers[label][0]}{path}", headers, body,
+                  args.warmup, args.clients, first=10**6)
         for n in range(args.rounds):
             for label, _, _, path, headers, body in endpoints:
                 _quiesce(url)
@@ -239,6 +241,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=320,
+                        help="untimed requests to each server before the first round")
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
 

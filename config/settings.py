@@ -34,7 +34,7 @@ class Settings:
     outbox_stuck_after_seconds: int = 120
     # Embedded mode: how long the delivery thread lets messages gather before handling them
     # in one transaction (under load, fewer and larger batches; 0 delivers at once).
-    outbox_batch_wait_ms: int = 50
+    outbox_batch_wait_ms: int = 200
     # Email for notifications: smtp://[user:pass@]host[:port] (STARTTLS when the server offers
     # it, required with a password) or smtps:// (TLS from the start). Empty: stored only.
     smtp_url: str = ""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,6 +45,7 @@ class _Compiled:
     constants: Mapping[str, Any]  # binds with a value in the statement itself
     results: tuple[Callable[[Any], Any] | None, ...]  # per result column -> from the driver
     keys: tuple[str, ...]  # result column names
+    ordered: Callable[[Mapping[str, Any]], tuple]  # positional: the values in bind order
 
 
 class Prepared:
@@ -83,21 +85,23 @@ class Prepared:
             columns = list(getattr(statement, "exported_columns", ()))
             results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None)
                             for column in columns)
+            names = tuple(compiled.positiontup or ()) if compiled.positional else ()
             found = _Compiled(
                 sql=compiled.string.encode() if raw else compiled.string, raw=raw,
-                names=tuple(compiled.positiontup or ()) if compiled.positional else (),
+                names=names,
                 positional=compiled.positional, processors=tuple(processors),
                 constants=constants, results=results,
-                keys=tuple(column.key for column in columns))
+                keys=tuple(column.key for column in columns),
+                ordered=_in_order(names))
             self._by_dialect[dialect.name] = found
         return found
 
     def _params(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
         values = {**compiled.constants, **params} if compiled.constants else dict(params)
         for name, processor in compiled.processors:
-            values[name] = processor(values.get(name))
+            values[name] = processor(values[name])
         if compiled.positional:
-            return tuple(values.get(name) for name in compiled.names)
+            return compiled.ordered(values)
         return values
 
     def rows(self, session: Session, params: Mapping[str, Any] | None = None) -> list[tuple]:
@@ -130,6 +134,12 @@ class Prepared:
         """Run once; the rows it returns as Rows named by column."""
         keys = self._compiled(session.get_bind().dialect).keys
         return [Row(**dict(zip(keys, row, strict=True))) for row in self.rows(session, params)]
+
+
+def _in_order(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple]:
+    if len(names) > 1:
+        return itemgetter(*names)
+    return lambda values: tuple(values[name] for name in names)
 
 
 _NUMERIC: dict[type, Dialect] = {}
