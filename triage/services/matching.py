@@ -34,15 +34,12 @@ _PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(or_(*[
     & (_PERSON.c.given_name_key == bindparam(f"g{i}")) for i in range(n)
 ])).order_by(_PERSON.c.id.desc()))
 
-_KNOWN = _MEMBER.alias("known")
-
-# Every household one of n people belongs to, one row per member (the household's columns
-# and the member's person id). The only filter is on the people, so the person index is
-# where every plan starts, however many households share a postcode.
+# The households n people belong to: one row per (person, household), with the household's
+# columns and the person's id. The only filter is on the people, so every plan starts from
+# the person index, however many households share a postcode or people a household.
 _HOUSEHOLDS_OF = BySize(lambda n: select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"))
-                        .join(_KNOWN, _KNOWN.c.household_id == _HOUSEHOLD.c.id)
                         .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
-                        .where(_KNOWN.c.person_id.in_([bindparam(f"p{i}") for i in range(n)])))
+                        .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(n)])))
 
 
 @dataclass
@@ -92,6 +89,7 @@ def match_or_create_household(session: Session, *, postcode: str, place: Place |
                 if row.postcode == postcode]
         if here:
             newest = max(here, key=lambda row: row.id)
+            # Only known people can be members already; new ones are added below.
             existing = {row.member_id for row in here if row.id == newest.id}
             household = Row(**{k: v for k, v in vars(newest).items() if k != "member_id"})
     known = household is not None
