@@ -28,6 +28,11 @@ from sqlalchemy import Integer, Table, bindparam, event, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.util import find_tables
+from sqlalchemy.sql.visitors import replacement_traverse
 from sqlmodel import SQLModel
 
 
@@ -39,6 +44,8 @@ class Row(SimpleNamespace):
 class _Compiled:
     sql: str | bytes
     raw: bool  # psycopg: run on a RawCursor ($1 placeholders, SQL passed through as is)
+    inserts: bool  # an INSERT: writes waiting for it can run as WITH parts of it
+    reads: frozenset[str] | None  # a SELECT: the tables it reads (it cannot see WITH parts)
     names: tuple[str, ...]  # bind names in the driver's order (positional paramstyles)
     positional: bool
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # bind name -> to the driver
@@ -61,6 +68,7 @@ class Prepared:
         self._column_keys = list(column_keys) if column_keys is not None else None
         self._by_dialect: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
+        self.writes: str | None = None  # the table an INSERT run later() writes
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
@@ -88,6 +96,9 @@ class Prepared:
             names = tuple(compiled.positiontup or ()) if compiled.positional else ()
             found = _Compiled(
                 sql=compiled.string.encode() if raw else compiled.string, raw=raw,
+                inserts=isinstance(statement, Insert),
+                reads=frozenset(t.name for t in find_tables(statement, include_joins=True))
+                if isinstance(statement, Select) else None,
                 names=names,
                 positional=compiled.positional, processors=tuple(processors),
                 constants=constants, results=results,
@@ -109,6 +120,12 @@ class Prepared:
         conn, driver = _connection(session)
         dialect = conn.dialect
         compiled = self._compiled(dialect)
+        waiting = session.info.get(_LATER)
+        if waiting:
+            if compiled.inserts or (compiled.reads is not None and not compiled.reads & {
+                    part.writes for part, _ in waiting}):
+                return self._with_later(session, params or {})
+            flush_later(session)
         driver_params = self._params(compiled, params or {})
         cursor = dialect.loaded_dbapi.RawCursor(driver) if compiled.raw else driver.cursor()
         try:
@@ -123,6 +140,36 @@ class Prepared:
         return [tuple(value if convert is None else convert(value)
                       for value, convert in zip(row, compiled.results, strict=True))
                 for row in fetched]
+
+    def later(self, session: Session, params: Mapping[str, Any]) -> None:
+        """Run this write (an INSERT whose result nobody reads) with the session's next
+        INSERT, or next SELECT of other tables, as a WITH part of it: on PostgreSQL one
+        statement does both, and foreign keys between them are checked when it ends.
+        Before any other statement, an ORM query or a flush, and before commit, what waits
+        runs on its own. On SQLite (in-process, no round trips) it runs at once."""
+        conn, _ = _connection(session)
+        if conn.dialect.name != "postgresql":
+            self.rows(session, params)
+            return
+        if self.writes is None:
+            self.writes = self._build().table.name
+        session.info.setdefault(_LATER, []).append((self, params))
+
+    def _with_later(self, session: Session, params: Mapping[str, Any]) -> list[tuple]:
+        waiting = session.info.pop(_LATER)
+        key = (id(self), *(id(part) for part, _ in waiting))
+        combined = _COMBINED.get(key)
+        if combined is None:
+            parts = [part for part, _ in waiting]
+            combined = _COMBINED.setdefault(key, Prepared(
+                lambda: self._build().add_cte(*[
+                    _renamed(part._build(), f"w{i}_").cte(f"w{i}")
+                    for i, part in enumerate(parts)]),
+                column_keys=self._column_keys))
+        merged = dict(params)
+        for i, (_, part_params) in enumerate(waiting):
+            merged.update({f"w{i}_{name}": value for name, value in part_params.items()})
+        return combined.rows(session, merged)
 
     def first(self, session: Session, params: Mapping[str, Any] | None = None
               ) -> tuple | None:
@@ -140,6 +187,44 @@ def _in_order(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple]:
     if len(names) > 1:
         return itemgetter(*names)
     return lambda values: tuple(values[name] for name in names)
+
+
+_LATER = "triage.statements.later"
+_COMBINED: dict[tuple[int, ...], Prepared] = {}
+
+
+def _renamed(statement: Any, prefix: str) -> Any:
+    """The statement with every bind parameter renamed prefix + name (parts of one
+    combined statement must not share a name)."""
+    def rename(element: Any) -> Any:
+        if isinstance(element, BindParameter):
+            return bindparam(prefix + element.key, value=element.value, type_=element.type,
+                             required=element.required)
+        return None
+
+    return replacement_traverse(statement, {}, rename)
+
+
+def flush_later(session: Session) -> None:
+    """Run the writes waiting in this session (see Prepared.later) now, as one statement."""
+    waiting = session.info.get(_LATER)
+    if not waiting:
+        return
+    last, params = waiting.pop()
+    if not waiting:
+        session.info.pop(_LATER)
+    last.rows(session, params)
+
+
+@event.listens_for(Session, "before_commit")
+@event.listens_for(Session, "before_flush")
+def _before_commit_or_flush(session: Session, *_args: Any) -> None:
+    flush_later(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_orm_statement(orm_execute_state: Any) -> None:
+    flush_later(orm_execute_state.session)
 
 
 _NUMERIC: dict[type, Dialect] = {}
@@ -175,6 +260,7 @@ def _connection(session: Session) -> tuple[Any, Any]:
 @event.listens_for(Session, "after_transaction_end")
 def _forget_connection(session: Session, _transaction: Any) -> None:
     session.info.pop(_CONNECTION, None)
+    session.info.pop(_LATER, None)  # a rollback drops the writes that waited
 
 
 def _wrapped(conn, sql: str, params: Any, exc: Exception, cursor) -> DBAPIError:
@@ -262,7 +348,7 @@ class _TableInsert:
         while start < len(rows):
             size = min(_ROWS_PER_INSERT, 1 << ((len(rows) - start).bit_length() - 1))
             chunk = rows[start:start + size]
-            self.plain[keyed][size].rows(session, {
+            self.plain[keyed][size].later(session, {
                 f"{name}__{i}": row[name] for i, row in enumerate(chunk) for name in names})
             start += size
 

@@ -183,3 +183,44 @@ def test_a_key_taken_beforehand_is_used_and_never_handed_out_again(db):
     assert taken.id == key and after.id > key and again > after.id
     with db.reader() as session:
         assert session.get(Household, key).postcode == "LE1 1AA"
+
+
+@both_databases
+def test_writes_that_wait_are_seen_by_every_later_read_in_the_transaction(db):
+    """On PostgreSQL a write nobody reads the result of waits to go in with the next
+    INSERT; any read of its table, by the ORM or a prepared SELECT, finds it first."""
+    people = Person.__table__
+    by_name = Prepared(lambda: select(people.c.id).where(
+        people.c.given_name == bindparam("name")))
+    with db.unit_of_work() as session:
+        household = new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        new_rows(session, AuditEvent, [{"action": "a", "object_type": "o", "object_id": "1"}],
+                 ids=False)
+        assert session.exec(select(AuditEvent.object_id)).scalars().all() == ["1"]
+        new_rows(session, Person, [{"given_name": "Waits", "date_of_birth": date(2001, 1, 1)}],
+                 ids=False)
+        assert len(by_name.rows(session, {"name": "Waits"})) == 1
+        # Waits for the next INSERT, which checks its foreign keys once both are in.
+        new_rows(session, AuditEvent, [{"action": "b", "object_type": "o", "object_id": "2"}],
+                 ids=False)
+        person = new_row(session, Person, given_name="Next", date_of_birth=date(2002, 2, 2))
+        new_rows(session, HouseholdMember, [{"household_id": household.id,
+                                            "person_id": person.id}])
+    with db.reader() as session:
+        assert sorted(session.exec(select(AuditEvent.object_id)).scalars()) == ["1", "2"]
+        assert session.exec(select(HouseholdMember.person_id)).scalars().all() == [person.id]
+
+
+@both_databases
+def test_a_bad_write_that_waited_fails_the_transaction_and_a_rollback_drops_the_rest(db):
+    with pytest.raises(IntegrityError), db.unit_of_work() as session:
+        new_rows(session, HouseholdMember, [{"household_id": 404, "person_id": 404}])
+        new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+    with db.unit_of_work() as session:
+        new_rows(session, AuditEvent, [{"action": "dropped", "object_type": "o",
+                                        "object_id": "1"}], ids=False)
+        session.rollback()
+        new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+    with db.reader() as session:
+        assert session.exec(select(AuditEvent)).first() is None
+        assert session.exec(select(Household.postcode)).scalars().all() == ["LE1 1AB"]

@@ -16,7 +16,7 @@ from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
 from triage.services import audit, outbox
 from triage.services.case_dues import CaseView, columns_for
-from triage.statements import BySize, Row, in_list, new_row, new_rows
+from triage.statements import BySize, Row, in_list, new_rows
 
 SYSTEM = "triage (automatic)"
 
@@ -97,10 +97,12 @@ def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_
 def route_new(rt: Runtime, session: Session, *, referral: Referral | Row, decided: Decided,
               actor: User | None) -> tuple[Row, list[Row]]:
     """Store a new referral's decision and open the cases it routes to, if it may."""
-    row = new_row(session, Decision, referral_id=referral.id, kind="engine",
-                  level=decided.result.level, body=decided.body, inputs=decided.inputs,
-                  ruleset_id=decided.result.ruleset_id,
-                  ruleset_version=decided.result.ruleset_version)
+    # Nothing reads the decision's key, so it goes in with the next write (see later()).
+    row = new_rows(session, Decision, [{
+        "referral_id": referral.id, "kind": "engine", "level": decided.result.level,
+        "body": decided.body, "inputs": decided.inputs,
+        "ruleset_id": decided.result.ruleset_id,
+        "ruleset_version": decided.result.ruleset_version}], ids=False)[0]
     cases = _carry_out(rt, session, referral=referral, body=decided.body,
                        outcome=decided.outcome, actor=actor, announce=False)
     return row, cases
