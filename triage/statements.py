@@ -206,14 +206,10 @@ def _renamed(statement: Any, prefix: str) -> Any:
 
 
 def flush_later(session: Session) -> None:
-    """Run the writes waiting in this session (see Prepared.later) now, as one statement."""
-    waiting = session.info.get(_LATER)
-    if not waiting:
-        return
-    last, params = waiting.pop()
-    if not waiting:
-        session.info.pop(_LATER)
-    last.rows(session, params)
+    """Run the writes waiting in this session (see Prepared.later) now, one by one (only
+    combinations with an INSERT that follows are compiled, which keeps them few)."""
+    for part, params in session.info.pop(_LATER, None) or ():
+        part.rows(session, params)
 
 
 @event.listens_for(Session, "before_commit")
