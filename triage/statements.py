@@ -75,6 +75,9 @@ class Prepared:
         if found is not None:
             return found
         with self._lock:
+            found = self._by_dialect.get(dialect.name)  # another thread compiled it meanwhile
+            if found is not None:
+                return found
             statement = self._build()
             raw = dialect.driver == "psycopg"
             compiled = statement.compile(dialect=_numeric(dialect) if raw else dialect,
@@ -259,14 +262,15 @@ def _forget_connection(session: Session, _transaction: Any) -> None:
     session.info.pop(_LATER, None)  # a rollback drops the writes that waited
 
 
-def _wrapped(conn, sql: str, params: Any, exc: Exception, cursor) -> DBAPIError:
+def _wrapped(conn, sql: str | bytes, params: Any, exc: Exception, cursor) -> DBAPIError:
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError...), and a
     dropped connection invalidated so the pool never hands it out again."""
     dialect = conn.dialect
     disconnect = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
     if disconnect:
         conn.invalidate(exc)
-    return DBAPIError.instance(sql, params, exc, dialect.loaded_dbapi.Error,
+    text = sql.decode() if isinstance(sql, bytes) else sql
+    return DBAPIError.instance(text, params, exc, dialect.loaded_dbapi.Error,
                                hide_parameters=True, dialect=dialect,
                                connection_invalidated=disconnect)
 
