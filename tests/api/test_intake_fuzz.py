@@ -64,6 +64,8 @@ def headers(auth):
     return auth("front_door")
 
 
+# PostgreSQL too: there the intake's writes go in as parts of fewer, larger statements.
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=st.one_of(json_values, mutated_bodies(BASE)))
