@@ -222,3 +222,9 @@ def test_a_known_person_s_household_is_found_at_the_same_postcode_only(
     # Gwen, her unnamed son from each referral (never matched), her daughter.
     assert len(members) == 4
     assert next(p for p in moved["people"] if p["ref"] == "p1")["known_before"] is True
+
+
+def test_responses_keep_the_documented_field_order(client, auth, referral_body):
+    """Fields come in the schema's order (reference, status, received_at...), not sorted."""
+    response = client.post("/api/v1/referrals", json=referral_body(), headers=auth())
+    assert list(json.loads(response.data))[:3] == ["reference", "status", "received_at"]
