@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,11 @@ class Profile:
 
     def path(self, key: str) -> Path:
         return self.folder / self.files[key]
+
+    def reference_for(self, received_at: datetime, key: int) -> str:
+        """A referral's human-readable reference: prefix, year received, row key
+        (EH-2026-000123)."""
+        return f"{self.reference_prefix}-{received_at:%Y}-{key:06d}"
 
     def place_for(self, postcode: str) -> Place | None:
         """The household's place, or None when the profile does not cover the postcode."""

@@ -44,7 +44,7 @@ class Row(SimpleNamespace):
 class _Compiled:
     sql: str | bytes
     raw: bool  # psycopg: run on a RawCursor ($1 placeholders, SQL passed through as is)
-    inserts: bool  # an INSERT: writes waiting for it can run as WITH parts of it
+    writes: str | None  # an INSERT's table: writes waiting for it can run as WITH parts of it
     reads: frozenset[str] | None  # a SELECT: the tables it reads (it cannot see WITH parts)
     names: tuple[str, ...]  # bind names in the driver's order (positional paramstyles)
     positional: bool
@@ -68,7 +68,6 @@ class Prepared:
         self._column_keys = list(column_keys) if column_keys is not None else None
         self._by_dialect: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
-        self.writes: str | None = None  # the table an INSERT run later() writes
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
         found = self._by_dialect.get(dialect.name)
@@ -99,7 +98,7 @@ class Prepared:
             names = tuple(compiled.positiontup or ()) if compiled.positional else ()
             found = _Compiled(
                 sql=compiled.string.encode() if raw else compiled.string, raw=raw,
-                inserts=isinstance(statement, Insert),
+                writes=statement.table.name if isinstance(statement, Insert) else None,
                 reads=frozenset(t.name for t in find_tables(statement, include_joins=True))
                 if isinstance(statement, Select) else None,
                 names=names,
@@ -125,8 +124,8 @@ class Prepared:
         compiled = self._compiled(dialect)
         waiting = session.info.get(_LATER)
         if waiting:
-            if compiled.inserts or (compiled.reads is not None and not compiled.reads & {
-                    part.writes for part, _ in waiting}):
+            if compiled.writes or (compiled.reads is not None and not compiled.reads & {
+                    part._compiled(dialect).writes for part, _ in waiting}):
                 return self._with_later(session, params or {})
             flush_later(session)
         driver_params = self._params(compiled, params or {})
@@ -154,8 +153,6 @@ class Prepared:
         if conn.dialect.name != "postgresql":
             self.rows(session, params)
             return
-        if self.writes is None:
-            self.writes = self._build().table.name
         session.info.setdefault(_LATER, []).append((self, params))
 
     def _with_later(self, session: Session, params: Mapping[str, Any]) -> list[tuple]:
@@ -182,7 +179,7 @@ class Prepared:
     def records(self, session: Session, params: Mapping[str, Any] | None = None
                 ) -> list[Row]:
         """Run once; the rows it returns as Rows named by column."""
-        keys = self._compiled(session.get_bind().dialect).keys
+        keys = self._compiled(_connection(session)[0].dialect).keys
         return [Row(**dict(zip(keys, row, strict=True))) for row in self.rows(session, params)]
 
 

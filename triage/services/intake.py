@@ -155,7 +155,7 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
     referral = new_row(
         session, Referral,
         id=referral_id,
-        reference=f"{profile.reference_prefix}-{received_at:%Y}-{referral_id:06d}",
+        reference=profile.reference_for(received_at, referral_id),
         status=decided.outcome.status,
         urgent=decided.result.urgent,
         received_at=received_at,

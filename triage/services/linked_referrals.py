@@ -132,9 +132,7 @@ def open_linked_referral(session: Session, rt: Any, payload: dict, outbox_id: in
         raw_body={"linked_from": {"referral": source.reference, "case_id": case.id,
                                   "case_event_id": row.id, "effect": payload["effect"]}})
     insert_rows(session, [referral])
-    # The same reference scheme as intake: prefix, year, row id.
-    referral.reference = f"{rt.profile.reference_prefix}-{referral.received_at:%Y}-" \
-                         f"{referral.id:06d}"
+    referral.reference = rt.profile.reference_for(referral.received_at, referral.id)
     insert_rows(session, [ReferralPerson(referral_id=referral.id, ref=rp.ref,
                                          person_id=rp.person_id, role=rp.role,
                                          relationship=rp.relationship, matched=True)
