@@ -41,6 +41,8 @@ def test_page_has_no_serious_accessibility_violations(page, email, path):
 def test_sign_in_errors_are_accessible(page, live_server):
     page.goto("/login")
     page.click("button:has-text('Sign in')")
+    # The click only starts the form's POST: wait for the answer page before counting.
+    page.locator(".govuk-error-summary").first.wait_for()
     assert page.locator(".govuk-error-summary").count() == 1
     assert_accessible(page)
 
