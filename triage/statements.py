@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Integer, Table, bindparam, event, func, insert, select
+from sqlalchemy import ARRAY, Integer, String, Table, bindparam, event, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -391,28 +391,59 @@ def new_rows(session: Session, model: type[SQLModel], values: Sequence[Mapping[s
     return [Row(**row) for row in rows]
 
 
-def next_key(session: Session, model: type[SQLModel]) -> int:
-    """Take the next generated key of `model`'s table before inserting the row, so a row
-    whose columns depend on its key (a referral's reference) is written once, complete.
+def next_keys(session: Session, wanted: Mapping[type[SQLModel], int]
+              ) -> dict[type[SQLModel], list[int]]:
+    """Take the next generated keys of several tables before inserting their rows, so rows
+    that refer to each other (or whose columns depend on their key, as a referral's
+    reference does) are each written once, complete, and can all go in together.
 
-    PostgreSQL: the key's sequence. SQLite: one more than the largest key, which is what
-    SQLite itself would pick, and safe because its write transactions run one at a time."""
-    how = _table_insert(model)
+    PostgreSQL: the tables' sequences, all in one statement. SQLite: one more than the
+    largest key, which is what SQLite itself would pick, and safe because its write
+    transactions run one at a time; insert the rows before any other row of the table."""
     conn, _ = _connection(session)
-    key = (how.table.name, conn.dialect.name)
-    found = _NEXT_KEYS.get(key)
-    if found is None:
-        column = how.table.c[how.generated]
-        if conn.dialect.name == "postgresql":
-            build = lambda: select(func.nextval(  # noqa: E731
-                func.pg_get_serial_sequence(how.table.name, column.name)))
-        else:
-            build = lambda: select(func.coalesce(func.max(column), 0) + 1)  # noqa: E731
-        found = _NEXT_KEYS.setdefault(key, Prepared(build))
-    return found.rows(session)[0][0]
+    if conn.dialect.name == "postgresql":
+        tables, columns = [], []
+        for model, n in wanted.items():
+            how = _table_insert(model)
+            tables += [how.table.name] * n
+            columns += [how.generated] * n
+        rows = _PG_NEXT_KEYS.rows(session, {"tables": tables, "columns": columns}) \
+            if tables else []
+        taken = iter(row[0] for row in rows)
+        return {model: [next(taken) for _ in range(n)] for model, n in wanted.items()}
+    keys: dict[type[SQLModel], list[int]] = {}
+    for model, n in wanted.items():
+        if n < 1:
+            keys[model] = []
+            continue
+        how = _table_insert(model)
+        found = _SQLITE_NEXT_KEYS.get(how.table.name)
+        if found is None:
+            column = how.table.c[how.generated]
+            found = _SQLITE_NEXT_KEYS.setdefault(how.table.name, Prepared(
+                lambda column=column: select(func.coalesce(func.max(column), 0) + 1)))
+        first = found.rows(session)[0][0]
+        keys[model] = list(range(first, first + n))
+    return keys
 
 
-_NEXT_KEYS: dict[tuple[str, str], Prepared] = {}
+def next_key(session: Session, model: type[SQLModel]) -> int:
+    """The next generated key of `model`'s table, taken before inserting its row."""
+    return next_keys(session, {model: 1})[model][0]
+
+
+def _pg_next_keys() -> Any:
+    """nextval of each (table, key column) pair given, in the order given."""
+    pairs = func.unnest(bindparam("tables", type_=ARRAY(String)),
+                        bindparam("columns", type_=ARRAY(String))
+                        ).table_valued("t", "c", with_ordinality="n").render_derived(name="k")
+    return select(func.nextval(func.pg_get_serial_sequence(pairs.c.t, pairs.c.c))
+                  ).order_by(pairs.c.n)
+
+
+_PG_NEXT_KEYS = Prepared(_pg_next_keys)
+_SQLITE_NEXT_KEYS: dict[str, Prepared] = {}
+
 
 
 def new_row(session: Session, model: type[SQLModel], **values: Any) -> Row:

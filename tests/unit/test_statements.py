@@ -23,6 +23,7 @@ from triage.statements import (
     new_row,
     new_rows,
     next_key,
+    next_keys,
 )
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
@@ -183,6 +184,34 @@ def test_a_key_taken_beforehand_is_used_and_never_handed_out_again(db):
     assert taken.id == key and after.id > key and again > after.id
     with db.reader() as session:
         assert session.get(Household, key).postcode == "LE1 1AA"
+
+
+@both_databases
+def test_keys_of_several_tables_taken_at_once_let_rows_that_refer_to_each_other_go_in(db):
+    """A household, its two new members and their memberships, keys taken in one call:
+    every row is written once and the references between them hold."""
+    with db.unit_of_work() as session:
+        keys = next_keys(session, {Person: 2, Household: 1, OutboxMessage: 0})
+        assert keys[OutboxMessage] == [] and len(set(keys[Person])) == 2
+        people = new_rows(session, Person, [
+            {"id": key, "given_name": name, "date_of_birth": date(2012, 5, 1)}
+            for key, name in zip(keys[Person], ("Ada", "Bo"), strict=True)])
+        home = new_row(session, Household, id=keys[Household][0], postcode="LE1 1AA",
+                       sector="LE1 1")
+        new_rows(session, HouseholdMember, [{"household_id": home.id, "person_id": p.id}
+                                            for p in people])
+        later = new_row(session, Person, given_name="Cy", date_of_birth=date(2013, 1, 1))
+    assert [p.id for p in people] == keys[Person] and home.id == keys[Household][0]
+    assert later.id not in keys[Person]
+    with db.reader() as session:
+        members = session.exec(select(HouseholdMember.person_id).where(
+            HouseholdMember.household_id == home.id)).scalars().all()
+        assert sorted(members) == sorted(keys[Person])
+        assert session.get(Person, keys[Person][1]).given_name == "Bo"
+    with db.unit_of_work() as session:  # never handed out again
+        again = next_keys(session, {Person: 1, Household: 1})
+    assert again[Person][0] > max(keys[Person] + [later.id])
+    assert again[Household][0] > home.id
 
 
 @both_databases

@@ -21,6 +21,7 @@ from triage.errors import NotFound, ValidationFailed, flatten_errors
 from triage.models import (
     Case,
     Decision,
+    Household,
     IdempotencyRecord,
     Person,
     Referral,
@@ -33,8 +34,14 @@ from triage.runtime import Runtime
 from triage.schemas.output import referral_out_for
 from triage.schemas.referral import ReferralInput, referral_schema_for
 from triage.services import audit, notify, outbox, routing
-from triage.services.matching import match_or_create_household, match_or_create_people
-from triage.statements import Row, new_row, new_rows, next_key
+from triage.services.matching import (
+    add_members,
+    create_household,
+    create_people,
+    find_household,
+    match_people,
+)
+from triage.statements import Row, new_row, new_rows, next_keys
 
 log = logging.getLogger(__name__)
 
@@ -143,15 +150,28 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
             body: Any) -> ReferralRecord:
     profile = rt.profile
     place = profile.place_for(data.postcode)
-    matched = match_or_create_people(session, data.people)
-    household, known_household = match_or_create_household(
-        session, postcode=data.postcode, place=place, people=matched)
-    # Decided before the referral is written, so its row goes in once and complete: status
-    # and urgency from the decision, the reference from a key taken beforehand.
+    # Read first (who and which household are known, and what the engine decides), then
+    # take every new row's key at once, so every row is written once, complete, and on
+    # PostgreSQL they all go in with one statement (see statements.Prepared.later).
+    found = match_people(session, data.people)
+    household, members = find_household(session, postcode=data.postcode, found=found)
     received_at = utcnow()
-    decided = routing.decide_new(rt, session, data, household_id=household.id,
-                                 known_household=known_household, received_at=received_at)
-    referral_id = next_key(session, Referral)
+    decided = routing.decide_new(rt, session, data,
+                                 household_id=household.id if household else None,
+                                 known_household=household is not None,
+                                 received_at=received_at)
+    keys = next_keys(session, {
+        Person: sum(1 for p in found if p is None),
+        Household: 0 if household else 1,
+        Referral: 1,
+        Case: len(decided.body["routes"]) if decided.outcome.opens else 0,
+    })
+    matched = create_people(session, data.people, found, keys[Person])
+    if household is None:
+        household = create_household(session, key=keys[Household][0],
+                                     postcode=data.postcode, place=place)
+    add_members(session, household, matched, members)
+    referral_id = keys[Referral][0]
     referral = new_row(
         session, Referral,
         id=referral_id,
@@ -185,7 +205,7 @@ def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralI
     audit.record(session, actor=user, action="referral.create", object_type="referral",
                  object_id=referral.id, channel=data.channel)
     decision, cases = routing.route_new(rt, session, referral=referral, decided=decided,
-                                       actor=user)
+                                       actor=user, case_keys=keys[Case])
     outbox.enqueue(session, topic="referral.received",
                    payload=notify.received_payload(referral, cases, user))
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,

@@ -48,13 +48,14 @@ class Matched:
     known_before: bool
 
 
-def match_or_create_people(session: Session, people: tuple[PersonInput, ...]) -> list[Matched]:
-    """Exact match on folded given name, family name and date of birth; both names needed.
+def match_people(session: Session, people: tuple[PersonInput, ...]) -> list[Row | None]:
+    """Each person's known record, or None. Exact match on folded given name, family name
+    and date of birth; both names needed.
 
     A person without both names is never matched (a date of birth alone is not enough to say
     two records are the same child), so it gets a new record.
     """
-    keys = [(name_key(p.given_name), name_key(p.family_name), p.date_of_birth) for p in people]
+    keys = [_key(p) for p in people]
     named = [k for k in keys if k[0] and k[1]]
     known: dict[tuple, Row] = {}
     if named:
@@ -64,43 +65,60 @@ def match_or_create_people(session: Session, people: tuple[PersonInput, ...]) ->
         for row in _PEOPLE_NAMED[len(named)].records(session, params):
             # newest first, so the first record of a person wins
             known[(row.given_name_key, row.family_name_key, row.date_of_birth)] = row
-    result: list[Matched | None] = []
-    new: list[dict] = []
-    for p, (given, family, dob) in zip(people, keys, strict=True):
-        found = known.get((given, family, dob)) if given and family else None
-        result.append(Matched(found, True) if found is not None else None)
-        if found is None:
+    return [known.get(k) if k[0] and k[1] else None for k in keys]
+
+
+def _key(person: PersonInput) -> tuple:
+    return name_key(person.given_name), name_key(person.family_name), person.date_of_birth
+
+
+def create_people(session: Session, people: tuple[PersonInput, ...],
+                  found: list[Row | None], keys: list[int]) -> list[Matched]:
+    """The matched people, and a new record (with one of `keys`) for each one not found."""
+    new = []
+    for p, known in zip(people, found, strict=True):
+        if known is None:
+            given, family, dob = _key(p)
             new.append({"given_name": p.given_name, "family_name": p.family_name,
                         "given_name_key": given, "family_name_key": family,
-                        "date_of_birth": p.date_of_birth})
+                        "date_of_birth": dob})
+    for row, key in zip(new, keys, strict=True):
+        row["id"] = key
     created = iter(new_rows(session, Person, new))
-    return [m if m is not None else Matched(next(created), False) for m in result]
+    return [Matched(known, True) if known is not None else Matched(next(created), False)
+            for known in found]
 
 
-def match_or_create_household(session: Session, *, postcode: str, place: Place | None,
-                              people: list[Matched]) -> tuple[Row, bool]:
-    """The household at this postcode that a known person belongs to (True), or a new one."""
-    known_ids = [m.person.id for m in people if m.known_before]
-    household = None
-    existing: set[int] = set()
-    if known_ids:
-        size, params = in_list("p", known_ids)
-        here = [row for row in _HOUSEHOLDS_OF[size].records(session, params)
-                if row.postcode == postcode]
-        if here:
-            newest = max(here, key=lambda row: row.id)
-            # Only known people can be members already; new ones are added below.
-            existing = {row.member_id for row in here if row.id == newest.id}
-            household = Row(**{k: v for k, v in vars(newest).items() if k != "member_id"})
-    known = household is not None
-    if household is None:
-        sector = place.sector if place else postcode[:-2].strip()
-        household = new_row(session, Household, postcode=postcode, sector=sector,
-                            district=place.district if place else None)
-    members = []
+def find_household(session: Session, *, postcode: str, found: list[Row | None]
+                   ) -> tuple[Row | None, set[int]]:
+    """The household at this postcode that a known person belongs to, if any, and which of
+    the known people are its members already."""
+    known_ids = [p.id for p in found if p is not None]
+    if not known_ids:
+        return None, set()
+    size, params = in_list("p", known_ids)
+    here = [row for row in _HOUSEHOLDS_OF[size].records(session, params)
+            if row.postcode == postcode]
+    if not here:
+        return None, set()
+    newest = max(here, key=lambda row: row.id)
+    members = {row.member_id for row in here if row.id == newest.id}
+    return Row(**{k: v for k, v in vars(newest).items() if k != "member_id"}), members
+
+
+def create_household(session: Session, *, key: int, postcode: str, place: Place | None
+                     ) -> Row:
+    sector = place.sector if place else postcode[:-2].strip()
+    return new_row(session, Household, id=key, postcode=postcode, sector=sector,
+                   district=place.district if place else None)
+
+
+def add_members(session: Session, household: Row, people: list[Matched],
+                members: set[int]) -> None:
+    """Make everyone in the referral a member of the household (`members` are already)."""
+    rows = []
     for m in people:
-        if m.person.id not in existing:
-            members.append({"household_id": household.id, "person_id": m.person.id})
-            existing.add(m.person.id)
-    new_rows(session, HouseholdMember, members)
-    return household, known
+        if m.person.id not in members:
+            rows.append({"household_id": household.id, "person_id": m.person.id})
+            members.add(m.person.id)
+    new_rows(session, HouseholdMember, rows)

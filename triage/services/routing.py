@@ -95,8 +95,10 @@ def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_
 
 
 def route_new(rt: Runtime, session: Session, *, referral: Referral | Row, decided: Decided,
-              actor: User | None) -> tuple[Row, list[Row]]:
-    """Store a new referral's decision and open the cases it routes to, if it may."""
+              actor: User | None, case_keys: list[int] | None = None
+              ) -> tuple[Row, list[Row]]:
+    """Store a new referral's decision and open the cases it routes to, if it may (with
+    `case_keys`, taken beforehand with next_keys, one per route, when it opens them)."""
     # Nothing reads the decision's key, so it goes in with the next write (see later()).
     row = new_rows(session, Decision, [{
         "referral_id": referral.id, "kind": "engine", "level": decided.result.level,
@@ -104,7 +106,7 @@ def route_new(rt: Runtime, session: Session, *, referral: Referral | Row, decide
         "ruleset_id": decided.result.ruleset_id,
         "ruleset_version": decided.result.ruleset_version}], ids=False)[0]
     cases = _carry_out(rt, session, referral=referral, body=decided.body,
-                       outcome=decided.outcome, actor=actor, announce=False)
+                       outcome=decided.outcome, actor=actor, announce=False, keys=case_keys)
     return row, cases
 
 
@@ -142,7 +144,7 @@ def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: d
 
 def _carry_out(rt: Runtime, session: Session, *, referral: Referral | Row,
                body: dict[str, Any], outcome: Outcome, actor: User | None,
-               announce: bool) -> list[Row]:
+               announce: bool, keys: list[int] | None = None) -> list[Row]:
     if outcome.consent_bypassed:
         audit.record(session, actor=actor, action="consent.bypassed", object_type="referral",
                      object_id=referral.id, basis="safeguarding",
@@ -150,14 +152,15 @@ def _carry_out(rt: Runtime, session: Session, *, referral: Referral | Row,
     if not outcome.opens:
         return []
     return open_cases(rt, session, referral=referral, routes=body["routes"], actor=actor,
-                      announce=announce)
+                      announce=announce, keys=keys)
 
 
 def open_cases(rt: Runtime, session: Session, *, referral: Referral | Row,
                routes: list[dict[str, Any]], actor: User | None,
-               announce: bool = True) -> list[Row]:
-    """Open one case per routed instance. With announce, the teams are told through the
-    outbox; at intake the referral.received message tells them instead (one message)."""
+               announce: bool = True, keys: list[int] | None = None) -> list[Row]:
+    """Open one case per routed instance (with `keys`, one per route, taken beforehand).
+    With announce, the teams are told through the outbox; at intake the referral.received
+    message tells them instead (one message)."""
     cases = []
     now = utcnow()
     for route in routes:
@@ -171,6 +174,8 @@ def open_cases(rt: Runtime, session: Session, *, referral: Referral | Row,
         cases.append({"referral_id": referral.id, "household_id": referral.household_id,
                       "service": route["service"], "instance": route["instance"],
                       "state": pathway.initial_state, "opened_at": now, **due.as_values()})
+    for case, key in zip(cases, keys or (), strict=False):
+        case["id"] = key
     cases = new_rows(session, Case, cases)
     new_rows(session, CaseEvent, [
         {"case_id": case.id, "from_state": None, "to_state": case.state, "event": "open",
