@@ -190,6 +190,12 @@ def _quiesce(url: str) -> None:
         engine.dispose()
 
 
+def _locked(log: str) -> int:
+    """SQLite's "database is locked" in the server log: a traceback (floor), or the
+    service's 503 warning, which logs SQLite's error name instead of its message."""
+    return log.count("database is locked") + log.count("SQLITE_BUSY")
+
+
 def run_backend(name: str, url: str, args) -> dict:
     token = _prepare(url)
     env = {**os.environ, "TRIAGE_DATABASE_URL": url, "TRIAGE_ENV": "development",
@@ -228,7 +234,7 @@ def run_backend(name: str, url: str, args) -> dict:
     for label in rounds:
         median = sorted(rounds[label], key=lambda r: r["rps"])[len(rounds[label]) // 2]
         results[label] = {**median, "rounds": [r["rps"] for r in rounds[label]],
-                          "locked": servers[label][2].read_text().count("database is locked")}
+                          "locked": _locked(servers[label][2].read_text())}
     results["ratios"] = sorted(i["rps"] / f["rps"]
                                for f, i in zip(rounds["floor"], rounds["intake"], strict=True))
     return results

@@ -6,6 +6,8 @@ import logging
 import uuid
 
 from flask import Flask, current_app, g, jsonify, request
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from triage.errors import TriageError
@@ -42,6 +44,29 @@ def register(app: Flask) -> None:
             return page
         return jsonify({"message": exc.description or exc.name}), exc.code
 
+    @app.errorhandler(SQLAlchemyError)
+    def _database(exc: SQLAlchemyError):
+        if not _transient(exc):
+            return _unexpected(exc)
+        # The database is down, restarting, unreachable or too busy: nothing is wrong with
+        # the request, and the caller should come back (a partner's retry with the same
+        # Idempotency-Key never records a referral twice).
+        error_id = uuid.uuid4().hex[:12]
+        log.warning("request.database_unavailable", extra={
+            "error_id": error_id, "path": request.path, "method": request.method,
+            **_error_codes(exc)})
+        page = _html_page(app, 503, error_id=error_id)
+        if page is None:
+            page = jsonify({
+                "message": "The database is not available just now, so this request was "
+                           "not completed. Try again in a few seconds; if you send an "
+                           "Idempotency-Key, sending the same request again is safe. Quote "
+                           f"error id {error_id} if you contact us.",
+                "error_id": error_id}), 503
+        response = app.make_response(page)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         error_id = uuid.uuid4().hex[:12]
@@ -53,6 +78,29 @@ def register(app: Flask) -> None:
         return jsonify({"message": "Something went wrong on our side. Nothing was saved. "
                                    f"Quote error id {error_id} if you contact us.",
                         "error_id": error_id}), 500
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def _transient(exc: SQLAlchemyError) -> bool:
+    """A failure of the database rather than of the request: a lost or refused connection,
+    a server shutting down, a lock or pool wait that timed out. (Constraint violations and
+    programming errors are not: retrying would fail the same way.)"""
+    if isinstance(exc, PoolTimeout | OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _error_codes(exc: SQLAlchemyError) -> dict[str, str]:
+    """What the driver said, as codes only (its message may quote the data)."""
+    orig = getattr(exc, "orig", None)
+    codes = {"error": type(orig or exc).__name__}
+    for attr in ("sqlstate", "sqlite_errorname"):  # psycopg; sqlite3
+        value = getattr(orig, attr, None)
+        if value:
+            codes["code"] = str(value)
+    return codes
 
 
 def _audit_refusal() -> None:

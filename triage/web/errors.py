@@ -17,6 +17,7 @@ TITLES = {
     422: "Sorry, there is a problem with what you sent",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
 }
 
 
