@@ -124,6 +124,34 @@ def test_a_hub_allocation_at_the_meeting(web, hub_case, rt):
                                                      "record_discussion", "allocate"]
 
 
+def test_a_discussion_whose_decision_is_refused_is_not_half_recorded(hub_case, rt):
+    """The hub records the discussion and the decision together: when the decision is
+    refused (here an event the case no longer allows), the discussion is not kept either."""
+    from triage.errors import Conflict
+    from triage.services import cases, hub
+
+    _, case_id = hub_case
+    coordinator = _user(rt, "hub.charnwood@demo.test")
+    hub.add_to_agenda(rt, user=coordinator, case_ids=[case_id])
+    before = cases.get_case(rt, user=coordinator, case_id=case_id)
+    with pytest.raises(Conflict):
+        cases.fire_case_events(rt, user=coordinator, case_id=case_id, bodies=[
+            {"event": "record_discussion", "meeting_date": "2026-12-08"},
+            {"event": "add_to_agenda"}])  # not allowed once discussed
+    after = cases.get_case(rt, user=coordinator, case_id=case_id)
+    assert after["state"] == before["state"] == "awaiting_hub_meeting"
+    assert after["version"] == before["version"]
+    assert [h["event"] for h in after["history"]] == ["open", "add_to_agenda"]
+    # Both together, when both are allowed: one version per event, in order.
+    done = cases.fire_case_events(rt, user=coordinator, case_id=case_id, bodies=[
+        {"event": "record_discussion", "meeting_date": "2026-12-08",
+         "version": before["version"]},
+        {"event": "no_further_action", "reason": "universal_services"}])
+    assert done["version"] == before["version"] + 2 and done["state"] == "no_further_action"
+    assert [h["event"] for h in done["history"]][-2:] == ["record_discussion",
+                                                          "no_further_action"]
+
+
 def test_the_hub_queue_and_team_cases_show_a_long_list_s_first_page_and_its_total(
         web, hub_case, rt):
     from sqlmodel import select

@@ -10,6 +10,7 @@ the event's effects commit with it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -218,76 +219,97 @@ def fire_case_event(rt: Runtime, *, user: User, case_id: int, body: Any) -> dict
     409 (with the allowed events) when the event is not allowed now or the case changed since
     `version`; 422 naming each missing or bad field; 403 for anyone but the receiving team and
     its managers. In every refusal nothing is written but the audit row."""
-    event, expected_version, payload = parse_event_body(body)
+    return fire_case_events(rt, user=user, case_id=case_id, bodies=[body])
+
+
+def fire_case_events(rt: Runtime, *, user: User, case_id: int,
+                     bodies: Sequence[Any]) -> dict[str, Any]:
+    """Fire events one after another on a case in one transaction: all are recorded or none
+    (a hub meeting's discussion and its decision). A `version` in a body is checked against
+    the case as the events before it left it. Refusals as for fire_case_event."""
+    parsed = [parse_event_body(body) for body in bodies]
     now = utcnow()
+    moves = []
     with rt.db.unit_of_work() as session:
         case, reference, urgent = find_case_and_referral(session, case_id)
         if not can_move_case(user, case):
             audit.record(session, actor=user, action="case.move_refused", object_type="case",
-                         object_id=case.id, event=event[:64])
+                         object_id=case.id, event=parsed[0][0][:64])
             session.commit()
             raise Forbidden(f"Only the {case.service}:{case.instance} team and its managers may "
                             f"move case {case.id}.")
         pathway = rt.pathways.for_service(case.service)
-        history = histories(session, [case.id])[case.id]
-        view = CaseView.of(case, history)
-        if expected_version is not None and expected_version != case.version:
-            raise _conflict(f"Case {case.id} has changed since version {expected_version} (it "
-                            f"is now version {case.version}, {case.state}); reload it and try "
-                            "again.", pathway, case, view, now)
-        spec = next((e for e in pathway.allowed_events(view, at=now) if e.name == event), None)
-        if spec is not None:
-            _check_extras(pathway, spec, payload)
-        try:
-            step = pathway.fire(view, event, payload, actor=user.email, at=now)
-        except EventNotAllowed as exc:
-            raise _conflict(f"Case {case.id} is {case.state}: {exc}", pathway, case, view,
-                            now) from None
-        except MissingFields as exc:
-            raise ValidationFailed({k: [v] for k, v in exc.fields.items()}) from None
-
-        closed = pathway.is_closed(step.to_state)
-        row = CaseEvent(case_id=case.id, from_state=step.from_state, to_state=step.to_state,
-                        event=step.event, by_id=user.id, by_label=user.email, at=now,
-                        reason=step.reason, payload=dict(step.payload))
-        view.history.append(row)
-        view.closed_at = now if closed else None
-        due = columns_for(pathway, view, calendar=rt.pathways.calendar, now=now,
-                          escalated_at=case.escalated_at)
-        values = {"state": step.to_state, "version": case.version + 1,
-                  "closed_at": now if closed else None,
-                  "outcome": step.outcome if closed else None, **due.as_values()}
-        moved = session.execute(
-            update(Case.__table__)
-            .where(Case.__table__.c.id == case.id, Case.__table__.c.version == case.version)
-            .values(**values))
-        if moved.rowcount != 1:
-            # Someone else's event committed between our read and this update.
-            session.rollback()
-            fresh = find_case(session, case_id)
-            fresh_view = CaseView.of(fresh, histories(session, [fresh.id])[fresh.id])
-            raise _conflict(f"Case {case.id} was moved by someone else at the same time (it is "
-                            f"now {fresh.state}); reload it and try again.", pathway, fresh,
-                            fresh_view, now)
-        insert_rows(session, [row])
-        # The row was updated in SQL; the object only shows the new values (no second UPDATE).
-        was_closed = case.closed_at is not None
-        session.expunge(case)
-        for key, value in values.items():
-            setattr(case, key, value)
-        returned = "return_to_front_door" in step.effects
-        if returned or closed != was_closed:
-            follow_cases(session, case.referral_id, returned=returned)
-        _enqueue_effects(session, case, row, step.effects)
-        # No audit row: the history row is the record of who moved the case, when and how.
+        view = CaseView.of(case, histories(session, [case.id])[case.id])
+        session.expunge(case)  # updated in SQL below; the object only shows the new values
+        for event, expected_version, payload in parsed:
+            step = _fire(rt, session, user, pathway, case, view, event, expected_version,
+                         payload, now)
+            moves.append(step)
+        # No audit row: the history rows are the record of who moved the case, when and how.
         ids = outbox.committed_ids(session)
         record = build_record(rt, session, case, view.history, now=now, reference=reference,
                               urgent=urgent)
         response = _OUT.dump(record)
     rt.relay.after_commit(ids)
-    log.info("case.moved", extra={"case_id": case.id, "case_event": step.event,
-                                  "status": step.to_state})
+    for step in moves:
+        log.info("case.moved", extra={"case_id": case.id, "case_event": step.event,
+                                      "status": step.to_state})
     return response
+
+
+def _fire(rt: Runtime, session: Session, user: User, pathway: Any, case: Case, view: CaseView,
+          event: str, expected_version: int | None, payload: dict[str, Any],
+          now: datetime) -> Any:
+    """One event on a case in the caller's transaction: the case row (compare-and-set on its
+    version), its history row, the referral's status and the event's messages. `case` and
+    `view` are left showing the case after it."""
+    if expected_version is not None and expected_version != case.version:
+        raise _conflict(f"Case {case.id} has changed since version {expected_version} (it "
+                        f"is now version {case.version}, {case.state}); reload it and try "
+                        "again.", pathway, case, view, now)
+    spec = next((e for e in pathway.allowed_events(view, at=now) if e.name == event), None)
+    if spec is not None:
+        _check_extras(pathway, spec, payload)
+    try:
+        step = pathway.fire(view, event, payload, actor=user.email, at=now)
+    except EventNotAllowed as exc:
+        raise _conflict(f"Case {case.id} is {case.state}: {exc}", pathway, case, view,
+                        now) from None
+    except MissingFields as exc:
+        raise ValidationFailed({k: [v] for k, v in exc.fields.items()}) from None
+
+    closed = pathway.is_closed(step.to_state)
+    row = CaseEvent(case_id=case.id, from_state=step.from_state, to_state=step.to_state,
+                    event=step.event, by_id=user.id, by_label=user.email, at=now,
+                    reason=step.reason, payload=dict(step.payload))
+    view.history.append(row)
+    view.closed_at = now if closed else None
+    due = columns_for(pathway, view, calendar=rt.pathways.calendar, now=now,
+                      escalated_at=case.escalated_at)
+    values = {"state": step.to_state, "version": case.version + 1,
+              "closed_at": now if closed else None,
+              "outcome": step.outcome if closed else None, **due.as_values()}
+    moved = session.execute(
+        update(Case.__table__)
+        .where(Case.__table__.c.id == case.id, Case.__table__.c.version == case.version)
+        .values(**values))
+    if moved.rowcount != 1:
+        # Someone else's event committed between our read and this update.
+        session.rollback()
+        fresh = find_case(session, case.id)
+        fresh_view = CaseView.of(fresh, histories(session, [fresh.id])[fresh.id])
+        raise _conflict(f"Case {case.id} was moved by someone else at the same time (it is "
+                        f"now {fresh.state}); reload it and try again.", pathway, fresh,
+                        fresh_view, now)
+    insert_rows(session, [row])
+    was_closed = case.closed_at is not None
+    for key, value in values.items():
+        setattr(case, key, value)
+    returned = "return_to_front_door" in step.effects
+    if returned or closed != was_closed:
+        follow_cases(session, case.referral_id, returned=returned)
+    _enqueue_effects(session, case, row, step.effects)
+    return step
 
 
 def follow_cases(session: Session, referral_id: int, *, returned: bool = False) -> Referral:

@@ -192,11 +192,12 @@ def record_decision(rt: Runtime, *, user: User, case_id: int, meeting_date: str 
         errors["meeting_date"] = ["Enter the date of the hub meeting."]
     if errors:
         raise ValidationFailed(errors)
+    # The discussion and the decision are recorded together or not at all: a refusal of the
+    # decision (someone else moved the case) must not leave it discussed and undecided.
+    bodies = [{"event": decision, "version": case["version"],
+               **{k: fields[k] for k in needs}}]
     if case["state"] == "awaiting_hub_meeting":
-        case = cases.fire_case_event(rt, user=user, case_id=case_id,
-                                     body={"event": RECORD_DISCUSSION,
-                                           "meeting_date": meeting_date,
-                                           "version": case["version"]})
-    body = {"event": decision, "version": case["version"],
-            **{k: fields[k] for k in needs}}
-    return cases.fire_case_event(rt, user=user, case_id=case_id, body=body)
+        bodies.insert(0, {"event": RECORD_DISCUSSION, "meeting_date": meeting_date,
+                          "version": case["version"]})
+        del bodies[1]["version"]  # checked once, against the case before the discussion
+    return cases.fire_case_events(rt, user=user, case_id=case_id, bodies=bodies)
