@@ -68,6 +68,31 @@ def test_an_account_is_locked_after_the_hourly_failure_limit(web, rt, demo_users
     assert web.sign_in("fcp@demo.test").status_code == 302
 
 
+def test_wrong_guesses_from_one_address_stop_that_address_not_the_account_owner(
+        web, make_web, rt, demo_users):
+    """Someone who knows a worker's email cannot lock them out from one address: after the
+    per-address limit that address is refused (even with the right password), while the
+    owner, elsewhere, still signs in. Addresses are stored only as an HMAC."""
+    from triage.models import SignInAttempt
+
+    stranger = {"environ_base": {"REMOTE_ADDR": "203.0.113.9"}}
+    limit = rt.settings.signin_max_failures_per_source_per_hour
+    assert limit < rt.settings.signin_max_failures_per_hour
+    for n in range(limit):
+        response = web.post("/login", {"email": "fcp@demo.test",
+                                       "password": f"guess-number-{n}-wrong"},
+                            from_page="/login", **stranger)
+        assert response.status_code == 401
+    assert web.post("/login", {"email": "fcp@demo.test", "password": PASSWORD},
+                    from_page="/login", **stranger).status_code == 401
+    assert [a.detail["why"] for a in _audit(rt, "signin.locked")] == ["locked_for_source"]
+    owner = make_web()  # the test client's own address
+    assert owner.sign_in("fcp@demo.test").status_code == 302
+    with rt.db.reader() as session:
+        sources = {a.source for a in session.exec(select(SignInAttempt)).all()}
+    assert len(sources) == 2 and all(len(s) == 64 and "203.0" not in s for s in sources)
+
+
 def test_every_refused_sign_in_looks_and_costs_the_same_but_the_audit_says_why(
         web, rt, demo_users, monkeypatch):
     """Unknown email, wrong password, locked, disabled and no password: one message, one

@@ -20,7 +20,8 @@ both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indi
 def settings(tmp_path, database_url) -> Settings:
     return Settings(env="test", instance_path=tmp_path / "instance", database_url=database_url,
                     secret_key="test-secret-key-" + "x" * 32,
-                    signin_max_failures_per_hour=LIMIT)
+                    signin_max_failures_per_hour=LIMIT,
+                    signin_max_failures_per_source_per_hour=LIMIT)
 
 
 @both_databases

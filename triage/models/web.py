@@ -26,15 +26,18 @@ class WebSession(SQLModel, table=True):
 
 class SignInAttempt(SQLModel, table=True):
     """One sign-in attempt on a known account (failed until its password is verified):
-    counted to cap failures per account per hour."""
+    counted to cap failures per account and per account and source address per hour. The
+    address is kept only as an HMAC with the app's secret (see rate_limits.source_key)."""
 
     __tablename__ = "sign_in_attempt"
-    __table_args__ = (Index("ix_sign_in_attempt_user_at", "user_id", "at"),)
+    __table_args__ = (Index("ix_sign_in_attempt_user_at", "user_id", "at"),
+                      Index("ix_sign_in_attempt_user_source_at", "user_id", "source", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id")
     at: datetime = stamped()
     succeeded: bool = False
+    source: str | None = Field(default=None, max_length=64)
 
 
 class RateLimitHit(SQLModel, table=True):

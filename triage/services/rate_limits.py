@@ -18,7 +18,8 @@ from triage.models.base import utcnow
 from triage.runtime import Runtime
 
 
-def _key(rt: Runtime, source: str) -> str:
+def source_key(rt: Runtime, source: str) -> str:
+    """A source address as stored: an HMAC with the app's secret, never the address."""
     return hmac.new(rt.settings.secret_key.encode(), source.encode(), hashlib.sha256).hexdigest()
 
 
@@ -26,7 +27,7 @@ def allow(rt: Runtime, *, bucket: str, source: str, limit: int,
           window: timedelta = timedelta(hours=1), now: datetime | None = None) -> bool:
     """Count one request from `source`; False (and nothing counted) when it is over the limit."""
     now = now or utcnow()
-    key = _key(rt, source)
+    key = source_key(rt, source)
     with rt.db.unit_of_work() as session:
         session.execute(delete(RateLimitHit).where(RateLimitHit.bucket == bucket,
                                                    RateLimitHit.key == key,

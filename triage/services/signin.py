@@ -2,8 +2,10 @@
 
 The browser holds a random token; the database holds its SHA-256, the user, when the session
 began and when it was last used. A session ends after the idle timeout, at the absolute
-lifetime, or at sign-out (the row is deleted). Failed passwords are capped per account per
-hour. Every sign-in, failure, refusal and sign-out is an audit event (ids only).
+lifetime, or at sign-out (the row is deleted). Failed passwords are capped per account and
+source address per hour (so a stranger guessing at one address stops long before the
+account's owner is locked out) and, higher, per account per hour. Every sign-in, failure,
+refusal and sign-out is an audit event (ids only).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from triage.errors import TriageError, ValidationFailed
 from triage.models import SignInAttempt, User, WebSession
 from triage.models.base import utcnow
 from triage.runtime import Runtime
-from triage.services import accounts, audit
+from triage.services import accounts, audit, rate_limits
 from triage.services.passwords import password_problems
 
 # A session's last-seen time is written at most this often (not on every page view).
@@ -76,7 +78,7 @@ def _limits(rt: Runtime) -> tuple[timedelta, timedelta]:
 
 
 def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | None = None,
-            now: datetime | None = None) -> SignedIn:
+            source: str | None = None, now: datetime | None = None) -> SignedIn:
     """Check the password and start a new session (a new id: any session the browser had
     before is deleted, so a planted session id is worthless after sign-in)."""
     now = now or utcnow()
@@ -95,7 +97,8 @@ def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | Non
     # failure at once and only marked a success after the password is verified.
     with rt.db.unit_of_work() as session:
         user = session.exec(select(User).where(User.email == email).with_for_update()).first()
-        why, failures, attempt_id = _admit(rt, session, user, now)
+        why, failures, attempt_id = _admit(rt, session, user, now,
+                                           rate_limits.source_key(rt, source or "unknown"))
     if why is None:
         ok = accounts.verify_password(user, password)
     else:
@@ -109,9 +112,9 @@ def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | Non
             # Which refusal it was is recorded here only: the person is told the same thing
             # in every case, so the answer does not reveal whether (or how) an account exists.
             audit.record(session, actor=None,
-                         action="signin.locked" if why == "locked" else "signin.failed",
+                         action="signin.locked" if why.startswith("locked") else "signin.failed",
                          object_type="user", object_id=user.id if user else "unknown",
-                         why=why, **({"failures": failures} if why == "locked" else {}))
+                         why=why, **({"failures": failures} if why.startswith("locked") else {}))
         raise SignInRefused(REFUSED)
     token = secrets.token_urlsafe(32)
     with rt.db.unit_of_work() as session:
@@ -127,24 +130,28 @@ def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | Non
     return SignedIn(token=token, session=row, user=user)
 
 
-def _admit(rt: Runtime, session: Session, user: User | None,
-           now: datetime) -> tuple[str | None, int, int | None]:
-    """Inside the sign-in's write transaction: (why refused or None, failures in the last
-    hour, the id of the attempt recorded). An attempt on a known account is always recorded
-    (as failed until the password is verified), so it counts against the limit at once."""
+def _admit(rt: Runtime, session: Session, user: User | None, now: datetime,
+           source: str) -> tuple[str | None, int, int | None]:
+    """Inside the sign-in's write transaction: (why refused or None, the account's failures
+    in the last hour, the id of the attempt recorded). An attempt on a known account is
+    always recorded (as failed until the password is verified), so it counts against the
+    limits at once."""
     if user is None:
         return "unknown_account", 0, None
-    failures = session.exec(
-        select(func.count()).select_from(SignInAttempt).where(
+    failures, from_source = session.exec(
+        select(func.count(), func.count().filter(SignInAttempt.source == source))
+        .select_from(SignInAttempt).where(
             SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(False),
             SignInAttempt.at > now - timedelta(hours=1))).one()
-    attempt = SignInAttempt(user_id=user.id, at=now, succeeded=False)
+    attempt = SignInAttempt(user_id=user.id, at=now, succeeded=False, source=source)
     session.add(attempt)
     session.flush()
     if not user.active:
         return "inactive", failures, attempt.id
     if not user.password_hash:
         return "no_password", failures, attempt.id
+    if from_source >= rt.settings.signin_max_failures_per_source_per_hour:
+        return "locked_for_source", failures, attempt.id
     if failures >= rt.settings.signin_max_failures_per_hour:
         return "locked", failures, attempt.id
     return None, failures, attempt.id

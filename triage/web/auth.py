@@ -41,7 +41,8 @@ def login():
         email = request.form.get("email", "")
         try:
             signed = signin.sign_in(rt, email=email, password=request.form.get("password", ""),
-                                    previous_token=session_token())
+                                    previous_token=session_token(),
+                                    source=request.remote_addr)
         except ValidationFailed as exc:
             errors = field_errors(exc.errors, {"email": "email", "password": "password"})
             status = 422
