@@ -49,7 +49,8 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     signin_max_failures_per_hour: int = 100
-    # ...and from any one source address (so one address cannot lock the owner out).
+    # ...and from any one source address (one address alone cannot lock the owner out);
+    # never more than the per-account limit.
     signin_max_failures_per_source_per_hour: int = 10
     # Public self-referral: referrals accepted per source address per hour.
     self_referral_per_ip_per_hour: int = 10
@@ -121,10 +122,9 @@ class Settings:
             raise SettingsError("TRIAGE_SMTP_TIMEOUT_SECONDS must be at least 1")
         if not 0 <= self.outbox_batch_wait_ms <= 5000:
             raise SettingsError("TRIAGE_OUTBOX_BATCH_WAIT_MS must be between 0 and 5000")
-        if not 1 <= self.signin_max_failures_per_source_per_hour \
-                <= self.signin_max_failures_per_hour:
-            raise SettingsError("TRIAGE_SIGNIN_MAX_FAILURES_PER_SOURCE_PER_HOUR must be between 1 "
-                                "and TRIAGE_SIGNIN_MAX_FAILURES_PER_HOUR")
+        if self.signin_max_failures_per_source_per_hour < 1:
+            raise SettingsError("TRIAGE_SIGNIN_MAX_FAILURES_PER_SOURCE_PER_HOUR must be at "
+                                "least 1")
         if self.escalation_sweep_seconds < 1:
             raise SettingsError("TRIAGE_ESCALATION_SWEEP_SECONDS must be at least 1")
         return self

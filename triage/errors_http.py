@@ -58,10 +58,10 @@ def register(app: Flask) -> None:
         page = _html_page(app, 503, error_id=error_id)
         if page is None:
             page = jsonify({
-                "message": "The database is not available just now, so this request was "
-                           "not completed. Try again in a few seconds; if you send an "
-                           "Idempotency-Key, sending the same request again is safe. Quote "
-                           f"error id {error_id} if you contact us.",
+                "message": "The database is not available just now, so this request may "
+                           "not have been completed. Try again in a few seconds; if you "
+                           "send an Idempotency-Key, sending the same request again is safe. "
+                           f"Quote error id {error_id} if you contact us.",
                 "error_id": error_id}), 503
         response = app.make_response(page)
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -83,13 +83,35 @@ def register(app: Flask) -> None:
 RETRY_AFTER_SECONDS = 5
 
 
+# What the database says when it, not the request, is the problem. SQLite: another writer
+# holds the lock past the busy timeout. PostgreSQL (SQLSTATE): the connection failed (class
+# 08), the server is shutting down or starting (57P01-57P03), out of connections (53300), a
+# lock could not be had (55P03), or the transaction lost a serialisation race or deadlock
+# (40001, 40P01) and will succeed when sent again.
+_TRANSIENT_SQLITE = frozenset({"SQLITE_BUSY", "SQLITE_LOCKED"})
+_TRANSIENT_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "55P03", "40001",
+                                  "40P01"})
+
+
 def _transient(exc: SQLAlchemyError) -> bool:
-    """A failure of the database rather than of the request: a lost or refused connection,
-    a server shutting down, a lock or pool wait that timed out. (Constraint violations and
-    programming errors are not: retrying would fail the same way.)"""
-    if isinstance(exc, PoolTimeout | OperationalError):
+    """A failure of the database rather than of the request, which sending the request
+    again can cure. Anything else (a missing migration, a constraint, a bad statement) is a
+    500 with its traceback in the log: retrying would fail the same way."""
+    if isinstance(exc, PoolTimeout):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlite_name = getattr(orig, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        return sqlite_name in _TRANSIENT_SQLITE
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is None:
+        # psycopg's errors from no server at all (refused, unreachable, closed) carry none.
+        return isinstance(exc, OperationalError)
+    return sqlstate.startswith("08") or sqlstate in _TRANSIENT_SQLSTATES
 
 
 def _error_codes(exc: SQLAlchemyError) -> dict[str, str]:

@@ -138,3 +138,17 @@ def test_with_the_database_down_a_browser_gets_the_service_unavailable_page(unre
     page = response.get_data(as_text=True)
     assert "Sorry, the service is unavailable" in page
     assert "has probably not been saved" in page
+
+
+def test_a_database_that_answers_but_is_wrong_is_a_500_not_come_back_later(
+        app, rt, auth, referral_body):
+    """A missing table (a migration not run) fails the same way every time: the caller is
+    not told to retry, and the traceback is logged for the operator."""
+    headers = auth("partner")
+    with rt.db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE outbox_message"))
+    response = app.test_client().post("/api/v1/referrals", json=referral_body(),
+                                      headers=headers)
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    assert "Something went wrong on our side" in response.json["message"]
+    assert _referrals(rt) == 0

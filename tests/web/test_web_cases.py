@@ -134,10 +134,15 @@ def test_a_discussion_whose_decision_is_refused_is_not_half_recorded(hub_case, r
     coordinator = _user(rt, "hub.charnwood@demo.test")
     hub.add_to_agenda(rt, user=coordinator, case_ids=[case_id])
     before = cases.get_case(rt, user=coordinator, case_id=case_id)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         cases.fire_case_events(rt, user=coordinator, case_id=case_id, bodies=[
             {"event": "record_discussion", "meeting_date": "2026-12-08"},
             {"event": "add_to_agenda"}])  # not allowed once discussed
+    # The 409 describes the case as it is, not as the rolled-back discussion left it.
+    body = refused.value.body()
+    assert (body["state"], body["version"]) == ("awaiting_hub_meeting", before["version"])
+    assert "Nothing was recorded" in body["message"]
+    assert "record_discussion" in [e["event"] for e in body["allowed_events"]]
     after = cases.get_case(rt, user=coordinator, case_id=case_id)
     assert after["state"] == before["state"] == "awaiting_hub_meeting"
     assert after["version"] == before["version"]

@@ -30,8 +30,7 @@ class SignInAttempt(SQLModel, table=True):
     address is kept only as an HMAC with the app's secret (see rate_limits.source_key)."""
 
     __tablename__ = "sign_in_attempt"
-    __table_args__ = (Index("ix_sign_in_attempt_user_at", "user_id", "at"),
-                      Index("ix_sign_in_attempt_user_source_at", "user_id", "source", "at"))
+    __table_args__ = (Index("ix_sign_in_attempt_user_at", "user_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id")

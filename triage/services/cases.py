@@ -242,8 +242,19 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
         view = CaseView.of(case, histories(session, [case.id])[case.id])
         session.expunge(case)  # updated in SQL below; the object only shows the new values
         for event, expected_version, payload in parsed:
-            step = _fire(rt, session, user, pathway, case, view, event, expected_version,
-                         payload, now)
+            try:
+                step = _fire(rt, session, user, pathway, case, view, event, expected_version,
+                             payload, now)
+            except Conflict as exc:
+                if not moves:
+                    raise
+                # The events before were rolled back with it: describe the case as it is.
+                session.rollback()
+                fresh = find_case(session, case.id)
+                raise _conflict(f"{exc.message} Nothing was recorded: case {fresh.id} is "
+                                f"still {fresh.state}.", pathway, fresh,
+                                CaseView.of(fresh, histories(session, [fresh.id])[fresh.id]),
+                                now) from None
             moves.append(step)
         # No audit row: the history rows are the record of who moved the case, when and how.
         ids = outbox.committed_ids(session)

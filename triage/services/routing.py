@@ -174,8 +174,9 @@ def open_cases(rt: Runtime, session: Session, *, referral: Referral | Row,
         cases.append({"referral_id": referral.id, "household_id": referral.household_id,
                       "service": route["service"], "instance": route["instance"],
                       "state": pathway.initial_state, "opened_at": now, **due.as_values()})
-    for case, key in zip(cases, keys or (), strict=False):
-        case["id"] = key
+    if keys is not None:
+        for case, key in zip(cases, keys, strict=True):
+            case["id"] = key
     cases = new_rows(session, Case, cases)
     new_rows(session, CaseEvent, [
         {"case_id": case.id, "from_state": None, "to_state": case.state, "event": "open",

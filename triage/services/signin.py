@@ -132,8 +132,9 @@ def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | Non
 
 def _admit(rt: Runtime, session: Session, user: User | None, now: datetime,
            source: str) -> tuple[str | None, int, int | None]:
-    """Inside the sign-in's write transaction: (why refused or None, the account's failures
-    in the last hour, the id of the attempt recorded). An attempt on a known account is
+    """Inside the sign-in's write transaction: (why refused or None, the failures in the
+    last hour that count for it (from this address when refused for the address), the id
+    of the attempt recorded). An attempt on a known account is
     always recorded (as failed until the password is verified), so it counts against the
     limits at once."""
     if user is None:
@@ -150,8 +151,10 @@ def _admit(rt: Runtime, session: Session, user: User | None, now: datetime,
         return "inactive", failures, attempt.id
     if not user.password_hash:
         return "no_password", failures, attempt.id
-    if from_source >= rt.settings.signin_max_failures_per_source_per_hour:
-        return "locked_for_source", failures, attempt.id
+    settings = rt.settings
+    if from_source >= min(settings.signin_max_failures_per_source_per_hour,
+                          settings.signin_max_failures_per_hour):
+        return "locked_for_source", from_source, attempt.id
     if failures >= rt.settings.signin_max_failures_per_hour:
         return "locked", failures, attempt.id
     return None, failures, attempt.id

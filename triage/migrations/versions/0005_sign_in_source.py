@@ -6,7 +6,8 @@ Create Date: 2026-11-25
 
 Failed sign-ins are capped per account and per (account, source address): one address that
 guesses wrong is stopped after a few tries without locking the account's owner out
-everywhere. The address is stored only as an HMAC with the app's secret.
+everywhere. The address is stored only as an HMAC with the app's secret. (No index: the
+count reads an account's last hour through ix_sign_in_attempt_user_at and filters there.)
 """
 import sqlalchemy as sa
 import sqlmodel
@@ -22,11 +23,8 @@ def upgrade() -> None:
     with op.batch_alter_table('sign_in_attempt', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=64),
                                       nullable=True))
-        batch_op.create_index('ix_sign_in_attempt_user_source_at',
-                              ['user_id', 'source', 'at'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('sign_in_attempt', schema=None) as batch_op:
-        batch_op.drop_index('ix_sign_in_attempt_user_source_at')
         batch_op.drop_column('source')
