@@ -29,6 +29,8 @@ class Settings:
     profile: str = "leicestershire"
     secret_key: str = ""
     max_body_bytes: int = 1_000_000
+    # Referrals in one partner batch (API or CSV upload), recorded in one transaction.
+    max_batch_referrals: int = 500
     sqlite_busy_timeout_ms: int = 30_000
     outbox_sweep_seconds: int = 30
     outbox_stuck_after_seconds: int = 120
@@ -118,6 +120,8 @@ class Settings:
             if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
                 raise SettingsError("TRIAGE_SMTP_URL must look like smtp://user:pass@host:587 "
                                     "or smtps://user:pass@host:465")
+        if not 1 <= self.max_batch_referrals <= 5000:
+            raise SettingsError("TRIAGE_MAX_BATCH_REFERRALS must be between 1 and 5000")
         if self.smtp_timeout_seconds < 1:
             raise SettingsError("TRIAGE_SMTP_TIMEOUT_SECONDS must be at least 1")
         if not 0 <= self.outbox_batch_wait_ms <= 5000:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
-from triage.services import decisions, intake, referral_lists
+from triage.schemas import batch_csv
+from triage.services import batches, decisions, intake, referral_lists
 
 bp = Blueprint("referrals", __name__)
 
@@ -27,6 +28,29 @@ def create_referral():
     response.status_code = status
     response.headers["Location"] = f"/api/v1/referrals/{body['reference']}"
     return response
+
+
+@bp.post("/referrals/batch")
+def create_batch():
+    """Many referrals at once, all recorded or none: JSON {"referrals": [...]} or a CSV file
+    (Content-Type: text/csv) with the template's columns."""
+    user = current_user()
+    key = request.headers.get("Idempotency-Key")
+    if request.mimetype == "text/csv":
+        status, body = batches.submit_csv(runtime(), user=user, data=request.get_data(),
+                                          idempotency_key=key)
+    else:
+        status, body = batches.submit_batch(runtime(), user=user, body=json_body(),
+                                            idempotency_key=key)
+    return jsonify(body), status
+
+
+@bp.get("/referrals/batch/template.csv")
+def batch_template():
+    current_user()
+    return Response(batch_csv.template(runtime().profile), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             'attachment; filename="referral-batch-template.csv"'})
 
 
 @bp.get("/referrals")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -90,39 +91,64 @@ def submit_referral(rt: Runtime, *, user: User | None, body: Any,
     Idempotency-Key and body return the first response and create nothing."""
     if user is not None:
         require(user, SUBMIT_REFERRALS, "submit referrals")
-    if idempotency_key is not None:
-        idempotency_key = idempotency_key.strip()
-        if not 1 <= len(idempotency_key) <= 255:
-            raise ValidationFailed({"Idempotency-Key": ["Must be 1-255 characters."]})
-        if user is None:
-            raise ValidationFailed({"Idempotency-Key": ["Needs an authenticated caller."]})
-        replay = _replay(rt, user, idempotency_key, body)
-        if replay is not None:
-            return replay
-    data = parse_referral(rt, body)
-    if user is not None and user.role == "partner":
-        data = _as_partner(data, user)
+    key, replay = idempotency(rt, user, idempotency_key, body)
+    if replay is not None:
+        return replay  # a retry: the first answer, nothing created
+    data = for_submitter(parse_referral(rt, body), user)
+
+    def record(session: Session) -> dict[str, Any]:
+        return referral_out_for(user).dump(
+            record_referral(rt, session, user=user, data=data, body=body))
+
+    status, response = store_once(rt, user=user, key=key, body=body, record=record)
+    log.info("referral.created", extra={"reference": response["reference"],
+                                        "status": response["status"]})
+    return status, response
+
+
+def idempotency(rt: Runtime, user: User | None, key: str | None, body: Any
+                ) -> tuple[str | None, tuple[int, dict] | None]:
+    """(the Idempotency-Key checked, or None; the first response as (status, body) when the
+    key was used before with this body). The same key with another body is a 422."""
+    if key is None:
+        return None, None
+    key = key.strip()
+    if not 1 <= len(key) <= 255:
+        raise ValidationFailed({"Idempotency-Key": ["Must be 1-255 characters."]})
+    if user is None:
+        raise ValidationFailed({"Idempotency-Key": ["Needs an authenticated caller."]})
+    return key, _replay(rt, user, key, body)
+
+
+def store_once(rt: Runtime, *, user: User | None, key: str | None, body: Any,
+               record: Callable[[Session], dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+    """Run `record` in one transaction with the Idempotency-Key's record, so a key answers
+    with what was stored or nothing was; then hand the outbox to the relay."""
     try:
         with rt.db.unit_of_work() as session:
-            record = _record(rt, session, user=user, data=data, body=body)
-            response = referral_out_for(user).dump(record)
-            if idempotency_key is not None:
+            response = record(session)
+            if key is not None:
                 session.add(IdempotencyRecord(
-                    user_id=user.id, key=idempotency_key, request_hash=_request_hash(body),
+                    user_id=user.id, key=key, request_hash=_request_hash(body),
                     status_code=201, response_body=response,
                 ))
             ids = outbox.committed_ids(session)
     except IntegrityError:
         # Two retries with one key raced; the other committed first: answer as it did.
-        if idempotency_key is not None:
-            replay = _replay(rt, user, idempotency_key, body)
+        if key is not None:
+            replay = _replay(rt, user, key, body)
             if replay is not None:
                 return replay
         raise
     rt.relay.after_commit(ids)
-    log.info("referral.created", extra={"reference": response["reference"],
-                                        "status": response["status"]})
     return 201, response
+
+
+def for_submitter(data: ReferralInput, user: User | None) -> ReferralInput:
+    """A partner's referral always carries its own organisation and the partner channel."""
+    if user is not None and user.role == "partner":
+        return _as_partner(data, user)
+    return data
 
 
 def _as_partner(data: ReferralInput, user: User) -> ReferralInput:
@@ -146,8 +172,9 @@ def _replay(rt: Runtime, user: User, key: str, body: Any) -> tuple[int, dict] | 
     return found.status_code, found.response_body
 
 
-def _record(rt: Runtime, session: Session, *, user: User | None, data: ReferralInput,
-            body: Any) -> ReferralRecord:
+def record_referral(rt: Runtime, session: Session, *, user: User | None,
+                    data: ReferralInput, body: Any) -> ReferralRecord:
+    """Match, decide, route and write one validated referral in the caller's transaction."""
     profile = rt.profile
     place = profile.place_for(data.postcode)
     # Read first (who and which household are known, and what the engine decides), then

@@ -1,0 +1,202 @@
+"""A batch of referrals as a CSV file: the columns, the template, and reading a file into
+referral bodies with every problem named by row and column.
+
+One row is one referral. The columns come from the profile's checklist (one per question,
+by its id), so a council's checklist change changes the template with it. A file may leave
+out any column it does not use except the three every referral needs (postcode, consent
+and the subject's date of birth); a column we do not know is an error, so a typo in a
+heading is not silently ignored. Rows are numbered as a spreadsheet numbers them (the
+heading is row 1), so "row 7" is the row a partner sees in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from config.profile import Profile
+
+MEMBERS = 5  # household members besides the subject, per row
+REQUIRED = ("postcode", "consent", "subject_date_of_birth")
+_PERSON_FIELDS = ("given_name", "family_name", "date_of_birth")
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def columns(profile: Profile) -> list[str]:
+    """Every column a batch file may have, in the template's order."""
+    people = [f"subject_{name}" for name in _PERSON_FIELDS]
+    for n in range(1, MEMBERS + 1):
+        people += [f"member{n}_relationship", *(f"member{n}_{name}" for name in _PERSON_FIELDS)]
+    return ["referrer_name", "referrer_email", "referrer_phone", "postcode", "consent",
+            "information_only", "step_down", "concerns", *people,
+            *profile.checklist.questions]
+
+
+def template(profile: Profile) -> str:
+    """The heading row of a batch file for this profile's checklist."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(columns(profile))
+    return out.getvalue()
+
+
+@dataclass
+class BatchFile:
+    """A file read: one referral body per data row, the row each came from, the column of
+    each field path, and the problems found in the cells themselves."""
+
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    columns: list[dict[str, str]] = field(default_factory=list)
+    problems: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+    def where(self, i: int, path: str) -> str:
+        """The error key for field `path` of referral i: rows.<row>.<column> (rows.<row>
+        when the problem is the row's as a whole, such as no child for a child question)."""
+        column = self.columns[i].get(path)
+        return f"rows.{self.rows[i]}.{column}" if column else f"rows.{self.rows[i]}"
+
+
+class FileProblem(Exception):
+    """The file cannot be read as a batch at all (not CSV text, no heading, bad columns)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(m for ms in errors.values() for m in ms))
+        self.errors = errors
+
+
+def read(profile: Profile, data: bytes, *, channel: str, max_rows: int) -> BatchFile:
+    """Read a CSV file into referral bodies. FileProblem when the file as a whole is wrong;
+    otherwise problems with single cells are in `problems` (by referral index)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileProblem({"file": [
+            "The file is not UTF-8 text. In Excel, save it as 'CSV UTF-8 (Comma delimited)'."
+        ]}) from None
+    try:
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # a NUL byte, say: not a text file
+        raise FileProblem({"file": [f"The file cannot be read as CSV ({exc})."]}) from None
+    heading = [h.strip().lower() for h in lines[0]] if lines else []
+    if not any(heading):
+        raise FileProblem({"file": ["The file is empty: the first row must be the column "
+                                    "headings of the template."]})
+    known = set(columns(profile))
+    errors: dict[str, list[str]] = {}
+    unknown = [h or f"(blank heading in column {i + 1})" for i, h in enumerate(heading)
+               if h not in known]
+    if unknown:
+        errors["columns"] = [f"Not a column of the batch template: {', '.join(unknown)}."]
+    repeated = sorted({h for h in heading if h and heading.count(h) > 1})
+    if repeated:
+        errors.setdefault("columns", []).append(f"Columns appear twice: {', '.join(repeated)}.")
+    missing = [c for c in REQUIRED if c not in heading]
+    if missing:
+        errors.setdefault("columns", []).append(
+            f"Every batch needs the columns {', '.join(REQUIRED)}; missing: "
+            f"{', '.join(missing)}.")
+    if errors:
+        raise FileProblem(errors)
+    batch = BatchFile()
+    for number, cells in enumerate(lines[1:], start=2):
+        if not any(c.strip() for c in cells):
+            continue  # a blank line (spreadsheets often leave some at the end)
+        if len(cells) > len(heading):
+            raise FileProblem({f"rows.{number}": [
+                f"Row {number} has {len(cells)} cells but the heading has {len(heading)} "
+                "columns: check for a comma inside a value that is not in quotes."]})
+        values = {h: c.strip() for h, c in zip(heading, cells, strict=False)}
+        body, where, problems = _row(profile, values, channel)
+        batch.bodies.append(body)
+        batch.rows.append(number)
+        batch.columns.append(where)
+        if problems:
+            batch.problems[len(batch.bodies) - 1] = {
+                f"rows.{number}.{column}": messages for column, messages in problems.items()}
+    if not batch.bodies:
+        raise FileProblem({"file": ["The file has headings but no rows of referrals."]})
+    if len(batch.bodies) > max_rows:
+        raise FileProblem({"file": [
+            f"A batch holds at most {max_rows} referrals; this file has {len(batch.bodies)}. "
+            "Split it into smaller files."]})
+    return batch
+
+
+def _row(profile: Profile, values: dict[str, str], channel: str
+         ) -> tuple[dict[str, Any], dict[str, str], dict[str, list[str]]]:
+    """One row as a referral body, the column of each of its field paths, and the problems
+    of its cells (a cell with a problem is left out of the body, so it is named once)."""
+    where: dict[str, str] = {}
+    problems: dict[str, list[str]] = {}
+
+    def put(target: dict, key: str, path: str, column: str,
+            convert: Callable[[str], Any] | None = None) -> None:
+        raw = values.get(column, "")
+        where[path] = column
+        if not raw:
+            return
+        try:
+            target[key] = convert(raw) if convert else raw
+        except ValueError as exc:
+            problems[column] = [str(exc)]
+
+    body: dict[str, Any] = {"channel": channel, "referrer": {}, "people": [], "answers": {}}
+    for name in ("name", "email", "phone"):
+        put(body["referrer"], name, f"referrer.{name}", f"referrer_{name}")
+    put(body, "postcode", "postcode", "postcode")
+    put(body, "consent", "consent", "consent", _consent)
+    put(body, "information_only", "information_only", "information_only", _yes_no)
+    put(body, "step_down", "step_down", "step_down", _yes_no)
+    put(body, "concerns", "concerns", "concerns")
+    people = [("subject", "subject", "subject", None)] + [
+        (f"member{n}", f"m{n}", "household", f"member{n}_relationship")
+        for n in range(1, MEMBERS + 1)]
+    for prefix, ref, role, relationship in people:
+        own = [f"{prefix}_{name}" for name in _PERSON_FIELDS]
+        if relationship:
+            own.append(relationship)
+        if role != "subject" and not any(values.get(c) for c in own):
+            continue
+        i = len(body["people"])
+        person: dict[str, Any] = {"ref": ref, "role": role}
+        for name in _PERSON_FIELDS:
+            put(person, name, f"people.{i}.{name}", f"{prefix}_{name}",
+                _date if name == "date_of_birth" else None)
+        if relationship:
+            put(person, "relationship", f"people.{i}.relationship", relationship)
+        where.setdefault(f"people.{i}", f"{prefix}_date_of_birth")
+        body["people"].append(person)
+    for question in profile.checklist.questions:
+        put(body["answers"], question, f"answers.{question}", question, _yes_no)
+    return body, where, problems
+
+
+def _yes_no(raw: str) -> bool:
+    value = raw.lower()
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    raise ValueError(f"Enter yes or no, or leave it blank if not known (not {raw!r}).")
+
+
+def _consent(raw: str) -> str:
+    value = raw.lower().replace(" ", "_").replace("-", "_")
+    if value in ("given", "refused", "not_asked"):
+        return value
+    raise ValueError(f"Enter given, refused or not asked (not {raw!r}).")
+
+
+def _date(raw: str) -> str:
+    """A date as 2015-05-31 or as a UK spreadsheet writes it, 31/05/2015."""
+    found = _UK_DATE.match(raw)
+    if found:
+        day, month, year = (int(g) for g in found.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return raw  # the schema says what is wrong with it (an impossible 2015-02-30, say)
