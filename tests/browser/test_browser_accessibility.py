@@ -129,3 +129,29 @@ def test_pages_run_under_the_content_security_policy_without_violations(browser,
         assert "js-enabled" in classes and "govuk-frontend-supported" in classes
     context.close()
     assert not problems, problems
+
+
+def test_a_partner_batch_upload_with_problems_then_without_in_a_real_browser(
+        page, live_server, tmp_path):
+    """The file input, the problems table and the result page, in Chromium."""
+    heading = "postcode,consent,subject_given_name,subject_family_name,subject_date_of_birth," \
+              "school_attendance_concern,child_behaviour_concern\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(heading + "LE11 1AB,given,Cy,Lowe,30/02/2014,maybe,yes\n")
+    good = tmp_path / "good.csv"
+    good.write_text(heading + "LE11 1AB,given,Cy,Lowe,28/02/2014,yes,yes\n"
+                              "LE13 0AB,refused,Di,Moss,2013-03-03,yes,no\n")
+    sign_in(page, "police@demo.test")
+    page.goto("/partner/batches/new")
+    assert_accessible(page)
+    page.set_input_files("input#file", str(bad))
+    page.click("button:has-text('Check and send the batch')")
+    page.locator("#problems").wait_for()
+    assert page.locator("#problems tbody tr").count() == 2
+    assert page.locator(".govuk-error-summary").count() == 1
+    assert_accessible(page)
+    page.set_input_files("input#file", str(good))
+    page.click("button:has-text('Check and send the batch')")
+    page.locator("#sent").wait_for()
+    assert page.locator("#sent tbody tr").count() == 2
+    assert_accessible(page)

@@ -70,6 +70,40 @@ def build_spec(rt) -> dict:
                         "description": "Retries with the same key and body return the first "
                                        "response and create nothing new."}],
         "responses": _responses("201", "Referral", "401", "403", "413", "422")}})
+    limit = rt.settings.max_batch_referrals
+    spec.path("/api/v1/referrals/batch", operations={"post": {
+        "summary": "Record a batch of referrals: all of them, or none",
+        "description": "Every referral is validated first; any problem in any of them is a "
+                       "422 naming each (referrals.<i>.<field> for JSON, rows.<row>.<column> "
+                       "for CSV) and nothing is recorded. A CSV file has the columns of "
+                       "/api/v1/referrals/batch/template.csv, one referral per row.",
+        "security": secured,
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {
+                "type": "object", "required": ["referrals"], "additionalProperties": False,
+                "properties": {"referrals": {
+                    "type": "array", "minItems": 1, "maxItems": limit,
+                    "items": {"$ref": "#/components/schemas/ReferralBody"}}}}},
+            "text/csv": {"schema": {"type": "string"}}}},
+        "parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
+                        "schema": {"type": "string", "maxLength": 255},
+                        "description": "Sending the same batch again with the same key "
+                                       "returns the first response and records nothing."}],
+        "responses": {
+            "201": {"description": "Recorded, in the batch's order (with `row` for CSV)",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "count": {"type": "integer"},
+                            "referrals": {"type": "array", "items": {
+                                "$ref": "#/components/schemas/Referral"}}}}}}},
+            **{code: {"description": _ERRORS[code],
+                      "content": {"application/json": {"schema": "Error"}}}
+               for code in ("401", "403", "413", "422")}}}})
+    spec.path("/api/v1/referrals/batch/template.csv", operations={"get": {
+        "summary": "The heading row of a CSV batch for the active checklist",
+        "security": secured,
+        "responses": {"200": {"description": "CSV", "content": {"text/csv": {
+            "schema": {"type": "string"}}}}}}})
     spec.path("/api/v1/referrals/{reference}", operations={"get": {
         "summary": "A referral with its decision and cases (the view is audited)",
         "security": secured,

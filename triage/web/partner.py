@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import secrets
 
+from flask import Blueprint, Response, render_template, request
+
+from triage.errors import ValidationFailed
 from triage.models import User
 from triage.policy import PARTNER_PAGES
-from triage.services import intake, partner_view
+from triage.schemas import batch_csv
+from triage.services import batches, intake, partner_view
 from triage.services.front_door import pages
 from triage.web.referrals import referral_journey, referrer_fields
 from triage.web.security import current_user, page_number, require_role, runtime
@@ -44,3 +48,59 @@ def confirmation(reference: str):
 def show(reference: str):
     referral = intake.get_referral(runtime(), user=current_user(), reference=reference)
     return render_template("partner/show.html", referral=referral)
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+@require_role(PARTNER_PAGES)
+def new_batch():
+    """Send a spreadsheet of referrals as a CSV file: all are recorded, or none and every
+    problem is listed by row and column."""
+    rt = runtime()
+    # One key per page: sending the form again (a refresh, a double click) records nothing
+    # twice; a page loaded afresh is a new batch.
+    key = request.form.get("batch_key") or secrets.token_urlsafe(18)
+    errors: dict[str, str] = {}
+    problems: list[tuple[str, str, str]] = []
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read() if upload is not None and upload.filename else b""
+        if not data:
+            errors = {"file": "Select a CSV file of referrals to send."}
+        else:
+            try:
+                _, result = batches.submit_csv(rt, user=current_user(), data=data,
+                                               idempotency_key=key)
+            except ValidationFailed as exc:
+                if "Idempotency-Key" in exc.errors:
+                    errors = {"file": "This page has already sent a different file. Reload "
+                                      "the page to send another batch."}
+                else:
+                    problems = [(*_where(k), m) for k, ms in exc.errors.items() for m in ms]
+                    errors = {"file": f"The file has {len(problems)} problem"
+                                      f"{'' if len(problems) == 1 else 's'}, listed below. "
+                                      "Nothing was sent: correct the file and send all of "
+                                      "it again."}
+            else:
+                return render_template("partner/batch_done.html", result=result)
+    return render_template("partner/batch.html", errors=errors, problems=problems,
+                           batch_key=key, limit=rt.settings.max_batch_referrals,
+                           questions=rt.profile.checklist.questions.values(),
+                           members=batch_csv.MEMBERS), 422 if errors else 200
+
+
+@bp.get("/batches/template.csv")
+@require_role(PARTNER_PAGES)
+def batch_template():
+    return Response(batch_csv.template(runtime().profile), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             'attachment; filename="referral-batch-template.csv"'})
+
+
+def _where(key: str) -> tuple[str, str]:
+    """(row, column) of a batch error key: rows.7.falls_risk, rows.7, columns, file."""
+    parts = key.split(".", 2)
+    if parts[0] == "rows" and len(parts) > 1:
+        return parts[1], parts[2] if len(parts) > 2 else "(the row as a whole)"
+    if key == "columns":
+        return "1 (headings)", "(headings)"
+    return "", "(the file)"

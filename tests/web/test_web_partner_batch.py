@@ -1,0 +1,104 @@
+"""A partner sends a spreadsheet of referrals from the partners' area: all recorded and
+listed by row, or none and every problem listed by row and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from tests.web.conftest import error_links
+
+PAGE = "/partner/batches/new"
+HEADING = ["postcode", "consent", "subject_given_name", "subject_family_name",
+           "subject_date_of_birth", "member1_relationship", "member1_date_of_birth",
+           "school_attendance_concern", "child_behaviour_concern", "falls_risk"]
+
+
+def spreadsheet(*rows: list[str]) -> tuple[io.BytesIO, str]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADING)
+    writer.writerows(rows)
+    return io.BytesIO(out.getvalue().encode()), "fire-visits-week-47.csv"
+
+
+GOOD = [["LE11 1AB", "given", "Amy", "Ward", "05/05/2015", "mother", "01/01/1985", "yes",
+         "yes", ""],
+        ["LE13 0AB", "given", "Ben", "Shaw", "2016-06-06", "father", "1980-02-02", "yes", "no",
+         "no"]]
+
+
+def _references(html: str) -> list[str]:
+    return re.findall(r"EH-\d{4}-\d{6}", html)
+
+
+def test_a_partner_sends_a_spreadsheet_and_sees_what_happened_to_each_row(make_web, rt):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    fire.get("/partner/")
+    assert PAGE in fire.last
+    page = fire.get(PAGE)
+    assert page.status_code == 200 and 'type="file"' in fire.last
+    template = fire.client.get("/partner/batches/template.csv")
+    assert template.mimetype == "text/csv" and "subject_date_of_birth" in template.get_data(
+        as_text=True)
+    response = fire.post(PAGE, {"file": spreadsheet(*GOOD)}, from_page=PAGE)
+    assert response.status_code == 200
+    assert "Batch sent" in fire.last and "2 referrals recorded" in fire.last
+    sent = _references(fire.last)
+    assert len(set(sent)) == 2
+    fire.get("/partner/")
+    assert all(reference in fire.last for reference in sent)
+
+
+def test_a_spreadsheet_with_problems_lists_each_by_row_and_column_and_sends_nothing(
+        make_web, rt):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    bad = [GOOD[0], ["LE13 0AB", "given", "Ben", "Shaw", "31/02/2016", "father", "", "maybe",
+                     "no", "no"]]
+    response = fire.post(PAGE, {"file": spreadsheet(*bad)}, from_page=PAGE)
+    assert response.status_code == 422
+    assert error_links(fire.last) == {
+        "file": "The file has 3 problems, listed below. Nothing was sent: correct the file "
+                "and send all of it again."}
+    table = fire.last.split('id="problems"', 1)[1]
+    cells = [re.sub(r"<[^>]+>", "", c).strip()
+             for c in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', table, re.S)]
+    rows = [tuple(cells[i:i + 3]) for i in range(0, len(cells), 3)]
+    assert ("3", "subject_date_of_birth", "Not a valid date.") in rows
+    assert ("3", "member1_date_of_birth", "Missing data for required field.") in rows
+    assert any(r[:2] == ("3", "school_attendance_concern") and "Enter yes or no" in r[2]
+               for r in rows)
+    fire.get("/partner/")
+    assert not _references(fire.last)
+
+
+def test_sending_the_page_again_records_the_batch_once(make_web, rt):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    fire.get(PAGE)
+    key = re.search(r'name="batch_key" value="([^"]+)"', fire.last).group(1)
+    form = {"batch_key": key}
+    fire.post(PAGE, {**form, "file": spreadsheet(*GOOD)})
+    first = _references(fire.last)
+    fire.get(PAGE)  # for a fresh CSRF field; the refresh resends the same key
+    fire.post(PAGE, {**form, "file": spreadsheet(*GOOD)})
+    assert _references(fire.last) == first
+    fire.get("/partner/")
+    assert len(set(_references(fire.last))) == 2
+
+
+def test_no_file_is_a_named_error(make_web):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    response = fire.post(PAGE, {}, from_page=PAGE)
+    assert response.status_code == 422
+    assert error_links(fire.last) == {"file": "Select a CSV file of referrals to send."}
+
+
+def test_only_partners_have_the_batch_page(make_web):
+    staff = make_web()
+    staff.sign_in("frontdoor@demo.test")
+    assert staff.get(PAGE).status_code == 403
