@@ -41,6 +41,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/workflows.py
+	$(BIN)/python bench/batches.py
 	$(BIN)/python bench/pages.py
 
 clean:
