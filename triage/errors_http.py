@@ -34,6 +34,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc):
         limit = app.config["MAX_CONTENT_LENGTH"]
+        page = _html_page(app, 413, message=(
+            f"What you sent is larger than {limit / 1_000_000:g} MB, so nothing was saved. "
+            "Split a batch into smaller files."))
+        if page is not None:
+            return page
         return jsonify({"message": f"The request body is larger than {limit} bytes. "
                                    "Send large batches in smaller parts."}), 413
 
@@ -115,14 +120,12 @@ def _transient(exc: SQLAlchemyError) -> bool:
 
 
 def _error_codes(exc: SQLAlchemyError) -> dict[str, str]:
-    """What the driver said, as codes only (its message may quote the data)."""
+    """What the driver said, as its class and code only (its message may quote the data):
+    `error` is "OperationalError:SQLITE_BUSY" or "OperationalError:57P01", say."""
     orig = getattr(exc, "orig", None)
-    codes = {"error": type(orig or exc).__name__}
-    for attr in ("sqlstate", "sqlite_errorname"):  # psycopg; sqlite3
-        value = getattr(orig, attr, None)
-        if value:
-            codes["code"] = str(value)
-    return codes
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+    name = type(orig or exc).__name__
+    return {"error": f"{name}:{code}" if code else name}
 
 
 def _audit_refusal() -> None:

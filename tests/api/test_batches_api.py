@@ -205,9 +205,66 @@ def test_a_csv_with_bad_cells_names_each_by_row_and_column_and_records_nothing(
                            "rows.4.consent", "rows.5.postcode"}
     assert "Enter yes or no" in errors["rows.3.falls_risk"][0]
     assert "'maybe'" in errors["rows.3.falls_risk"][0]
+    # Named once, by what is wrong with it (not also as "missing": it was left out).
+    assert len(errors["rows.4.consent"]) == 1
     assert "given, refused or not asked" in errors["rows.4.consent"][0]
     assert response.json["message"].startswith("3 of the 4 referrals")
     assert count(rt, Referral) == 0
+
+
+def test_a_partner_cannot_send_a_batch_as_someone_else(client, auth, rt):
+    posing = family(1, channel="staff", referrer={"organisation": "Leicestershire Police",
+                                                  "name": "A. Officer"})
+    response = client.post(URL, json={"referrals": [posing]}, headers=auth("partner"))
+    assert response.status_code == 201, response.json
+    with rt.db.reader() as session:
+        stored = session.exec(select(Referral)).scalar_one()
+    assert stored.channel == "partner"
+    assert stored.referrer_organisation == "Leicestershire Fire and Rescue Service"
+
+
+def test_spreadsheet_habits_are_read_as_meant_and_rows_keep_their_numbers(client, auth, rt):
+    """Trailing empty columns, a cell with line breaks (still one spreadsheet row), and a
+    value under a column with no heading (named, with the other rows' problems)."""
+    heading = ["postcode", "consent", "subject_given_name", "subject_date_of_birth",
+               "concerns", "", ""]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(heading)
+    writer.writerow(["LE11 1AB", "given", "Amy", "2015-05-05", "Two lines:\nsee notes", "", ""])
+    writer.writerow(["LE11 1AB", "given", "Ben", "2016-06-06", "", "", ""])
+    headers = {**auth("partner"), "Content-Type": "text/csv"}
+    response = client.post(URL, data=out.getvalue().encode(), headers=headers)
+    assert response.status_code == 201, response.json
+    assert [r["row"] for r in response.json["referrals"]] == [2, 3]
+    writer.writerow(["LE11 1AB", "given", "Cal", "2017-07-07", "", "", "stray"])
+    writer.writerow(["LE11 1AB", "maybe", "Dee", "2017-07-07", "", "", ""])
+    response = client.post(URL, data=out.getvalue().encode(), headers=headers)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"rows.4", "rows.5.consent"}
+    assert "column 7, which has no heading" in response.json["errors"]["rows.4"][0]
+    assert count(rt, Referral) == 2
+
+
+def test_a_file_without_its_heading_row_is_refused_without_quoting_it(client, auth, rt):
+    data = b"Amy Ward,2015-05-05,LE11 1AB,given\nBen Shaw,2016-06-06,LE11 1AB,given\n"
+    response = client.post(URL, data=data, headers={**auth("partner"),
+                                                     "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    assert "does not look like them" in response.json["errors"]["columns"][0]
+    assert "Amy" not in response.get_data(as_text=True)
+
+
+def test_a_file_sent_again_with_its_key_but_other_row_numbers_is_not_answered_wrongly(
+        client, auth, rt):
+    headers = {**auth("partner"), "Content-Type": "text/csv", "Idempotency-Key": "w47"}
+    first = client.post(URL, data=csv_file(rt, [row(1), row(2)]), headers=headers)
+    assert first.status_code == 201
+    again = client.post(URL, data=csv_file(rt, [row(1), row(2)]), headers=headers)
+    assert again.json == first.json
+    moved = client.post(URL, data=csv_file(rt, [row(1), {}, row(2)]), headers=headers)
+    assert moved.status_code == 422 and "Idempotency-Key" in moved.json["errors"]
+    assert count(rt, Referral) == 2
 
 
 @pytest.mark.parametrize(("data", "key", "says"), [

@@ -250,7 +250,8 @@ def test_two_hundred_intakes_succeed_with_redis_down_for_a_minute_and_all_are_de
     private_redis.start()
     intakes.join(timeout=300)
     assert statuses == [201] * 200
-    assert worker.proc.poll() is None, "the worker was not restarted"
+    assert worker.proc.poll() is None, \
+        f"the worker exited: {worker.log_path.read_text()[-3000:]}"
     assert _wait_until(lambda: _statuses(rt) == {OutboxStatus.done: 200}, 180, every=1), \
         _statuses(rt)
     _delivered_exactly_once(rt)

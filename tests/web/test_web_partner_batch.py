@@ -102,3 +102,29 @@ def test_only_partners_have_the_batch_page(make_web):
     staff = make_web()
     staff.sign_in("frontdoor@demo.test")
     assert staff.get(PAGE).status_code == 403
+
+
+def test_a_page_that_already_sent_one_file_sends_another_as_a_new_batch(make_web):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    fire.get(PAGE)
+    key = re.search(r'name="batch_key" value="([^"]+)"', fire.last).group(1)
+    fire.post(PAGE, {"batch_key": key, "file": spreadsheet(GOOD[0])})
+    assert "Batch sent" in fire.last
+    fire.get(PAGE)  # Back, then another file on the page that sent the first
+    response = fire.post(PAGE, {"batch_key": key, "file": spreadsheet(GOOD[1])})
+    assert response.status_code == 422
+    assert "choose it again" in error_links(fire.last)["file"]
+    fresh = re.search(r'name="batch_key" value="([^"]+)"', fire.last).group(1)
+    assert fresh != key
+    fire.post(PAGE, {"batch_key": fresh, "file": spreadsheet(GOOD[1])})
+    assert "Batch sent" in fire.last and "1 referral recorded" in fire.last
+
+
+def test_a_file_over_the_size_limit_gets_a_page_not_json(make_web):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    big = (io.BytesIO(b"postcode,consent\n" + b"x" * 1_100_000), "huge.csv")
+    response = fire.post(PAGE, {"file": big}, from_page=PAGE)
+    assert response.status_code == 413
+    assert "What you sent is too large" in fire.last and "nothing was saved" in fire.last

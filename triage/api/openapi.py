@@ -76,7 +76,9 @@ def build_spec(rt) -> dict:
         "description": "Every referral is validated first; any problem in any of them is a "
                        "422 naming each (referrals.<i>.<field> for JSON, rows.<row>.<column> "
                        "for CSV) and nothing is recorded. A CSV file has the columns of "
-                       "/api/v1/referrals/batch/template.csv, one referral per row.",
+                       "/api/v1/referrals/batch/template.csv, one referral per row. A "
+                       "partner's referrals take the partner channel and its organisation "
+                       "from its account, so a partner may leave them out.",
         "security": secured,
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {

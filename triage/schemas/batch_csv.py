@@ -5,7 +5,8 @@ One row is one referral. The columns come from the profile's checklist (one per 
 by its id), so a council's checklist change changes the template with it. A file may leave
 out any column it does not use except the three every referral needs (postcode, consent
 and the subject's date of birth); a column we do not know is an error, so a typo in a
-heading is not silently ignored. Rows are numbered as a spreadsheet numbers them (the
+heading is not silently ignored (a blank heading is: spreadsheets save trailing empty
+columns). Rows are numbered as a spreadsheet numbers them (the
 heading is row 1), so "row 7" is the row a partner sees in Excel.
 """
 
@@ -56,8 +57,8 @@ class BatchFile:
     problems: dict[int, dict[str, list[str]]] = field(default_factory=dict)
 
     def where(self, i: int, path: str) -> str:
-        """The error key for field `path` of referral i: rows.<row>.<column> (rows.<row>
-        when the problem is the row's as a whole, such as no child for a child question)."""
+        """The error key for field `path` of referral i: rows.<row>.<column>, or rows.<row>
+        when the problem has no one column (no person in the household, say)."""
         column = self.columns[i].get(path)
         return f"rows.{self.rows[i]}.{column}" if column else f"rows.{self.rows[i]}"
 
@@ -87,38 +88,31 @@ def read(profile: Profile, data: bytes, *, channel: str, max_rows: int) -> Batch
     if not any(heading):
         raise FileProblem({"file": ["The file is empty: the first row must be the column "
                                     "headings of the template."]})
-    known = set(columns(profile))
-    errors: dict[str, list[str]] = {}
-    unknown = [h or f"(blank heading in column {i + 1})" for i, h in enumerate(heading)
-               if h not in known]
-    if unknown:
-        errors["columns"] = [f"Not a column of the batch template: {', '.join(unknown)}."]
-    repeated = sorted({h for h in heading if h and heading.count(h) > 1})
-    if repeated:
-        errors.setdefault("columns", []).append(f"Columns appear twice: {', '.join(repeated)}.")
-    missing = [c for c in REQUIRED if c not in heading]
-    if missing:
-        errors.setdefault("columns", []).append(
-            f"Every batch needs the columns {', '.join(REQUIRED)}; missing: "
-            f"{', '.join(missing)}.")
-    if errors:
-        raise FileProblem(errors)
+    _check_heading(profile, heading)
     batch = BatchFile()
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
             continue  # a blank line (spreadsheets often leave some at the end)
-        if len(cells) > len(heading):
-            raise FileProblem({f"rows.{number}": [
-                f"Row {number} has {len(cells)} cells but the heading has {len(heading)} "
-                "columns: check for a comma inside a value that is not in quotes."]})
-        values = {h: c.strip() for h, c in zip(heading, cells, strict=False)}
+        values, stray = {}, []
+        for i, cell in enumerate(cells):
+            name = heading[i] if i < len(heading) else ""
+            if name:
+                values[name] = cell.strip()
+            elif cell.strip():
+                stray.append(i + 1)
         body, where, problems = _row(profile, values, channel)
+        if stray:
+            problems[""] = [
+                f"Row {number} has a value in column{'s' if len(stray) > 1 else ''} "
+                f"{', '.join(map(str, stray))}, which {'have' if len(stray) > 1 else 'has'} "
+                "no heading: check for a comma inside a value that is not in quotes."]
         batch.bodies.append(body)
         batch.rows.append(number)
         batch.columns.append(where)
         if problems:
             batch.problems[len(batch.bodies) - 1] = {
-                f"rows.{number}.{column}": messages for column, messages in problems.items()}
+                f"rows.{number}.{column}" if column else f"rows.{number}": messages
+                for column, messages in problems.items()}
     if not batch.bodies:
         raise FileProblem({"file": ["The file has headings but no rows of referrals."]})
     if len(batch.bodies) > max_rows:
@@ -126,6 +120,40 @@ def read(profile: Profile, data: bytes, *, channel: str, max_rows: int) -> Batch
             f"A batch holds at most {max_rows} referrals; this file has {len(batch.bodies)}. "
             "Split it into smaller files."]})
     return batch
+
+
+def _check_heading(profile: Profile, heading: list[str]) -> None:
+    """The heading row names only template columns, each once, and the required ones. Blank
+    headings are allowed (a spreadsheet saves trailing empty columns); a cell under one is
+    not (see read)."""
+    known = set(columns(profile))
+    named = [h for h in heading if h]
+    unknown = [h for h in named if h not in known]
+    if len(unknown) > len(named) / 2 and not any(c in named for c in REQUIRED):
+        # Most likely no heading row at all: do not echo what is probably a family's data.
+        raise FileProblem({"columns": [
+            "The first row must be the column headings from the template; it does not look "
+            "like them."]})
+    errors: list[str] = []
+    if unknown:
+        shown = ", ".join(_shown(h) for h in unknown[:8])
+        more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
+        errors.append(f"Not a column of the batch template: {shown}{more}.")
+    repeated = sorted({h for h in named if named.count(h) > 1})
+    if repeated:
+        errors.append("Columns appear twice: "
+                      f"{', '.join(h if h in known else _shown(h) for h in repeated)}.")
+    missing = [c for c in REQUIRED if c not in named]
+    if missing:
+        errors.append(f"Every batch needs the columns {', '.join(REQUIRED)}; missing: "
+                      f"{', '.join(missing)}.")
+    if errors:
+        raise FileProblem({"columns": errors})
+
+
+def _shown(value: str, limit: int = 30) -> str:
+    """A value quoted back in a message, cut short (it may be someone's details)."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def _row(profile: Profile, values: dict[str, str], channel: str
@@ -183,14 +211,14 @@ def _yes_no(raw: str) -> bool:
         return True
     if value in _NO:
         return False
-    raise ValueError(f"Enter yes or no, or leave it blank if not known (not {raw!r}).")
+    raise ValueError(f"Enter yes or no, or leave it blank if not known (not {_shown(raw)}).")
 
 
 def _consent(raw: str) -> str:
     value = raw.lower().replace(" ", "_").replace("-", "_")
     if value in ("given", "refused", "not_asked"):
         return value
-    raise ValueError(f"Enter given, refused or not asked (not {raw!r}).")
+    raise ValueError(f"Enter given, refused or not asked (not {_shown(raw)}).")
 
 
 def _date(raw: str) -> str:

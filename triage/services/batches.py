@@ -47,6 +47,12 @@ def submit_csv(rt: Runtime, *, user: User, data: bytes, idempotency_key: str | N
                         problems=batch.problems, rows=batch.rows)
 
 
+def _fingerprint(body: Any, rows: list[int] | None) -> Any:
+    """What an Idempotency-Key is checked against: the batch, and for a file the row each
+    referral came from (the answer names them)."""
+    return body if rows is None else {**body, "rows": rows}
+
+
 def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | None = None,
                  where: Callable[[int, str], str] | None = None,
                  problems: Mapping[int, Mapping[str, list[str]]] | None = None,
@@ -59,22 +65,25 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
     found in the batch's source (by referral index), and records nothing."""
     require(user, SUBMIT_REFERRALS, "submit referrals")
     bodies = _referrals_of(rt, body)
-    key, replay = intake.idempotency(rt, user, idempotency_key, body)
+    key, replay = intake.idempotency(rt, user, idempotency_key, _fingerprint(body, rows))
     if replay is not None:
         return replay
     where = where or _path
     problems = problems or {}
     parsed, errors, bad = [], {}, set(problems)
     for i, referral in enumerate(bodies):
-        for key, messages in problems.get(i, {}).items():
-            errors.setdefault(key, []).extend(messages)
+        found = problems.get(i, {})
+        for place, messages in found.items():
+            errors.setdefault(place, []).extend(messages)
         try:
             parsed.append(intake.for_submitter(
                 intake.parse_referral(rt, _for_partner(referral, user)), user))
         except ValidationFailed as exc:
             bad.add(i)
             for path, messages in exc.errors.items():
-                errors.setdefault(where(i, path), []).extend(messages)
+                place = where(i, path)
+                if place not in found:  # a bad cell is left out: not "missing" as well
+                    errors.setdefault(place, []).extend(messages)
     if errors:
         bad = len(bad)
         raise ValidationFailed(errors, message=(
@@ -92,10 +101,10 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
                         for row, referral in zip(rows, recorded, strict=True)]
         return {"count": len(recorded), "referrals": recorded}
 
-    status, response = intake.store_once(rt, user=user, key=key, body=body, record=record)
-    references = [r["reference"] for r in response["referrals"]]
-    log.info("referral_batch.created", extra={"count": len(references),
-                                              "first": references[0], "last": references[-1]})
+    status, response = intake.store_once(rt, user=user, key=key,
+                                         body=_fingerprint(body, rows), record=record)
+    log.info("referral_batch.created", extra={
+        "count": response["count"], "reference": response["referrals"][0]["reference"]})
     return status, response
 
 
@@ -122,7 +131,7 @@ def _for_partner(referral: Any, user: User) -> Any:
     referrer = referral.get("referrer", {})
     if not isinstance(referrer, dict):
         return referral
-    return {"channel": "partner", **referral,
+    return {**referral, "channel": "partner",
             "referrer": {**referrer, "organisation": user.organisation}}
 
 

@@ -72,8 +72,11 @@ def new_batch():
                                                idempotency_key=key)
             except ValidationFailed as exc:
                 if "Idempotency-Key" in exc.errors:
-                    errors = {"file": "This page has already sent a different file. Reload "
-                                      "the page to send another batch."}
+                    # This page's key went with another file (sent, then Back): the page
+                    # comes back with a new key, for this file as a new batch.
+                    key = secrets.token_urlsafe(18)
+                    errors = {"file": "This page had already sent a different file. To send "
+                                      "this one as a new batch, choose it again and send it."}
                 else:
                     problems = [(*_where(k), m) for k, ms in exc.errors.items() for m in ms]
                     errors = {"file": f"The file has {len(problems)} problem"
@@ -84,6 +87,7 @@ def new_batch():
                 return render_template("partner/batch_done.html", result=result)
     return render_template("partner/batch.html", errors=errors, problems=problems,
                            batch_key=key, limit=rt.settings.max_batch_referrals,
+                           max_megabytes=f"{rt.settings.max_body_bytes / 1_000_000:g}",
                            questions=rt.profile.checklist.questions.values(),
                            members=batch_csv.MEMBERS), 422 if errors else 200
 
