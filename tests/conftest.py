@@ -20,6 +20,20 @@ REDIS_URL = os.environ.get("TRIAGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = os.environ.get("TRIAGE_TEST_REQUIRE_SERVICES") == "1"
 
 
+def kill_connections(database_url: str) -> int:
+    """What a PostgreSQL restart does to a database's open connections: end them all
+    (but this one). Returns how many were ended."""
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            return conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                {"name": make_url(database_url).database}).scalar_one()
+    finally:
+        admin.dispose()
+
+
 def _unavailable(what: str, why: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required in CI but unreachable: {why}")

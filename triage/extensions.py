@@ -33,6 +33,9 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # A Redis restart can surface as a channel error (a reply during loading, a reset
+        # pipeline), not only a connection error: the worker reconnects instead of exiting.
+        broker_channel_error_retry=True,
         broker_transport_options={
             "visibility_timeout": 3600,
             "socket_connect_timeout": 3,

@@ -9,9 +9,10 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
+from tests.conftest import kill_connections
 from triage.db import Database
 from triage.models import Referral
 from triage.services.accounts import TOKEN_PREFIX
@@ -44,14 +45,7 @@ def test_a_connection_dropped_by_a_restart_answers_503_and_the_retry_is_recorded
     assert client.post("/api/v1/referrals", json=referral_body(),
                        headers={"Authorization": headers["Authorization"]}).status_code == 201
 
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:  # what a server restart does to every open connection
-        killed = conn.execute(text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = :name AND pid <> pg_backend_pid()"),
-            {"name": make_url(database_url).database}).scalar_one()
-    admin.dispose()
-    assert killed >= 1
+    assert kill_connections(database_url) >= 1
 
     body = referral_body(concerns="Smoke alarm missing; lives alone.")
     with caplog.at_level(logging.WARNING):

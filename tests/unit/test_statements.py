@@ -7,11 +7,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import bindparam, create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from tests.conftest import kill_connections
 from triage.db import Database
 from triage.models import AuditEvent, Household, HouseholdMember, OutboxMessage, Person
 from triage.statements import (
@@ -156,14 +156,7 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(databas
     try:
         with db.unit_of_work() as session:
             new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
-        admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            killed = conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                {"name": make_url(database_url).database}).scalar_one()
-        admin.dispose()
-        assert killed >= 1
+        assert kill_connections(database_url) >= 1
         time.sleep(0.2)
         with db.unit_of_work() as session:
             new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
