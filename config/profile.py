@@ -134,6 +134,9 @@ class FrontDoor:
 
     # A triage decision is due this many working days after the day a referral is received.
     decision_within_working_days: int
+    # Why the front door may close a referral without routing it (advice given, a duplicate,
+    # entered in error...): code -> what it means. None configured: it cannot.
+    closures: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -385,7 +388,8 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
         problems.append(Problem("profile.yaml", "front_door",
                                 "is required: a mapping with decision_within_working_days"))
         return None
-    _unknown_keys(data, {"decision_within_working_days"}, "front_door", "profile.yaml", problems)
+    _unknown_keys(data, {"decision_within_working_days", "closures"}, "front_door",
+                  "profile.yaml", problems)
     days = data.get("decision_within_working_days")
     # bool is an int to Python; `true` is not a number of days.
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
@@ -393,7 +397,20 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
                                 f"must be a whole number of working days, 0 or more (got "
                                 f"{days!r})"))
         return None
-    return FrontDoor(decision_within_working_days=days)
+    closures = data.get("closures") or {}
+    if not isinstance(closures, dict):
+        problems.append(Problem("profile.yaml", "front_door.closures",
+                                "must be a mapping of code: what it means"))
+        return None
+    bad = [f"front_door.closures.{code}" for code, text in closures.items()
+           if not (isinstance(code, str) and re.fullmatch(r"[a-z][a-z0-9_]*", code)
+                   and isinstance(text, str) and text.strip())]
+    for key in bad:
+        problems.append(Problem("profile.yaml", key, "must be a lower_case code with a "
+                                                     "description"))
+    if bad:
+        return None
+    return FrontDoor(decision_within_working_days=days, closures=dict(closures))
 
 
 def _hash_folder(folder: Path, names: Iterable[str]) -> str:

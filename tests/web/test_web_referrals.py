@@ -236,3 +236,36 @@ def test_an_unexpected_failure_gets_a_helpful_500_page_with_an_error_reference(a
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in html
     assert re.search(r"quote the error reference\s+<strong>[0-9a-f]{12}</strong>", html)
+
+
+def test_the_front_door_closes_a_referral_without_a_service_from_its_page(web, rt,
+                                                                         demo_users):
+    from triage.services import intake
+
+    _, sent = intake.submit_referral(rt, user=demo_users["fire@demo.test"], body={
+        "channel": "partner", "referrer": {"organisation": "Fire"}, "postcode": "NG1 5AA",
+        "people": [{"ref": "p1", "role": "subject", "given_name": "Ida", "family_name": "Frost",
+                    "date_of_birth": "1940-01-01"}],
+        "answers": {"social_isolation": True}, "consent": "given"})
+    assert sent["status"] == "needs_review"
+    page = f"/referrals/{sent['reference']}"
+    web.sign_in("frontdoor@demo.test")
+    web.get(page)
+    assert "Close without a service" in web.last
+    response = web.post(f"{page}/close", {"closure": "", "note": ""}, from_page=page)
+    assert response.status_code == 422
+    assert set(error_links(web.last)) == {"close-closure", "close-note"}
+    response = web.post(f"{page}/close", {
+        "closure": "already_supported",
+        "note": "Already has a carer's assessment booked with adult social care."},
+        from_page=page)
+    assert response.status_code == 302
+    web.get(page)
+    assert "Closed at the front door" in web.last
+    assert "The family is already getting the right support" in web.last
+    assert "Close without a service" not in web.last
+    fire = web.__class__(web.client.application.test_client())
+    fire.sign_in("fire@demo.test")
+    fire.get(f"/partner/referrals/{sent['reference']}")
+    assert "The family is already getting the right support" in fire.last
+    assert "carer&#39;s assessment" not in fire.last and "carer's assessment" not in fire.last

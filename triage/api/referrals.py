@@ -74,3 +74,9 @@ def record_consent(reference: str):
 def override(reference: str):
     return jsonify(decisions.override_decision(runtime(), user=current_user(),
                                                reference=reference, body=json_body()))
+
+
+@bp.post("/referrals/<reference>/close")
+def close(reference: str):
+    return jsonify(decisions.close_referral(runtime(), user=current_user(), reference=reference,
+                                            body=json_body()))

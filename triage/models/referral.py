@@ -54,6 +54,12 @@ class Referral(SQLModel, table=True):
     raw_body: dict[str, Any] = json_column()
     linked_referral_id: int | None = Field(default=None, foreign_key="referral.id")
     version: int = Field(default=1)
+    # Closed at the front door without a service: when, why (a code of the profile's
+    # front_door.closures), the note kept with it and by whom.
+    closed_at: datetime | None = maybe_stamped()
+    closure: str | None = Field(default=None, max_length=32)
+    closure_note: str | None = None
+    closed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
 class ReferralPerson(SQLModel, table=True):

@@ -34,3 +34,19 @@ class OverrideInSchema(Schema):
     def _something(self, data, **kwargs):
         if data.get("level") is None and data.get("routes") is None:
             raise ValidationError("Give a level, routes, or both.", "_schema")
+
+
+def close_schema_for(closures: dict[str, str]) -> Schema:
+    """Closing a referral at the front door: one of the profile's closure codes and a note
+    saying what was done (kept with the referral; the referrer is told the closure only)."""
+
+    class CloseSchema(Schema):
+        class Meta:
+            unknown = RAISE
+
+        closure = fields.String(required=True, validate=validate.OneOf(
+            list(closures), error=f"Choose one of: {', '.join(closures)}."))
+        note = fields.String(required=True, validate=validate.Length(
+            min=10, max=2000, error="Say what was done in {min} to {max} characters."))
+
+    return CloseSchema()

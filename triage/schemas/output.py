@@ -61,6 +61,7 @@ class ReferralOutSchema(Schema):
     override = fields.Method("_override")
     cases = fields.List(fields.Nested(CaseSummarySchema))
     linked_referral = fields.String(allow_none=True)
+    closure = fields.Method("_closure")
 
     def _referrer(self, record):
         r = record.referral
@@ -84,6 +85,15 @@ class ReferralOutSchema(Schema):
     def _override(self, record):
         return _OVERRIDE.dump(record.override) if record.override else None
 
+    def _closure(self, record):
+        """Closed at the front door without a service: why (a code of the profile's
+        front_door.closures), when, by whom and the note kept with it."""
+        r = record.referral
+        if not r.closure:
+            return None
+        return {"closure": r.closure, "closed_at": r.closed_at.isoformat(),
+                "closed_by": r.closed_by_id, "note": r.closure_note}
+
 
 class PartnerReferralOutSchema(ReferralOutSchema):
     """What a partner sees of the referrals they sent: what they said, the level, and where
@@ -97,6 +107,11 @@ class PartnerReferralOutSchema(ReferralOutSchema):
     def _people(self, record):
         return [{k: v for k, v in person.items() if k != "known_before"}
                 for person in super()._people(record)]
+
+    def _closure(self, record):
+        closure = super()._closure(record)
+        return None if closure is None else {"closure": closure["closure"],
+                                             "closed_at": closure["closed_at"]}
 
     def _decision(self, record):
         body = super()._decision(record)

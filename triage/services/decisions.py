@@ -12,7 +12,7 @@ from triage.models import Case, Decision, ReferralStatus, User
 from triage.models.base import utcnow
 from triage.policy import OVERRIDE_DECISIONS, RECORD_CONSENT, can_view_referral, require
 from triage.runtime import Runtime
-from triage.schemas.decisions import ConsentSchema, OverrideInSchema
+from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_schema_for
 from triage.schemas.output import ReferralOutSchema
 from triage.services import audit, outbox, routing
 from triage.services.intake import find_referral, load_record
@@ -96,6 +96,51 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
                      routes=[f"{r['service']}:{r['instance']}" for r in routes])
         record.override = row
         record.cases = _route_again(rt, session, referral, record.cases, new_body, user)
+        session.flush()
+        ids = outbox.committed_ids(session)
+        response = _OUT.dump(record)
+    rt.relay.after_commit(ids)
+    return response
+
+
+# A referral still at the front door: not routed (or returned), or waiting for consent.
+_CLOSABLE = (ReferralStatus.received, ReferralStatus.needs_review,
+             ReferralStatus.awaiting_consent)
+
+
+def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dict[str, Any]:
+    """Close a referral at the front door without a service, for one of the profile's
+    reasons (advice given, a duplicate, entered in error...), with a note of what was done.
+    It leaves the front door's worklists, and the referrer is told. A referral with an open
+    case is closed by its teams, not here (409)."""
+    require(user, OVERRIDE_DECISIONS, "close referrals")
+    closures = rt.profile.front_door.closures
+    if not closures:
+        raise Conflict("This council's profile has no front_door.closures, so referrals "
+                       "cannot be closed at the front door.")
+    data = _load(close_schema_for(closures), body)
+    with rt.db.unit_of_work() as session:
+        referral = find_referral(session, reference, for_update=True)
+        record = load_record(rt, session, referral)
+        _may_act_on(session, user, referral, record, reference, "close")
+        open_cases = [c for c in record.cases if c.closed_at is None]
+        if open_cases:
+            raise Conflict(
+                f"Referral {referral.reference} has open cases "
+                f"({', '.join(f'{c.service} case {c.id}' for c in open_cases)}); their teams "
+                "close them, and the referral closes with the last.", status=referral.status)
+        if referral.status not in _CLOSABLE:
+            raise Conflict(f"Referral {referral.reference} is {referral.status}; only a "
+                           "referral still at the front door can be closed here.",
+                           status=referral.status)
+        referral.status = ReferralStatus.closed
+        referral.closed_at = utcnow()
+        referral.closure = data["closure"]
+        referral.closure_note = data["note"]
+        referral.closed_by_id = user.id
+        audit.record(session, actor=user, action="referral.closed", object_type="referral",
+                     object_id=referral.id, closure=data["closure"])
+        outbox.enqueue(session, topic="referral.closed", payload={"referral_id": referral.id})
         session.flush()
         ids = outbox.committed_ids(session)
         response = _OUT.dump(record)

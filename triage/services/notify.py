@@ -125,6 +125,24 @@ def received_payload(referral: Referral, cases: list[Case], submitter: User | No
             "cases": [[c.id, c.service, c.instance, c.state] for c in cases]}
 
 
+@handler("referral.closed")
+def referral_closed(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
+    """Tell the referrer that the front door closed their referral, and why (the closure's
+    meaning from the profile; never the staff note, which can be about the family)."""
+    referral = session.get(Referral, payload["referral_id"])
+    if referral is None:
+        return
+    referrer = referrer_of(session, referral)
+    if referrer is None:
+        return
+    why = rt.profile.front_door.closures.get(referral.closure or "", referral.closure)
+    _add(session, outbox_id=outbox_id, recipient=referrer[0], email=referrer[1],
+         kind="referral.closed", referral_id=referral.id,
+         subject=f"Referral {referral.reference} closed: {why}",
+         body=f"Referral {referral.reference} was closed at the front door without a "
+              f"referral to a service. Reason: {why}.")
+
+
 @handler("cases.opened")
 def cases_opened(session: Session, rt: Any, payload: dict, outbox_id: int) -> None:
     """Tell the receiving teams of cases opened after intake (e.g. once consent is given)."""

@@ -109,12 +109,17 @@ def question_text(qid: str) -> str:
     return questions[qid].text if qid in questions else qid
 
 
+def closure_text(code: str | None) -> str:
+    closures = _profile().front_door.closures
+    return closures.get(code or "", code or "")
+
+
 def init_app(app: Flask) -> None:
     # Globals (not context values) so that imported macros can use them too.
     app.jinja_env.globals.update(
         csrf_token=csrf_token, may=policy.may, service_name_of=service_name_of,
         instance_name_of=instance_name_of, level_name_of=level_name_of,
-        question_text=question_text)
+        question_text=question_text, closure_text=closure_text)
 
     @app.context_processor
     def _globals():

@@ -93,11 +93,21 @@ def confirmation(reference: str):
 @require_role(STAFF_REFERRAL_FORM)
 def show(reference: str):
     user = current_user()
-    referral = intake.get_referral(runtime(), user=user, reference=reference)
-    return render_template("referrals/show.html", referral=referral,
-                           can_consent=may(user, RECORD_CONSENT)
-                           and referral["status"] == "awaiting_consent",
-                           can_override=may(user, OVERRIDE_DECISIONS), errors={})
+    return _page(intake.get_referral(runtime(), user=user, reference=reference), user)
+
+
+def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = None,
+          status: int = 200):
+    """The referral page with the actions this user may take on it now."""
+    closures = runtime().profile.front_door.closures
+    return render_template(
+        "referrals/show.html", referral=referral,
+        can_consent=may(user, RECORD_CONSENT) and referral["status"] == "awaiting_consent",
+        can_override=may(user, OVERRIDE_DECISIONS),
+        can_close=bool(closures) and may(user, OVERRIDE_DECISIONS)
+        and referral["status"] in ("received", "needs_review", "awaiting_consent")
+        and all(case.get("closed_at") for case in referral["cases"]),
+        closures=closures, errors=errors or {}), status
 
 
 @bp.post("/<reference>/consent")
@@ -110,9 +120,7 @@ def consent(reference: str):
                                  body={"consent": answer})
     except ValidationFailed:
         referral = intake.get_referral(runtime(), user=user, reference=reference)
-        return render_template("referrals/show.html", referral=referral, can_consent=True,
-                               can_override=may(user, OVERRIDE_DECISIONS),
-                               errors={"consent": "Select whether the person agrees"}), 422
+        return _page(referral, user, {"consent": "Select whether the person agrees"}, 422)
     return redirect(url_for("referral.show", reference=reference))
 
 
@@ -133,8 +141,24 @@ def override(reference: str):
     except ValidationFailed as exc:
         referral = intake.get_referral(rt, user=user, reference=reference)
         errors = {("override-" + k.split(".")[0]): " ".join(v) for k, v in exc.errors.items()}
-        return render_template("referrals/show.html", referral=referral,
-                               can_consent=referral["status"] == "awaiting_consent"
-                               and may(user, RECORD_CONSENT),
-                               can_override=True, errors=errors), 422
+        return _page(referral, user, errors, 422)
+    return redirect(url_for("referral.show", reference=reference))
+
+
+@bp.post("/<reference>/close")
+@require_role(OVERRIDE_DECISIONS)
+def close(reference: str):
+    user = current_user()
+    rt = runtime()
+    try:
+        decisions.close_referral(rt, user=user, reference=reference,
+                                 body={"closure": request.form.get("closure", ""),
+                                       "note": request.form.get("note", "")})
+    except ValidationFailed as exc:
+        referral = intake.get_referral(rt, user=user, reference=reference)
+        errors = {"close-closure": "Select why the referral is closed"} \
+            if "closure" in exc.errors else {}
+        if "note" in exc.errors:
+            errors["close-note"] = " ".join(exc.errors["note"])
+        return _page(referral, user, errors, 422)
     return redirect(url_for("referral.show", reference=reference))

@@ -1,0 +1,85 @@
+"""Closing a referral at the front door without a service (advice given, a duplicate,
+entered in error...): for one of the profile's reasons, with a note; the referrer is told
+the reason, never the note; a referral with open cases is closed by its teams."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from triage.models import AuditEvent, Notification
+
+both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+NOTE = "Rang the family: they have the leaflet and the number for the food bank."
+
+
+@both_databases
+def test_the_front_door_closes_a_referral_that_needs_no_service_and_the_referrer_is_told(
+        client, auth, make_user, referral_body, rt):
+    partner, token = make_user("partner", organisation="Fire and Rescue Service")
+    sent = client.post("/api/v1/referrals", json=referral_body(postcode="NG1 5AA"),
+                       headers={"Authorization": f"Bearer {token}"}).json
+    assert sent["status"] == "needs_review" and sent["closure"] is None
+    front_door = auth("front_door")
+
+    def listed(status: str) -> list[str]:
+        found = client.get(f"/api/v1/referrals?status={status}", headers=front_door).json
+        return [r["reference"] for r in found["referrals"]]
+
+    assert listed("needs_review") == [sent["reference"]]
+    url = f"/api/v1/referrals/{sent['reference']}/close"
+    closed = client.post(url, json={"closure": "advice_given", "note": NOTE},
+                         headers=front_door)
+    assert closed.status_code == 200, closed.json
+    assert closed.json["status"] == "closed"
+    assert closed.json["closure"]["closure"] == "advice_given"
+    assert closed.json["closure"]["note"] == NOTE
+    # Off the front door's worklist; the partner sees why, not the note.
+    assert listed("needs_review") == [] and listed("closed") == [sent["reference"]]
+    seen = client.get(f"/api/v1/referrals/{sent['reference']}",
+                      headers={"Authorization": f"Bearer {token}"}).json
+    assert seen["status"] == "closed" and seen["closure"]["closure"] == "advice_given"
+    assert "note" not in seen["closure"]
+    with rt.db.reader() as session:
+        told = session.exec(select(Notification).where(
+            Notification.recipient == f"user:{partner.id}",
+            Notification.kind == "referral.closed")).one()
+        audit = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "referral.closed")).one()
+    assert "Information and advice given" in told.body and "food bank" not in told.body
+    assert audit.detail["closure"] == "advice_given"
+    again = client.post(url, json={"closure": "duplicate", "note": NOTE}, headers=front_door)
+    assert again.status_code == 409 and "closed" in again.json["message"]
+
+
+def test_a_closure_needs_one_of_the_profile_s_reasons_and_a_note(client, auth, referral_body):
+    front_door = auth("front_door")
+    sent = client.post("/api/v1/referrals", json=referral_body(consent="not_asked"),
+                       headers=front_door).json
+    response = client.post(f"/api/v1/referrals/{sent['reference']}/close",
+                           json={"closure": "bored", "note": "short"}, headers=front_door)
+    assert response.status_code == 422
+    assert "advice_given" in response.json["errors"]["closure"][0]
+    assert "10 to 2000 characters" in response.json["errors"]["note"][0]
+    assert client.get(f"/api/v1/referrals/{sent['reference']}",
+                      headers=front_door).json["status"] == "awaiting_consent"
+
+
+def test_a_referral_with_an_open_case_is_closed_by_its_teams_not_the_front_door(
+        client, auth, referral_body):
+    front_door = auth("front_door")
+    sent = client.post("/api/v1/referrals", json=referral_body(), headers=front_door).json
+    assert sent["status"] == "routed"
+    response = client.post(f"/api/v1/referrals/{sent['reference']}/close",
+                           json={"closure": "duplicate", "note": NOTE}, headers=front_door)
+    assert response.status_code == 409
+    assert "open cases (local_area_coordination case" in response.json["message"]
+
+
+def test_partners_and_practitioners_may_not_close_referrals(client, auth, referral_body):
+    sent = client.post("/api/v1/referrals", json=referral_body(consent="not_asked"),
+                       headers=auth("front_door")).json
+    for role in ("partner", "practitioner"):
+        response = client.post(f"/api/v1/referrals/{sent['reference']}/close",
+                               json={"closure": "duplicate", "note": NOTE}, headers=auth(role))
+        assert response.status_code == 403
