@@ -29,6 +29,13 @@ def test_the_leicestershire_front_door_decides_within_one_working_day():
     assert load_profile("leicestershire").front_door.decision_within_working_days == 1
 
 
+def test_the_front_door_s_reasons_to_close_are_profile_data(tmp_path):
+    closures = load_profile("leicestershire").front_door.closures
+    assert closures["duplicate"] == "A duplicate of another referral"
+    folder = _profile_with(tmp_path, {"decision_within_working_days": 1})
+    assert load_profile(folder).front_door.closures == {}  # none: the front door cannot
+
+
 def test_the_profile_sets_the_front_door_decision_timescale(tmp_path):
     folder = _profile_with(tmp_path, {"decision_within_working_days": 3})
     assert load_profile(folder).front_door.decision_within_working_days == 3
@@ -47,6 +54,12 @@ def test_the_profile_sets_the_front_door_decision_timescale(tmp_path):
     ({"decision_within_working_days": 1, "decision_within_hours": 4},
      "front_door.decision_within_hours", "unknown key"),
     (None, "front_door", "is required"),
+    ({"decision_within_working_days": 1, "closures": ["advice_given"]},
+     "front_door.closures", "must be a mapping"),
+    ({"decision_within_working_days": 1, "closures": {"Advice Given": "Advice given"}},
+     "front_door.closures.Advice Given", "lower_case code"),
+    ({"decision_within_working_days": 1, "closures": {"advice_given": ""}},
+     "front_door.closures.advice_given", "with a description"),
 ])
 def test_a_bad_front_door_timescale_is_refused_naming_the_file_and_key(
         tmp_path, front_door, key, message):
