@@ -83,3 +83,16 @@ def test_partners_and_practitioners_may_not_close_referrals(client, auth, referr
         response = client.post(f"/api/v1/referrals/{sent['reference']}/close",
                                json={"closure": "duplicate", "note": NOTE}, headers=auth(role))
         assert response.status_code == 403
+
+
+def test_a_council_without_closure_reasons_cannot_close_at_the_front_door(
+        client, auth, referral_body, rt):
+    from dataclasses import replace
+
+    rt.profile = replace(rt.profile, front_door=replace(rt.profile.front_door, closures={}))
+    front_door = auth("front_door")
+    sent = client.post("/api/v1/referrals", json=referral_body(consent="not_asked"),
+                       headers=front_door).json
+    response = client.post(f"/api/v1/referrals/{sent['reference']}/close",
+                           json={"closure": "duplicate", "note": NOTE}, headers=front_door)
+    assert response.status_code == 409 and "front_door.closures" in response.json["message"]
