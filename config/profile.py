@@ -397,17 +397,18 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
                                 f"must be a whole number of working days, 0 or more (got "
                                 f"{days!r})"))
         return None
-    closures = data.get("closures") or {}
+    closures = data.get("closures", {})
+    closures = {} if closures is None else closures
     if not isinstance(closures, dict):
         problems.append(Problem("profile.yaml", "front_door.closures",
                                 "must be a mapping of code: what it means"))
         return None
     bad = [f"front_door.closures.{code}" for code, text in closures.items()
-           if not (isinstance(code, str) and re.fullmatch(r"[a-z][a-z0-9_]*", code)
+           if not (isinstance(code, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,31}", code)
                    and isinstance(text, str) and text.strip())]
     for key in bad:
-        problems.append(Problem("profile.yaml", key, "must be a lower_case code with a "
-                                                     "description"))
+        problems.append(Problem("profile.yaml", key, "must be a lower_case code of at most "
+                                                     "32 characters with a description"))
     if bad:
         return None
     return FrontDoor(decision_within_working_days=days, closures=dict(closures))

@@ -12,6 +12,8 @@ SUBMIT_REFERRALS = {Role.admin, Role.front_door, Role.hub_coordinator, Role.prac
                     Role.manager, Role.partner}
 PREVIEW_DECISIONS = SUBMIT_REFERRALS
 OVERRIDE_DECISIONS = {Role.front_door, Role.manager, Role.admin}
+# Closing an urgent or statutory-level referral without a service needs a manager.
+CLOSE_URGENT_REFERRALS = {Role.manager, Role.admin}
 RECORD_CONSENT = {Role.front_door, Role.manager, Role.admin, Role.hub_coordinator,
                   Role.practitioner}
 # Moving a case is the receiving team's work and its managers'; admins run the system, they do

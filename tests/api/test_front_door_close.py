@@ -96,3 +96,33 @@ def test_a_council_without_closure_reasons_cannot_close_at_the_front_door(
     response = client.post(f"/api/v1/referrals/{sent['reference']}/close",
                            json={"closure": "duplicate", "note": NOTE}, headers=front_door)
     assert response.status_code == 409 and "front_door.closures" in response.json["message"]
+
+
+def test_an_urgent_referral_is_closed_without_a_service_only_by_a_manager(
+        client, auth, referral_body):
+    child = {"ref": "c1", "role": "subject", "given_name": "Tom", "family_name": "Reed",
+             "date_of_birth": "2016-05-04"}
+    body = referral_body(people=[child], answers={"child_at_risk_of_harm": True},
+                         postcode="NG1 5AA")
+    sent = client.post("/api/v1/referrals", json=body, headers=auth("front_door")).json
+    assert sent["urgent"] is True and sent["status"] == "needs_review"
+    url = f"/api/v1/referrals/{sent['reference']}/close"
+    close = {"closure": "already_supported", "note": "Open to the Nottingham City MASH."}
+    refused = client.post(url, json=close, headers=auth("front_door"))
+    assert refused.status_code == 403 and "only a manager" in refused.json["message"]
+    assert client.post(url, json=close, headers=auth("manager")).status_code == 200
+
+
+def test_once_closed_a_referral_takes_no_consent_or_override(client, auth, referral_body):
+    front_door = auth("front_door")
+    sent = client.post("/api/v1/referrals", json=referral_body(consent="not_asked"),
+                       headers=front_door).json
+    base = f"/api/v1/referrals/{sent['reference']}"
+    assert client.post(f"{base}/close", json={"closure": "withdrawn", "note": NOTE},
+                       headers=front_door).status_code == 200
+    consent = client.post(f"{base}/consent", json={"consent": "given"}, headers=front_door)
+    override = client.post(f"{base}/override", json={
+        "level": 3, "reason": "Should have gone to the hub after all."}, headers=front_door)
+    assert consent.status_code == override.status_code == 409
+    after = client.get(base, headers=front_door).json
+    assert after["status"] == "closed" and after["cases"] == []

@@ -255,6 +255,11 @@ def test_the_front_door_closes_a_referral_without_a_service_from_its_page(web, r
     response = web.post(f"{page}/close", {"closure": "", "note": ""}, from_page=page)
     assert response.status_code == 422
     assert set(error_links(web.last)) == {"close-closure", "close-note"}
+    # What was chosen and typed is kept when the page comes back with an error.
+    web.post(f"{page}/close", {"closure": "duplicate", "note": "Dup of"}, from_page=page)
+    assert set(error_links(web.last)) == {"close-note"}
+    assert re.search(r'value="duplicate" checked', web.last)
+    assert ">Dup of</textarea>" in web.last
     response = web.post(f"{page}/close", {
         "closure": "already_supported",
         "note": "Already has a carer's assessment booked with adult social care."},

@@ -340,6 +340,11 @@ def follow_cases(session: Session, referral_id: int, *, returned: bool = False) 
         return referral
     if referral.status != status:
         referral.status = status
+        if referral.closure and status != ReferralStatus.closed:
+            # Closed at the front door, then a case reopened: the referral is live again
+            # (the closure stays in the audit trail as referral.closed).
+            referral.closed_at = referral.closure = referral.closure_note = None
+            referral.closed_by_id = None
         session.add(referral)
     return referral
 

@@ -7,10 +7,16 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlmodel import select
 
-from triage.errors import Conflict, NotFound, ValidationFailed, flatten_errors
+from triage.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_errors
 from triage.models import Case, Decision, ReferralStatus, User
 from triage.models.base import utcnow
-from triage.policy import OVERRIDE_DECISIONS, RECORD_CONSENT, can_view_referral, require
+from triage.policy import (
+    CLOSE_URGENT_REFERRALS,
+    OVERRIDE_DECISIONS,
+    RECORD_CONSENT,
+    can_view_referral,
+    require,
+)
 from triage.runtime import Runtime
 from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_schema_for
 from triage.schemas.output import ReferralOutSchema
@@ -65,6 +71,9 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
         referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
         _may_act_on(session, user, referral, record, reference, "override")
+        if referral.status == ReferralStatus.closed:
+            raise Conflict(f"Referral {referral.reference} is closed; a new referral is needed "
+                           "to route the family now.", status=referral.status)
         if record.decision is None:
             raise Conflict(f"Referral {referral.reference} has no decision to override.")
         base = dict((record.override or record.decision).body)
@@ -128,11 +137,16 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
             raise Conflict(
                 f"Referral {referral.reference} has open cases "
                 f"({', '.join(f'{c.service} case {c.id}' for c in open_cases)}); their teams "
-                "close them, and the referral closes with the last.", status=referral.status)
+                "close those, not the front door.", status=referral.status)
         if referral.status not in _CLOSABLE:
             raise Conflict(f"Referral {referral.reference} is {referral.status}; only a "
                            "referral still at the front door can be closed here.",
                            status=referral.status)
+        chosen = record.override or record.decision
+        if (referral.urgent or (chosen and routing.statutory(rt, chosen.body))) \
+                and user.role not in CLOSE_URGENT_REFERRALS:
+            raise Forbidden(f"Referral {referral.reference} is urgent or at the statutory "
+                            "threshold: only a manager may close it without a service.")
         referral.status = ReferralStatus.closed
         referral.closed_at = utcnow()
         referral.closure = data["closure"]
@@ -140,7 +154,8 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
         referral.closed_by_id = user.id
         audit.record(session, actor=user, action="referral.closed", object_type="referral",
                      object_id=referral.id, closure=data["closure"])
-        outbox.enqueue(session, topic="referral.closed", payload={"referral_id": referral.id})
+        outbox.enqueue(session, topic="referral.closed",
+                       payload={"referral_id": referral.id, "closure": data["closure"]})
         session.flush()
         ids = outbox.committed_ids(session)
         response = _OUT.dump(record)

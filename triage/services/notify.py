@@ -135,7 +135,8 @@ def referral_closed(session: Session, rt: Any, payload: dict, outbox_id: int) ->
     referrer = referrer_of(session, referral)
     if referrer is None:
         return
-    why = rt.profile.front_door.closures.get(referral.closure or "", referral.closure)
+    code = payload.get("closure") or referral.closure or ""
+    why = rt.profile.front_door.closures.get(code, code)
     _add(session, outbox_id=outbox_id, recipient=referrer[0], email=referrer[1],
          kind="referral.closed", referral_id=referral.id,
          subject=f"Referral {referral.reference} closed: {why}",

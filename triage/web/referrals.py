@@ -97,7 +97,7 @@ def show(reference: str):
 
 
 def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = None,
-          status: int = 200):
+          status: int = 200, form: dict[str, str] | None = None):
     """The referral page with the actions this user may take on it now."""
     closures = runtime().profile.front_door.closures
     return render_template(
@@ -107,7 +107,7 @@ def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = 
         can_close=bool(closures) and may(user, OVERRIDE_DECISIONS)
         and referral["status"] in ("received", "needs_review", "awaiting_consent")
         and all(case.get("closed_at") for case in referral["cases"]),
-        closures=closures, errors=errors or {}), status
+        closures=closures, errors=errors or {}, form=form or {}), status
 
 
 @bp.post("/<reference>/consent")
@@ -160,5 +160,5 @@ def close(reference: str):
             if "closure" in exc.errors else {}
         if "note" in exc.errors:
             errors["close-note"] = " ".join(exc.errors["note"])
-        return _page(referral, user, errors, 422)
+        return _page(referral, user, errors, 422, form=request.form.to_dict())
     return redirect(url_for("referral.show", reference=reference))
