@@ -126,3 +126,32 @@ def test_once_closed_a_referral_takes_no_consent_or_override(client, auth, refer
     assert consent.status_code == override.status_code == 409
     after = client.get(base, headers=front_door).json
     assert after["status"] == "closed" and after["cases"] == []
+
+
+def test_a_case_reopened_after_the_front_door_closed_the_referral_makes_it_live_again(
+        client, auth, referral_body, rt):
+    """A referral returned to the front door and closed there may still have a completed
+    case; when its team reopens that case the referral is routed again, not 'closed at the
+    front door' with an open case."""
+    from triage.models import Case, Referral
+    from triage.models.base import utcnow
+    from triage.services.cases import follow_cases
+
+    sent = client.post("/api/v1/referrals", json=referral_body(),
+                       headers=auth("front_door")).json
+    with rt.db.unit_of_work() as session:  # as the front door left it: case closed, closed
+        referral = session.exec(select(Referral).where(
+            Referral.reference == sent["reference"])).one()
+        referral.status, referral.closure = "closed", "no_service_needed"
+        referral.closure_note, referral.closed_at = NOTE, utcnow()
+        case = session.exec(select(Case).where(Case.referral_id == referral.id)).one()
+        case.closed_at = utcnow()
+        session.add_all([referral, case])
+    with rt.db.unit_of_work() as session:  # the team reopens the case
+        case = session.exec(select(Case).where(Case.referral_id == referral.id)).one()
+        case.closed_at = None
+        session.add(case)
+        session.flush()
+        follow_cases(session, referral.id)
+    after = client.get(f"/api/v1/referrals/{sent['reference']}", headers=auth("front_door"))
+    assert after.json["status"] == "routed" and after.json["closure"] is None
