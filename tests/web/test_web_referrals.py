@@ -274,3 +274,22 @@ def test_the_front_door_closes_a_referral_without_a_service_from_its_page(web, r
     fire.get(f"/partner/referrals/{sent['reference']}")
     assert "The family is already getting the right support" in fire.last
     assert "carer&#39;s assessment" not in fire.last and "carer's assessment" not in fire.last
+
+
+def test_an_override_from_the_referral_page_needs_a_reason_and_keeps_the_original(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    response = web.post("/referrals/new", referral_form(
+        action="submit", submission_key=_key(web.last)))
+    reference = response.headers["Location"].split("/")[2]
+    page = f"/referrals/{reference}"
+    response = web.post(f"{page}/override", {"level": "3", "reason": ""}, from_page=page)
+    assert response.status_code == 422 and "override-reason" in error_links(web.last)
+    response = web.post(f"{page}/override", {
+        "level": "3", "reason": "Known to the hub already; needs the hub meeting."},
+        from_page=page)
+    assert response.status_code == 302
+    web.get(page)
+    assert "Decision (changed by staff)" in web.last
+    assert "The rules&#39; original decision" in web.last or \
+        "The rules' original decision" in web.last

@@ -3,6 +3,7 @@ the referral page with its decision and cases, recording consent, and the confir
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -110,25 +111,30 @@ def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = 
         closures=closures, errors=errors or {}, form=form or {}), status
 
 
+def _act(reference: str, action, body: dict[str, Any],
+         errors_of: Callable[[dict[str, list[str]]], dict[str, str]]):
+    """Run a referral action from the page's form: back to the page, or the page again with
+    the form's errors (and what was typed) and 422."""
+    user = current_user()
+    try:
+        action(runtime(), user=user, reference=reference, body=body)
+    except ValidationFailed as exc:
+        referral = intake.get_referral(runtime(), user=user, reference=reference)
+        return _page(referral, user, errors_of(exc.errors), 422, form=request.form.to_dict())
+    return redirect(url_for("referral.show", reference=reference))
+
+
 @bp.post("/<reference>/consent")
 @require_role(RECORD_CONSENT)
 def consent(reference: str):
-    user = current_user()
-    answer = request.form.get("consent", "")
-    try:
-        decisions.record_consent(runtime(), user=user, reference=reference,
-                                 body={"consent": answer})
-    except ValidationFailed:
-        referral = intake.get_referral(runtime(), user=user, reference=reference)
-        return _page(referral, user, {"consent": "Select whether the person agrees"}, 422)
-    return redirect(url_for("referral.show", reference=reference))
+    return _act(reference, decisions.record_consent,
+                {"consent": request.form.get("consent", "")},
+                lambda _: {"consent": "Select whether the person agrees"})
 
 
 @bp.post("/<reference>/override")
 @require_role(OVERRIDE_DECISIONS)
 def override(reference: str):
-    user = current_user()
-    rt = runtime()
     body: dict[str, Any] = {"reason": request.form.get("reason", "")}
     if request.form.get("level"):
         body["level"] = int(request.form["level"]) if request.form["level"].isdigit() else None
@@ -136,29 +142,20 @@ def override(reference: str):
     if route:
         service, _, instance = route.partition(":")
         body["routes"] = [{"service": service, "instance": instance}]
-    try:
-        decisions.override_decision(rt, user=user, reference=reference, body=body)
-    except ValidationFailed as exc:
-        referral = intake.get_referral(rt, user=user, reference=reference)
-        errors = {("override-" + k.split(".")[0]): " ".join(v) for k, v in exc.errors.items()}
-        return _page(referral, user, errors, 422)
-    return redirect(url_for("referral.show", reference=reference))
+    return _act(reference, decisions.override_decision, body, lambda errors: {
+        ("override-" + k.split(".")[0]): " ".join(v) for k, v in errors.items()})
 
 
 @bp.post("/<reference>/close")
 @require_role(OVERRIDE_DECISIONS)
 def close(reference: str):
-    user = current_user()
-    rt = runtime()
-    try:
-        decisions.close_referral(rt, user=user, reference=reference,
-                                 body={"closure": request.form.get("closure", ""),
-                                       "note": request.form.get("note", "")})
-    except ValidationFailed as exc:
-        referral = intake.get_referral(rt, user=user, reference=reference)
-        errors = {"close-closure": "Select why the referral is closed"} \
-            if "closure" in exc.errors else {}
-        if "note" in exc.errors:
-            errors["close-note"] = " ".join(exc.errors["note"])
-        return _page(referral, user, errors, 422, form=request.form.to_dict())
-    return redirect(url_for("referral.show", reference=reference))
+    def errors_of(errors: dict[str, list[str]]) -> dict[str, str]:
+        found = {"close-closure": "Select why the referral is closed"} \
+            if "closure" in errors else {}
+        if "note" in errors:
+            found["close-note"] = " ".join(errors["note"])
+        return found
+
+    return _act(reference, decisions.close_referral,
+                {"closure": request.form.get("closure", ""),
+                 "note": request.form.get("note", "")}, errors_of)
