@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import tempfile
 import time
-from pathlib import Path
 
-from common import sqlite_url, throwaway_postgres  # also puts the repository on sys.path
+from common import migrated_app, on_each_backend  # also puts the repository on sys.path
 
 NAMES = ["Amy", "Ben", "Cal", "Dee", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lu"]
 
@@ -51,19 +49,9 @@ def _csv(bodies: list[dict]) -> bytes:
 
 
 def run_backend(url: str, size: int) -> dict[str, float]:
-    from sqlalchemy import create_engine
-
-    from config.settings import Settings
-    from triage import create_app
-    from triage.migrations import upgrade
     from triage.services import accounts
 
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    app = create_app(Settings(env="test", database_url=url, secret_key="b" * 40,
-                              instance_path=Path(tempfile.mkdtemp()),
-                              max_batch_referrals=max(size, 1)), background=False)
+    app = migrated_app(url, max_batch_referrals=max(size, 1))
     rt = app.extensions["triage"]
     accounts.create_user(rt.db, email="bench@fire.test", role="partner",
                          organisation="Bench Fire Service")
@@ -106,14 +94,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"batch benchmark: {args.size} referrals (each a new family), in-process test "
           "client, referrals/s")
-    for name in ("sqlite", "postgres"):
-        if args.only and args.only != name:
-            continue
-        if name == "sqlite":
-            results = run_backend(sqlite_url(), args.size)
-        else:
-            with throwaway_postgres() as url:
-                results = run_backend(url, args.size)
+    measured = on_each_backend(args.only, lambda _, url: run_backend(url, args.size))
+    for name, results in measured.items():
         single = results["one request each"]
         for label, rate in results.items():
             print(f"{name:9} {label:18} {rate:8.1f}/s   {rate / single:4.2f}x one request "

@@ -7,9 +7,12 @@ import os
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -51,3 +54,32 @@ def throwaway_postgres() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def on_each_backend(only: str | None, run: Callable[[str, str], T]) -> dict[str, T]:
+    """run(name, url) on SQLite (a temporary file) and PostgreSQL (a throwaway database),
+    or on `only` of them."""
+    results: dict[str, T] = {}
+    if only in (None, "sqlite"):
+        results["sqlite"] = run("sqlite", sqlite_url())
+    if only in (None, "postgres"):
+        with throwaway_postgres() as url:
+            results["postgres"] = run("postgres", url)
+    return results
+
+
+def migrated_app(url: str, **settings: Any):
+    """The app on a freshly migrated database, as the tests build it (no background
+    threads but the embedded relay)."""
+    from sqlalchemy import create_engine
+
+    from config.settings import Settings
+    from triage import create_app
+    from triage.migrations import upgrade
+
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return create_app(Settings(env="test", database_url=url, secret_key="b" * 40,
+                               instance_path=Path(tempfile.mkdtemp(prefix="bench-instance-")),
+                               **settings), background=False)

@@ -34,7 +34,7 @@ from pathlib import Path
 import requests
 
 # common puts the repository first on sys.path, so bench/rules.py cannot shadow rules/
-from common import BODY, ROOT, sqlite_url, throwaway_postgres
+from common import BODY, ROOT, on_each_backend
 from sqlalchemy import create_engine, text
 
 
@@ -253,12 +253,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
 
-    all_results = {}
-    if args.only in (None, "sqlite"):
-        all_results["sqlite"] = run_backend("sqlite", sqlite_url(), args)
-    if args.only in (None, "postgres"):
-        with throwaway_postgres() as url:
-            all_results["postgres"] = run_backend("postgres", url, args)
+    all_results = on_each_backend(args.only, lambda name, url: run_backend(name, url, args))
 
     print(f"intake benchmark: {args.rounds} alternating rounds of {args.requests} requests, "
           f"{args.clients} concurrent clients, gunicorn {args.workers} workers x "

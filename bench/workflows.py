@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from common import sqlite_url, throwaway_postgres  # also puts the repository on sys.path
-from sqlalchemy import create_engine, text
+from common import migrated_app, on_each_backend  # also puts the repository on sys.path
+from sqlalchemy import text
 
 import workflows  # noqa: E402  (after the path is set)
 
@@ -56,21 +54,12 @@ def _timed(calls: list[Callable[[], object]]) -> dict[str, float]:
 
 
 def run_backend(url: str, n_cases: int) -> dict[str, dict[str, float]]:
-    from config.settings import Settings
-    from triage import create_app
-    from triage.migrations import upgrade
     from triage.models.base import utcnow
     from triage.services import accounts, intake
     from triage.services.case_dues import CaseView, histories
     from triage.services.cases import build_record, find_case_and_referral
 
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    instance = tempfile.mkdtemp(prefix="bench-workflows-")
-    app = create_app(Settings(env="test", database_url=url, secret_key="b" * 40,
-                              instance_path=Path(instance), log_level="WARNING"),
-                     background=False)
+    app = migrated_app(url, log_level="WARNING")
     rt = app.extensions["triage"]
     partner = accounts.create_user(rt.db, email="bench@partner.test", role="partner",
                                    organisation="Bench Fire Service")
@@ -155,12 +144,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
 
-    all_results = {}
-    if args.only in (None, "sqlite"):
-        all_results["sqlite"] = run_backend(sqlite_url(), args.cases)
-    if args.only in (None, "postgres"):
-        with throwaway_postgres() as url:
-            all_results["postgres"] = run_backend(url, args.cases)
+    all_results = on_each_backend(args.only, lambda _, url: run_backend(url, args.cases))
 
     print(f"workflows benchmark: {args.cases} Local Area Coordination cases x {len(CYCLE)} "
           "transitions; Flask test client, one thread, in-process outbox; 2-core machine")

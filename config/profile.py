@@ -138,6 +138,10 @@ class FrontDoor:
     # entered in error...): code -> what it means. None configured: it cannot.
     closures: Mapping[str, str] = field(default_factory=dict)
 
+    def closure_text(self, code: str | None) -> str:
+        """What a closure code means (the code itself if the profile no longer has it)."""
+        return self.closures.get(code or "", code or "")
+
 
 @dataclass(frozen=True)
 class Profile:

@@ -329,7 +329,7 @@ class _TableInsert:
         self.returning = Prepared(lambda: insert(table).returning(*returning),
                                   column_keys=self.columns) if returning else None
         # n rows in one INSERT ... VALUES (...), (...): one statement, not n. With `keyed`,
-        # the generated key is given too (taken beforehand with next_key).
+        # the generated key is given too (taken beforehand with next_keys).
         self.keyed_columns = [c.name for c in table.columns]
         self.plain = {keyed: BySize(lambda n, names=names: insert(table).values([
             {name: bindparam(f"{name}__{i}", type_=table.c[name].type) for name in names}
@@ -378,7 +378,7 @@ def new_rows(session: Session, model: type[SQLModel], values: Sequence[Mapping[s
     rows = [how.complete(v) for v in values]
     if how.generated is not None and rows and all(
             row.get(how.generated) is not None for row in rows):
-        how.insert_plain(session, rows, keyed=True)  # keys taken with next_key
+        how.insert_plain(session, rows, keyed=True)  # keys taken with next_keys
         return [Row(**row) for row in rows]
     if how.generated is None or not ids:
         how.insert_plain(session, rows)

@@ -49,8 +49,7 @@ def create_batch():
 def batch_template():
     current_user()
     return Response(batch_csv.template(runtime().profile), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             'attachment; filename="referral-batch-template.csv"'})
+                    headers=batch_csv.TEMPLATE_HEADERS)
 
 
 @bp.get("/referrals")

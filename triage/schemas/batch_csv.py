@@ -39,6 +39,10 @@ def columns(profile: Profile) -> list[str]:
             *profile.checklist.questions]
 
 
+# How the template is offered for download (API and partners' page alike).
+TEMPLATE_HEADERS = {"Content-Disposition": 'attachment; filename="referral-batch-template.csv"'}
+
+
 def template(profile: Profile) -> str:
     """The heading row of a batch file for this profile's checklist."""
     out = io.StringIO()

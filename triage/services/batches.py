@@ -47,12 +47,6 @@ def submit_csv(rt: Runtime, *, user: User, data: bytes, idempotency_key: str | N
                         problems=batch.problems, rows=batch.rows)
 
 
-def _fingerprint(body: Any, rows: list[int] | None) -> Any:
-    """What an Idempotency-Key is checked against: the batch, and for a file the row each
-    referral came from (the answer names them)."""
-    return body if rows is None else {**body, "rows": rows}
-
-
 def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | None = None,
                  where: Callable[[int, str], str] | None = None,
                  problems: Mapping[int, Mapping[str, list[str]]] | None = None,
@@ -65,7 +59,10 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
     found in the batch's source (by referral index), and records nothing."""
     require(user, SUBMIT_REFERRALS, "submit referrals")
     bodies = _referrals_of(rt, body)
-    key, replay = intake.idempotency(rt, user, idempotency_key, _fingerprint(body, rows))
+    # What an Idempotency-Key is checked against: the batch, and for a file the row each
+    # referral came from (the answer names them).
+    fingerprint = body if rows is None else {**body, "rows": rows}
+    key, replay = intake.idempotency(rt, user, idempotency_key, fingerprint)
     if replay is not None:
         return replay
     where = where or _path
@@ -76,8 +73,7 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
         for place, messages in found.items():
             errors.setdefault(place, []).extend(messages)
         try:
-            parsed.append(intake.for_submitter(
-                intake.parse_referral(rt, _for_partner(referral, user)), user))
+            parsed.append(intake.parse_referral(rt, _for_partner(referral, user)))
         except ValidationFailed as exc:
             bad.add(i)
             for path, messages in exc.errors.items():
@@ -101,8 +97,8 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
                         for row, referral in zip(rows, recorded, strict=True)]
         return {"count": len(recorded), "referrals": recorded}
 
-    status, response = intake.store_once(rt, user=user, key=key,
-                                         body=_fingerprint(body, rows), record=record)
+    status, response = intake.store_once(rt, user=user, key=key, body=fingerprint,
+                                         record=record)
     log.info("referral_batch.created", extra={
         "count": response["count"], "reference": response["referrals"][0]["reference"]})
     return status, response
@@ -125,7 +121,7 @@ def _referrals_of(rt: Runtime, body: Any) -> list[Any]:
 
 def _for_partner(referral: Any, user: User) -> Any:
     """A partner's rows need not repeat what its account says: the partner channel and its
-    organisation (which it could not change anyway)."""
+    organisation, which replace whatever a row says (as for a single referral)."""
     if user.role != "partner" or not isinstance(referral, dict):
         return referral
     referrer = referral.get("referrer", {})

@@ -113,7 +113,7 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
 
 
 # A referral still at the front door: not routed (or returned), or waiting for consent.
-_CLOSABLE = (ReferralStatus.received, ReferralStatus.needs_review,
+CLOSABLE = (ReferralStatus.received, ReferralStatus.needs_review,
              ReferralStatus.awaiting_consent)
 
 
@@ -138,7 +138,7 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
                 f"Referral {referral.reference} has open cases "
                 f"({', '.join(f'{c.service} case {c.id}' for c in open_cases)}); their teams "
                 "close those, not the front door.", status=referral.status)
-        if referral.status not in _CLOSABLE:
+        if referral.status not in CLOSABLE:
             raise Conflict(f"Referral {referral.reference} is {referral.status}; only a "
                            "referral still at the front door can be closed here.",
                            status=referral.status)

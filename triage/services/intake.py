@@ -94,7 +94,7 @@ def submit_referral(rt: Runtime, *, user: User | None, body: Any,
     key, replay = idempotency(rt, user, idempotency_key, body)
     if replay is not None:
         return replay  # a retry: the first answer, nothing created
-    data = for_submitter(parse_referral(rt, body), user)
+    data = _for_submitter(parse_referral(rt, body), user)
 
     def record(session: Session) -> dict[str, Any]:
         return referral_out_for(user).dump(
@@ -144,17 +144,12 @@ def store_once(rt: Runtime, *, user: User | None, key: str | None, body: Any,
     return 201, response
 
 
-def for_submitter(data: ReferralInput, user: User | None) -> ReferralInput:
-    """A partner's referral always carries its own organisation and the partner channel."""
-    if user is not None and user.role == "partner":
-        return _as_partner(data, user)
-    return data
-
-
-def _as_partner(data: ReferralInput, user: User) -> ReferralInput:
+def _for_submitter(data: ReferralInput, user: User | None) -> ReferralInput:
     """A partner's referral always carries its own organisation and the partner channel."""
     from dataclasses import replace
 
+    if user is None or user.role != "partner":
+        return data
     return replace(data, channel="partner",
                    referrer={**data.referrer, "organisation": user.organisation})
 
@@ -191,7 +186,7 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
         Person: sum(1 for p in found if p is None),
         Household: 0 if household else 1,
         Referral: 1,
-        Case: len(decided.body["routes"]) if decided.outcome.opens else 0,
+        Case: decided.cases_to_open,
     })
     matched = create_people(session, data.people, found, keys[Person])
     if household is None:

@@ -135,8 +135,7 @@ def referral_closed(session: Session, rt: Any, payload: dict, outbox_id: int) ->
     referrer = referrer_of(session, referral)
     if referrer is None:
         return
-    code = payload.get("closure") or referral.closure or ""
-    why = rt.profile.front_door.closures.get(code, code)
+    why = rt.profile.front_door.closure_text(payload.get("closure") or referral.closure)
     _add(session, outbox_id=outbox_id, recipient=referrer[0], email=referrer[1],
          kind="referral.closed", referral_id=referral.id,
          subject=f"Referral {referral.reference} closed: {why}",

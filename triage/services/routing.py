@@ -78,6 +78,11 @@ class Decided:
     inputs: dict[str, Any]  # facts known only at decision time, so it can be re-run
     outcome: Outcome
 
+    @property
+    def cases_to_open(self) -> int:
+        """How many cases route_new opens for it (one per route, when it may)."""
+        return len(self.body["routes"]) if self.outcome.opens else 0
+
 
 def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_id: int | None,
                known_household: bool, received_at: datetime) -> Decided:

@@ -108,13 +108,14 @@ def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | Non
             PasswordHasher().verify(_DUMMY_HASH, password)
     if not ok:
         why = why or "wrong_password"
+        locked = why.startswith("locked")
         with rt.db.unit_of_work() as session:
             # Which refusal it was is recorded here only: the person is told the same thing
             # in every case, so the answer does not reveal whether (or how) an account exists.
             audit.record(session, actor=None,
-                         action="signin.locked" if why.startswith("locked") else "signin.failed",
+                         action="signin.locked" if locked else "signin.failed",
                          object_type="user", object_id=user.id if user else "unknown",
-                         why=why, **({"failures": failures} if why.startswith("locked") else {}))
+                         why=why, **({"failures": failures} if locked else {}))
         raise SignInRefused(REFUSED)
     token = secrets.token_urlsafe(32)
     with rt.db.unit_of_work() as session:
@@ -134,9 +135,8 @@ def _admit(rt: Runtime, session: Session, user: User | None, now: datetime,
            source: str) -> tuple[str | None, int, int | None]:
     """Inside the sign-in's write transaction: (why refused or None, the failures in the
     last hour that count for it (from this address when refused for the address), the id
-    of the attempt recorded). An attempt on a known account is
-    always recorded (as failed until the password is verified), so it counts against the
-    limits at once."""
+    of the attempt recorded). An attempt on a known account is always recorded (as failed
+    until the password is verified), so it counts against the limits at once."""
     if user is None:
         return "unknown_account", 0, None
     failures, from_source = session.exec(
@@ -151,11 +151,10 @@ def _admit(rt: Runtime, session: Session, user: User | None, now: datetime,
         return "inactive", failures, attempt.id
     if not user.password_hash:
         return "no_password", failures, attempt.id
-    settings = rt.settings
-    if from_source >= min(settings.signin_max_failures_per_source_per_hour,
-                          settings.signin_max_failures_per_hour):
+    per_hour = rt.settings.signin_max_failures_per_hour
+    if from_source >= min(rt.settings.signin_max_failures_per_source_per_hour, per_hour):
         return "locked_for_source", from_source, attempt.id
-    if failures >= rt.settings.signin_max_failures_per_hour:
+    if failures >= per_hour:
         return "locked", failures, attempt.id
     return None, failures, attempt.id
 

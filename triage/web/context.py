@@ -110,8 +110,7 @@ def question_text(qid: str) -> str:
 
 
 def closure_text(code: str | None) -> str:
-    closures = _profile().front_door.closures
-    return closures.get(code or "", code or "")
+    return _profile().front_door.closure_text(code)
 
 
 def init_app(app: Flask) -> None:

@@ -96,8 +96,7 @@ def new_batch():
 @require_role(PARTNER_PAGES)
 def batch_template():
     return Response(batch_csv.template(runtime().profile), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             'attachment; filename="referral-batch-template.csv"'})
+                    headers=batch_csv.TEMPLATE_HEADERS)
 
 
 def _where(key: str) -> tuple[str, str]:

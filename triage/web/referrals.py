@@ -106,7 +106,7 @@ def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = 
         can_consent=may(user, RECORD_CONSENT) and referral["status"] == "awaiting_consent",
         can_override=may(user, OVERRIDE_DECISIONS),
         can_close=bool(closures) and may(user, OVERRIDE_DECISIONS)
-        and referral["status"] in ("received", "needs_review", "awaiting_consent")
+        and referral["status"] in decisions.CLOSABLE
         and all(case.get("closed_at") for case in referral["cases"]),
         closures=closures, errors=errors or {}, form=form or {}), status
 
