@@ -49,13 +49,13 @@ def _csv(bodies: list[dict]) -> bytes:
 
 
 def run_backend(url: str, size: int) -> dict[str, float]:
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     app = migrated_app(url, max_batch_referrals=max(size, 1))
     rt = app.extensions["triage"]
-    accounts.create_user(rt.db, email="bench@fire.test", role="partner",
+    users.create_user(rt.db, email="bench@fire.test", role="partner",
                          organisation="Bench Fire Service")
-    headers = {"Authorization": f"Bearer {accounts.create_token(rt.db, email='bench@fire.test')}"}
+    headers = {"Authorization": f"Bearer {users.create_token(rt.db, email='bench@fire.test')}"}
     client = app.test_client()
     counter = iter(range(1, 10**7))
 

@@ -154,7 +154,7 @@ def _prepare(url: str) -> str:
     from config.settings import Settings
     from triage import create_app
     from triage.migrations import upgrade
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     engine = create_engine(url)
     upgrade(engine)
@@ -163,9 +163,9 @@ def _prepare(url: str) -> str:
     app = create_app(Settings(env="test", database_url=url, secret_key="b" * 40),
                      background=False)
     rt = app.extensions["triage"]
-    accounts.create_user(rt.db, email="bench@partner.test", role="partner",
+    users.create_user(rt.db, email="bench@partner.test", role="partner",
                          organisation="Bench Fire Service")
-    token = accounts.create_token(rt.db, email="bench@partner.test")
+    token = users.create_token(rt.db, email="bench@partner.test")
     rt.db.dispose()
     return token
 

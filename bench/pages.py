@@ -73,7 +73,7 @@ def load(rt, referrals: int) -> None:
     from triage.demo import demo_referral, ensure_demo_users
     from triage.errors import ValidationFailed
     from triage.models import Referral
-    from triage.services import intake
+    from triage.services.referrals import intake
 
     users = {u.email: u for u in ensure_demo_users(rt)}
     with rt.db.reader() as session:
@@ -143,11 +143,11 @@ def prepare_meeting(app, rt) -> None:
     from sqlmodel import Session
 
     from triage.models import User
-    from triage.services import hub
+    from triage.services.hub import meetings
 
     with Session(rt.db.engine) as session:
         user = session.exec(select(User).where(User.email == "hub.charnwood@demo.test")).one()
-    hub.add_to_agenda(rt, user=user, case_ids=list(ids))
+    meetings.add_to_agenda(rt, user=user, case_ids=list(ids))
 
 
 def sample(rt) -> dict:

@@ -137,7 +137,7 @@ def intake_p50_ms(requests: int = 200) -> float:
     from config.settings import Settings
     from triage import create_app
     from triage.migrations import upgrade
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     folder = Path(tempfile.mkdtemp(prefix="bench-rules-intake-"))
     url = f"sqlite:///{folder / 'bench.sqlite3'}"
@@ -149,10 +149,10 @@ def intake_p50_ms(requests: int = 200) -> float:
                      background=False, synchronous_tasks=True)
     rt = app.extensions["triage"]
     try:
-        accounts.create_user(rt.db, email="bench@partner.test", role="partner",
+        users.create_user(rt.db, email="bench@partner.test", role="partner",
                              organisation="Bench Fire Service")
         headers = {"Authorization": "Bearer "
-                   + accounts.create_token(rt.db, email="bench@partner.test")}
+                   + users.create_token(rt.db, email="bench@partner.test")}
         client = app.test_client()
         times = []
         for n in range(requests + 20):

@@ -55,17 +55,18 @@ def _timed(calls: list[Callable[[], object]]) -> dict[str, float]:
 
 def run_backend(url: str, n_cases: int) -> dict[str, dict[str, float]]:
     from triage.models.base import utcnow
-    from triage.services import accounts, intake
-    from triage.services.case_dues import CaseView, histories
-    from triage.services.cases import build_record, find_case_and_referral
+    from triage.services.accounts import users
+    from triage.services.cases.case_dues import CaseView, histories
+    from triage.services.cases.casework import build_record, find_case_and_referral
+    from triage.services.referrals import intake
 
     app = migrated_app(url, log_level="WARNING")
     rt = app.extensions["triage"]
-    partner = accounts.create_user(rt.db, email="bench@partner.test", role="partner",
+    partner = users.create_user(rt.db, email="bench@partner.test", role="partner",
                                    organisation="Bench Fire Service")
-    accounts.create_user(rt.db, email="bench@lac.test", role="practitioner",
+    users.create_user(rt.db, email="bench@lac.test", role="practitioner",
                          team="local_area_coordination:melton-north")
-    headers = {"Authorization": f"Bearer {accounts.create_token(rt.db, email='bench@lac.test')}"}
+    headers = {"Authorization": f"Bearer {users.create_token(rt.db, email='bench@lac.test')}"}
     case_ids = []
     for _ in range(n_cases * 2):  # one set for the transitions, one for their floor
         _, created = intake.submit_referral(rt, user=partner, body=BODY)

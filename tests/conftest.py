@@ -137,7 +137,7 @@ def client(app):
 @pytest.fixture
 def make_user(rt) -> Callable[..., tuple]:
     """make_user(role, **fields) -> (user, token)."""
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     counter = iter(range(10_000))
 
@@ -145,8 +145,8 @@ def make_user(rt) -> Callable[..., tuple]:
         n = next(counter)
         if role == "partner":
             fields.setdefault("organisation", "Leicestershire Fire and Rescue Service")
-        user = accounts.create_user(rt.db, email=f"{role}{n}@test.example", role=role, **fields)
-        return user, accounts.create_token(rt.db, email=user.email)
+        user = users.create_user(rt.db, email=f"{role}{n}@test.example", role=role, **fields)
+        return user, users.create_token(rt.db, email=user.email)
 
     return make
 

@@ -113,7 +113,7 @@ def users() -> None:
 def users_create(email, role, team, organisation, name, password) -> None:
     """Create a staff user (or a partner: role partner with an organisation)."""
     from triage.errors import ValidationFailed
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     if role == "partner" and organisation is None:
         organisation, team = team, None
@@ -122,7 +122,7 @@ def users_create(email, role, team, organisation, name, password) -> None:
                                 confirmation_prompt=True)
     app = _app()
     try:
-        user = accounts.create_user(app.extensions["triage"].db, email=email, role=role,
+        user = users.create_user(app.extensions["triage"].db, email=email, role=role,
                                     team=team, organisation=organisation, name=name,
                                     password=password)
     except ValidationFailed as exc:
@@ -141,11 +141,11 @@ def tokens() -> None:
 def tokens_create(email: str, label: str | None) -> None:
     """Print a new API token for a user."""
     from triage.errors import ValidationFailed
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     app = _app()
     try:
-        token = accounts.create_token(app.extensions["triage"].db, email=email, label=label)
+        token = users.create_token(app.extensions["triage"].db, email=email, label=label)
     except ValidationFailed as exc:
         raise click.ClickException(_problems(exc.errors)) from None
     click.echo(token)
@@ -155,10 +155,10 @@ def tokens_create(email: str, label: str | None) -> None:
 @click.option("--prefix", required=True, help="The first 12 characters of the token.")
 def tokens_revoke(prefix: str) -> None:
     """Revoke a token by its prefix."""
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     app = _app()
-    count = accounts.revoke_token(app.extensions["triage"].db, prefix=prefix)
+    count = users.revoke_token(app.extensions["triage"].db, prefix=prefix)
     click.echo(f"revoked {count} token(s)")
 
 

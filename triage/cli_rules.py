@@ -78,7 +78,7 @@ def simulate(candidate: Path, limit: int | None) -> None:
     """Re-decide every stored referral with a candidate rule set; show what would change."""
     from rules import RuleError
     from triage import create_app
-    from triage.services.simulation import simulate_stored
+    from triage.services.referrals.simulation import simulate_stored
 
     app = create_app(background=False)
     try:

@@ -11,7 +11,8 @@ from sqlmodel import select
 from triage.errors import ValidationFailed
 from triage.models import User
 from triage.runtime import Runtime
-from triage.services import accounts, intake
+from triage.services.accounts import users
+from triage.services.referrals import intake
 
 # A development-only password, documented in the README; `demo load` refuses production.
 DEMO_PASSWORD = "early-help-demo-2026"  # noqa: S105 - demo only, documented
@@ -121,21 +122,22 @@ def demo_referral(rng: random.Random, rt: Runtime, channel: str) -> dict[str, An
 
 
 def ensure_demo_users(rt: Runtime) -> list[User]:
-    users = []
+    found = []
     for spec in DEMO_USERS:
         with rt.db.reader() as session:
             user = session.exec(select(User).where(User.email == spec["email"])).first()
         if user is None:
-            user = accounts.create_user(rt.db, password=DEMO_PASSWORD, **spec)
-        users.append(user)
-    return users
+            user = users.create_user(rt.db, password=DEMO_PASSWORD, **spec)
+        found.append(user)
+    return found
 
 
 def load_demo(rt: Runtime, *, referrals: int = 300, seed: int = 2026) -> str:
     """Create the demo users, then `referrals` referrals; running it again adds nothing."""
-    users = {u.email: u for u in ensure_demo_users(rt)}
-    senders = [("staff", users["frontdoor@demo.test"]), ("self", users["frontdoor@demo.test"]),
-               ("partner", users["fire@demo.test"]), ("partner", users["police@demo.test"])]
+    by_email = {u.email: u for u in ensure_demo_users(rt)}
+    front_door = by_email["frontdoor@demo.test"]
+    senders = [("staff", front_door), ("self", front_door),
+               ("partner", by_email["fire@demo.test"]), ("partner", by_email["police@demo.test"])]
     rng = random.Random(seed)
     created = replayed = rejected = 0
     for n in range(referrals):
@@ -157,6 +159,6 @@ def load_demo(rt: Runtime, *, referrals: int = 300, seed: int = 2026) -> str:
 
         total = session.exec(select(func.count()).select_from(Referral)).one()
     replayed = referrals - rejected - created
-    return (f"demo: {len(users)} users (password {DEMO_PASSWORD!r}); {referrals} referrals "
+    return (f"demo: {len(by_email)} users (password {DEMO_PASSWORD!r}); {referrals} referrals "
             f"sent ({rejected} rejected by validation); {total} referrals in the database"
             f"{'' if not replayed else ''}")

@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from triage.services import outbox
+from triage.services.notices import outbox
 
 log = logging.getLogger(__name__)
 

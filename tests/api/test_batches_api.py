@@ -86,7 +86,7 @@ def test_a_batch_with_bad_referrals_names_every_problem_and_records_nothing(
 
 
 def test_a_batch_failing_while_it_is_written_leaves_nothing(client, auth, rt, monkeypatch):
-    from triage.services import intake
+    from triage.services.referrals import intake
 
     written = []
     real = intake.record_referral

@@ -303,7 +303,7 @@ def test_step_down_from_a_statutory_hand_off_opens_a_linked_early_help_referral(
                         json={"consent": "given"}, headers=auth("front_door")).json
     assert [c["service"] for c in given["cases"]] == ["supporting_leicestershire_families"]
     # Redelivering the outbox message opens nothing more.
-    from triage.services import outbox
+    from triage.services.notices import outbox
     with rt.db.reader() as session:
         message = session.exec(select(OutboxMessage).where(
             OutboxMessage.topic == "case.open_linked_referral")).one()

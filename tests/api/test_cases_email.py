@@ -14,7 +14,8 @@ from sqlmodel import select
 
 from tests.api.cases_helpers import fire, open_case, team
 from triage.models import Notification
-from triage.services import intake, mail
+from triage.services.notices import mail
+from triage.services.referrals import intake
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
@@ -81,16 +82,16 @@ def _received(sink) -> list[tuple[str, str]]:
 
 
 def test_the_referrer_and_the_team_are_emailed_once(mail_app, smtp_sink, referral_body):
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     rt = mail_app.extensions["triage"]
     client = mail_app.test_client()
-    partner = accounts.create_user(rt.db, email="officer@fire.example", role="partner",
+    partner = users.create_user(rt.db, email="officer@fire.example", role="partner",
                                    organisation="Fire")
-    worker = accounts.create_user(rt.db, email="coordinator@council.example",
+    worker = users.create_user(rt.db, email="coordinator@council.example",
                                   role="practitioner", team=team("local_area_coordination"))
-    headers = {"Authorization": f"Bearer {accounts.create_token(rt.db, email=partner.email)}"}
-    work = {"Authorization": f"Bearer {accounts.create_token(rt.db, email=worker.email)}"}
+    headers = {"Authorization": f"Bearer {users.create_token(rt.db, email=partner.email)}"}
+    work = {"Authorization": f"Bearer {users.create_token(rt.db, email=worker.email)}"}
     _, case_id = open_case(client, headers, referral_body, "local_area_coordination")
     fire(client, work, case_id, "introduce")
     fire(client, work, case_id, "close", outcome="needs_met")
@@ -115,11 +116,11 @@ def test_a_referrer_without_an_account_is_emailed_at_the_address_they_gave(
     status, created = intake.submit_referral(rt, user=None, body=body)
     assert status == 201
     client = mail_app.test_client()
-    from triage.services import accounts
+    from triage.services.accounts import users
 
-    accounts.create_user(rt.db, email="lac@council.example", role="practitioner",
+    users.create_user(rt.db, email="lac@council.example", role="practitioner",
                          team="local_area_coordination")
-    token = accounts.create_token(rt.db, email="lac@council.example")
+    token = users.create_token(rt.db, email="lac@council.example")
     fire(client, {"Authorization": f"Bearer {token}"}, created["cases"][0]["id"], "decline",
          reason="outside_area")
     assert ("me@home.example", f"Referral {created['reference']}: declined by Melton North "
@@ -128,14 +129,14 @@ def test_a_referrer_without_an_account_is_emailed_at_the_address_they_gave(
 
 def test_a_mail_server_that_is_down_delays_the_email_and_the_sweep_sends_it(
         mail_app, smtp_sink, referral_body):
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     rt = mail_app.extensions["triage"]
     working = rt.settings
     rt.settings = replace(working, smtp_url="smtp://127.0.0.1:1")  # nothing listens there
-    partner = accounts.create_user(rt.db, email="officer@police.example", role="partner",
+    partner = users.create_user(rt.db, email="officer@police.example", role="partner",
                                    organisation="Police")
-    token = accounts.create_token(rt.db, email=partner.email)
+    token = users.create_token(rt.db, email=partner.email)
     open_case(mail_app.test_client(), {"Authorization": f"Bearer {token}"}, referral_body,
               "first_contact_plus")
     assert smtp_sink.messages == []

@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from tests.api.cases_helpers import fire, open_case, team
 from triage.models import AuditEvent, Case, CaseEvent, Notification, OutboxMessage
 from triage.models.base import utcnow
-from triage.services.escalation import escalate_overdue
+from triage.services.cases.escalation import escalate_overdue
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from tests.conftest import kill_connections
 from triage.db import Database
 from triage.models import Referral
-from triage.services.accounts import TOKEN_PREFIX
+from triage.services.accounts.users import TOKEN_PREFIX
 
 postgres_only = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -91,11 +91,11 @@ def test_a_database_locked_beyond_the_busy_timeout_answers_503_and_loses_nothing
 
 
 def _partner(rt):
-    from triage.services import accounts
+    from triage.services.accounts import users
 
-    user = accounts.create_user(rt.db, email="night@fire.example", role="partner",
+    user = users.create_user(rt.db, email="night@fire.example", role="partner",
                                 organisation="Leicestershire Fire and Rescue Service")
-    return user, accounts.create_token(rt.db, email=user.email)
+    return user, users.create_token(rt.db, email=user.email)
 
 
 @pytest.fixture

@@ -135,7 +135,7 @@ def test_a_case_reopened_after_the_front_door_closed_the_referral_makes_it_live_
     front door' with an open case."""
     from triage.models import Case, Referral
     from triage.models.base import utcnow
-    from triage.services.cases import follow_cases
+    from triage.services.cases.casework import follow_cases
 
     sent = client.post("/api/v1/referrals", json=referral_body(),
                        headers=auth("front_door")).json

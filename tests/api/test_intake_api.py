@@ -119,13 +119,13 @@ def test_missing_or_unknown_token_is_401(client, referral_body):
 
 
 def test_revoked_token_stops_working(client, make_user, referral_body, rt):
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     _, token = make_user("partner")
     headers = {"Authorization": f"Bearer {token}"}
     first = client.post("/api/v1/referrals", json=referral_body(), headers=headers)
     assert first.status_code == 201
-    assert accounts.revoke_token(rt.db, prefix=token[:12]) == 1
+    assert users.revoke_token(rt.db, prefix=token[:12]) == 1
     response = client.post("/api/v1/referrals", json=referral_body(), headers=headers)
     assert response.status_code == 401
     assert "revoked" in response.json["message"]

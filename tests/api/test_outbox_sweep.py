@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from triage.models import OutboxMessage, OutboxStatus
 from triage.models.base import utcnow
-from triage.services import outbox
+from triage.services.notices import outbox
 
 
 def _stuck_message(rt) -> int:

@@ -69,7 +69,7 @@ def test_a_front_door_referral_from_start_to_reference(page, live_server):
 
 
 def test_a_hub_allocation_at_a_meeting(page, live_server):
-    from triage.services import intake
+    from triage.services.referrals import intake
 
     rt = live_server["rt"]
     family = _unique_name()
@@ -108,7 +108,8 @@ def test_a_hub_allocation_at_a_meeting(page, live_server):
 
 
 def test_a_partner_submits_and_sees_the_outcome(page, live_server):
-    from triage.services import accounts, cases
+    from triage.services.accounts import users
+    from triage.services.cases import casework
 
     rt = live_server["rt"]
     sign_in(page, "fire@demo.test")
@@ -134,11 +135,11 @@ def test_a_partner_submits_and_sees_the_outcome(page, live_server):
 
     # The signposting team gives the advice; the partner sees the outcome.
     email = f"signposting-{uuid.uuid4().hex[:6]}@test.example"
-    worker = accounts.create_user(rt.db, email=email, role="practitioner", team="signposting",
+    worker = users.create_user(rt.db, email=email, role="practitioner", team="signposting",
                                   password="signposting worker 2026")
-    listing = cases.list_cases(rt, user=worker, args={"state": "requested", "limit": "200"})
+    listing = casework.list_cases(rt, user=worker, args={"state": "requested", "limit": "200"})
     case_id = next(c["id"] for c in listing["cases"] if c["referral"] == reference)
-    cases.fire_case_event(rt, user=worker, case_id=case_id,
+    casework.fire_case_event(rt, user=worker, case_id=case_id,
                           body={"event": "give_advice", "advice": "Home safety leaflet"})
     page.click("text=Your referrals")
     row = page.locator("tr", has_text=reference)

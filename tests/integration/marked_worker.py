@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from triage.services import outbox
+from triage.services.notices import outbox
 from triage.worker import celery, flask_app  # noqa: F401  (the app Celery runs)
 
 DELAY = float(os.environ.get("TRIAGE_TEST_HANDLER_SECONDS", "0"))

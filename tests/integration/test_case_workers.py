@@ -177,12 +177,14 @@ def _marks(path: Path) -> list[int]:
 @pytest.mark.slow
 def test_messages_reach_the_sink_once_when_the_worker_is_killed_mid_task_and_restarted(
         celery_app_rt, workers, tmp_path, referral_body):
-    from triage.services import accounts, cases, intake
+    from triage.services.accounts import users
+    from triage.services.cases import casework
+    from triage.services.referrals import intake
 
     app, rt = celery_app_rt
-    partner = accounts.create_user(rt.db, email="fire@test.example", role="partner",
+    partner = users.create_user(rt.db, email="fire@test.example", role="partner",
                                    organisation="Fire")
-    coordinator = accounts.create_user(rt.db, email="lac@test.example", role="practitioner",
+    coordinator = users.create_user(rt.db, email="lac@test.example", role="practitioner",
                                        team="local_area_coordination:melton-north")
     first_marks, second_marks = tmp_path / "first.marks", tmp_path / "second.marks"
     # Each handler takes 2 s in the first worker: plenty of time to kill it in the middle.
@@ -193,8 +195,8 @@ def test_messages_reach_the_sink_once_when_the_worker_is_killed_mid_task_and_res
         _, created = intake.submit_referral(rt, user=partner, body=referral_body())
         case_ids.append(created["cases"][0]["id"])
     for case_id in case_ids[:2]:
-        cases.fire_case_event(rt, user=coordinator, case_id=case_id, body={"event": "introduce"})
-        cases.fire_case_event(rt, user=coordinator, case_id=case_id,
+        casework.fire_case_event(rt, user=coordinator, case_id=case_id, body={"event": "introduce"})
+        casework.fire_case_event(rt, user=coordinator, case_id=case_id,
                               body={"event": "close", "outcome": "needs_met"})
     rt.relay.drain()
     assert _wait_until(lambda: len(_marks(first_marks)) >= 2, 60), first.log_path.read_text()
@@ -221,13 +223,13 @@ def test_messages_reach_the_sink_once_when_the_worker_is_killed_mid_task_and_res
 @pytest.mark.slow
 def test_two_hundred_intakes_succeed_with_redis_down_for_a_minute_and_all_are_delivered_after(
         celery_app_rt, workers, private_redis, referral_body):
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     app, rt = celery_app_rt
-    accounts.create_user(rt.db, email="police@test.example", role="partner",
+    users.create_user(rt.db, email="police@test.example", role="partner",
                          organisation="Police")
     headers = {"Authorization": "Bearer "
-               + accounts.create_token(rt.db, email="police@test.example")}
+               + users.create_token(rt.db, email="police@test.example")}
     worker = workers("worker")
     statuses: list[int] = []
 

@@ -74,11 +74,12 @@ def _status_counts(rt) -> dict[str, int]:
 
 
 def test_worker_delivers_each_message_once(settings, redis_url, worker, referral_body):
-    from triage.services import accounts, intake
+    from triage.services.accounts import users
+    from triage.services.referrals import intake
 
     app = _app(settings, redis_url)
     rt = app.extensions["triage"]
-    user = accounts.create_user(rt.db, email="fire@test.example", role="partner",
+    user = users.create_user(rt.db, email="fire@test.example", role="partner",
                                 organisation="Fire")
     for _ in range(10):
         intake.submit_referral(rt, user=user, body=referral_body())
@@ -102,11 +103,12 @@ def test_worker_delivers_each_message_once(settings, redis_url, worker, referral
 
 def test_intake_succeeds_with_redis_down_and_the_sweep_delivers_later(
         settings, redis_url, worker, referral_body):
-    from triage.services import accounts, intake
+    from triage.services.accounts import users
+    from triage.services.referrals import intake
 
     down = _app(settings, "redis://127.0.0.1:1/0")  # nothing listens there
     rt_down = down.extensions["triage"]
-    user = accounts.create_user(rt_down.db, email="police@test.example", role="partner",
+    user = users.create_user(rt_down.db, email="police@test.example", role="partner",
                                 organisation="Police")
     for _ in range(20):
         status, _ = intake.submit_referral(rt_down, user=user, body=referral_body())

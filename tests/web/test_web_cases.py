@@ -29,7 +29,7 @@ def family_referral(**changes) -> dict:
 @pytest.fixture
 def hub_case(rt, demo_users):
     """A family referral routed to the Charnwood hub: (reference, case id)."""
-    from triage.services import intake
+    from triage.services.referrals import intake
 
     _, created = intake.submit_referral(rt, user=demo_users["frontdoor@demo.test"],
                                         body=family_referral())
@@ -93,7 +93,7 @@ def test_another_team_cannot_open_the_case(web, hub_case):
 
 
 def test_a_hub_allocation_at_the_meeting(web, hub_case, rt):
-    from triage.services import cases
+    from triage.services.cases import casework
 
     reference, case_id = hub_case
     web.sign_in("hub.charnwood@demo.test")
@@ -111,14 +111,14 @@ def test_a_hub_allocation_at_the_meeting(web, hub_case, rt):
     response = web.post(f"/hub/meeting/cases/{case_id}", {"decision": "allocate"})
     assert response.status_code == 422
     assert set(error_links(web.last)) == {"meeting_date-day", "lead_agency", "lead_professional"}
-    assert cases.get_case(rt, user=_user(rt, "hub.charnwood@demo.test"),
+    assert casework.get_case(rt, user=_user(rt, "hub.charnwood@demo.test"),
                           case_id=case_id)["state"] == "awaiting_hub_meeting"  # unchanged
     form = {"decision": "allocate", "lead_agency": "family_support",
             "lead_professional": "J. Worker, family support", "meeting_date-day": "8",
             "meeting_date-month": "12", "meeting_date-year": "2026"}
     response = web.post(f"/hub/meeting/cases/{case_id}", form)
     assert response.status_code == 302
-    case = cases.get_case(rt, user=_user(rt, "hub.charnwood@demo.test"), case_id=case_id)
+    case = casework.get_case(rt, user=_user(rt, "hub.charnwood@demo.test"), case_id=case_id)
     assert case["state"] == "allocated" and case["outcome"] == "allocated"
     assert [h["event"] for h in case["history"]] == ["open", "add_to_agenda",
                                                      "record_discussion", "allocate"]
@@ -128,14 +128,15 @@ def test_a_discussion_whose_decision_is_refused_is_not_half_recorded(hub_case, r
     """The hub records the discussion and the decision together: when the decision is
     refused (here an event the case no longer allows), the discussion is not kept either."""
     from triage.errors import Conflict
-    from triage.services import cases, hub
+    from triage.services.cases import casework
+    from triage.services.hub import meetings
 
     _, case_id = hub_case
     coordinator = _user(rt, "hub.charnwood@demo.test")
-    hub.add_to_agenda(rt, user=coordinator, case_ids=[case_id])
-    before = cases.get_case(rt, user=coordinator, case_id=case_id)
+    meetings.add_to_agenda(rt, user=coordinator, case_ids=[case_id])
+    before = casework.get_case(rt, user=coordinator, case_id=case_id)
     with pytest.raises(Conflict) as refused:
-        cases.fire_case_events(rt, user=coordinator, case_id=case_id, bodies=[
+        casework.fire_case_events(rt, user=coordinator, case_id=case_id, bodies=[
             {"event": "record_discussion", "meeting_date": "2026-12-08"},
             {"event": "add_to_agenda"}])  # not allowed once discussed
     # The 409 describes the case as it is, not as the rolled-back discussion left it.
@@ -143,12 +144,12 @@ def test_a_discussion_whose_decision_is_refused_is_not_half_recorded(hub_case, r
     assert (body["state"], body["version"]) == ("awaiting_hub_meeting", before["version"])
     assert "Nothing was recorded" in body["message"]
     assert "record_discussion" in [e["event"] for e in body["allowed_events"]]
-    after = cases.get_case(rt, user=coordinator, case_id=case_id)
+    after = casework.get_case(rt, user=coordinator, case_id=case_id)
     assert after["state"] == before["state"] == "awaiting_hub_meeting"
     assert after["version"] == before["version"]
     assert [h["event"] for h in after["history"]] == ["open", "add_to_agenda"]
     # Both together, when both are allowed: one version per event, in order.
-    done = cases.fire_case_events(rt, user=coordinator, case_id=case_id, bodies=[
+    done = casework.fire_case_events(rt, user=coordinator, case_id=case_id, bodies=[
         {"event": "record_discussion", "meeting_date": "2026-12-08",
          "version": before["version"]},
         {"event": "no_further_action", "reason": "universal_services"}])
@@ -162,7 +163,7 @@ def test_the_hub_queue_and_team_cases_show_a_long_list_s_first_page_and_its_tota
     from sqlmodel import select
 
     from triage.models import Case
-    from triage.services.hub import QUEUE_PAGE
+    from triage.services.hub.meetings import QUEUE_PAGE
 
     _, case_id = hub_case
     with rt.db.unit_of_work() as session:  # 100 more new cases at the same hub
@@ -207,11 +208,12 @@ def _user(rt, email):
 
 def test_adding_cases_to_the_agenda_adds_none_when_one_cannot_go(hub_case, rt):
     from triage.errors import ValidationFailed
-    from triage.services import cases, hub
+    from triage.services.cases import casework
+    from triage.services.hub import meetings
 
     _, case_id = hub_case
     coordinator = _user(rt, "hub.charnwood@demo.test")
-    hub.add_to_agenda(rt, user=coordinator, case_ids=[case_id])  # now awaiting the meeting
+    meetings.add_to_agenda(rt, user=coordinator, case_ids=[case_id])  # now awaiting the meeting
     with rt.db.unit_of_work() as session:  # a second case at the same hub, still new
         from triage.models import Case
 
@@ -222,6 +224,6 @@ def test_adding_cases_to_the_agenda_adds_none_when_one_cannot_go(hub_case, rt):
         session.flush()
         second_id = second.id
     with pytest.raises(ValidationFailed) as refused:
-        hub.add_to_agenda(rt, user=coordinator, case_ids=[second_id, case_id])
+        meetings.add_to_agenda(rt, user=coordinator, case_ids=[second_id, case_id])
     assert f"Case {case_id}" in refused.value.errors["cases"][0]
-    assert cases.get_case(rt, user=coordinator, case_id=second_id)["state"] == "requested"
+    assert casework.get_case(rt, user=coordinator, case_id=second_id)["state"] == "requested"

@@ -130,7 +130,7 @@ def test_a_filled_honeypot_sends_nothing(client, rt):
 
 
 def test_too_many_self_referrals_from_one_address_are_refused(client, rt):
-    from triage.services import rate_limits
+    from triage.services.accounts import rate_limits
 
     limit = rt.settings.self_referral_per_ip_per_hour
     for _ in range(limit):
@@ -146,7 +146,7 @@ def test_too_many_self_referrals_from_one_address_are_refused(client, rt):
 
 def test_rate_limit_counts_are_kept_without_addresses(rt):
     from triage.models import RateLimitHit
-    from triage.services import rate_limits
+    from triage.services.accounts import rate_limits
 
     rate_limits.allow(rt, bucket="self_referral", source="192.0.2.44", limit=5)
     with rt.db.reader() as session:
@@ -295,7 +295,7 @@ def test_the_periodic_sweep_deletes_drafts_past_their_lifetime(rt):
 
     from triage.models.base import utcnow
     from triage.models.web import FormDraft
-    from triage.services import drafts
+    from triage.services.referrals import drafts
 
     old = drafts.start(rt, kind="self_referral")
     fresh = drafts.start(rt, kind="self_referral")

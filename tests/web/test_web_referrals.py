@@ -154,8 +154,8 @@ def test_the_decision_due_date_follows_the_profile_s_front_door_timescale(
     from config.profile import PROFILES_DIR
     from triage import create_app
     from triage.models import Referral
-    from triage.services import intake
-    from triage.services.front_door import referral_rows
+    from triage.services.referrals import intake
+    from triage.services.referrals.front_door import referral_rows
 
     folder = tmp_path / "three-days"
     shutil.copytree(PROFILES_DIR / "leicestershire", folder)
@@ -240,7 +240,7 @@ def test_an_unexpected_failure_gets_a_helpful_500_page_with_an_error_reference(a
 
 def test_the_front_door_closes_a_referral_without_a_service_from_its_page(web, rt,
                                                                          demo_users):
-    from triage.services import intake
+    from triage.services.referrals import intake
 
     _, sent = intake.submit_referral(rt, user=demo_users["fire@demo.test"], body={
         "channel": "partner", "referrer": {"organisation": "Fire"}, "postcode": "NG1 5AA",

@@ -74,7 +74,7 @@ def test_wrong_guesses_from_one_address_stop_that_address_not_the_account_owner(
     per-address limit that address is refused (even with the right password), while the
     owner, elsewhere, still signs in. Addresses are stored only as an HMAC."""
     from triage.models import SignInAttempt
-    from triage.services import rate_limits
+    from triage.services.accounts import rate_limits
 
     stranger = {"environ_base": {"REMOTE_ADDR": "203.0.113.9"}}
     limit = rt.settings.signin_max_failures_per_source_per_hour
@@ -103,9 +103,9 @@ def test_every_refused_sign_in_looks_and_costs_the_same_but_the_audit_says_why(
 
     from triage.models import SignInAttempt, User
     from triage.models.base import utcnow
-    from triage.services import accounts, signin
+    from triage.services.accounts import signin, users
 
-    accounts.create_user(rt.db, email="nopassword@test.example", role="front_door")
+    users.create_user(rt.db, email="nopassword@test.example", role="front_door")
     with rt.db.unit_of_work() as session:
         session.execute(update(User).where(User.email == "hub.charnwood@demo.test")
                         .values(active=False))
@@ -113,7 +113,7 @@ def test_every_refused_sign_in_looks_and_costs_the_same_but_the_audit_says_why(
             session.add(SignInAttempt(user_id=demo_users["fcp@demo.test"].id, at=utcnow(),
                                       succeeded=False))
     checks = []
-    real_verify = accounts.verify_password
+    real_verify = users.verify_password
 
     class CountingHasher(signin.PasswordHasher):
         def verify(self, hash, password):  # noqa: A002 - argon2's own parameter name
@@ -125,7 +125,7 @@ def test_every_refused_sign_in_looks_and_costs_the_same_but_the_audit_says_why(
         return real_verify(user, password)
 
     monkeypatch.setattr(signin, "PasswordHasher", CountingHasher)
-    monkeypatch.setattr(accounts, "verify_password", counting_verify)
+    monkeypatch.setattr(users, "verify_password", counting_verify)
     answers = []
     for email, password in [("nobody@demo.test", PASSWORD),
                             ("frontdoor@demo.test", "not-the-password-at-all"),
@@ -267,10 +267,10 @@ def test_the_password_policy_also_guards_new_accounts(rt):
     import pytest
 
     from triage.errors import ValidationFailed
-    from triage.services import accounts
+    from triage.services.accounts import users
 
     with pytest.raises(ValidationFailed) as refused:
-        accounts.create_user(rt.db, email="x@test.example", role="front_door",
+        users.create_user(rt.db, email="x@test.example", role="front_door",
                              password="123456qwerty")
     assert "data breaches" in refused.value.errors["password"][0]
 

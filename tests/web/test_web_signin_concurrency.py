@@ -27,20 +27,20 @@ def settings(tmp_path, database_url) -> Settings:
 def test_parallel_wrong_passwords_get_at_most_the_limit_of_password_checks(
         app, rt, monkeypatch):
     from triage.models import AuditEvent, SignInAttempt
-    from triage.services import accounts
+    from triage.services.accounts import users
 
-    user = accounts.create_user(rt.db, email="target@test.example", role="front_door",
+    user = users.create_user(rt.db, email="target@test.example", role="front_door",
                                 password=PASSWORD)
     checked = []
     lock = threading.Lock()
-    real_verify = accounts.verify_password
+    real_verify = users.verify_password
 
     def counting_verify(who, password):
         with lock:
             checked.append(who.id)
         return real_verify(who, password)
 
-    monkeypatch.setattr(accounts, "verify_password", counting_verify)
+    monkeypatch.setattr(users, "verify_password", counting_verify)
     browsers = [Browser(app.test_client()) for _ in range(GUESSES)]
     for n, browser in enumerate(browsers):
         # Each guess from its own address: the per-account limit is what stops them.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 
 from triage.models import User
-from triage.services import accounts
+from triage.services.accounts import users
 
 
 def runtime():
@@ -18,6 +18,6 @@ def current_user() -> User:
     if "api_user" not in g:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        g.api_user = accounts.user_for_token(
+        g.api_user = users.user_for_token(
             runtime().db, token.strip() if scheme.lower() == "bearer" else None)
     return g.api_user

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
-from triage.services import cases, worklists
+from triage.services.cases import casework, worklists
 
 bp = Blueprint("cases", __name__)
 
@@ -19,10 +19,10 @@ def list_cases():
 
 @bp.get("/cases/<int:case_id>")
 def get_case(case_id: int):
-    return jsonify(cases.get_case(runtime(), user=current_user(), case_id=case_id))
+    return jsonify(casework.get_case(runtime(), user=current_user(), case_id=case_id))
 
 
 @bp.post("/cases/<int:case_id>/events")
 def fire_event(case_id: int):
-    return jsonify(cases.fire_case_event(runtime(), user=current_user(), case_id=case_id,
+    return jsonify(casework.fire_case_event(runtime(), user=current_user(), case_id=case_id,
                                          body=json_body()))

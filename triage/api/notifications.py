@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from triage.api.auth import current_user, runtime
-from triage.services import notify
+from triage.services.notices import notify
 
 bp = Blueprint("notifications", __name__)
 

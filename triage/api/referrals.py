@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
 from triage.schemas import batch_csv
-from triage.services import batches, decisions, intake, referral_lists
+from triage.services.referrals import batches, decisions, intake, referral_lists
 
 bp = Blueprint("referrals", __name__)
 

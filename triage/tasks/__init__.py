@@ -8,14 +8,9 @@ from celery import shared_task
 from flask import current_app
 
 # notify and linked_referrals register outbox handlers when imported.
-from triage.services import (  # noqa: F401
-    drafts,
-    escalation,
-    linked_referrals,
-    mail,
-    notify,
-    outbox,
-)
+from triage.services.cases import escalation
+from triage.services.notices import mail, notify, outbox  # noqa: F401
+from triage.services.referrals import drafts, linked_referrals  # noqa: F401
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 
 from triage.errors import ValidationFailed
 from triage.models import Role
-from triage.services import signin
+from triage.services.accounts import signin
 from triage.web.forms import field_errors
 from triage.web.security import (
     clear_session_cookie,

@@ -9,7 +9,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
 from triage.policy import TEAM_CASE_PAGES, team_of
-from triage.services import case_notes, cases, intake
+from triage.services.cases import case_notes, casework
+from triage.services.referrals import intake
 from triage.web.forms import PersonRow
 from triage.web.security import current_user, require_role, runtime
 
@@ -86,9 +87,9 @@ def team_cases():
                                    chosen="")
         args.update({"service": service, **({"instance": instance} if instance else {})})
     try:
-        listing = cases.list_cases(rt, user=user, args=args)
+        listing = casework.list_cases(rt, user=user, args=args)
     except ValidationFailed:
-        listing = cases.list_cases(rt, user=user, args={k: v for k, v in args.items()
+        listing = casework.list_cases(rt, user=user, args={k: v for k, v in args.items()
                                                          if k in ("service", "instance")})
     return render_template("cases/team.html", listing=listing, teams=_teams(rt), chosen=chosen)
 
@@ -106,7 +107,7 @@ def _teams(rt) -> list[tuple[str, str]]:
 @bp.get("/<int:case_id>")
 @require_role(TEAM_CASE_PAGES)
 def show(case_id: int):
-    case = cases.get_case(runtime(), user=current_user(), case_id=case_id)
+    case = casework.get_case(runtime(), user=current_user(), case_id=case_id)
     return render_template("cases/show.html", case=case, referral=_referral_for(case),
                            notes=case_notes.notes_for(runtime(), case_id=case_id), errors={})
 
@@ -115,7 +116,7 @@ def show(case_id: int):
 @require_role(TEAM_CASE_PAGES)
 def event(case_id: int, event: str):
     rt = runtime()
-    case = cases.get_case(rt, user=current_user(), case_id=case_id)
+    case = casework.get_case(rt, user=current_user(), case_id=case_id)
     spec = next((e for e in case["allowed_events"] if e["event"] == event), None)
     if spec is None:
         abort(409, description=f"This case is now {case['state'].replace('_', ' ')}; "
@@ -123,7 +124,7 @@ def event(case_id: int, event: str):
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            cases.fire_case_event(rt, user=current_user(), case_id=case_id,
+            casework.fire_case_event(rt, user=current_user(), case_id=case_id,
                                   body=event_payload(spec, request.form))
         except ValidationFailed as exc:
             errors = event_errors(spec, exc.errors)
@@ -141,7 +142,7 @@ def add_note(case_id: int):
         case_notes.add_note(rt, user=current_user(), case_id=case_id,
                             text=request.form.get("note", ""))
     except ValidationFailed as exc:
-        case = cases.get_case(rt, user=current_user(), case_id=case_id)
+        case = casework.get_case(rt, user=current_user(), case_id=case_id)
         return render_template("cases/show.html", case=case, referral=_referral_for(case),
                                notes=case_notes.notes_for(rt, case_id=case_id),
                                errors={"note": " ".join(exc.errors["note"])}), 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from triage.policy import FRONT_DOOR_PAGES
-from triage.services import front_door as worklists
+from triage.services.referrals import front_door as worklists
 from triage.web.security import current_user, page_number, require_role, runtime
 
 bp = Blueprint("frontdoor", __name__, url_prefix="/front-door")

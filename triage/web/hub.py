@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
 from triage.policy import HUB_PAGES
-from triage.services import hub as hubs
+from triage.services.hub import meetings
 from triage.web.forms import PersonRow
 from triage.web.security import current_user, require_role, runtime
 
@@ -18,8 +18,8 @@ bp = Blueprint("hub", __name__, url_prefix="/hub")
 
 def _context():
     rt = runtime()
-    service, instance = hubs.hub_for(rt, current_user(), request.values.get("hub"))
-    meeting = hubs.meeting(rt, service=service, hub=instance, today=date.today())
+    service, instance = meetings.hub_for(rt, current_user(), request.values.get("hub"))
+    meeting = meetings.meeting(rt, service=service, hub=instance, today=date.today())
     return rt, service, instance, meeting
 
 
@@ -33,7 +33,7 @@ def _choices(rt, service: str, event: str, name: str) -> list[tuple[str, str]]:
 @require_role(HUB_PAGES)
 def queue():
     rt, service, instance, meeting = _context()
-    lists = hubs.queue(rt, user=current_user(), service=service, hub=instance)
+    lists = meetings.queue(rt, user=current_user(), service=service, hub=instance)
     return render_template("hub/queue.html", lists=lists, hub=instance, service=service,
                            meeting=meeting, hubs=list(rt.profile.services[service].instances))
 
@@ -46,12 +46,12 @@ def meeting():
     if request.method == "POST":
         ids = [int(v) for v in request.form.getlist("cases") if v.isdigit()]
         try:
-            hubs.add_to_agenda(rt, user=current_user(), case_ids=ids)
+            meetings.add_to_agenda(rt, user=current_user(), case_ids=ids)
         except ValidationFailed as exc:
             errors = {"cases": " ".join(exc.errors["cases"])}
         else:
             return redirect(url_for("hub.meeting", hub=instance))
-    lists = hubs.queue(rt, user=current_user(), service=service, hub=instance)
+    lists = meetings.queue(rt, user=current_user(), service=service, hub=instance)
     return render_template("hub/meeting.html", lists=lists, hub=instance, service=service,
                            meeting=meeting, errors=errors), (422 if errors else 200)
 
@@ -60,7 +60,7 @@ def meeting():
 @require_role(HUB_PAGES)
 def pack():
     rt, service, instance, meeting = _context()
-    items = hubs.pack(rt, user=current_user(), service=service, hub=instance)
+    items = meetings.pack(rt, user=current_user(), service=service, hub=instance)
     return render_template("hub/pack.html", items=items, hub=instance, service=service,
                            meeting=meeting)
 
@@ -80,16 +80,16 @@ def decide(case_id: int):
                   "lead_professional": form.get("lead_professional", ""),
                   "reason": form.get(f"reason-{decision}", form.get("reason", ""))}
         try:
-            hubs.record_decision(rt, user=current_user(), case_id=case_id,
+            meetings.record_decision(rt, user=current_user(), case_id=case_id,
                                  meeting_date=meeting_date, decision=decision, fields=fields)
         except ValidationFailed as exc:
             ids = {"meeting_date": "meeting_date-day", "reason": "reason-no_further_action"}
             errors = {ids.get(k, k): " ".join(v) for k, v in exc.errors.items()}
         else:
             return redirect(url_for("hub.meeting", hub=instance, recorded=case_id))
-    from triage.services import cases
+    from triage.services.cases import casework
 
-    case = cases.get_case(rt, user=current_user(), case_id=case_id)
+    case = casework.get_case(rt, user=current_user(), case_id=case_id)
     return render_template(
         "hub/decide.html", case=case, hub=instance, meeting=meeting, errors=errors, form=form,
         agencies=_choices(rt, service, "allocate", "lead_agency"),

@@ -10,8 +10,8 @@ from triage.errors import ValidationFailed
 from triage.models import User
 from triage.policy import PARTNER_PAGES
 from triage.schemas import batch_csv
-from triage.services import batches, intake, partner_view
-from triage.services.front_door import pages
+from triage.services.referrals import batches, intake, partner_view
+from triage.services.referrals.front_door import pages
 from triage.web.referrals import referral_journey, referrer_fields
 from triage.web.security import current_user, page_number, require_role, runtime
 

@@ -17,7 +17,8 @@ from marshmallow import ValidationError
 
 from triage.errors import ValidationFailed, flatten_errors
 from triage.schemas.referral import referral_schema_for
-from triage.services import drafts, intake, rate_limits, signin
+from triage.services.accounts import rate_limits, signin
+from triage.services.referrals import drafts, intake
 from triage.web.forms import PersonRow, referral_errors
 from triage.web.security import cookie_name, runtime
 

@@ -18,7 +18,8 @@ from triage.policy import (
     STAFF_REFERRAL_FORM,
     may,
 )
-from triage.services import decisions, intake, known
+from triage.services.people import known
+from triage.services.referrals import decisions, intake
 from triage.web.forms import ReferralForm, errors_by_section, referral_errors
 from triage.web.security import current_user, require_role, runtime
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, redirect, request, url_for
 
 from triage.models import Role, User
-from triage.services import signin
+from triage.services.accounts import signin
 
 SESSION_COOKIE = "eh_session"
 CSRF_COOKIE = "eh_csrf"

@@ -17,7 +17,7 @@ from triage.policy import FRONT_DOOR_PAGES, HUB_PAGES, require
 from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
 from triage.services import audit
-from triage.services.matching import name_key
+from triage.services.people.names import name_key
 
 MAX_REFERRALS_SHOWN = 5
 

@@ -23,7 +23,7 @@ from triage.policy import SUBMIT_REFERRALS, require
 from triage.runtime import Runtime
 from triage.schemas import batch_csv
 from triage.schemas.output import referral_out_for
-from triage.services import intake
+from triage.services.referrals import intake
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,10 @@ from triage.policy import (
 from triage.runtime import Runtime
 from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_schema_for
 from triage.schemas.output import ReferralOutSchema
-from triage.services import audit, outbox, routing
-from triage.services.intake import find_referral, load_record
+from triage.services import audit
+from triage.services.notices import outbox
+from triage.services.referrals import routing
+from triage.services.referrals.intake import find_referral, load_record
 
 _OUT = ReferralOutSchema()
 

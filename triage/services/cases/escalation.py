@@ -19,8 +19,9 @@ from sqlmodel import select
 
 from triage.models import Case
 from triage.models.base import utcnow
-from triage.services import audit, outbox
-from triage.services.case_dues import CaseView, due_columns, histories, overdue_to_escalate
+from triage.services import audit
+from triage.services.cases.case_dues import CaseView, due_columns, histories, overdue_to_escalate
+from triage.services.notices import outbox
 
 log = logging.getLogger(__name__)
 

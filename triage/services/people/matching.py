@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, or_, select
@@ -12,16 +10,8 @@ from sqlmodel import Session
 from config.profile import Place
 from triage.models import Household, HouseholdMember, Person
 from triage.schemas.referral import PersonInput
+from triage.services.people.names import name_key
 from triage.statements import BySize, Row, in_list, new_row, new_rows
-
-
-def name_key(name: str | None) -> str | None:
-    """Lower-case letters only, accents folded: 'O'Néil' and 'oneil' compare equal."""
-    if not name:
-        return None
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z]", "", folded.lower()) or None
-
 
 _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__

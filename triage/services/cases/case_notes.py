@@ -9,7 +9,7 @@ from triage.models import CaseNote, User
 from triage.policy import can_view_case
 from triage.runtime import Runtime
 from triage.services import audit
-from triage.services.cases import find_case
+from triage.services.cases.casework import find_case
 
 MAX_NOTE = 5000
 

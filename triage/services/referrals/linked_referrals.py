@@ -30,8 +30,10 @@ from triage.models import (
 )
 from triage.runtime import Runtime
 from triage.schemas.referral import PersonInput, ReferralInput
-from triage.services import audit, outbox, routing
-from triage.services.outbox import handler
+from triage.services import audit
+from triage.services.notices import outbox
+from triage.services.notices.outbox import handler
+from triage.services.referrals import routing
 from triage.statements import insert_rows
 
 STEP_DOWN = "open_early_help_referral"

@@ -34,14 +34,16 @@ from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral
 from triage.runtime import Runtime
 from triage.schemas.output import referral_out_for
 from triage.schemas.referral import ReferralInput, referral_schema_for
-from triage.services import audit, notify, outbox, routing
-from triage.services.matching import (
+from triage.services import audit
+from triage.services.notices import notify, outbox
+from triage.services.people.matching import (
     add_members,
     create_household,
     create_people,
     find_household,
     match_people,
 )
+from triage.services.referrals import routing
 from triage.statements import Row, new_row, new_rows, next_keys
 
 log = logging.getLogger(__name__)

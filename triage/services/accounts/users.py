@@ -14,7 +14,7 @@ from triage.errors import NotAuthenticated, ValidationFailed
 from triage.models import ApiToken, Role, User
 from triage.models.base import utcnow
 from triage.services import audit
-from triage.services.passwords import password_problems
+from triage.services.accounts.passwords import password_problems
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "eht_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for

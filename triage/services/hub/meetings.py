@@ -11,7 +11,7 @@ from triage.errors import Forbidden, ValidationFailed
 from triage.models import Role, User
 from triage.policy import HUB_PAGES, require, team_of
 from triage.runtime import Runtime
-from triage.services import cases
+from triage.services.cases import casework
 from workflows.calendar import nth_weekday
 from workflows.timescales import next_meeting
 
@@ -76,7 +76,7 @@ def queue(rt: Runtime, *, user: User, service: str, hub: str) -> dict[str, dict[
     there are in all ({"cases": [...], "total": n}); each list read is audited."""
     out = {}
     for state in QUEUE_STATES:
-        listing = cases.list_cases(rt, user=user, args={"service": service, "instance": hub,
+        listing = casework.list_cases(rt, user=user, args={"service": service, "instance": hub,
                                                         "state": state,
                                                         "limit": str(QUEUE_PAGE)})
         out[state] = {"cases": listing["cases"], "total": listing["total"]}
@@ -93,7 +93,7 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
     from triage.policy import can_view_case
     from triage.schemas.output import ReferralOutSchema
     from triage.services import audit
-    from triage.services.intake import ReferralRecord
+    from triage.services.referrals.intake import ReferralRecord
 
     require(user, HUB_PAGES, "read a hub's meeting pack")
     out = []
@@ -152,14 +152,14 @@ def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int]) -> int:
     # added (a change by someone else in between still gets its own 409).
     cannot = []
     for case_id in case_ids:
-        case = cases.get_case(rt, user=user, case_id=case_id)
+        case = casework.get_case(rt, user=user, case_id=case_id)
         if ADD_TO_AGENDA not in [e["event"] for e in case["allowed_events"]]:
             cannot.append(f"Case {case_id} is {case['state'].replace('_', ' ')} and cannot "
                           "be added to the agenda.")
     if cannot:
         raise ValidationFailed({"cases": cannot})
     for case_id in case_ids:
-        cases.fire_case_event(rt, user=user, case_id=case_id, body={"event": ADD_TO_AGENDA})
+        casework.fire_case_event(rt, user=user, case_id=case_id, body={"event": ADD_TO_AGENDA})
     return len(case_ids)
 
 
@@ -173,7 +173,7 @@ def record_decision(rt: Runtime, *, user: User, case_id: int, meeting_date: str 
     needs: tuple[str, ...] = ()
     if decision not in DECISIONS:
         errors["decision"] = ["Select the hub's decision."]
-    case = cases.get_case(rt, user=user, case_id=case_id)
+    case = casework.get_case(rt, user=user, case_id=case_id)
     if not errors:
         pathway = rt.pathways.for_service(case["service"])
         spec = next(t for t in pathway.transitions if t.event == decision)
@@ -200,4 +200,4 @@ def record_decision(rt: Runtime, *, user: User, case_id: int, meeting_date: str 
         bodies.insert(0, {"event": RECORD_DISCUSSION, "meeting_date": meeting_date,
                           "version": case["version"]})
         del bodies[1]["version"]  # checked once, against the case before the discussion
-    return cases.fire_case_events(rt, user=user, case_id=case_id, bodies=bodies)
+    return casework.fire_case_events(rt, user=user, case_id=case_id, bodies=bodies)

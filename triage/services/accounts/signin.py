@@ -25,8 +25,9 @@ from triage.errors import TriageError, ValidationFailed
 from triage.models import SignInAttempt, User, WebSession
 from triage.models.base import utcnow
 from triage.runtime import Runtime
-from triage.services import accounts, audit, rate_limits
-from triage.services.passwords import password_problems
+from triage.services import audit
+from triage.services.accounts import rate_limits, users
+from triage.services.accounts.passwords import password_problems
 
 # A session's last-seen time is written at most this often (not on every page view).
 TOUCH_EVERY = timedelta(seconds=60)
@@ -100,7 +101,7 @@ def sign_in(rt: Runtime, *, email: str, password: str, previous_token: str | Non
         why, failures, attempt_id = _admit(rt, session, user, now,
                                            rate_limits.source_key(rt, source or "unknown"))
     if why is None:
-        ok = accounts.verify_password(user, password)
+        ok = users.verify_password(user, password)
     else:
         # Every refusal spends the same time as a real check; the result does not matter.
         ok = False
@@ -215,7 +216,7 @@ def record_refused(rt: Runtime, *, user: User | None, what: str) -> None:
 def change_password(rt: Runtime, *, user: User, current: str, new: str, confirm: str) -> None:
     """Change one's own password; every other session of the account is ended."""
     errors: dict[str, list[str]] = {}
-    if not accounts.verify_password(user, current or ""):
+    if not users.verify_password(user, current or ""):
         errors["current_password"] = ["Your current password is not correct."]
     problems = password_problems(new)
     if problems:
@@ -226,7 +227,7 @@ def change_password(rt: Runtime, *, user: User, current: str, new: str, confirm:
         raise ValidationFailed(errors)
     with rt.db.unit_of_work() as session:
         session.execute(update(User).where(User.id == user.id)
-                        .values(password_hash=accounts.hash_password(new)))
+                        .values(password_hash=users.hash_password(new)))
         audit.record(session, actor=user, action="password.changed", object_type="user",
                      object_id=user.id)
 

@@ -14,8 +14,9 @@ from triage.models import Case, CaseEvent, Decision, Referral, ReferralStatus, U
 from triage.models.base import utcnow
 from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
-from triage.services import audit, outbox
-from triage.services.case_dues import CaseView, columns_for
+from triage.services import audit
+from triage.services.cases.case_dues import CaseView, columns_for
+from triage.services.notices import outbox
 from triage.statements import BySize, Row, in_list, new_rows
 
 SYSTEM = "triage (automatic)"

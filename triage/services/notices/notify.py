@@ -20,8 +20,8 @@ from triage.errors import ValidationFailed, flatten_errors
 from triage.models import Case, CaseEvent, Notification, Referral, Role, User
 from triage.policy import team_of
 from triage.schemas.cases import NotificationListSchema, NotificationQuerySchema
-from triage.services import mail
-from triage.services.outbox import after_commit, before_done, handler
+from triage.services.notices import mail
+from triage.services.notices.outbox import after_commit, before_done, handler
 from triage.statements import new_rows
 
 FRONT_DOOR = "team:front_door"

@@ -29,9 +29,10 @@ from triage.schemas.cases import (
     CaseEventInSchema,
     CaseOutSchema,
 )
-from triage.services import audit, outbox
-from triage.services.case_dues import CaseView, columns_for, histories
-from triage.services.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
+from triage.services import audit
+from triage.services.cases.case_dues import CaseView, columns_for, histories
+from triage.services.cases.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
+from triage.services.notices import outbox
 from triage.statements import insert_rows
 from workflows import Due, EventNotAllowed, EventSpec, MissingFields, Pathway
 

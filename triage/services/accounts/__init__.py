@@ -1,0 +1,1 @@
+"""Staff and partner accounts: users and tokens, signing in, passwords, rate limits."""

@@ -1,0 +1,1 @@
+"""Early Help Hubs: the queue, the monthly meeting and its papers, allocation decisions."""

@@ -1,0 +1,1 @@
+"""People and households: finding who a referral is about among those already known."""

@@ -1,0 +1,1 @@
+"""Referrals from intake to routing: record, decide, route, consent, override, close, list."""
