@@ -19,6 +19,8 @@ class Case(SQLModel, table=True):
         # A team's worklist: its open cases in due order (triage.services.worklists).
         Index("ix_case_team_open_due", "service", "instance", "closed_at", "next_due_at", "id"),
         Index("ix_case_escalation_due", "escalation_due_at"),
+        # "My cases" and a team's caseload per worker: a worker's open cases.
+        Index("ix_case_worker_open", "worker_id", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -40,6 +42,11 @@ class Case(SQLModel, table=True):
     # When the escalation sweep next has something to escalate on this case (the earliest
     # escalating deadline after escalated_at); None when nothing is left to escalate.
     escalation_due_at: datetime | None = maybe_stamped()
+    # The named worker of the case's team who holds it (an `assign` event sets it).
+    worker_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # The case whose event opened this one (a hub allocation to a lead agency that is a
+    # service of the profile opens a linked case for that service's team).
+    source_case_id: int | None = Field(default=None, foreign_key="case_record.id", index=True)
     # Optimistic lock: an event is applied only if the row still has the version it was read at.
     version: int = Field(default=1)
 

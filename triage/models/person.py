@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from triage.models.base import stamped
+from triage.models.base import maybe_stamped, stamped
 
 
 class Household(SQLModel, table=True):
@@ -17,12 +17,24 @@ class Household(SQLModel, table=True):
     postcode: str = Field(max_length=10, index=True)
     sector: str = Field(max_length=8)
     district: str | None = Field(default=None, max_length=64)
+    # The address as last given (contract 5.1); the postcode above is the one matched on.
+    address_line1: str | None = Field(default=None, max_length=200)
+    address_line2: str | None = Field(default=None, max_length=200)
+    town: str | None = Field(default=None, max_length=100)
     created_at: datetime = stamped()
 
 
 class Person(SQLModel, table=True):
     __tablename__ = "person"
-    __table_args__ = (Index("ix_person_match", "family_name_key", "date_of_birth"),)
+    __table_args__ = (
+        Index("ix_person_match", "family_name_key", "date_of_birth"),
+        # Search: forgiving of typos (a sound key per name), by date of birth, by phone.
+        Index("ix_person_sound", "family_name_sound", "given_name_sound"),
+        Index("ix_person_given", "given_name_key", "date_of_birth"),
+        Index("ix_person_dob", "date_of_birth"),
+        Index("ix_person_phone", "phone_key"),
+        Index("ix_person_nhs", "nhs_number"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     given_name: str | None = Field(default=None, max_length=100)
@@ -30,7 +42,26 @@ class Person(SQLModel, table=True):
     # Lower-cased, letters only: what matching compares, so "O'Neil" finds "oneil".
     family_name_key: str | None = Field(default=None, max_length=100)
     given_name_key: str | None = Field(default=None, max_length=100)
+    # Sound keys (triage.services.people.names.sound_key): "Jonson" finds "Johnson".
+    family_name_sound: str | None = Field(default=None, max_length=16)
+    given_name_sound: str | None = Field(default=None, max_length=16)
     date_of_birth: date
+    # Contact and identity as last given (contract 5.1). What each referral said is kept in
+    # its raw body, so a partner sees what they sent and nothing added later.
+    phone: str | None = Field(default=None, max_length=32)
+    # Digits only, national form (07700900123): what a phone search compares.
+    phone_key: str | None = Field(default=None, max_length=16)
+    email: str | None = Field(default=None, max_length=254)
+    preferred_contact: str | None = Field(default=None, max_length=16)
+    # None: not known. False: do not call or text (the notes say why and what is safe).
+    safe_to_contact: bool | None = None
+    safe_contact_notes: str | None = None
+    language: str | None = Field(default=None, max_length=64)
+    interpreter: bool | None = None
+    nhs_number: str | None = Field(default=None, max_length=10)
+    sex: str | None = Field(default=None, max_length=16)
+    ethnicity: str | None = Field(default=None, max_length=64)
+    contact_updated_at: datetime | None = maybe_stamped()
     created_at: datetime = stamped()
 
 

@@ -41,6 +41,7 @@ class Referral(SQLModel, table=True):
     referrer_organisation: str | None = Field(default=None, max_length=200)
     referrer_name: str | None = Field(default=None, max_length=200)
     referrer_email: str | None = Field(default=None, max_length=254)
+    referrer_phone: str | None = Field(default=None, max_length=32)
     submitted_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     postcode: str = Field(max_length=10)
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
