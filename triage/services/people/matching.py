@@ -10,7 +10,7 @@ from sqlmodel import Session
 from config.profile import Place
 from triage.models import Household, HouseholdMember, Person
 from triage.schemas.referral import PersonInput
-from triage.services.people.names import name_key
+from triage.services.people.names import name_key, sound_key
 from triage.statements import BySize, Row, in_list, new_row, new_rows
 
 _PERSON = Person.__table__
@@ -71,6 +71,8 @@ def create_people(session: Session, people: tuple[PersonInput, ...],
             given, family, dob = _key(p)
             new.append({"given_name": p.given_name, "family_name": p.family_name,
                         "given_name_key": given, "family_name_key": family,
+                        "given_name_sound": sound_key(given),
+                        "family_name_sound": sound_key(family),
                         "date_of_birth": dob})
     for row, key in zip(new, keys, strict=True):
         row["id"] = key
