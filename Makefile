@@ -1,5 +1,7 @@
 # The two commands a fresh clone needs are `make run` and `make test`.
 PY ?= python3.11
+HOST ?= 127.0.0.1
+PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -24,7 +26,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/triage db upgrade
 	@if [ ! -f instance/.demo-loaded ]; then $(BIN)/triage demo load && touch instance/.demo-loaded; fi
-	$(BIN)/triage serve --host 127.0.0.1 --port 5000
+	$(BIN)/triage serve --host $(HOST) --port $(PORT)
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .

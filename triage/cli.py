@@ -59,11 +59,17 @@ def demo_load(referrals: int) -> None:
     settings = _settings()
     if settings.env == "production":
         raise click.ClickException("demo data is refused in production (TRIAGE_ENV=production)")
+    from triage.logs import to_file
+
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    log_path = settings.instance_path / "demo-load.log"
+    to_file(log_path)
     app = _app()
     summary = load_demo(app.extensions["triage"], referrals=referrals)
     app.extensions["triage"].relay.tick()
     app.extensions["triage"].relay.drain(timeout=120)
     click.echo(summary)
+    click.echo(f"(its log: {log_path})")
 
 
 @main.command()

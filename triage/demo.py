@@ -6,12 +6,16 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import select
 
-from triage.errors import ValidationFailed
-from triage.models import User
+from triage.errors import Conflict, Forbidden, ValidationFailed
+from triage.models import Case, CaseEvent, Decision, Referral, User
+from triage.models.base import utcnow
 from triage.runtime import Runtime
 from triage.services.accounts import users
+from triage.services.cases import casework, escalation
+from triage.services.cases.case_dues import CaseView, columns_for
 from triage.services.referrals import intake
 
 # A development-only password, documented in the README; `demo load` refuses production.
@@ -132,33 +136,167 @@ def ensure_demo_users(rt: Runtime) -> list[User]:
     return found
 
 
-def load_demo(rt: Runtime, *, referrals: int = 300, seed: int = 2026) -> str:
-    """Create the demo users, then `referrals` referrals; running it again adds nothing."""
+def load_demo(rt: Runtime, *, referrals: int = 300, seed: int = 2026, history: bool = True
+              ) -> str:
+    """Create the demo users, then `referrals` referrals spread over the last months, with
+    their cases moved along their pathways (`history=False`: all received now, every case
+    where routing left it); running it again adds nothing."""
     by_email = {u.email: u for u in ensure_demo_users(rt)}
     front_door = by_email["frontdoor@demo.test"]
     senders = [("staff", front_door), ("self", front_door),
                ("partner", by_email["fire@demo.test"]), ("partner", by_email["police@demo.test"])]
     rng = random.Random(seed)
-    created = replayed = rejected = 0
+    created = rejected = 0
+    sent: list[dict[str, Any]] = []
     for n in range(referrals):
         channel, user = senders[rng.randrange(len(senders))]
         body = demo_referral(rng, rt, channel)
+        if sent and rng.random() < REFERRED_AGAIN:
+            # The same family again, with a need of today: found, not created twice.
+            again = rng.choice(sent)
+            body = {**again, "channel": channel, "answers": _again(rng, again["answers"])}
         if channel == "partner":
             body["referrer"] = {"organisation": user.organisation, "name": user.name}
         try:
-            status, _ = intake.submit_referral(rt, user=user, body=body,
-                                               idempotency_key=f"demo-{seed}-{n}")
+            status, out = intake.submit_referral(rt, user=user, body=body,
+                                                 idempotency_key=f"demo-{seed}-{n}")
         except ValidationFailed:
             rejected += 1
             continue
-        created += status == 201
+        sent.append(body)
+        if status != 201:
+            continue  # already loaded: replayed, nothing new
+        created += 1
+        if not history:
+            continue
+        # Its own random numbers, so a second load draws the same referrals as the first.
+        steps = random.Random(f"{seed}-{n}")
+        # Older referrals first in time order: n spreads them over the last DAYS_BACK days.
+        days_ago = DAYS_BACK * (referrals - n) / referrals + steps.random()
+        _move_along(rt, steps, out, by_email, days_ago)
+    if created and history:
+        escalation.escalate_overdue(rt)
     with rt.db.reader() as session:
-        from sqlalchemy import func
-
-        from triage.models import Referral
-
         total = session.exec(select(func.count()).select_from(Referral)).one()
-    replayed = referrals - rejected - created
-    return (f"demo: {len(by_email)} users (password {DEMO_PASSWORD!r}); {referrals} referrals "
-            f"sent ({rejected} rejected by validation); {total} referrals in the database"
-            f"{'' if not replayed else ''}")
+        closed = session.exec(select(func.count()).select_from(Case)
+                              .where(Case.closed_at.is_not(None))).one()
+        overdue = session.exec(select(func.count()).select_from(Case)
+                               .where(Case.closed_at.is_(None),
+                                      Case.overdue_since.is_not(None))).one()
+    return "\n".join([
+        f"demo: {referrals} referrals sent ({created} new, {rejected} refused by validation); "
+        f"{total} referrals in the database; {closed} cases closed, {overdue} open and overdue",
+        f"demo accounts (password {DEMO_PASSWORD!r}, development only):",
+        *_accounts_table(rt, list(by_email.values())),
+    ])
+
+
+# A referral in twelve is a family referred before; referrals go back four months.
+REFERRED_AGAIN = 1 / 12
+DAYS_BACK = 120
+
+
+def _again(rng: random.Random, answers: dict[str, Any]) -> dict[str, Any]:
+    """What a second referral of the same family says: some of the first one's needs again
+    (so it stays consistent with who is in the household), never none of them."""
+    needs = [q for q, v in answers.items() if v]
+    if not needs:
+        return dict(answers)
+    keep = rng.sample(needs, rng.randint(1, len(needs)))
+    return {q: q in keep for q in needs}
+
+
+def _accounts_table(rt: Runtime, accounts: list[User]) -> list[str]:
+    rows = [("email", "role", "team or organisation")]
+    for u in accounts:
+        rows.append((u.email, u.role.replace("_", " "),
+                     team_name(rt, u.team) if u.team else (u.organisation or "every team")))
+    width = [max(len(r[i]) for r in rows) for i in range(2)]
+    return [f"  {r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows]
+
+
+def team_name(rt: Runtime, team: str) -> str:
+    """'early_help_hub:charnwood-hub' as people say it: 'Early Help Hub, Charnwood Hub'."""
+    service_id, _, instance_id = team.partition(":")
+    service = rt.profile.services.get(service_id)
+    if service is None:
+        return team.replace("_", " ")
+    instance = service.instances.get(instance_id) if instance_id else None
+    return f"{service.name}, {instance.name}" if instance is not None else service.name
+
+
+def _move_along(rt: Runtime, rng: random.Random, out: dict[str, Any],
+                by_email: dict[str, User], days_ago: float) -> None:
+    """Move the referral's cases some steps along their pathways with the real case service,
+    as the team (or the manager) would, then set the clock back as if it all happened then."""
+    workers = {u.team: u for u in by_email.values() if u.team}
+    manager = by_email["manager@demo.test"]
+    for item in out.get("cases", []):
+        steps = rng.choices([0, 1, 2, 3, 4], weights=[4, 3, 3, 2, 1])[0]
+        actor = (workers.get(f"{item['service']}:{item['instance']}")
+                 or workers.get(item["service"]) or manager)
+        for _ in range(steps):
+            case = casework.get_case(rt, user=actor, case_id=item["id"])
+            event = _pick_event(rng, case["allowed_events"])
+            if event is None:
+                break
+            try:
+                casework.fire_case_event(rt, user=actor, case_id=item["id"], body=event)
+            except (ValidationFailed, Conflict, Forbidden):
+                break
+    _backdate(rt, out["reference"], days_ago)
+
+
+# Events the demo never fires: they open linked referrals or undo work, which would muddle
+# the story a newcomer reads.
+SKIPPED_EVENTS = {"step_up", "step_down", "cancel", "reopen", "decline", "hold"}
+
+
+def _pick_event(rng: random.Random, allowed: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One allowed event whose fields the demo can fill (codes, text, dates), with them."""
+    choices = [e for e in allowed if e["event"] not in SKIPPED_EVENTS
+               and all(f["kind"] in ("code", "text", "date") for f in e["fields"])]
+    if not choices:
+        return None
+    event = rng.choice(choices)
+    body: dict[str, Any] = {"event": event["event"]}
+    for f in event["fields"]:
+        if f["kind"] == "code":
+            body[f["name"]] = rng.choice(f["choices"])["code"]
+        elif f["kind"] == "date":
+            body[f["name"]] = date.today().isoformat()
+        else:
+            body[f["name"]] = "Demo: recorded by the demo loader."
+    return body
+
+
+def _backdate(rt: Runtime, reference: str, days_ago: float) -> None:
+    """Set a demo referral's clock back: it was received `days_ago` days ago and each case
+    event followed a few days after the one before; what is due is worked out again from the
+    pathway, so some cases are overdue. Demo only: nothing in the service changes the past."""
+    now = utcnow()
+    received = now - timedelta(days=days_ago)
+    shift = now - received
+    calendar = rt.pathways.calendar
+    with rt.db.unit_of_work() as session:
+        referral = session.exec(select(Referral).where(Referral.reference == reference)).one()
+        referral.received_at -= shift
+        if referral.consent_recorded_at is not None:
+            referral.consent_recorded_at -= shift
+        for decision in session.exec(select(Decision)
+                                     .where(Decision.referral_id == referral.id)).all():
+            decision.decided_at -= shift
+        for case in session.exec(select(Case).where(Case.referral_id == referral.id)).all():
+            case.opened_at -= shift
+            history = session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                   .order_by(CaseEvent.at, CaseEvent.id)).all()
+            step = max(days_ago / (len(history) + 1), 0.1)
+            for i, row in enumerate(history):
+                row.at = case.opened_at + timedelta(days=step * i) if i else case.opened_at
+            if case.closed_at is not None:
+                case.closed_at = history[-1].at if history else case.opened_at
+            pathway = rt.pathways.for_service(case.service)
+            due = columns_for(pathway, CaseView.of(case, history), calendar=calendar,
+                              now=now, escalated_at=None)
+            for name, value in due.as_values().items():
+                setattr(case, name, value if case.closed_at is None else None)

@@ -47,3 +47,14 @@ def configure(level: str) -> None:
     root.setLevel(level)
     # transitions logs every callback of every transition at INFO: noise, and slow.
     logging.getLogger("transitions").setLevel(max(logging.WARNING, root.level))
+
+
+def to_file(path) -> None:
+    """Send this process's service logs to `path` instead of the terminal (for commands whose
+    output is for a person to read, such as `triage demo load`)."""
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())
+    for old in [h for h in root.handlers if isinstance(h.formatter, JsonFormatter)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
