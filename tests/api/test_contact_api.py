@@ -244,3 +244,10 @@ def test_contact_details_added_later_by_staff_never_reach_the_partner_s_view(
         if key in added:
             assert added[key] not in text
     assert "ADDED" not in text and (nhs is None or nhs not in text)
+
+
+def test_the_openapi_document_describes_the_contact_fields(client):
+    spec = client.get("/api/v1/openapi.json").json
+    text = str(spec)
+    for name in ("safe_to_contact", "nhs_number", "ethnicity", "preferred", "line1"):
+        assert name in text

@@ -52,3 +52,21 @@ def test_the_case_api_lists_the_contacts_for_the_team(client, rt, demo_users, au
     mother = next(p for p in response.json["contacts"] if p["relationship"] == "mother")
     assert mother["safe_to_contact"] is False and mother["phone"] == "07700 900123"
     assert response.json["contacts"][0]["role"] == "subject"
+
+
+def test_the_referral_page_shows_contact_details_and_identity_to_staff(web, rt, demo_users):
+    from triage.services.referrals import intake
+
+    body = family_referral(address={"line1": "4 Mill Lane", "town": "Loughborough"})
+    body["people"][0].update({"nhs_number": "9434765919", "sex": "male",
+                              "ethnicity": "asian_indian"})
+    body["people"][1]["contact"] = {"phone": "07700 900123", "safe_to_contact": False,
+                                    "safe_contact_notes": "Call the school instead"}
+    _, created = intake.submit_referral(rt, user=demo_users["frontdoor@demo.test"], body=body)
+    web.sign_in("frontdoor@demo.test")
+    assert web.get(f"/referrals/{created['reference']}").status_code == 200
+    html = web.last.split('id="contact-details"', 1)[1]
+    assert "Address: 4 Mill Lane, Loughborough, LE11 1AB" in html
+    assert "943 476 5919" in html and "Asian or Asian British: Indian" in html
+    assert "Not safe to contact: do not call or text Priya Patel." in html
+    assert "Call the school instead" in html and "07700 900123" in html

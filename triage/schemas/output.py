@@ -13,7 +13,9 @@ class PersonOutSchema(Schema):
     family_name = fields.Function(lambda pair: pair[1].family_name)
     date_of_birth = fields.Function(lambda pair: pair[1].date_of_birth.isoformat())
     known_before = fields.Function(lambda pair: pair[0].matched)
-    contact = fields.Function(lambda pair: person_contact(pair[1]))
+    contact = fields.Function(lambda pair: person_contact(pair[1]), metadata={
+        "description": "{phone, email, preferred, safe_to_contact, safe_contact_notes, "
+                       "language, interpreter} as kept now (staff); as sent (partners)"})
     nhs_number = fields.Function(lambda pair: pair[1].nhs_number)
     sex = fields.Function(lambda pair: pair[1].sex)
     ethnicity = fields.Function(lambda pair: pair[1].ethnicity)
@@ -64,7 +66,9 @@ class ReferralOutSchema(Schema):
     channel = fields.String(attribute="referral.channel")
     referrer = fields.Method("_referrer")
     postcode = fields.String(attribute="referral.postcode")
-    address = fields.Method("_address")
+    address = fields.Method("_address", metadata={
+        "description": "{line1, line2, town}: staff see the household's address as kept now; "
+                       "a partner sees what they sent"})
     place = fields.Dict(allow_none=True)
     people = fields.Method("_people")
     answers = fields.Dict(attribute="referral.answers")

@@ -85,10 +85,14 @@ class PersonSchema(Schema):
     family_name = Text(validate=validate.Length(max=100), allow_none=True)
     date_of_birth = fields.Date(required=True)
     contact = fields.Nested(ContactSchema, allow_none=True)
-    nhs_number = NhsNumberField(allow_none=True)
+    nhs_number = NhsNumberField(allow_none=True, metadata={
+        "description": "10 digits (spaces or dashes allowed) with a valid modulus 11 check "
+                       "digit; stored as the 10 digits"})
     sex = fields.String(validate=validate.OneOf(SEX), allow_none=True)
     # One of the profile's codes: checked by the referral schema, which knows the profile.
-    ethnicity = Text(validate=validate.Length(max=64), allow_none=True)
+    ethnicity = Text(validate=validate.Length(max=64), allow_none=True, metadata={
+        "description": "One of the profile's ethnicity codes (profile.yaml `ethnicity`; the "
+                       "ONS 2021 England and Wales categories and not_stated by default)"})
 
     @validates_schema(skip_on_field_errors=False)
     def _plausible_birth(self, data, **kwargs):
