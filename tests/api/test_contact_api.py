@@ -192,6 +192,15 @@ def test_the_subject_needs_both_names_from_staff_and_partners(client, auth, refe
                        headers=auth("front_door")).status_code == 201
 
 
+def test_a_partner_cannot_leave_the_names_out_by_naming_another_channel(
+        client, auth, referral_body):
+    body = referral_body(channel="self")
+    del body["people"][0]["family_name"]
+    response = client.post("/api/v1/referrals", json=body, headers=auth("partner"))
+    assert response.status_code == 422
+    assert "people.0.family_name" in response.json["errors"]
+
+
 def test_a_self_referral_may_leave_a_name_out(client, referral_body, auth):
     body = referral_body(channel="self", referrer={})
     del body["people"][0]["family_name"]

@@ -154,6 +154,14 @@ def _for_submitter(data: ReferralInput, user: User | None) -> ReferralInput:
 
     if user is None or user.role != "partner":
         return data
+    if not data.information_only:
+        # A partner's body naming another channel still needs the subject's names.
+        missing = {f"people.{i}.{name}": ["Required for the subject (unless information_only "
+                                          "is true)."]
+                   for i, p in enumerate(data.people) if p.role == "subject"
+                   for name in ("given_name", "family_name") if not getattr(p, name)}
+        if missing:
+            raise ValidationFailed(missing)
     return replace(data, channel="partner",
                    referrer={**data.referrer, "organisation": user.organisation})
 
