@@ -157,6 +157,8 @@ class Profile:
     front_door: FrontDoor
     files: Mapping[str, str]
     content_hash: str
+    # Equality monitoring: ethnicity code -> the words shown (profile.yaml `ethnicity`).
+    ethnicity: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def family_support_services(self) -> tuple[str, ...]:
@@ -418,6 +420,25 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
     return FrontDoor(decision_within_working_days=days, closures=dict(closures))
 
 
+def load_codes(data: Any, key: str, problems: list[Problem]) -> dict[str, str]:
+    """A profile.yaml code list (code -> the words shown); absent is an empty list."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not data:
+        problems.append(Problem("profile.yaml", key, "must be a mapping of code: the words shown"))
+        return {}
+    codes = {}
+    for code, text in data.items():
+        if not (isinstance(code, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,63}", code)
+                and isinstance(text, str) and text.strip()):
+            problems.append(Problem("profile.yaml", f"{key}.{code}",
+                                    "must be a lower_case code of at most 64 characters "
+                                    "with the words shown"))
+            continue
+        codes[code] = text.strip()
+    return codes
+
+
 def _hash_folder(folder: Path, names: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for name in sorted(set(names)):
@@ -444,8 +465,9 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "front_door"}, "", "profile.yaml", problems)
+                         "front_door", "ethnicity"}, "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
+    ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
     files = dict(meta.get("files") or {})
     for required in ("checklist", "services", "localities", "decision_graph"):
         if required not in files:
@@ -489,5 +511,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         bank_holidays=dict(meta.get("bank_holidays") or {"country": "GB", "subdivision": "ENG"}),
         front_door=front_door,
         files=files,
+        ethnicity=ethnicity,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )

@@ -58,7 +58,8 @@ def fire(client, headers: dict, case_id: int, event: str, **fields):
 def hub_and_contact_family(referral_body) -> dict:
     """A family routed to two services at once: the Melton hub and First Contact Plus."""
     return referral_body(postcode="LE13 1AB", people=[
-        {"ref": "c1", "role": "subject", "date_of_birth": "2014-03-03"},
+        {"ref": "c1", "role": "subject", "given_name": "Cal", "family_name": "Hart",
+         "date_of_birth": "2014-03-03"},
         {"ref": "m1", "role": "household", "date_of_birth": "1985-06-06"}],
         answers={"housing_at_risk": True, "household_asb": True,
                  "parenting_capacity_concern": True})

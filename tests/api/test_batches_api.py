@@ -226,23 +226,24 @@ def test_a_partner_cannot_send_a_batch_as_someone_else(client, auth, rt):
 def test_spreadsheet_habits_are_read_as_meant_and_rows_keep_their_numbers(client, auth, rt):
     """Trailing empty columns, a cell with line breaks (still one spreadsheet row), and a
     value under a column with no heading (named, with the other rows' problems)."""
-    heading = ["postcode", "consent", "subject_given_name", "subject_date_of_birth",
-               "concerns", "", ""]
+    heading = ["postcode", "consent", "subject_given_name", "subject_family_name",
+               "subject_date_of_birth", "concerns", "", ""]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(heading)
-    writer.writerow(["LE11 1AB", "given", "Amy", "2015-05-05", "Two lines:\nsee notes", "", ""])
-    writer.writerow(["LE11 1AB", "given", "Ben", "2016-06-06", "", "", ""])
+    writer.writerow(["LE11 1AB", "given", "Amy", "Ward", "2015-05-05", "Two lines:\nsee notes",
+                     "", ""])
+    writer.writerow(["LE11 1AB", "given", "Ben", "Shaw", "2016-06-06", "", "", ""])
     headers = {**auth("partner"), "Content-Type": "text/csv"}
     response = client.post(URL, data=out.getvalue().encode(), headers=headers)
     assert response.status_code == 201, response.json
     assert [r["row"] for r in response.json["referrals"]] == [2, 3]
-    writer.writerow(["LE11 1AB", "given", "Cal", "2017-07-07", "", "", "stray"])
-    writer.writerow(["LE11 1AB", "maybe", "Dee", "2017-07-07", "", "", ""])
+    writer.writerow(["LE11 1AB", "given", "Cal", "Reid", "2017-07-07", "", "", "stray"])
+    writer.writerow(["LE11 1AB", "maybe", "Dee", "Kaur", "2017-07-07", "", "", ""])
     response = client.post(URL, data=out.getvalue().encode(), headers=headers)
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"rows.4", "rows.5.consent"}
-    assert "column 7, which has no heading" in response.json["errors"]["rows.4"][0]
+    assert "column 8, which has no heading" in response.json["errors"]["rows.4"][0]
     assert count(rt, Referral) == 2
 
 

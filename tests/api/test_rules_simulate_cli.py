@@ -15,6 +15,8 @@ from triage.cli import main
 PROFILE = load_profile("leicestershire")
 
 ADULT = {"ref": "a1", "role": "subject", "date_of_birth": "1980-01-01"}
+THREE_NAMES = {"given_name": "Tia", "family_name": "Three"}
+TWO_NAMES = {"given_name": "Tom", "family_name": "Two"}
 CHILD = {"ref": "c1", "role": "household", "date_of_birth": "2014-01-01"}
 # Needs in three headline areas (ED, HE, FS) for a family: level 3 today.
 THREE_AREAS = {"school_attendance_concern": True, "child_emotional_health": True,
@@ -27,9 +29,10 @@ def stored(client, auth, referral_body) -> dict[str, str]:
     """Four referrals through the API: name -> reference."""
     headers = auth("front_door")
     bodies = {
-        "three areas": referral_body(people=[ADULT, CHILD], answers=THREE_AREAS,
-                                     postcode="LE11 2AB"),
-        "two areas": referral_body(people=[ADULT, CHILD], answers=TWO_AREAS,
+        # Two families (other names): neither is matched to the other's household.
+        "three areas": referral_body(people=[{**ADULT, **THREE_NAMES}, CHILD],
+                                     answers=THREE_AREAS, postcode="LE11 2AB"),
+        "two areas": referral_body(people=[{**ADULT, **TWO_NAMES}, CHILD], answers=TWO_AREAS,
                                    postcode="LE11 2AB"),
         "older woman": referral_body(),
         "no needs": referral_body(answers={}, information_only=True),

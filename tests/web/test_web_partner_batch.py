@@ -128,3 +128,77 @@ def test_a_file_over_the_size_limit_gets_a_page_not_json(make_web):
     response = fire.post(PAGE, {"file": big}, from_page=PAGE)
     assert response.status_code == 413
     assert "What you sent is too large" in fire.last and "nothing was saved" in fire.last
+
+
+CONTACT_HEADING = ["postcode", "address_line1", "town", "consent", "subject_given_name",
+                   "subject_family_name", "subject_date_of_birth", "subject_phone",
+                   "subject_safe_to_contact", "subject_safe_contact_notes",
+                   "subject_nhs_number", "subject_sex", "subject_ethnicity",
+                   "member1_relationship", "member1_date_of_birth", "member1_email"]
+
+
+def _contact_sheet(*rows: list[str]) -> tuple[io.BytesIO, str]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CONTACT_HEADING)
+    writer.writerows(rows)
+    return io.BytesIO(out.getvalue().encode()), "with-contact-details.csv"
+
+
+def test_a_spreadsheet_with_address_and_contact_columns_keeps_them(make_web, rt):
+    from sqlmodel import select
+
+    from triage.models import Household, Person
+
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    template = fire.client.get("/partner/batches/template.csv").get_data(as_text=True)
+    assert "address_line1" in template and "subject_safe_to_contact" in template
+    assert "member5_nhs_number" in template
+    row = ["LE13 0AB", "12 Elm Road", "Melton Mowbray", "y", "Amy", "Ward", "05/05/2015",
+           "07700 900123", "no", "Text only after 6pm", "943 476 5919", "Female",
+           "white_british", "mother", "01/01/1985", "mum@example.org"]
+    response = fire.post(PAGE, {"file": _contact_sheet(row)}, from_page=PAGE)
+    assert response.status_code == 200, fire.last
+    assert "1 referral recorded" in fire.last
+    with rt.db.reader() as session:
+        amy = session.exec(select(Person).where(Person.given_name == "Amy")).one()
+        mum = session.exec(select(Person).where(Person.date_of_birth == "1985-01-01")).one()
+        home = session.exec(select(Household)).one()
+    assert (amy.phone_key, amy.safe_to_contact, amy.nhs_number, amy.sex) == (
+        "07700900123", False, "9434765919", "female")
+    assert amy.safe_contact_notes == "Text only after 6pm"
+    assert mum.email == "mum@example.org"
+    assert (home.address_line1, home.town) == ("12 Elm Road", "Melton Mowbray")
+
+
+def test_a_bad_contact_cell_is_named_by_its_row_and_column(make_web):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    row = ["LE13 0AB", "", "", "given", "Amy", "Ward", "05/05/2015", "12345", "maybe", "",
+           "943 476 5918", "", "", "", "", ""]
+    response = fire.post(PAGE, {"file": _contact_sheet(row)}, from_page=PAGE)
+    assert response.status_code == 422
+    problems = fire.last.split('id="problems"', 1)[1]
+    for column in ("subject_phone", "subject_safe_to_contact", "subject_nhs_number"):
+        assert column in problems
+
+
+def test_the_consent_column_takes_yes_and_no_as_well(make_web, rt):
+    from sqlmodel import select
+
+    from triage.models import Referral
+
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    rows = [[*GOOD[0][:1], consent, *GOOD[0][2:]] for consent in ("yes", "Y", "no", "n")]
+    for i, row in enumerate(rows):
+        row[2] = ["Amy", "Bea", "Cat", "Dot"][i]
+    response = fire.post(PAGE, {"file": spreadsheet(*rows)}, from_page=PAGE)
+    assert response.status_code == 200, fire.last
+    with rt.db.reader() as session:
+        consents = session.exec(select(Referral.consent).order_by(Referral.id)).all()
+    assert consents == ["given", "given", "refused", "refused"]
+    response = fire.post(PAGE, {"file": spreadsheet([*GOOD[0][:1], "perhaps", *GOOD[0][2:]])},
+                         from_page=PAGE)
+    assert response.status_code == 422 and "or yes or no" in fire.last

@@ -308,3 +308,40 @@ def test_the_periodic_sweep_deletes_drafts_past_their_lifetime(rt):
     assert drafts.load(rt, kind="self_referral", token=old) is None
     assert drafts.load(rt, kind="self_referral", token=fresh) == {}
     assert any(getattr(job, "__name__", "") == "purge_expired" for job in rt.relay.periodic)
+
+
+def test_the_public_are_asked_in_plain_english_whether_it_is_safe_to_call(client, rt):
+    from triage.models import Household, Person, Referral
+
+    web = Browser(client)
+    fill_in(web)
+    web.get("/self-referral/contact")
+    assert "Is it safe to call you? Can we leave a message?" in web.last
+    web.post("/self-referral/contact", {"phone": "07700 900123", "preferred": "text",
+                                        "safe_to_contact": "no",
+                                        "safe_contact_notes": "Email only, please"})
+    web.get("/self-referral/postcode")
+    web.post("/self-referral/postcode", {"postcode": "LE11 1AA", "address-line1": "5 Park Row",
+                                         "address-town": "Loughborough"})
+    web.get("/self-referral/check")
+    assert "Email only, please" in web.last and "5 Park Row" in web.last
+    response = web.post("/self-referral/check")
+    assert response.status_code == 302, web.last
+    with rt.db.reader() as session:
+        amira = session.exec(select(Person).where(Person.given_name == "Amira")).one()
+        home = session.exec(select(Household)).one()
+        referral = session.exec(select(Referral)).one()
+    assert (amira.phone_key, amira.preferred_contact, amira.safe_to_contact) == (
+        "07700900123", "text", False)
+    assert amira.safe_contact_notes == "Email only, please"
+    assert (home.address_line1, home.town) == ("5 Park Row", "Loughborough")
+    assert referral.referrer_phone == "07700 900123"
+
+
+def test_a_phone_number_that_is_not_one_is_named_on_the_contact_page(client):
+    web = Browser(client)
+    fill_in(web)
+    web.get("/self-referral/contact")
+    response = web.post("/self-referral/contact", {"phone": "123"})
+    assert response.status_code == 422
+    assert "UK phone number" in error_links(web.last)["phone"]

@@ -2,7 +2,9 @@
 referral bodies with every problem named by row and column.
 
 One row is one referral. The columns come from the profile's checklist (one per question,
-by its id), so a council's checklist change changes the template with it. A file may leave
+by its id), so a council's checklist change changes the template with it. The address and
+each person's contact and identity columns (subject_phone, member1_nhs_number...) are
+optional: files made before they existed are still read. A file may leave
 out any column it does not use except the three every referral needs (postcode, consent
 and the subject's date of birth); a column we do not know is an error, so a typo in a
 heading is not silently ignored (a blank heading is: spreadsheets save trailing empty
@@ -24,6 +26,17 @@ from config.profile import Profile
 MEMBERS = 5  # household members besides the subject, per row
 REQUIRED = ("postcode", "consent", "subject_date_of_birth")
 _PERSON_FIELDS = ("given_name", "family_name", "date_of_birth")
+# Contact and identity (contract 5.1): column suffix -> (where in the person, how to read it).
+_CONTACT_FIELDS = {
+    "phone": ("contact.phone", None), "email": ("contact.email", None),
+    "preferred_contact": ("contact.preferred", "lower"),
+    "safe_to_contact": ("contact.safe_to_contact", "yes_no"),
+    "safe_contact_notes": ("contact.safe_contact_notes", None),
+    "language": ("contact.language", None), "interpreter": ("contact.interpreter", "yes_no"),
+    "nhs_number": ("nhs_number", None), "sex": ("sex", "lower"),
+    "ethnicity": ("ethnicity", "lower"),
+}
+_ADDRESS_FIELDS = {"address_line1": "line1", "address_line2": "line2", "town": "town"}
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -31,11 +44,12 @@ _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 def columns(profile: Profile) -> list[str]:
     """Every column a batch file may have, in the template's order."""
-    people = [f"subject_{name}" for name in _PERSON_FIELDS]
+    people = [f"subject_{name}" for name in (*_PERSON_FIELDS, *_CONTACT_FIELDS)]
     for n in range(1, MEMBERS + 1):
-        people += [f"member{n}_relationship", *(f"member{n}_{name}" for name in _PERSON_FIELDS)]
-    return ["referrer_name", "referrer_email", "referrer_phone", "postcode", "consent",
-            "information_only", "step_down", "concerns", *people,
+        people += [f"member{n}_relationship",
+                   *(f"member{n}_{name}" for name in (*_PERSON_FIELDS, *_CONTACT_FIELDS))]
+    return ["referrer_name", "referrer_email", "referrer_phone", "postcode", *_ADDRESS_FIELDS,
+            "consent", "information_only", "step_down", "concerns", *people,
             *profile.checklist.questions]
 
 
@@ -182,6 +196,11 @@ def _row(profile: Profile, values: dict[str, str], channel: str
     for name in ("name", "email", "phone"):
         put(body["referrer"], name, f"referrer.{name}", f"referrer_{name}")
     put(body, "postcode", "postcode", "postcode")
+    address: dict[str, Any] = {}
+    for column, key in _ADDRESS_FIELDS.items():
+        put(address, key, f"address.{key}", column)
+    if address:
+        body["address"] = address
     put(body, "consent", "consent", "consent", _consent)
     put(body, "information_only", "information_only", "information_only", _yes_no)
     put(body, "step_down", "step_down", "step_down", _yes_no)
@@ -190,7 +209,7 @@ def _row(profile: Profile, values: dict[str, str], channel: str
         (f"member{n}", f"m{n}", "household", f"member{n}_relationship")
         for n in range(1, MEMBERS + 1)]
     for prefix, ref, role, relationship in people:
-        own = [f"{prefix}_{name}" for name in _PERSON_FIELDS]
+        own = [f"{prefix}_{name}" for name in (*_PERSON_FIELDS, *_CONTACT_FIELDS)]
         if relationship:
             own.append(relationship)
         if role != "subject" and not any(values.get(c) for c in own):
@@ -202,6 +221,13 @@ def _row(profile: Profile, values: dict[str, str], channel: str
                 _date if name == "date_of_birth" else None)
         if relationship:
             put(person, "relationship", f"people.{i}.relationship", relationship)
+        contact: dict[str, Any] = {}
+        for name, (path, how) in _CONTACT_FIELDS.items():
+            target, key = (contact, path[8:]) if path.startswith("contact.") else (person, path)
+            put(target, key, f"people.{i}.{path}", f"{prefix}_{name}",
+                _yes_no if how == "yes_no" else str.lower if how == "lower" else None)
+        if contact:
+            person["contact"] = contact
         where.setdefault(f"people.{i}", f"{prefix}_date_of_birth")
         body["people"].append(person)
     for question in profile.checklist.questions:
@@ -219,10 +245,15 @@ def _yes_no(raw: str) -> bool:
 
 
 def _consent(raw: str) -> str:
+    """given, refused or not asked; yes and no (y, n) as a spreadsheet user writes them."""
     value = raw.lower().replace(" ", "_").replace("-", "_")
     if value in ("given", "refused", "not_asked"):
         return value
-    raise ValueError(f"Enter given, refused or not asked (not {_shown(raw)}).")
+    if value in ("yes", "y"):
+        return "given"
+    if value in ("no", "n"):
+        return "refused"
+    raise ValueError(f"Enter given, refused or not asked, or yes or no (not {_shown(raw)}).")
 
 
 def _date(raw: str) -> str:

@@ -91,6 +91,10 @@ class CaseOutSchema(Schema):
     linked_referrals = fields.List(fields.Dict(),
                                    metadata={"description": "Referrals this case opened "
                                                             "(step-up, step-down)"})
+    contacts = fields.List(fields.Dict(), metadata={
+        "description": "The people on the case's referral (subject first): how to contact "
+                       "each, and whether it is safe to (safe_to_contact false: do not call "
+                       "or text)"})
 
 
 class CaseEventInSchema(Schema):

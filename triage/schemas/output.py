@@ -13,6 +13,27 @@ class PersonOutSchema(Schema):
     family_name = fields.Function(lambda pair: pair[1].family_name)
     date_of_birth = fields.Function(lambda pair: pair[1].date_of_birth.isoformat())
     known_before = fields.Function(lambda pair: pair[0].matched)
+    contact = fields.Function(lambda pair: person_contact(pair[1]), metadata={
+        "description": "{phone, email, preferred, safe_to_contact, safe_contact_notes, "
+                       "language, interpreter} as kept now (staff); as sent (partners)"})
+    nhs_number = fields.Function(lambda pair: pair[1].nhs_number)
+    sex = fields.Function(lambda pair: pair[1].sex)
+    ethnicity = fields.Function(lambda pair: pair[1].ethnicity)
+
+
+def person_contact(person) -> dict:
+    """A person's contact details as kept now (the newest given on any referral)."""
+    return {"phone": person.phone, "email": person.email,
+            "preferred": person.preferred_contact, "safe_to_contact": person.safe_to_contact,
+            "safe_contact_notes": person.safe_contact_notes, "language": person.language,
+            "interpreter": person.interpreter}
+
+
+def household_address(household) -> dict | None:
+    if household is None:
+        return None
+    return {"line1": household.address_line1, "line2": household.address_line2,
+            "town": household.town}
 
 
 _PEOPLE = PersonOutSchema(many=True)
@@ -45,6 +66,9 @@ class ReferralOutSchema(Schema):
     channel = fields.String(attribute="referral.channel")
     referrer = fields.Method("_referrer")
     postcode = fields.String(attribute="referral.postcode")
+    address = fields.Method("_address", metadata={
+        "description": "{line1, line2, town}: staff see the household's address as kept now; "
+                       "a partner sees what they sent"})
     place = fields.Dict(allow_none=True)
     people = fields.Method("_people")
     answers = fields.Dict(attribute="referral.answers")
@@ -66,7 +90,10 @@ class ReferralOutSchema(Schema):
     def _referrer(self, record):
         r = record.referral
         return {"organisation": r.referrer_organisation, "name": r.referrer_name,
-                "email": r.referrer_email}
+                "email": r.referrer_email, "phone": r.referrer_phone}
+
+    def _address(self, record):
+        return household_address(record.household)
 
     def _people(self, record):
         return _PEOPLE.dump(record.people)
@@ -105,8 +132,25 @@ class PartnerReferralOutSchema(ReferralOutSchema):
         exclude = ("original_decision", "override")
 
     def _people(self, record):
-        return [{k: v for k, v in person.items() if k != "known_before"}
-                for person in super()._people(record)]
+        """Each person as the partner sent them (the referral's raw body): contact details
+        or identity added later, by anyone on any referral, are the council's record."""
+        sent = {p.get("ref"): p for p in _sent_people(record.referral.raw_body)}
+        out = []
+        for link, person in record.people:
+            raw = sent.get(link.ref, {})
+            out.append({
+                "ref": link.ref, "role": link.role, "relationship": link.relationship,
+                "given_name": _sent_text(raw, "given_name", person.given_name),
+                "family_name": _sent_text(raw, "family_name", person.family_name),
+                "date_of_birth": person.date_of_birth.isoformat(),
+                **{key: raw[key] for key in _SENT_IDENTITY if key in raw},
+            })
+        return out
+
+    def _address(self, record):
+        body = record.referral.raw_body
+        address = body.get("address") if isinstance(body, dict) else None
+        return address if isinstance(address, dict) else None
 
     def _closure(self, record):
         closure = super()._closure(record)
@@ -121,6 +165,22 @@ class PartnerReferralOutSchema(ReferralOutSchema):
                 "urgent": body.get("urgent"),
                 "routes": [{"service": r["service"], "instance": r["instance"]}
                            for r in body.get("routes", [])]}
+
+
+_SENT_IDENTITY = ("contact", "nhs_number", "sex", "ethnicity")
+
+
+def _sent_people(body) -> list[dict]:
+    people = body.get("people") if isinstance(body, dict) else None
+    return [p for p in people if isinstance(p, dict)] if isinstance(people, list) else []
+
+
+def _sent_text(raw: dict, key: str, kept: str | None) -> str | None:
+    """A name as the partner typed it (trimmed); the record's when the body has none."""
+    if key not in raw:
+        return kept if not raw else None
+    value = raw[key]
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def referral_out_for(user) -> ReferralOutSchema:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,10 +17,13 @@ from marshmallow import (
 )
 
 from config.profile import Checklist, Profile, parse_postcode
+from triage.schemas.contact import SEX, AddressSchema, ContactSchema, NhsNumberField, UkPhoneField
 
 CHANNELS = ("self", "staff", "partner")
 CONSENT = ("given", "refused", "not_asked")
 ROLES = ("subject", "household")
+# Channels whose subject needs both names (the public may not know a child's surname...).
+NAMED_CHANNELS = ("staff", "partner")
 MAX_PEOPLE = 30
 
 
@@ -64,7 +67,7 @@ class ReferrerSchema(Schema):
     organisation = Text(validate=validate.Length(max=200), allow_none=True)
     name = Text(validate=validate.Length(max=200), allow_none=True)
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
-    phone = Text(validate=validate.Length(max=40), allow_none=True)
+    phone = UkPhoneField(allow_none=True)
 
 
 class PersonSchema(Schema):
@@ -81,6 +84,15 @@ class PersonSchema(Schema):
     given_name = Text(validate=validate.Length(max=100), allow_none=True)
     family_name = Text(validate=validate.Length(max=100), allow_none=True)
     date_of_birth = fields.Date(required=True)
+    contact = fields.Nested(ContactSchema, allow_none=True)
+    nhs_number = NhsNumberField(allow_none=True, metadata={
+        "description": "10 digits (spaces or dashes allowed) with a valid modulus 11 check "
+                       "digit; stored as the 10 digits"})
+    sex = fields.String(validate=validate.OneOf(SEX), allow_none=True)
+    # One of the profile's codes: checked by the referral schema, which knows the profile.
+    ethnicity = Text(validate=validate.Length(max=64), allow_none=True, metadata={
+        "description": "One of the profile's ethnicity codes (profile.yaml `ethnicity`; the "
+                       "ONS 2021 England and Wales categories and not_stated by default)"})
 
     @validates_schema(skip_on_field_errors=False)
     def _plausible_birth(self, data, **kwargs):
@@ -102,6 +114,11 @@ class PersonInput:
     given_name: str | None
     family_name: str | None
     date_of_birth: date
+    # Contact and identity (contract 5.1): only what was given, None for the rest.
+    contact: dict[str, Any] = field(default_factory=dict)
+    nhs_number: str | None = None
+    sex: str | None = None
+    ethnicity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,8 @@ class ReferralInput:
     information_only: bool
     step_down: bool
     concerns: str | None
+    # The household's address: only the lines given (line1, line2, town).
+    address: dict[str, str] = field(default_factory=dict)
 
 
 def children_in_household(checklist: Checklist, answers: dict[str, bool | None],
@@ -182,6 +201,7 @@ def _build_referral_schema(profile: Profile) -> Schema:
         information_only = fields.Boolean(load_default=False, truthy={True}, falsy={False})
         step_down = fields.Boolean(load_default=False, truthy={True}, falsy={False})
         concerns = Text(validate=validate.Length(max=5000), allow_none=True)
+        address = fields.Nested(AddressSchema, allow_none=True)
 
         @validates_schema
         def _household(self, data, **kwargs):
@@ -194,6 +214,17 @@ def _build_referral_schema(profile: Profile) -> Schema:
                 if person.get("ref") in seen:
                     errors[f"people.{i}.ref"] = [f"Duplicate ref {person['ref']!r}."]
                 seen.add(person.get("ref"))
+                ethnicity = person.get("ethnicity")
+                if ethnicity is not None and ethnicity not in profile.ethnicity:
+                    errors[f"people.{i}.ethnicity"] = [
+                        "Must be one of the profile's ethnicity codes: "
+                        + ", ".join(profile.ethnicity) + "."]
+                if (person.get("role") == "subject" and data.get("channel") in NAMED_CHANNELS
+                        and not data.get("information_only")):
+                    for name in ("given_name", "family_name"):
+                        if not person.get(name):
+                            errors[f"people.{i}.{name}"] = [
+                                "Required for the subject (unless information_only is true)."]
             answers = data.get("answers") or {}
             if people and "people" not in errors and not children_in_household(
                 checklist, answers, people, date.today()
@@ -222,12 +253,18 @@ def _build_referral_schema(profile: Profile) -> Schema:
                     ref=p["ref"], role=p["role"], relationship=p.get("relationship"),
                     given_name=p.get("given_name"), family_name=p.get("family_name"),
                     date_of_birth=p["date_of_birth"],
+                    contact={k: v for k, v in (p.get("contact") or {}).items()
+                             if v is not None},
+                    nhs_number=p.get("nhs_number"), sex=p.get("sex"),
+                    ethnicity=p.get("ethnicity"),
                 ) for p in data["people"]),
                 answers=dict(data["answers"]),
                 consent=data["consent"],
                 information_only=data.get("information_only", False),
                 step_down=data.get("step_down", False),
                 concerns=data.get("concerns"),
+                address={k: v for k, v in (data.get("address") or {}).items()
+                         if v is not None},
             )
 
     return ReferralSchema()

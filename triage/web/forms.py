@@ -28,11 +28,37 @@ class PersonRow:
     day: str = ""
     month: str = ""
     year: str = ""
+    # Contact and identity (contract 5.1), as typed; safe is "yes", "no" or "" (not known).
+    phone: str = ""
+    email: str = ""
+    preferred: str = ""
+    safe: str = ""
+    safe_notes: str = ""
+    language: str = ""
+    interpreter: bool = False
+    nhs_number: str = ""
+    sex: str = ""
+    ethnicity: str = ""
 
     @property
     def blank(self) -> bool:
         return not any((self.given_name, self.family_name, self.relationship, self.day,
-                        self.month, self.year))
+                        self.month, self.year, *self._identity()))
+
+    def _identity(self) -> tuple:
+        return (self.phone, self.email, self.preferred, self.safe, self.safe_notes,
+                self.language, self.interpreter, self.nhs_number, self.sex, self.ethnicity)
+
+    def contact(self) -> dict[str, Any]:
+        """The body's `contact` for this person: only what was filled in."""
+        values = {"phone": self.phone, "email": self.email, "preferred": self.preferred,
+                  "safe_contact_notes": self.safe_notes, "language": self.language}
+        contact: dict[str, Any] = {k: v for k, v in values.items() if v}
+        if self.safe in (YES, NO):
+            contact["safe_to_contact"] = self.safe == YES
+        if self.interpreter:
+            contact["interpreter"] = True
+        return contact
 
     def date_of_birth(self) -> str | None:
         """ISO date when all three parts are given; a deliberately invalid string when only
@@ -62,6 +88,9 @@ class ReferralForm:
     referrer_name: str = ""
     referrer_email: str = ""
     referrer_phone: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    town: str = ""
     submission_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
@@ -78,6 +107,16 @@ class ReferralForm:
             day=form.get(f"people-{i}-dob-day", "").strip(),
             month=form.get(f"people-{i}-dob-month", "").strip(),
             year=form.get(f"people-{i}-dob-year", "").strip(),
+            phone=form.get(f"people-{i}-phone", "").strip(),
+            email=form.get(f"people-{i}-email", "").strip(),
+            preferred=form.get(f"people-{i}-preferred", "").strip(),
+            safe=form.get(f"people-{i}-safe_to_contact", "").strip(),
+            safe_notes=form.get(f"people-{i}-safe_contact_notes", "").strip(),
+            language=form.get(f"people-{i}-language", "").strip(),
+            interpreter=form.get(f"people-{i}-interpreter") == YES,
+            nhs_number=form.get(f"people-{i}-nhs_number", "").strip(),
+            sex=form.get(f"people-{i}-sex", "").strip(),
+            ethnicity=form.get(f"people-{i}-ethnicity", "").strip(),
         ) for i in range(rows)]
         answers = {}
         for qid in checklist.questions:
@@ -97,6 +136,9 @@ class ReferralForm:
             referrer_name=form.get("referrer-name", "").strip(),
             referrer_email=form.get("referrer-email", "").strip(),
             referrer_phone=form.get("referrer-phone", "").strip(),
+            address_line1=form.get("address-line1", "").strip(),
+            address_line2=form.get("address-line2", "").strip(),
+            town=form.get("address-town", "").strip(),
             submission_key=key if re.fullmatch(r"[0-9a-f]{32}", key) else uuid.uuid4().hex,
         )
 
@@ -120,6 +162,11 @@ class ReferralForm:
             dob = row.date_of_birth()
             if dob is not None:
                 person["date_of_birth"] = dob
+            if row.contact():
+                person["contact"] = row.contact()
+            for name in ("nhs_number", "sex", "ethnicity"):
+                if getattr(row, name):
+                    person[name] = getattr(row, name)
             rows[len(people)] = i
             people.append(person)
         referrer = {k: v for k, v in (
@@ -137,6 +184,10 @@ class ReferralForm:
         }
         if self.concerns:
             body["concerns"] = self.concerns
+        address = {k: v for k, v in (("line1", self.address_line1),
+                                     ("line2", self.address_line2), ("town", self.town)) if v}
+        if address:
+            body["address"] = address
         if not self.consent:
             body.pop("consent")
         if not self.postcode:
@@ -150,7 +201,10 @@ def _who(row: int) -> str:
 
 
 _PERSON_FIELDS = {"given_name": "first name", "family_name": "last name",
-                  "relationship": "relationship", "ref": "details", "role": "role"}
+                  "relationship": "relationship", "ref": "details", "role": "role",
+                  "phone": "phone number", "email": "email address",
+                  "preferred": "preferred way to contact", "safe_contact_notes": "notes",
+                  "nhs_number": "NHS number", "safe_to_contact": "safe to contact"}
 
 
 def _person_message(row: int, name: str, message: str) -> str:
@@ -164,6 +218,8 @@ def _person_message(row: int, name: str, message: str) -> str:
             return f"The date of birth of {who} must be in the past"
         if "125 years" in message:
             return f"The date of birth of {who} must be within the last 125 years"
+    if message.startswith("Required for the subject"):
+        return f"Enter the {_PERSON_FIELDS[name]} of {who}, or tick information or advice only"
     label = _PERSON_FIELDS.get(name, name.replace("_", " "))
     if message.startswith("Longer than maximum length"):
         return f"The {label} of {who} is too long"
@@ -188,7 +244,10 @@ _TOP_LEVEL = {
     "referrer.name": ("referrer-name", {"": "The referrer's name is too long"}),
     "referrer.email": ("referrer-email", {"": "Enter an email address in the correct format, "
                                               "like name@example.com"}),
-    "referrer.phone": ("referrer-phone", {"": "The phone number is too long"}),
+    "referrer.phone": ("referrer-phone", {"": "Enter a UK phone number, like 07700 900123"}),
+    "address.line1": ("address-line1", {"": "The first line of the address is too long"}),
+    "address.line2": ("address-line2", {"": "The second line of the address is too long"}),
+    "address.town": ("address-town", {"": "The town is too long"}),
     "concerns": ("concerns", {"": "Concerns must be 5,000 characters or fewer"}),
 }
 
@@ -203,7 +262,7 @@ def referral_errors(errors: Mapping[str, list[str]], rows: Mapping[int, int],
         parts = path.split(".")
         if parts[0] == "people" and len(parts) >= 3 and parts[1].isdigit():
             row = rows.get(int(parts[1]), int(parts[1]))
-            name = parts[2]
+            name = parts[3] if parts[2] == "contact" and len(parts) > 3 else parts[2]
             field_id = (f"people-{row}-dob-day" if name == "date_of_birth"
                         else f"people-{row}-{name}")
             found.append((100 + row, field_id, _person_message(row, name, message)))

@@ -64,6 +64,17 @@ def body_from(draft: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int]]:
     name = f"{me.given_name} {me.family_name}".strip()
     referrer = {k: v for k, v in (("name", name), ("email", draft.get("email", "")),
                                   ("phone", draft.get("phone", ""))) if v}
+    contact = {k: v for k, v in (("phone", draft.get("phone", "")),
+                                 ("email", draft.get("email", "")),
+                                 ("preferred", draft.get("preferred", "")),
+                                 ("safe_contact_notes", draft.get("safe_contact_notes", "")))
+               if v}
+    if draft.get("safe_to_contact") in ("yes", "no"):
+        contact["safe_to_contact"] = draft["safe_to_contact"] == "yes"
+    if contact:
+        people[0]["contact"] = contact  # the person referring themselves
+    address = {k: v for k, v in (("line1", draft.get("address_line1", "")),
+                                 ("town", draft.get("town", ""))) if v}
     answers = {qid: True for qid in draft.get("safety", []) + draft.get("needs", [])}
     body: dict[str, Any] = {"channel": "self", "referrer": referrer,
                             "postcode": draft.get("postcode", ""), "people": people,
@@ -71,6 +82,8 @@ def body_from(draft: dict[str, Any]) -> tuple[dict[str, Any], dict[int, int]]:
                             "information_only": bool(draft.get("information_only"))}
     if draft.get("concerns"):
         body["concerns"] = draft["concerns"]
+    if address:
+        body["address"] = address
     if not body["postcode"]:
         body.pop("postcode")
     return body, rows
@@ -125,12 +138,12 @@ def _plain(message: str) -> str:
 
 PAGE_FIELDS = {
     "about_you": ("given_name", "family_name", "dob-day"),
-    "postcode": ("postcode",),
+    "postcode": ("postcode", "address-"),
     "household": ("household-",),
     "safety": ("answer-",),
     "needs": ("answer-",),
     "more": ("concerns",),
-    "contact": ("email", "phone"),
+    "contact": ("email", "phone", "preferred", "safe_to_contact", "safe_contact_notes"),
     "consent": ("consent",),
 }
 
@@ -163,6 +176,8 @@ def _read(page: str, draft: dict[str, Any]) -> dict[str, Any]:
                                 for k in ("day", "month", "year")})
     elif page == "postcode":
         draft["postcode"] = f.get("postcode", "").strip()
+        draft["address_line1"] = f.get("address-line1", "").strip()
+        draft["town"] = f.get("address-town", "").strip()
     elif page == "household":
         draft["household"] = [{
             "given_name": f.get(f"household-{i}-given_name", "").strip(),
@@ -180,6 +195,9 @@ def _read(page: str, draft: dict[str, Any]) -> dict[str, Any]:
     elif page == "contact":
         draft["email"] = f.get("email", "").strip()
         draft["phone"] = f.get("phone", "").strip()
+        draft["preferred"] = f.get("preferred", "").strip()
+        draft["safe_to_contact"] = f.get("safe_to_contact", "").strip()
+        draft["safe_contact_notes"] = f.get("safe_contact_notes", "").strip()
     elif page == "consent":
         draft["consent"] = f.get("consent", "")
     return draft

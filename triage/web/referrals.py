@@ -51,8 +51,11 @@ def referral_journey(*, channel: str, template: str, done_endpoint: str,
     if request.method == "POST":
         form = ReferralForm.from_form(request.form, checklist)
         if referrer:
+            # The account's organisation always; its name and email only where the referrer
+            # typed none (a partner's own name and phone as referrer are kept).
             for key, value in referrer.items():
-                setattr(form, key, value)
+                if key == "referrer_organisation" or not getattr(form, key):
+                    setattr(form, key, value)
         action = request.form.get("action", "check")
         body, rows = form.to_body(channel=channel)
         if action == "add_person":

@@ -134,12 +134,19 @@ def test_the_simulation_shortcut_decides_as_evaluate_does(referrals):
             f"{x.service}:{x.instance}" for x in decision.routes))), show(r)
 
 
+def _unique_name(n: int, i: int) -> str:
+    """Letters only (names are matched on their letters): one per referral and person."""
+    return "".join(chr(ord("a") + int(d)) for d in f"{n}x{i}".replace("x", "9")).title()
+
+
 def _api_body(r: oracle.Referral, n: int) -> dict:
     return {
         "channel": "partner", "referrer": {"organisation": "Differential test"},
         "postcode": r.postcode,
-        # No names: nobody is matched to an earlier generated referral's household.
-        "people": [{"ref": f"p{i}", "role": role, "date_of_birth": born.isoformat()}
+        # Names no other generated referral has: nobody is matched to an earlier one's
+        # household (a subject needs both names on the partner channel).
+        "people": [{"ref": f"p{i}", "role": role, "date_of_birth": born.isoformat(),
+                    "given_name": _unique_name(n, i), "family_name": "Differential"}
                    for i, (role, born) in enumerate(r.people)],
         "answers": r.answers, "consent": r.consent,
         "information_only": r.information_only, "step_down": r.step_down,

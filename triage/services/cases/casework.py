@@ -20,7 +20,17 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from triage.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_errors
-from triage.models import Case, CaseEvent, CaseReferralLink, Referral, ReferralStatus, User
+from triage.models import (
+    Case,
+    CaseEvent,
+    CaseReferralLink,
+    Household,
+    Person,
+    Referral,
+    ReferralPerson,
+    ReferralStatus,
+    User,
+)
 from triage.models.base import utcnow
 from triage.policy import can_move_case, can_view_case
 from triage.runtime import Runtime
@@ -59,6 +69,8 @@ class CaseRecord:
     service_name: str
     instance_name: str
     linked_referrals: list[dict[str, Any]] = field(default_factory=list)
+    # How to contact the people on the case's referral, and whether it is safe to.
+    contacts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -140,6 +152,27 @@ def _links(session: Session, pathway: Pathway, case: Case,
         .where(CaseReferralLink.case_id == case.id).order_by(CaseReferralLink.id)).all())
 
 
+def case_contacts(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The people on the case's referral, subject first, with how to contact each as kept
+    now (the newest details given on any referral) and the household's address."""
+    rows = session.exec(
+        select(ReferralPerson, Person).join(Person, Person.id == ReferralPerson.person_id)
+        .where(ReferralPerson.referral_id == case.referral_id)
+        .order_by(ReferralPerson.role != "subject", ReferralPerson.ref)).all()
+    referral = session.get(Referral, case.referral_id)
+    home = session.get(Household, referral.household_id) if referral.household_id else None
+    address = [line for line in (home.address_line1, home.address_line2, home.town,
+                                 home.postcode) if line] if home else []
+    return [{"person_id": person.id, "role": link.role, "relationship": link.relationship,
+             "given_name": person.given_name, "family_name": person.family_name,
+             "date_of_birth": person.date_of_birth.isoformat(),
+             "phone": person.phone, "email": person.email,
+             "preferred": person.preferred_contact, "safe_to_contact": person.safe_to_contact,
+             "safe_contact_notes": person.safe_contact_notes, "language": person.language,
+             "interpreter": person.interpreter, "address": address}
+            for link, person in rows]
+
+
 def build_record(rt: Runtime, session: Session, case: Case, history: list[CaseEvent], *,
                  now: datetime, reference: str, urgent: bool) -> CaseRecord:
     pathway = rt.pathways.for_service(case.service)
@@ -157,7 +190,8 @@ def build_record(rt: Runtime, session: Session, case: Case, history: list[CaseEv
              "items": items},
         service_name=service_name, instance_name=instance_name,
         linked_referrals=[{"reference": ref, "status": status, "effect": kind}
-                          for kind, ref, status in links])
+                          for kind, ref, status in links],
+        contacts=case_contacts(session, case))
 
 
 def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlmodel import Session
 
 from config.profile import Place
 from triage.models import Household, HouseholdMember, Person
+from triage.schemas.contact import uk_phone_key
 from triage.schemas.referral import PersonInput
 from triage.services.people.names import name_key, sound_key
-from triage.statements import BySize, Row, in_list, new_row, new_rows
+from triage.statements import BySize, Prepared, Row, in_list, new_row, new_rows
 
 _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__
@@ -30,6 +32,43 @@ _PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(or_(*[
 _HOUSEHOLDS_OF = BySize(lambda n: select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"))
                         .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
                         .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(n)])))
+
+# A person's contact and identity columns, from what a referral says about them.
+CONTACT_COLUMNS = ("phone", "phone_key", "email", "preferred_contact", "safe_to_contact",
+                   "safe_contact_notes", "language", "interpreter", "nhs_number", "sex",
+                   "ethnicity")
+ADDRESS_COLUMNS = ("address_line1", "address_line2", "town")
+
+# Newest wins: each column given replaces the one kept; a column not given (NULL) keeps it.
+_UPDATE_CONTACT = Prepared(lambda: update(_PERSON).where(_PERSON.c.id == bindparam("id"))
+                           .values({**{name: func.coalesce(bindparam(f"v_{name}"),
+                                                           _PERSON.c[name])
+                                       for name in CONTACT_COLUMNS},
+                                    "contact_updated_at": bindparam("v_updated_at",
+                                                                    type_=_PERSON.c.contact_updated_at.type)}))
+_UPDATE_ADDRESS = Prepared(lambda: update(_HOUSEHOLD).where(_HOUSEHOLD.c.id == bindparam("id"))
+                           .values({name: func.coalesce(bindparam(f"v_{name}"),
+                                                        _HOUSEHOLD.c[name])
+                                    for name in ADDRESS_COLUMNS}))
+
+
+def contact_columns(person: PersonInput) -> dict:
+    """The contact and identity columns this referral gives a value for (the rest absent)."""
+    contact = person.contact
+    values = {"phone": contact.get("phone"), "phone_key": uk_phone_key(contact.get("phone")),
+              "email": contact.get("email"), "preferred_contact": contact.get("preferred"),
+              "safe_to_contact": contact.get("safe_to_contact"),
+              "safe_contact_notes": contact.get("safe_contact_notes"),
+              "language": contact.get("language"), "interpreter": contact.get("interpreter"),
+              "nhs_number": person.nhs_number, "sex": person.sex,
+              "ethnicity": person.ethnicity}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def address_columns(address: dict) -> dict:
+    values = {"address_line1": address.get("line1"), "address_line2": address.get("line2"),
+              "town": address.get("town")}
+    return {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass
@@ -63,22 +102,50 @@ def _key(person: PersonInput) -> tuple:
 
 
 def create_people(session: Session, people: tuple[PersonInput, ...],
-                  found: list[Row | None], keys: list[int]) -> list[Matched]:
-    """The matched people, and a new record (with one of `keys`) for each one not found."""
+                  found: list[Row | None], keys: list[int], *, now: datetime) -> list[Matched]:
+    """The matched people (with any contact details newly given), and a new record (with one
+    of `keys`) for each one not found."""
     new = []
     for p, known in zip(people, found, strict=True):
+        contact = contact_columns(p)
         if known is None:
             given, family, dob = _key(p)
             new.append({"given_name": p.given_name, "family_name": p.family_name,
                         "given_name_key": given, "family_name_key": family,
                         "given_name_sound": sound_key(given),
                         "family_name_sound": sound_key(family),
-                        "date_of_birth": dob})
+                        "date_of_birth": dob, **contact,
+                        "contact_updated_at": now if contact else None})
+        elif contact:
+            update_contact(session, known, contact, now=now)
     for row, key in zip(new, keys, strict=True):
         row["id"] = key
     created = iter(new_rows(session, Person, new))
     return [Matched(known, True) if known is not None else Matched(next(created), False)
             for known in found]
+
+
+def update_contact(session: Session, person: Row | Person, values: dict, *,
+                   now: datetime) -> None:
+    """Keep the contact details just given for a known person (newest wins)."""
+    _UPDATE_CONTACT.rows(session, {"id": person.id, "v_updated_at": now,
+                                   **{f"v_{name}": values.get(name)
+                                      for name in CONTACT_COLUMNS}})
+    for name, value in values.items():
+        setattr(person, name, value)
+    person.contact_updated_at = now
+
+
+def update_address(session: Session, household: Row, address: dict) -> None:
+    """Keep the address lines just given for a known household (newest wins)."""
+    values = address_columns(address)
+    if not values or all(getattr(household, k, None) == v for k, v in values.items()):
+        return
+    _UPDATE_ADDRESS.rows(session, {"id": household.id,
+                                   **{f"v_{name}": values.get(name)
+                                      for name in ADDRESS_COLUMNS}})
+    for name, value in values.items():
+        setattr(household, name, value)
 
 
 def find_household(session: Session, *, postcode: str, found: list[Row | None]
@@ -98,11 +165,12 @@ def find_household(session: Session, *, postcode: str, found: list[Row | None]
     return Row(**{k: v for k, v in vars(newest).items() if k != "member_id"}), members
 
 
-def create_household(session: Session, *, key: int, postcode: str, place: Place | None
-                     ) -> Row:
+def create_household(session: Session, *, key: int, postcode: str, place: Place | None,
+                     address: dict | None = None) -> Row:
     sector = place.sector if place else postcode[:-2].strip()
     return new_row(session, Household, id=key, postcode=postcode, sector=sector,
-                   district=place.district if place else None)
+                   district=place.district if place else None,
+                   **address_columns(address or {}))
 
 
 def add_members(session: Session, household: Row, people: list[Matched],

@@ -42,6 +42,7 @@ from triage.services.people.matching import (
     create_people,
     find_household,
     match_people,
+    update_address,
 )
 from triage.services.referrals import routing
 from triage.statements import Row, new_row, new_rows, next_keys
@@ -60,6 +61,7 @@ class ReferralRecord:
     cases: list[Case | Row]
     place: dict[str, Any] | None = None
     linked_referral: str | None = None
+    household: Household | Row | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -152,6 +154,14 @@ def _for_submitter(data: ReferralInput, user: User | None) -> ReferralInput:
 
     if user is None or user.role != "partner":
         return data
+    if not data.information_only:
+        # A partner's body naming another channel still needs the subject's names.
+        missing = {f"people.{i}.{name}": ["Required for the subject (unless information_only "
+                                          "is true)."]
+                   for i, p in enumerate(data.people) if p.role == "subject"
+                   for name in ("given_name", "family_name") if not getattr(p, name)}
+        if missing:
+            raise ValidationFailed(missing)
     return replace(data, channel="partner",
                    referrer={**data.referrer, "organisation": user.organisation})
 
@@ -190,10 +200,13 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
         Referral: 1,
         Case: decided.cases_to_open,
     })
-    matched = create_people(session, data.people, found, keys[Person])
+    matched = create_people(session, data.people, found, keys[Person], now=received_at)
     if household is None:
         household = create_household(session, key=keys[Household][0],
-                                     postcode=data.postcode, place=place)
+                                     postcode=data.postcode, place=place,
+                                     address=data.address)
+    else:
+        update_address(session, household, data.address)
     add_members(session, household, matched, members)
     referral_id = keys[Referral][0]
     referral = new_row(
@@ -208,8 +221,10 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
         checklist_version=profile.checklist.version,
         channel=data.channel,
         referrer_organisation=data.referrer.get("organisation"),
-        referrer_name=data.referrer.get("name"),
+        # What the referrer typed; the account (submitted_by) when they gave no name.
+        referrer_name=data.referrer.get("name") or (user.name if user else None),
         referrer_email=data.referrer.get("email"),
+        referrer_phone=data.referrer.get("phone"),
         submitted_by_id=user.id if user else None,
         postcode=data.postcode,
         household_id=household.id,
@@ -233,7 +248,7 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     outbox.enqueue(session, topic="referral.received",
                    payload=notify.received_payload(referral, cases, user))
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
-                          cases=cases, place=_place_dict(place))
+                          cases=cases, place=_place_dict(place), household=household)
 
 
 def _place_dict(place) -> dict[str, Any] | None:
@@ -261,7 +276,9 @@ def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRe
         linked = other.reference if other else None
     return ReferralRecord(referral=referral, people=people, decision=engine, override=override,
                           cases=cases, place=_place_dict(rt.profile.place_for(referral.postcode)),
-                          linked_referral=linked)
+                          linked_referral=linked,
+                          household=session.get(Household, referral.household_id)
+                          if referral.household_id else None)
 
 
 def find_referral(session: Session, reference: str, *, for_update: bool = False) -> Referral:
