@@ -350,3 +350,48 @@ def test_the_openapi_document_describes_the_case_endpoints(client):
         doc["components"]["schemas"])
     case = doc["components"]["schemas"]["Case"]["properties"]
     assert {"state", "status", "allowed_events", "due", "history"} <= set(case)
+
+
+@both_databases
+def test_a_family_case_steps_up_to_the_childrens_front_door_even_when_a_parent_is_the_subject(
+        client, auth, referral_body):
+    # Seen in the walk-through: a family with a 14-year-old went to Adult Social Care because
+    # the referral's subject was the mother. The hub works with the children, so they are the
+    # people concerned.
+    mother = {"ref": "m1", "role": "subject", "given_name": "Dana", "family_name": "Ives",
+              "date_of_birth": "1984-01-20"}
+    teenager = {"ref": "c1", "role": "household", "relationship": "son", "given_name": "Kit",
+                "family_name": "Ives", "date_of_birth": "2012-06-01"}
+    body = referral_body(postcode="LE11 2AB", people=[mother, teenager],
+                         answers={"child_behaviour_concern": True, "family_conflict": True})
+    created = client.post("/api/v1/referrals", json=body, headers=auth("partner"))
+    assert created.status_code == 201, created.json
+    (case,) = [c for c in created.json["cases"] if c["service"] == "early_help_hub"]
+    hub = auth("hub_coordinator", team=f"early_help_hub:{case['instance']}")
+
+    no_reason = fire(client, hub, case["id"], "step_up")
+    assert no_reason.status_code == 422 and "reason" in no_reason.json["errors"]
+
+    stepped = fire(client, hub, case["id"], "step_up", reason="Disclosed harm at school")
+    assert stepped.status_code == 200, stepped.json
+    (link,) = client.get(f"/api/v1/cases/{case['id']}", headers=hub).json["linked_referrals"]
+    linked = client.get(f"/api/v1/referrals/{link['reference']}", headers=auth("front_door")).json
+    assert [c["service"] for c in linked["cases"]] == ["first_response"]
+
+
+def test_an_adult_case_steps_up_to_adult_social_care_though_children_live_there(
+        client, auth, referral_body):
+    adult = {"ref": "a1", "role": "subject", "given_name": "Lou", "family_name": "Penn",
+             "date_of_birth": "1970-03-03"}
+    child = {"ref": "c1", "role": "household", "relationship": "daughter",
+             "given_name": "May", "family_name": "Penn", "date_of_birth": "2015-03-03"}
+    body = referral_body(postcode="LE13 1AB", people=[adult, child],
+                         answers={"adult_mental_health": True})
+    created = client.post("/api/v1/referrals", json=body, headers=auth("partner"))
+    assert created.status_code == 201, created.json
+    (case,) = [c for c in created.json["cases"] if c["service"] == "first_contact_plus"]
+    worker = auth("practitioner", team="first_contact_plus")
+    assert fire(client, worker, case["id"], "step_up", reason="Carer abusing").status_code == 200
+    (link,) = client.get(f"/api/v1/cases/{case['id']}", headers=worker).json["linked_referrals"]
+    linked = client.get(f"/api/v1/referrals/{link['reference']}", headers=auth("front_door")).json
+    assert [c["service"] for c in linked["cases"]] == ["adult_social_care"]

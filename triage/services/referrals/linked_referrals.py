@@ -42,17 +42,16 @@ STATUTORY_KIND = "safeguarding"
 
 
 def statutory_routes(rt: Runtime, people: tuple[PersonInput, ...], postcode: str,
-                     on: date) -> list[dict[str, str]]:
-    """The statutory services whose age range takes a subject of the referral (anyone on it
-    when nobody is the subject), each at the instance for the family's place."""
-    subjects = [p for p in people if p.role == "subject"] or list(people)
-    ages = [age_on(p.date_of_birth, on) for p in subjects]
+                     on: date, *, from_service: str | None = None) -> list[dict[str, str]]:
+    """The statutory services whose age range takes the people concerned, each at the instance
+    for the family's place. The people concerned are those the stepping-up case's service
+    works with (its age range in the profile: a family hub's children, First Contact Plus's
+    adults); failing that the subjects, failing that everyone on the referral."""
+    ages = [age_on(p.date_of_birth, on) for p in _concerned(rt, people, on, from_service)]
     place = rt.profile.place_for(postcode)
     routes = []
     for service in rt.profile.services.values():
-        low, high = service.ages.get("min"), service.ages.get("max")
-        if not service.statutory or not any(
-                (low is None or age >= low) and (high is None or age < high) for age in ages):
+        if not service.statutory or not any(_in_range(service.ages, age) for age in ages):
             continue
         if service.instance_from:
             instance = place.column(service.instance_from) if place is not None else None
@@ -64,12 +63,29 @@ def statutory_routes(rt: Runtime, people: tuple[PersonInput, ...], postcode: str
     return routes
 
 
+def _in_range(ages: dict, age: int) -> bool:
+    low, high = ages.get("min"), ages.get("max")
+    return (low is None or age >= low) and (high is None or age < high)
+
+
+def _concerned(rt: Runtime, people: tuple[PersonInput, ...], on: date,
+               from_service: str | None) -> list[PersonInput]:
+    service = rt.profile.services.get(from_service) if from_service else None
+    if service is not None and (service.ages.get("min") is not None
+                                or service.ages.get("max") is not None):
+        within = [p for p in people if _in_range(service.ages, age_on(p.date_of_birth, on))]
+        if within:
+            return within
+    return [p for p in people if p.role == "subject"] or list(people)
+
+
 def _step_up(rt: Runtime, session: Session, *, referral: Referral, data: ReferralInput,
              actor: User | None, case: Case, row: CaseEvent) -> None:
     decision = routing.decide(rt, data, referral_date=referral.received_at.date(),
                               open_family_support=None)
     body = routing.decision_body(decision)
-    routes = statutory_routes(rt, data.people, data.postcode, referral.received_at.date())
+    routes = statutory_routes(rt, data.people, data.postcode, referral.received_at.date(),
+                              from_service=case.service)
     threshold = max(rt.profile.levels)  # the highest level is the statutory threshold
     stepped_up = {
         **body, "level": threshold, "level_name": rt.profile.levels[threshold].name,
