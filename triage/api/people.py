@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 from triage.api.auth import current_user, runtime
 from triage.services.people import record, search
 
-bp = Blueprint("people", __name__)
+bp = Blueprint("people_api", __name__)
 
 
 @bp.get("/people")
