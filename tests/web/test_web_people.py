@@ -75,3 +75,13 @@ def test_partners_have_no_search_and_other_teams_do_not_see_the_family(make_web,
     contact_team.sign_in("fcp@demo.test")
     assert "0 people found" in contact_team.get("/search?q=Noah+Patel").text
     assert contact_team.get(family_link).status_code == 404
+
+
+def test_the_referral_case_and_worklist_pages_link_to_the_family(web, patel_family, rt):
+    web.sign_in("frontdoor@demo.test")
+    reference = patel_family[0]
+    page = web.get(f"/referrals/{reference}")
+    assert f'href="/referrals/{reference}/family"' in page.text
+    family = web.get(f"/referrals/{reference}/family")
+    assert family.status_code == 302 and "/families/" in family.headers["Location"]
+    assert web.get("/referrals/EH-1999-999999/family").status_code == 404

@@ -3,7 +3,7 @@ chronology. Views are thin: the people services check, read and audit."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
 from triage.policy import SEARCH_PEOPLE
@@ -42,3 +42,11 @@ def family(household_id: int):
                                  kinds=",".join(kinds))
     return render_template("people/family.html", family=shown, kinds=chronology.KINDS,
                            chosen=kinds)
+
+
+@bp.get("/referrals/<reference>/family")
+@require_role(SEARCH_PEOPLE)
+def family_of_referral(reference: str):
+    household_id = record.household_of_referral(runtime(), user=current_user(),
+                                                reference=reference)
+    return redirect(url_for("people.family", household_id=household_id))

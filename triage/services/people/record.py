@@ -126,3 +126,14 @@ def get_household(rt: Runtime, *, user: User, household_id: int,
                      object_id=household_id, members=len(members), referrals=len(referrals),
                      cases=len(cases))
     return body
+
+
+def household_of_referral(rt: Runtime, *, user: User, reference: str) -> int:
+    """The household a referral was recorded against (the family page checks who may see it)."""
+    require(user, SEARCH_PEOPLE, "see the family record")
+    with rt.db.reader() as session:
+        household_id = session.exec(select(Referral.household_id).where(
+            Referral.reference == reference.upper())).first()
+    if household_id is None:
+        raise NotFound("No such referral.")
+    return household_id
