@@ -4,6 +4,8 @@ query, typos, who may search and see a family, partners' 403s, and the audit of 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select, update
 
 from tests.api.cases_helpers import team
@@ -220,3 +222,24 @@ def test_unknown_and_absurd_ids_are_404(client, auth):
     for path in ("/api/v1/people/999999", "/api/v1/people/99999999999999999999999",
                  "/api/v1/households/424242", "/api/v1/households/99999999999999999999999"):
         assert client.get(path, headers=staff).status_code == 404, path
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.text(min_size=1, max_size=40), person_id=st.integers(min_value=-5,
+                                                                 max_value=10**25))
+def test_a_partner_never_gets_a_contact_detail_from_the_people_api(
+        client, auth, referral_body, rt, q, person_id):
+    # Hypothesis reuses the test's database: the family is referred on the first example.
+    if not search(client, auth("front_door"), q="Priya Johnson").json["results"]:
+        refer(client, auth, referral_body, [PRIYA, MUM])
+        with rt.db.unit_of_work() as session:
+            session.exec(update(Person).values(phone="07700 900123", phone_key="07700900123",
+                                               email="family@example.org"))
+    partner = auth("partner")
+    for response in (search(client, partner, q=q),
+                     client.get(f"/api/v1/people/{max(person_id, 1)}", headers=partner),
+                     client.get(f"/api/v1/households/{max(person_id, 1)}", headers=partner)):
+        assert response.status_code == 403
+        assert "07700" not in response.get_data(as_text=True)
+        assert "family@example.org" not in response.get_data(as_text=True)
