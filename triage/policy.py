@@ -80,3 +80,15 @@ STAFF_REFERRAL_FORM = SUBMIT_REFERRALS - {Role.partner}
 def may(user: User | None, allowed: set[Role]) -> bool:
     """For templates and navigation: whether the user's role is in the set (no raising)."""
     return user is not None and user.role in allowed
+
+
+# People and search
+# Search and the family record: front door, managers and admins everywhere; hub coordinators
+# and practitioners among the families their team works with; partners never.
+SEARCH_PEOPLE = {Role.admin, Role.front_door, Role.manager, Role.hub_coordinator,
+                 Role.practitioner}
+SEE_ALL_PEOPLE = SEE_ALL_REFERRALS
+
+
+def sees_all_people(user: User) -> bool:
+    return user.role in SEE_ALL_PEOPLE

@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from triage.api import cases, meta, notifications, referrals
+    from triage.api import cases, meta, notifications, people, referrals
 
     app.register_blueprint(meta.health)
     app.register_blueprint(meta.bp, url_prefix="/api/v1")
     app.register_blueprint(referrals.bp, url_prefix="/api/v1")
     app.register_blueprint(cases.bp, url_prefix="/api/v1")
     app.register_blueprint(notifications.bp, url_prefix="/api/v1")
+    app.register_blueprint(people.bp, url_prefix="/api/v1")

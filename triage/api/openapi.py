@@ -113,6 +113,7 @@ def build_spec(rt) -> dict:
                         "schema": {"type": "string"}}],
         "responses": _responses("200", "Referral", "401", "404")}})
     _case_paths(spec, secured)
+    _people_paths(spec, secured)
     spec.path("/api/v1/openapi.json", operations={"get": {
         "summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}})
     return spec.to_dict()
@@ -182,3 +183,49 @@ def _case_paths(spec: APISpec, secured: list) -> None:
                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 200},
                               "How many")],
         "responses": _responses("200", "NotificationList", "401", "422")}})
+
+
+def _people_paths(spec: APISpec, secured: list) -> None:
+    """Search and the family record (contract 5.2): staff only, partners 403."""
+    person = {"type": "object", "properties": {
+        "id": {"type": "integer"}, "given_name": {"type": "string", "nullable": True},
+        "family_name": {"type": "string", "nullable": True},
+        "date_of_birth": {"type": "string", "format": "date"}}}
+    spec.components.schema("PersonSearch", {"type": "object", "properties": {
+        "results": {"type": "array", "items": {"type": "object", "properties": {
+            "person": person, "band": {"type": "string", "enum": ["exact", "likely", "possible"]},
+            "score": {"type": "number"}, "reasons": {"type": "array", "items": {"type": "string"}},
+            "household_ids": {"type": "array", "items": {"type": "integer"}}}}}}})
+    spec.components.schema("PersonRecord", {"type": "object", "properties": {
+        **person["properties"], "contact": {"type": "object"}, "households": {"type": "array"},
+        "referrals": {"type": "array"}, "cases": {"type": "array"}}})
+    spec.components.schema("HouseholdRecord", {"type": "object", "properties": {
+        "id": {"type": "integer"}, "postcode": {"type": "string"}, "address": {"type": "object"},
+        "members": {"type": "array"}, "referrals": {"type": "array"}, "cases": {"type": "array"},
+        "chronology": {"type": "array", "items": {"type": "object", "properties": {
+            "at": {"type": "string", "format": "date-time"}, "kind": {"type": "string"},
+            "summary": {"type": "string"}, "reference": {"type": "string", "nullable": True},
+            "case_id": {"type": "integer", "nullable": True}}}}}})
+    spec.path("/api/v1/people", operations={"get": {
+        "summary": "Search people by name (forgiving typos), date of birth, postcode, referral "
+                   "reference or phone number; best first, each with why it matched (audited)",
+        "security": secured,
+        "parameters": [_query("q", {"type": "string", "maxLength": 200},
+                              "A name, date of birth, postcode, reference or phone number"),
+                       _query("date_of_birth", {"type": "string", "format": "date"},
+                              "Only people born that day"),
+                       _query("postcode", {"type": "string"}, "Only people living there")],
+        "responses": _responses("200", "PersonSearch", "401", "403", "422")}})
+    for path, what, schema in (("/api/v1/people/{id}", "A person with contact, households, "
+                                "referrals and cases", "PersonRecord"),
+                               ("/api/v1/households/{id}", "A household with members, "
+                                "referrals, cases and one chronology oldest first",
+                                "HouseholdRecord")):
+        params = [{"in": "path", "name": "id", "required": True, "schema": {"type": "integer"}}]
+        if "households" in path:
+            params.append(_query("kind", {"type": "string"},
+                                 "Comma-separated chronology kinds to keep"))
+        spec.path(path, operations={"get": {
+            "summary": f"{what} (audited; 404 when your team does not work with the family)",
+            "security": secured, "parameters": params,
+            "responses": _responses("200", schema, "401", "403", "404", "422")}})

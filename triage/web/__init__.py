@@ -33,6 +33,7 @@ def register_web(app: Flask) -> None:
         frontdoor,
         hub,
         partner,
+        people,
         public,
         referrals,
         security,
@@ -57,5 +58,5 @@ def register_web(app: Flask) -> None:
     context.init_app(app)
     errors.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
-               casework.bp, hub.bp):
+               casework.bp, hub.bp, people.bp):
         app.register_blueprint(bp)

@@ -29,6 +29,7 @@ from triage.models import (
     ReferralPerson,
     User,
 )
+from triage.models.account import Role
 from triage.models.base import utcnow
 from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral, require
 from triage.runtime import Runtime
@@ -82,11 +83,24 @@ def _request_hash(body: Any) -> str:
 
 
 def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
-    """The decision a referral would get now; nothing is stored or matched."""
+    """The decision a referral would get now; nothing is stored. For staff the family is
+    matched with the same read steps recording uses, so a known family's open family-support
+    case counts (the live decision equals the recorded one); a partner's preview decides as if
+    the family were unknown, so it never reveals whether it is."""
     require(user, PREVIEW_DECISIONS, "preview triage decisions")
     data = parse_referral(rt, body)
-    decision = routing.decide(rt, data, referral_date=date.today(), open_family_support=None)
-    return routing.decision_body(decision)
+    if user.role == Role.partner:
+        decision = routing.decide(rt, data, referral_date=date.today(),
+                                  open_family_support=None)
+        return routing.decision_body(decision)
+    with rt.db.reader() as session:
+        household, _ = find_household(session, postcode=data.postcode,
+                                      found=match_people(session, data.people))
+        decided = routing.decide_new(rt, session, data,
+                                     household_id=household.id if household else None,
+                                     known_household=household is not None,
+                                     received_at=utcnow())
+    return decided.body
 
 
 def submit_referral(rt: Runtime, *, user: User | None, body: Any,
