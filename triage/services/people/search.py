@@ -16,6 +16,7 @@ from triage.errors import ValidationFailed
 from triage.models import Case, Household, HouseholdMember, Person, Referral, ReferralPerson, User
 from triage.policy import SEARCH_PEOPLE, require, sees_all_people, team_of
 from triage.runtime import Runtime
+from triage.schemas.contact import uk_phone_key
 from triage.services import audit
 from triage.services.people.names import name_key, sound_key
 
@@ -45,16 +46,6 @@ def parse_date(text: str | None) -> date | None:
         except ValueError:
             continue
     return None
-
-
-def phone_key(text: str | None) -> str | None:
-    """Digits only, national form: '+44 7700 900123' and '07700 900123' give 07700900123."""
-    if not text or re.search(r"[A-Za-z]", text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if digits.startswith("44") and len(digits) >= 12:
-        digits = "0" + digits[2:]
-    return digits if 10 <= len(digits) <= 11 and digits.startswith("0") else None
 
 
 def jaro_winkler(a: str, b: str) -> float:
@@ -207,9 +198,9 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
                 .join(Referral, Referral.id == ReferralPerson.referral_id)
                 .where(Referral.reference == reference).limit(CANDIDATES)))
             add(people, f"named on {reference}", 100)
-        elif q and phone_key(q):
+        elif q and uk_phone_key(q):
             kind = "phone"
-            add(_people(session, Person.phone_key == phone_key(q)), "phone number", 100)
+            add(_people(session, Person.phone_key == uk_phone_key(q)), "phone number", 100)
         elif q and parse_date(q):
             kind = "date_of_birth"
             dob = dob or parse_date(q)
@@ -337,4 +328,4 @@ def linked_household(session: Session, user: User, household_id: int) -> bool:
 
 
 __all__ = ["Found", "jaro_winkler", "linked_household", "linked_people", "parse_date",
-           "phone_key", "search"]
+           "search"]
