@@ -159,6 +159,8 @@ class Profile:
     content_hash: str
     # Equality monitoring: ethnicity code -> the words shown (profile.yaml `ethnicity`).
     ethnicity: Mapping[str, str] = field(default_factory=dict)
+    # District id (the localities' `district` column) -> its name (profile.yaml `districts`).
+    districts: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def family_support_services(self) -> tuple[str, ...]:
@@ -171,6 +173,21 @@ class Profile:
         """A referral's human-readable reference: prefix, year received, row key
         (EH-2026-000123)."""
         return f"{self.reference_prefix}-{received_at:%Y}-{key:06d}"
+
+    def team_name(self, team: str | None) -> str:
+        """A staff team as people say it: 'early_help_hub:charnwood-hub' is 'Charnwood Early
+        Help Hub', 'first_contact_plus' is 'First Contact Plus', 'front_door' 'Front door'."""
+        if not team:
+            return ""
+        service_id, _, instance_id = team.partition(":")
+        service = self.services.get(service_id)
+        if service is None:
+            return team.replace("_", " ").capitalize()
+        instance = service.instances.get(instance_id) if instance_id else None
+        return instance.name if instance is not None else service.name
+
+    def district_name(self, district: str | None) -> str:
+        return self.districts.get(district, district or "") if district else ""
 
     def place_for(self, postcode: str) -> Place | None:
         """The household's place, or None when the profile does not cover the postcode."""
@@ -439,6 +456,23 @@ def load_codes(data: Any, key: str, problems: list[Problem]) -> dict[str, str]:
     return codes
 
 
+def load_districts(data: Any, localities: Mapping[str, Place], problems: list[Problem]
+                   ) -> dict[str, str]:
+    """profile.yaml `districts`: the name of every district the localities name, so pages say
+    "North West Leicestershire", not its id."""
+    if not isinstance(data, dict):
+        problems.append(Problem("profile.yaml", "districts",
+                                "must be a mapping of district id: its name"))
+        return {}
+    names = {str(k): str(v).strip() for k, v in data.items() if isinstance(v, str) and v.strip()}
+    for key in set(map(str, data)) - set(names):
+        problems.append(Problem("profile.yaml", f"districts.{key}", "needs a name"))
+    for district in sorted({p.district for p in localities.values()} - set(names)):
+        problems.append(Problem("profile.yaml", f"districts.{district}",
+                                "is named in the localities but has no name here"))
+    return names
+
+
 def _hash_folder(folder: Path, names: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for name in sorted(set(names)):
@@ -465,7 +499,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "front_door", "ethnicity"}, "", "profile.yaml", problems)
+                         "front_door", "ethnicity", "districts"}, "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
     files = dict(meta.get("files") or {})
@@ -475,6 +509,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     checklist = load_checklist(folder / files.get("checklist", "checklist.yaml"), problems)
     services = load_services(folder / files.get("services", "services.yaml"), problems)
     localities = load_localities(folder / files.get("localities", "localities.csv"), problems)
+    districts = load_districts(meta.get("districts"), localities, problems)
     levels: dict[int, Level] = {}
     for number, spec in (meta.get("levels") or {}).items():
         levels[int(number)] = Level(number=int(number), name=str(spec.get("name")),
@@ -512,5 +547,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         front_door=front_door,
         files=files,
         ethnicity=ethnicity,
+        districts=districts,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )

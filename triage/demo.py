@@ -210,19 +210,9 @@ def _accounts_table(rt: Runtime, accounts: list[User]) -> list[str]:
     rows = [("email", "role", "team or organisation")]
     for u in accounts:
         rows.append((u.email, u.role.replace("_", " "),
-                     team_name(rt, u.team) if u.team else (u.organisation or "every team")))
+                     rt.profile.team_name(u.team) if u.team else (u.organisation or "every team")))
     width = [max(len(r[i]) for r in rows) for i in range(2)]
     return [f"  {r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows]
-
-
-def team_name(rt: Runtime, team: str) -> str:
-    """'early_help_hub:charnwood-hub' as people say it: 'Early Help Hub, Charnwood Hub'."""
-    service_id, _, instance_id = team.partition(":")
-    service = rt.profile.services.get(service_id)
-    if service is None:
-        return team.replace("_", " ")
-    instance = service.instances.get(instance_id) if instance_id else None
-    return f"{service.name}, {instance.name}" if instance is not None else service.name
 
 
 def _move_along(rt: Runtime, rng: random.Random, out: dict[str, Any],

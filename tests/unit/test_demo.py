@@ -16,7 +16,7 @@ def test_demo_lists_every_account_and_loads_history_once(rt):
     summary = load_demo(rt, referrals=120)
     for spec in DEMO_USERS:
         assert spec["email"] in summary
-    assert "Early Help Hub, Charnwood" in summary  # team names, not slugs
+    assert "Charnwood Early Help Hub" in summary  # team names, not slugs
     assert "early_help_hub:" not in summary
 
     with rt.db.reader() as session:

@@ -293,3 +293,56 @@ def test_an_override_from_the_referral_page_needs_a_reason_and_keeps_the_origina
     assert "Decision (changed by staff)" in web.last
     assert "The rules&#39; original decision" in web.last or \
         "The rules' original decision" in web.last
+
+
+def test_recording_consent_is_confirmed_and_the_routes_are_recommended_until_then(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    response = web.post("/referrals/new", referral_form(
+        action="submit", consent="not_asked", submission_key=_key(web.last)))
+    reference = response.headers["Location"].split("/")[2]
+    web.get(f"/referrals/{reference}")
+    # Waiting for consent nothing is routed yet: the page says what the rules recommend.
+    assert "Recommended (no case is open yet)" in web.last and "Routed to" not in web.last
+    assert "govuk-notification-banner--success" not in web.last
+    response = web.post(f"/referrals/{reference}/consent", {"consent": "given"})
+    assert response.status_code == 302
+    web.get(response.headers["Location"])
+    assert "govuk-notification-banner--success" in web.last
+    assert "Consent recorded: routed" in web.last
+    assert "Routed to" in web.last and "Recommended (no case" not in web.last
+
+
+def test_an_override_s_reason_is_shown_once_and_confirmed(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    response = web.post("/referrals/new", referral_form(
+        action="submit", submission_key=_key(web.last)))
+    reference = response.headers["Location"].split("/")[2]
+    page = f"/referrals/{reference}"
+    reason = "Known to the hub already; needs the hub meeting."
+    response = web.post(f"{page}/override", {"level": "3", "reason": reason}, from_page=page)
+    web.get(response.headers["Location"])
+    assert "Decision changed" in web.last
+    assert web.last.count(reason) == 1
+
+
+def test_review_reasons_are_a_list_not_joined_with_a_stop_and_a_semicolon(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    response = web.post("/referrals/new", referral_form(
+        action="submit", postcode="NG1 5AA", submission_key=_key(web.last)))
+    web.get(f"/referrals/{response.headers['Location'].split('/')[2]}")
+    assert "Needs a person to review it" in web.last
+    assert ".;" not in web.last
+
+
+def test_districts_and_teams_are_named_as_people_say_them(web):
+    web.sign_in("frontdoor@demo.test")
+    web.get("/referrals/new")
+    response = web.post("/referrals/new", referral_form(
+        action="submit", postcode="LE67 3AB", submission_key=_key(web.last)))
+    web.get(f"/referrals/{response.headers['Location'].split('/')[2]}")
+    assert "North West Leicestershire" in web.last
+    assert "North-west-leicestershire" not in web.last
+    assert "front_door" not in web.last and "Staff: Front door" in web.last

@@ -111,6 +111,14 @@ def question_text(qid: str) -> str:
     return questions[qid].text if qid in questions else qid
 
 
+def team_name_of(team: str | None) -> str:
+    return _profile().team_name(team)
+
+
+def district_name_of(district: str | None) -> str:
+    return _profile().district_name(district)
+
+
 def closure_text(code: str | None) -> str:
     return _profile().front_door.closure_text(code)
 
@@ -120,7 +128,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         csrf_token=csrf_token, may=policy.may, service_name_of=service_name_of,
         instance_name_of=instance_name_of, level_name_of=level_name_of,
-        question_text=question_text, closure_text=closure_text)
+        question_text=question_text, closure_text=closure_text, team_name_of=team_name_of,
+        district_name_of=district_name_of)
 
     @app.context_processor
     def _globals():

@@ -84,7 +84,8 @@ def new():
     user: User = current_user()
     return referral_journey(channel="staff", template="referrals/new.html",
                             done_endpoint="referral.confirmation",
-                            referrer=referrer_fields(user, user.team or "Front door"))
+                            referrer=referrer_fields(
+                                user, runtime().profile.team_name(user.team) or "Front door"))
 
 
 @bp.get("/<reference>/confirmation")
@@ -98,11 +99,17 @@ def confirmation(reference: str):
 @require_role(STAFF_REFERRAL_FORM)
 def show(reference: str):
     user = current_user()
-    return _page(intake.get_referral(runtime(), user=user, reference=reference), user)
+    return _page(intake.get_referral(runtime(), user=user, reference=reference), user,
+                 done=DONE.get(request.args.get("done", "")))
+
+
+# What the page confirms after an action (the redirect names one; nothing else is shown).
+DONE = {"consent": "Consent recorded", "override": "Decision changed",
+        "close": "Referral closed"}
 
 
 def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = None,
-          status: int = 200, form: dict[str, str] | None = None):
+          status: int = 200, form: dict[str, str] | None = None, done: str | None = None):
     """The referral page with the actions this user may take on it now."""
     closures = runtime().profile.front_door.closures
     return render_template(
@@ -112,11 +119,11 @@ def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = 
         can_close=bool(closures) and may(user, OVERRIDE_DECISIONS)
         and referral["status"] in decisions.CLOSABLE
         and all(case.get("closed_at") for case in referral["cases"]),
-        closures=closures, errors=errors or {}, form=form or {}), status
+        closures=closures, errors=errors or {}, form=form or {}, done=done), status
 
 
 def _act(reference: str, action, body: dict[str, Any],
-         errors_of: Callable[[dict[str, list[str]]], dict[str, str]]):
+         errors_of: Callable[[dict[str, list[str]]], dict[str, str]], *, done: str):
     """Run a referral action from the page's form: back to the page, or the page again with
     the form's errors (and what was typed) and 422."""
     user = current_user()
@@ -125,7 +132,7 @@ def _act(reference: str, action, body: dict[str, Any],
     except ValidationFailed as exc:
         referral = intake.get_referral(runtime(), user=user, reference=reference)
         return _page(referral, user, errors_of(exc.errors), 422, form=request.form.to_dict())
-    return redirect(url_for("referral.show", reference=reference))
+    return redirect(url_for("referral.show", reference=reference, done=done))
 
 
 @bp.post("/<reference>/consent")
@@ -133,7 +140,7 @@ def _act(reference: str, action, body: dict[str, Any],
 def consent(reference: str):
     return _act(reference, decisions.record_consent,
                 {"consent": request.form.get("consent", "")},
-                lambda _: {"consent": "Select whether the person agrees"})
+                lambda _: {"consent": "Select whether the person agrees"}, done="consent")
 
 
 @bp.post("/<reference>/override")
@@ -147,7 +154,8 @@ def override(reference: str):
         service, _, instance = route.partition(":")
         body["routes"] = [{"service": service, "instance": instance}]
     return _act(reference, decisions.override_decision, body, lambda errors: {
-        ("override-" + k.split(".")[0]): " ".join(v) for k, v in errors.items()})
+        ("override-" + k.split(".")[0]): " ".join(v) for k, v in errors.items()},
+        done="override")
 
 
 @bp.post("/<reference>/close")
@@ -162,4 +170,4 @@ def close(reference: str):
 
     return _act(reference, decisions.close_referral,
                 {"closure": request.form.get("closure", ""),
-                 "note": request.form.get("note", "")}, errors_of)
+                 "note": request.form.get("note", "")}, errors_of, done="close")
