@@ -91,6 +91,9 @@ class CaseOutSchema(Schema):
     linked_referrals = fields.List(fields.Dict(),
                                    metadata={"description": "Referrals this case opened "
                                                             "(step-up, step-down)"})
+    worker = fields.Dict(allow_none=True,
+                         metadata={"description": "The named worker who holds the case: "
+                                                  "null, or {id, name}"})
 
 
 class CaseEventInSchema(Schema):
@@ -127,6 +130,9 @@ class CaseListQuerySchema(PageQuerySchema):
     instance = fields.String(load_default=None)
     state = fields.String(load_default=None)
     overdue = fields.Boolean(load_default=None)
+    worker = fields.String(load_default=None,
+                           validate=validate.Regexp(r"^(me|[0-9]{1,12})$",
+                                                    error="Give me or a user id."))
 
 
 class CaseListItemSchema(Schema):
@@ -145,6 +151,7 @@ class CaseListItemSchema(Schema):
     overdue_since = fields.DateTime(attribute="case.overdue_since", allow_none=True)
     escalated_at = fields.DateTime(attribute="case.escalated_at", allow_none=True)
     version = fields.Integer(attribute="case.version")
+    worker = fields.Dict(allow_none=True)
 
 
 class CaseListSchema(PageSchema):

@@ -12,7 +12,7 @@ from sqlmodel import select
 from triage.errors import Forbidden, ValidationFailed, flatten_errors
 from triage.models import Case, Referral, User
 from triage.models.base import utcnow
-from triage.policy import LIST_ANY_TEAMS_CASES, team_of
+from triage.policy import LIST_ANY_TEAMS_CASES, can_list_worker_cases, team_of
 from triage.runtime import Runtime
 from triage.schemas.cases import CaseListQuerySchema, CaseListSchema
 from triage.services import audit
@@ -60,11 +60,34 @@ def _scope(rt: Runtime, user: User, query: dict[str, Any]) -> tuple[str | None, 
     return service, instance
 
 
+def _worker_filter(user: User, query: dict[str, Any]) -> int | None:
+    """worker=me (the caller's caseload) or worker=<id> (managers and admins): whose cases."""
+    given = query["worker"]
+    if given is None:
+        return None
+    worker_id = user.id if given == "me" else int(given)
+    if not can_list_worker_cases(user, worker_id):
+        raise Forbidden("You may list your own caseload (worker=me); managers list another "
+                        "worker's.")
+    return worker_id
+
+
+def workers_by_id(session, ids) -> dict[int, dict[str, Any]]:
+    """{id: {"id", "name"}} for the named workers of a page of cases, in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.id, User.name, User.email).where(User.id.in_(wanted)))
+    return {i: {"id": i, "name": name or email} for i, name, email in rows}
+
+
 def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
     """A team's worklist: open cases (or those in `state`), soonest due first and those with
-    nothing due last, overdue ones only with overdue=1; `total` counts every matching case.
+    nothing due last, overdue ones only with overdue=1; `total` counts every matching case;
+    worker=me narrows it to the caller's caseload (worker=<id> to a worker's, for managers).
     The list (which case ids were shown) is audited."""
     query = _query(args, CaseListQuerySchema())
+    worker_id = _worker_filter(user, query)
     service, instance = _scope(rt, user, query)
     if service and instance is None and len(rt.profile.services[service].instances) == 1:
         # A one-team service (First Contact Plus): naming its instance lets the team's index
@@ -76,6 +99,8 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
         matching.append(Case.service == service)
     if instance:
         matching.append(Case.instance == instance)
+    if worker_id is not None:
+        matching.append(Case.worker_id == worker_id)
     if query["state"]:
         matching.append(Case.state == query["state"])
     else:
@@ -109,9 +134,11 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
                                  .limit(limit - len(rows))).all()
         audit.record(session, actor=user, action="case.list", object_type="case",
                      object_id=f"{service or '*'}:{instance or '*'}",
-                     state=query["state"], overdue=query["overdue"],
+                     state=query["state"], overdue=query["overdue"], worker=worker_id,
                      case_ids=[c.id for c, _, _ in rows])
+        workers = workers_by_id(session, [c.worker_id for c, _, _ in rows])
     items = [{"case": c, "reference": ref, "urgent": urgent,
+              "worker": workers.get(c.worker_id),
               "status": rt.pathways.for_service(c.service).status_of(c.state),
               "overdue": c.next_due_at is not None and c.next_due_at <= now}
              for c, ref, urgent in rows]
