@@ -36,6 +36,9 @@ def event_payload(spec: dict[str, Any], form) -> dict[str, Any]:
                 if org or need:
                     rows.append({"organisation": org, "need": need})
             body[name] = rows
+        elif kind == "worker":
+            value = form.get(name, "").strip()
+            body[name] = int(value) if value.isdigit() else None  # "" is nobody
         else:
             value = form.get(name, "").strip()
             if value:
@@ -129,7 +132,8 @@ def event(case_id: int, event: str):
         except ValidationFailed as exc:
             errors = event_errors(spec, exc.errors)
         else:
-            return redirect(url_for("casework.show", case_id=case_id))
+            # The case page confirms what was done (a success banner).
+            return redirect(url_for("casework.show", case_id=case_id, done=event))
     return render_template("cases/event.html", case=case, spec=spec, errors=errors,
                            form=request.form, rows=CONNECTION_ROWS), (422 if errors else 200)
 

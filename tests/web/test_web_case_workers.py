@@ -1,0 +1,38 @@
+"""The case page names its worker: a team member takes a case with the assign form (a select
+of the team's workers), the page confirms each event with a success banner, and the history
+shows who was assigned, never an empty "Note: None"."""
+
+from __future__ import annotations
+
+from tests.web.test_web_cases import hub_case  # noqa: F401  (the fixture)
+
+
+def test_a_coordinator_takes_a_case_and_the_page_confirms_it(web, hub_case, demo_users):  # noqa: F811
+    _, case_id = hub_case
+    me = demo_users["hub.charnwood@demo.test"]
+    web.sign_in("hub.charnwood@demo.test")
+    web.get(f"/cases/{case_id}")
+    assert "Not assigned" in web.last and "Assign to a worker" in web.last
+    web.get(f"/cases/{case_id}/events/assign")
+    assert f'<option value="{me.id}"' in web.last and "Nobody (unassigned)" in web.last
+    response = web.post(f"/cases/{case_id}/events/assign", {"worker": str(me.id)})
+    assert response.status_code == 302
+    assert "done=assign" in response.headers["Location"]
+    web.get(response.headers["Location"])
+    name = me.name or me.email
+    assert f"Case assigned to {name}" in web.last
+    assert f"Worker: <strong>{name}</strong>" in web.last
+    assert f"Assigned to {name}" in web.last
+    assert "None" not in web.last
+
+
+def test_a_case_event_is_confirmed_and_leaves_no_empty_note(web, hub_case):  # noqa: F811
+    _, case_id = hub_case
+    web.sign_in("hub.charnwood@demo.test")
+    web.get(f"/cases/{case_id}/events/add_to_agenda")
+    response = web.post(f"/cases/{case_id}/events/add_to_agenda", {})
+    assert response.status_code == 302
+    web.get(response.headers["Location"])
+    assert "govuk-notification-banner--success" in web.last
+    assert "Case moved to" in web.last
+    assert "Note: None" not in web.last and ": None" not in web.last
