@@ -36,3 +36,16 @@ def test_a_case_event_is_confirmed_and_leaves_no_empty_note(web, hub_case):  # n
     assert "govuk-notification-banner--success" in web.last
     assert "Case moved to" in web.last
     assert "Note: None" not in web.last and ": None" not in web.last
+
+
+def test_my_cases_lists_the_cases_assigned_to_me(web, hub_case, demo_users):  # noqa: F811
+    _, case_id = hub_case
+    me = demo_users["hub.charnwood@demo.test"]
+    web.sign_in("hub.charnwood@demo.test")
+    web.get("/cases/mine")
+    assert "No open cases are assigned to you" in web.last
+    assert 'href="/cases/mine"' in web.last  # in the navigation
+    web.get(f"/cases/{case_id}/events/assign")
+    web.post(f"/cases/{case_id}/events/assign", {"worker": str(me.id)})
+    web.get("/cases/mine")
+    assert f'href="/cases/{case_id}"' in web.last and "1 open case assigned to you" in web.last

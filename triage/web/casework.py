@@ -97,6 +97,16 @@ def team_cases():
     return render_template("cases/team.html", listing=listing, teams=_teams(rt), chosen=chosen)
 
 
+@bp.get("/mine")
+@require_role(TEAM_CASE_PAGES)
+def my_cases():
+    """The signed-in worker's open caseload (GET /api/v1/cases?worker=me), soonest due first."""
+    args = {"worker": "me", **({"offset": request.args["offset"]}
+                               if request.args.get("offset", "").isdigit() else {})}
+    listing = casework.list_cases(runtime(), user=current_user(), args=args)
+    return render_template("cases/mine.html", listing=listing)
+
+
 def _teams(rt) -> list[tuple[str, str]]:
     out = []
     for service in rt.profile.services.values():
