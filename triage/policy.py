@@ -105,3 +105,8 @@ def can_assign_case(user: User, case: Case, worker_id: int | None) -> bool:
 def can_list_worker_cases(user: User, worker_id: int) -> bool:
     """Anyone lists their own caseload; managers and admins list another worker's."""
     return worker_id == user.id or user.role in {Role.manager, Role.admin}
+
+
+def can_see_caseloads(user: User, service: str, instance: str) -> bool:
+    """A team's caseload counts per worker: its managers (and admins)."""
+    return user.role == Role.admin or manages(user, service, instance)

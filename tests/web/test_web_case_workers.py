@@ -49,3 +49,27 @@ def test_my_cases_lists_the_cases_assigned_to_me(web, hub_case, demo_users):  # 
     web.post(f"/cases/{case_id}/events/assign", {"worker": str(me.id)})
     web.get("/cases/mine")
     assert f'href="/cases/{case_id}"' in web.last and "1 open case assigned to you" in web.last
+
+
+
+def test_a_manager_sees_open_cases_per_worker_and_unassigned(web, hub_case, demo_users,  # noqa: F811
+                                                             rt):
+    from triage.services.cases import casework
+
+    _, case_id = hub_case
+    coordinator = demo_users["hub.charnwood@demo.test"]
+    casework.fire_case_event(rt, user=coordinator, case_id=case_id,
+                             body={"event": "assign", "worker": coordinator.id})
+    web.sign_in("manager@demo.test")
+    response = web.get("/cases/caseloads?team=early_help_hub:charnwood-hub")
+    assert response.status_code == 200
+    name = coordinator.name or coordinator.email
+    assert name in web.last and f"/cases/mine?worker={coordinator.id}" in web.last
+    assert "Not assigned" in web.last
+    web.get(f"/cases/mine?worker={coordinator.id}")
+    assert f'href="/cases/{case_id}"' in web.last
+
+
+def test_a_team_member_may_not_see_the_caseloads(web, hub_case):  # noqa: F811
+    web.sign_in("hub.charnwood@demo.test")
+    assert web.get("/cases/caseloads").status_code == 403

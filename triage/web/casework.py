@@ -101,10 +101,27 @@ def team_cases():
 @require_role(TEAM_CASE_PAGES)
 def my_cases():
     """The signed-in worker's open caseload (GET /api/v1/cases?worker=me), soonest due first."""
-    args = {"worker": "me", **({"offset": request.args["offset"]}
+    worker = request.args.get("worker", "")
+    args = {"worker": worker if worker.isdigit() else "me",
+            **({"offset": request.args["offset"]}
                                if request.args.get("offset", "").isdigit() else {})}
     listing = casework.list_cases(runtime(), user=current_user(), args=args)
-    return render_template("cases/mine.html", listing=listing)
+    return render_template("cases/mine.html", listing=listing, other=worker.isdigit())
+
+
+@bp.get("/caseloads")
+@require_role(TEAM_CASE_PAGES)
+def caseloads():
+    """For a team's managers: open cases per worker (and unassigned), each linking to the
+    worker's list."""
+    from triage.services.cases import worklists
+
+    user = current_user()
+    service, _, instance = (request.args.get("team") or user.team or "").partition(":")
+    rows = worklists.caseloads(runtime(), user=user, service=service,
+                               instance=instance or None)
+    return render_template("cases/caseloads.html", rows=rows,
+                           team=f"{service}:{instance}" if instance else service)
 
 
 def _teams(rt) -> list[tuple[str, str]]:

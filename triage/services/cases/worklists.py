@@ -12,7 +12,12 @@ from sqlmodel import select
 from triage.errors import Forbidden, ValidationFailed, flatten_errors
 from triage.models import Case, Referral, User
 from triage.models.base import utcnow
-from triage.policy import LIST_ANY_TEAMS_CASES, can_list_worker_cases, team_of
+from triage.policy import (
+    LIST_ANY_TEAMS_CASES,
+    can_list_worker_cases,
+    can_see_caseloads,
+    team_of,
+)
 from triage.runtime import Runtime
 from triage.schemas.cases import CaseListQuerySchema, CaseListSchema
 from triage.services import audit
@@ -145,3 +150,27 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
     more = len(items) == limit and offset + len(items) < total
     return _LIST.dump({"cases": items, "total": total, "limit": limit, "offset": offset,
                        "next_offset": offset + len(items) if more else None})
+
+
+def caseloads(rt: Runtime, *, user: User, service: str, instance: str | None
+              ) -> list[dict[str, Any]]:
+    """A team's open cases counted per named worker (most first), then those unassigned
+    ({"worker": None}); for the team's managers. Audited (counts, no case ids)."""
+    if service not in rt.profile.services:
+        raise ValidationFailed({"service": ["Unknown service."]})
+    if not can_see_caseloads(user, service, instance or ""):
+        raise Forbidden("Only the team's managers see its caseloads.")
+    matching = [Case.service == service, Case.closed_at.is_(None)]
+    if instance:
+        matching.append(Case.instance == instance)
+    with rt.db.unit_of_work() as session:
+        rows = session.exec(select(Case.worker_id, func.count()).where(*matching)
+                            .group_by(Case.worker_id)).all()
+        workers = workers_by_id(session, [w for w, _ in rows])
+        audit.record(session, actor=user, action="case.caseloads", object_type="case",
+                     object_id=f"{service}:{instance or '*'}")
+    named = sorted(({"worker": workers.get(w, {"id": w, "name": str(w)}), "open": n}
+                    for w, n in rows if w is not None),
+                   key=lambda row: (-row["open"], row["worker"]["name"]))
+    unassigned = sum(n for w, n in rows if w is None)
+    return [*named, {"worker": None, "open": unassigned}]
