@@ -92,3 +92,33 @@ SEE_ALL_PEOPLE = SEE_ALL_REFERRALS
 
 def sees_all_people(user: User) -> bool:
     return user.role in SEE_ALL_PEOPLE
+
+
+# Workers
+# Staff who may hold a case as its named worker (an active account on the case's team).
+HOLD_CASES = {Role.practitioner, Role.hub_coordinator, Role.manager, Role.front_door}
+
+
+def may_hold_case(worker: User, case: Case) -> bool:
+    """Whether `worker` may be a case's named worker: active staff on the case's team."""
+    return bool(worker.active) and worker.role in HOLD_CASES and on_team(worker, case)
+
+
+def can_assign_case(user: User, case: Case, worker_id: int | None) -> bool:
+    """The team's managers assign anyone; a team member may take a case (assign to self) or
+    hand back one they hold."""
+    if manages(user, case.service, case.instance):
+        return True
+    if not (user.role in WORK_CASES and on_team(user, case)):
+        return False
+    return worker_id == user.id or (worker_id is None and case.worker_id == user.id)
+
+
+def can_list_worker_cases(user: User, worker_id: int) -> bool:
+    """Anyone lists their own caseload; managers and admins list another worker's."""
+    return worker_id == user.id or user.role in {Role.manager, Role.admin}
+
+
+def can_see_caseloads(user: User, service: str, instance: str) -> bool:
+    """A team's caseload counts per worker: its managers (and admins)."""
+    return user.role == Role.admin or manages(user, service, instance)

@@ -1,7 +1,9 @@
 """Hypothesis drives each pathway through the API with random events and payloads (mostly
 allowed, sometimes not): an accepted event bumps the version by one, a refused one (409, 422)
-changes nothing, the stored history always replays to the stored state, a closed case always
-has its outcome and closing time, and the referral's status follows its cases."""
+changes nothing, the stored history always replays to the stored state (assigning a worker
+never moves it), a closed case always has its outcome and closing time, the case has at most
+one named worker and that worker is on its team, and the referral's status follows its
+cases."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from hypothesis.stateful import (
 from sqlmodel import select
 
 from tests.api.cases_helpers import ROUTED_TO, fire, open_case, team
-from triage.models import Case, CaseEvent, Referral
+from triage.models import Case, CaseEvent, Referral, User
+from triage.policy import may_hold_case
+from triage.services.cases.case_dues import WORKER_EVENTS
 
 
 def _value(draw, field: dict):
@@ -39,6 +43,7 @@ def test_random_events_through_the_api_keep_every_record_consistent(
     client = app.test_client()
     partner = auth("partner")
     worker = auth("manager", team=team(service))
+    auth("practitioner", team=team(service), name="Priya Shah")  # a second worker to assign
     pathway = rt.pathways.for_service(service)
 
     class CaseThroughTheApi(RuleBasedStateMachine):
@@ -84,8 +89,16 @@ def test_random_events_through_the_api_keep_every_record_consistent(
                 referral = session.get(Referral, case.referral_id)
                 open_cases = session.exec(select(Case.id).where(
                     Case.referral_id == referral.id, Case.closed_at.is_(None))).all()
+                holder = session.get(User, case.worker_id) if case.worker_id else None
             assert case.version == self.version == len(history)
-            assert pathway.replay(history) == case.state
+            moves = [row for row in history if row.event not in WORKER_EVENTS]
+            assert pathway.replay(moves) == case.state
+            assert all(row.from_state == row.to_state for row in history
+                       if row.event in WORKER_EVENTS)
+            assigned = [row.payload["worker_id"] for row in history
+                        if row.event in WORKER_EVENTS]
+            assert case.worker_id == (assigned[-1] if assigned else None)
+            assert holder is None or may_hold_case(holder, case)
             closed = pathway.is_closed(case.state)
             assert (case.closed_at is not None) == closed
             assert (case.outcome is not None) == closed

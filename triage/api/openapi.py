@@ -150,6 +150,9 @@ def _case_paths(spec: APISpec, secured: list) -> None:
             _query("instance", {"type": "string"}, "Service instance (hub, patch, area)"),
             _query("state", {"type": "string"}, "Only cases in this state (closed ones too)"),
             _query("overdue", {"type": "boolean"}, "Only overdue (true) or not overdue (false)"),
+            _query("worker", {"type": "string", "pattern": "^(me|[0-9]+)$"},
+                   "A caseload: `me` (the caller's open cases) or a user id (managers and "
+                   "admins only; anyone else 403)"),
             limit, offset],
         "responses": _responses("200", "CaseList", "401", "403", "422")}})
     spec.path("/api/v1/cases/{case_id}", operations={"get": {
@@ -162,7 +165,12 @@ def _case_paths(spec: APISpec, secured: list) -> None:
     spec.path("/api/v1/cases/{case_id}/events", operations={"post": {
         "summary": "Fire an event on a case (only its team and managers); returns the case",
         "description": "The fields the event needs go at the top level beside `event`. Send "
-                       "the `version` you read to be sure nobody moved the case meanwhile.",
+                       "the `version` you read to be sure nobody moved the case meanwhile. "
+                       "`{\"event\": \"assign\", \"worker\": <user id or null>}` names the "
+                       "worker who holds an open case (an active member of its team; 422 "
+                       "naming `worker` otherwise): the team's managers assign anyone, a "
+                       "member may take a case or hand back their own (403 otherwise). It "
+                       "keeps the state and adds an `assign` history row.",
         "security": secured, "parameters": [case_id],
         "requestBody": {"required": True,
                         "content": {"application/json": {"schema": "CaseEventBody"}}},

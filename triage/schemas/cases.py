@@ -95,6 +95,9 @@ class CaseOutSchema(Schema):
         "description": "The people on the case's referral (subject first): how to contact "
                        "each, and whether it is safe to (safe_to_contact false: do not call "
                        "or text)"})
+    worker = fields.Dict(allow_none=True,
+                         metadata={"description": "The named worker who holds the case: "
+                                                  "null, or {id, name}"})
 
 
 class CaseEventInSchema(Schema):
@@ -131,6 +134,9 @@ class CaseListQuerySchema(PageQuerySchema):
     instance = fields.String(load_default=None)
     state = fields.String(load_default=None)
     overdue = fields.Boolean(load_default=None)
+    worker = fields.String(load_default=None,
+                           validate=validate.Regexp(r"^(me|[0-9]{1,12})$",
+                                                    error="Give me or a user id."))
 
 
 class CaseListItemSchema(Schema):
@@ -149,6 +155,7 @@ class CaseListItemSchema(Schema):
     overdue_since = fields.DateTime(attribute="case.overdue_since", allow_none=True)
     escalated_at = fields.DateTime(attribute="case.escalated_at", allow_none=True)
     version = fields.Integer(attribute="case.version")
+    worker = fields.Dict(allow_none=True)
 
 
 class CaseListSchema(PageSchema):

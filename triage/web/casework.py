@@ -36,6 +36,9 @@ def event_payload(spec: dict[str, Any], form) -> dict[str, Any]:
                 if org or need:
                     rows.append({"organisation": org, "need": need})
             body[name] = rows
+        elif kind == "worker":
+            value = form.get(name, "").strip()
+            body[name] = int(value) if value.isdigit() else None  # "" is nobody
         else:
             value = form.get(name, "").strip()
             if value:
@@ -94,6 +97,33 @@ def team_cases():
     return render_template("cases/team.html", listing=listing, teams=_teams(rt), chosen=chosen)
 
 
+@bp.get("/mine")
+@require_role(TEAM_CASE_PAGES)
+def my_cases():
+    """The signed-in worker's open caseload (GET /api/v1/cases?worker=me), soonest due first."""
+    worker = request.args.get("worker", "")
+    args = {"worker": worker if worker.isdigit() else "me",
+            **({"offset": request.args["offset"]}
+                               if request.args.get("offset", "").isdigit() else {})}
+    listing = casework.list_cases(runtime(), user=current_user(), args=args)
+    return render_template("cases/mine.html", listing=listing, other=worker.isdigit())
+
+
+@bp.get("/caseloads")
+@require_role(TEAM_CASE_PAGES)
+def caseloads():
+    """For a team's managers: open cases per worker (and unassigned), each linking to the
+    worker's list."""
+    from triage.services.cases import worklists
+
+    user = current_user()
+    service, _, instance = (request.args.get("team") or user.team or "").partition(":")
+    rows = worklists.caseloads(runtime(), user=user, service=service,
+                               instance=instance or None)
+    return render_template("cases/caseloads.html", rows=rows,
+                           team=f"{service}:{instance}" if instance else service)
+
+
 def _teams(rt) -> list[tuple[str, str]]:
     out = []
     for service in rt.profile.services.values():
@@ -129,7 +159,8 @@ def event(case_id: int, event: str):
         except ValidationFailed as exc:
             errors = event_errors(spec, exc.errors)
         else:
-            return redirect(url_for("casework.show", case_id=case_id))
+            # The case page confirms what was done (a success banner).
+            return redirect(url_for("casework.show", case_id=case_id, done=event))
     return render_template("cases/event.html", case=case, spec=spec, errors=errors,
                            form=request.form, rows=CONNECTION_ROWS), (422 if errors else 200)
 

@@ -30,6 +30,7 @@ def navigation() -> list[dict]:
             items.append(("Hub queue", url_for("hub.queue")))
             items.append(("Hub meeting", url_for("hub.meeting")))
         if policy.may(user, policy.TEAM_CASE_PAGES):
+            items.append(("My cases", url_for("casework.my_cases")))
             items.append(("Cases", url_for("casework.team_cases")))
         if policy.may(user, policy.SEARCH_PEOPLE):
             items.append(("Search", url_for("people.search_page")))

@@ -13,6 +13,9 @@ from sqlmodel import Session, select
 from triage.models import Case, CaseEvent
 from workflows import Due, Pathway, WorkingCalendar
 
+# History rows that name who holds a case; they keep its state (casework.assign_worker).
+WORKER_EVENTS = frozenset({"assign"})
+
 
 @dataclass
 class CaseView:
@@ -29,7 +32,10 @@ class CaseView:
 
     @classmethod
     def of(cls, case: Case, history: Sequence[Any]) -> CaseView:
-        return cls(state=case.state, history=list(history), opened_at=case.opened_at,
+        """The pathway reads the state moves only: who holds the case (an `assign` row) is
+        not a step of its pathway, so it never starts or stops a clock nor replays."""
+        moves = [row for row in history if row.event not in WORKER_EVENTS]
+        return cls(state=case.state, history=moves, opened_at=case.opened_at,
                    closed_at=case.closed_at, instance=case.instance)
 
 

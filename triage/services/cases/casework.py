@@ -32,7 +32,7 @@ from triage.models import (
     User,
 )
 from triage.models.base import utcnow
-from triage.policy import can_move_case, can_view_case
+from triage.policy import can_assign_case, can_move_case, can_view_case, may_hold_case
 from triage.runtime import Runtime
 from triage.schemas.cases import (
     AllowedEventSchema,
@@ -40,7 +40,7 @@ from triage.schemas.cases import (
     CaseOutSchema,
 )
 from triage.services import audit
-from triage.services.cases.case_dues import CaseView, columns_for, histories
+from triage.services.cases.case_dues import WORKER_EVENTS, CaseView, columns_for, histories
 from triage.services.cases.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
 from triage.services.notices import outbox
 from triage.statements import insert_rows
@@ -53,6 +53,8 @@ _OUT = CaseOutSchema()
 FREE_TEXT = ("reason", "note")
 MAX_FREE_TEXT = 2000
 LINKED_REFERRAL_EFFECTS = ("open_statutory_referral", "open_early_help_referral")
+ASSIGN = "assign"
+assert ASSIGN in WORKER_EVENTS
 
 
 @dataclass
@@ -71,6 +73,7 @@ class CaseRecord:
     linked_referrals: list[dict[str, Any]] = field(default_factory=list)
     # How to contact the people on the case's referral, and whether it is safe to.
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    worker: dict[str, Any] | None = None
 
     @property
     def status(self) -> str:
@@ -181,9 +184,12 @@ def build_record(rt: Runtime, session: Session, case: Case, history: list[CaseEv
     items: list[Due] = pathway.due(view, now=now, calendar=calendar)
     links = _links(session, pathway, case, history)
     service_name, instance_name = _service_names(rt, case)
+    allowed = describe_events(pathway, pathway.allowed_events(view, at=now))
+    if not pathway.is_closed(case.state):
+        allowed.append(describe_assign(session, case))
     return CaseRecord(
         case=case, reference=reference, urgent=bool(urgent), pathway=pathway, history=history,
-        allowed_events=describe_events(pathway, pathway.allowed_events(view, at=now)),
+        allowed_events=allowed, worker=worker_of(session, case.worker_id),
         due={"next_due_at": case.next_due_at,
              "overdue": case.next_due_at is not None and case.next_due_at <= now,
              "overdue_since": case.overdue_since, "escalated_at": case.escalated_at,
@@ -192,6 +198,112 @@ def build_record(rt: Runtime, session: Session, case: Case, history: list[CaseEv
         linked_referrals=[{"reference": ref, "status": status, "effect": kind}
                           for kind, ref, status in links],
         contacts=case_contacts(session, case))
+
+
+# -- named workers -----------------------------------------------------------------------
+def worker_of(session: Session, worker_id: int | None) -> dict[str, Any] | None:
+    """The case's `worker` as the contract shows it: null, or {"id", "name"}."""
+    if worker_id is None:
+        return None
+    worker = session.get(User, worker_id)
+    return {"id": worker_id, "name": display_name(worker)} if worker else None
+
+
+def display_name(user: User) -> str:
+    return user.name or user.email
+
+
+def team_workers(session: Session, case: Case) -> list[User]:
+    """Active staff who may hold the case: its team (service, or service:instance)."""
+    teams = [case.service, f"{case.service}:{case.instance}"]
+    rows = session.exec(select(User).where(User.active.is_(True), User.team.in_(teams))
+                        .order_by(User.name, User.email)).all()
+    return [u for u in rows if may_hold_case(u, case)]
+
+
+def describe_assign(session: Session, case: Case) -> dict[str, Any]:
+    """The assign event as allowed_events shows it: it needs a worker of the case's team
+    (its choices; null unassigns) and keeps the state."""
+    return {"event": ASSIGN, "label": "Assign to a worker", "to": case.state,
+            "needs": ["worker"],
+            "fields_": [{"name": "worker", "kind": "worker", "label": "Worker",
+                         "choices": [{"code": str(u.id), "label": display_name(u)}
+                                     for u in team_workers(session, case)],
+                         "min_items": None}]}
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """An assign step as fire_case_events logs it (the state does not change)."""
+
+    event: str
+    to_state: str
+
+
+def _worker_id(payload: dict[str, Any]) -> Any:
+    value = payload.get("worker")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)  # a form's select sends the id as text
+    return value
+
+
+def _assign(rt: Runtime, session: Session, user: User, pathway: Pathway, case: Case,
+            view: CaseView, expected_version: int | None, payload: dict[str, Any],
+            now: datetime) -> Assigned:
+    """Name (or clear, with worker null) the worker who holds the case: the case row
+    (compare-and-set on its version) and an `assign` history row with the worker's id and
+    name; the state is kept."""
+    if expected_version is not None and expected_version != case.version:
+        raise _conflict(f"Case {case.id} has changed since version {expected_version} (it "
+                        f"is now version {case.version}, {case.state}); reload it and try "
+                        "again.", pathway, case, view, now)
+    if pathway.is_closed(case.state):
+        raise _conflict(f"Case {case.id} is {case.state}: a closed case has no worker; "
+                        "reopen it first.", pathway, case, view, now)
+    errors: dict[str, list[str]] = {}
+    for key, value in payload.items():
+        if key == "worker":
+            continue
+        if key != "note":
+            errors[key] = ["Not a field of event 'assign'; it takes: worker, note."]
+        elif value is not None and (not isinstance(value, str) or len(value) > MAX_FREE_TEXT):
+            errors[key] = [f"Must be text of at most {MAX_FREE_TEXT} characters."]
+    worker_id = _worker_id(payload)
+    worker = None
+    if "worker" not in payload:
+        errors["worker"] = ["Missing: the id of a worker of the case's team (null to "
+                            "unassign)."]
+    elif worker_id is not None:
+        if isinstance(worker_id, bool) or not isinstance(worker_id, int):
+            errors["worker"] = ["Must be a user id (a whole number) or null."]
+        else:
+            worker = session.get(User, worker_id)
+            if worker is None or not may_hold_case(worker, case):
+                errors["worker"] = [f"Not an active worker of the {case.service}:"
+                                    f"{case.instance} team."]
+    if errors:
+        raise ValidationFailed(errors)
+    note = payload.get("note") or None
+    row = CaseEvent(case_id=case.id, from_state=case.state, to_state=case.state, event=ASSIGN,
+                    by_id=user.id, by_label=user.email, at=now, reason=note,
+                    payload={"worker_id": worker_id,
+                             "worker_name": display_name(worker) if worker else None,
+                             "previous_worker_id": case.worker_id})
+    values = {"worker_id": worker_id, "version": case.version + 1}
+    moved = session.execute(
+        update(Case.__table__)
+        .where(Case.__table__.c.id == case.id, Case.__table__.c.version == case.version)
+        .values(**values))
+    if moved.rowcount != 1:
+        session.rollback()
+        fresh = find_case(session, case.id)
+        raise _conflict(f"Case {case.id} was changed by someone else at the same time; "
+                        "reload it and try again.", pathway, fresh,
+                        CaseView.of(fresh, histories(session, [fresh.id])[fresh.id]), now)
+    insert_rows(session, [row])
+    for key, value in values.items():
+        setattr(case, key, value)
+    return Assigned(event=ASSIGN, to_state=case.state)
 
 
 def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:
@@ -273,13 +385,24 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
             session.commit()
             raise Forbidden(f"Only the {case.service}:{case.instance} team and its managers may "
                             f"move case {case.id}.")
+        if any(event == ASSIGN and not can_assign_case(user, case, _worker_id(payload))
+               for event, _, payload in parsed):
+            audit.record(session, actor=user, action="case.assign_refused",
+                         object_type="case", object_id=case.id)
+            session.commit()
+            raise Forbidden(f"Only the {case.service}:{case.instance} team's managers may "
+                            "assign a case to someone else; a team member may take it.")
         pathway = rt.pathways.for_service(case.service)
         view = CaseView.of(case, histories(session, [case.id])[case.id])
         session.expunge(case)  # updated in SQL below; the object only shows the new values
         for event, expected_version, payload in parsed:
             try:
-                step = _fire(rt, session, user, pathway, case, view, event, expected_version,
-                             payload, now)
+                if event == ASSIGN:
+                    step = _assign(rt, session, user, pathway, case, view, expected_version,
+                                   payload, now)
+                else:
+                    step = _fire(rt, session, user, pathway, case, view, event,
+                                 expected_version, payload, now)
             except Conflict as exc:
                 if not moves:
                     raise
@@ -293,8 +416,8 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
             moves.append(step)
         # No audit row: the history rows are the record of who moved the case, when and how.
         ids = outbox.committed_ids(session)
-        record = build_record(rt, session, case, view.history, now=now, reference=reference,
-                              urgent=urgent)
+        record = build_record(rt, session, case, histories(session, [case.id])[case.id],
+                              now=now, reference=reference, urgent=urgent)
         response = _OUT.dump(record)
     rt.relay.after_commit(ids)
     for step in moves:

@@ -12,7 +12,12 @@ from sqlmodel import select
 from triage.errors import Forbidden, ValidationFailed, flatten_errors
 from triage.models import Case, Referral, User
 from triage.models.base import utcnow
-from triage.policy import LIST_ANY_TEAMS_CASES, team_of
+from triage.policy import (
+    LIST_ANY_TEAMS_CASES,
+    can_list_worker_cases,
+    can_see_caseloads,
+    team_of,
+)
 from triage.runtime import Runtime
 from triage.schemas.cases import CaseListQuerySchema, CaseListSchema
 from triage.services import audit
@@ -60,11 +65,34 @@ def _scope(rt: Runtime, user: User, query: dict[str, Any]) -> tuple[str | None, 
     return service, instance
 
 
+def _worker_filter(user: User, query: dict[str, Any]) -> int | None:
+    """worker=me (the caller's caseload) or worker=<id> (managers and admins): whose cases."""
+    given = query["worker"]
+    if given is None:
+        return None
+    worker_id = user.id if given == "me" else int(given)
+    if not can_list_worker_cases(user, worker_id):
+        raise Forbidden("You may list your own caseload (worker=me); managers list another "
+                        "worker's.")
+    return worker_id
+
+
+def workers_by_id(session, ids) -> dict[int, dict[str, Any]]:
+    """{id: {"id", "name"}} for the named workers of a page of cases, in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(User.id, User.name, User.email).where(User.id.in_(wanted)))
+    return {i: {"id": i, "name": name or email} for i, name, email in rows}
+
+
 def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
     """A team's worklist: open cases (or those in `state`), soonest due first and those with
-    nothing due last, overdue ones only with overdue=1; `total` counts every matching case.
+    nothing due last, overdue ones only with overdue=1; `total` counts every matching case;
+    worker=me narrows it to the caller's caseload (worker=<id> to a worker's, for managers).
     The list (which case ids were shown) is audited."""
     query = _query(args, CaseListQuerySchema())
+    worker_id = _worker_filter(user, query)
     service, instance = _scope(rt, user, query)
     if service and instance is None and len(rt.profile.services[service].instances) == 1:
         # A one-team service (First Contact Plus): naming its instance lets the team's index
@@ -76,6 +104,8 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
         matching.append(Case.service == service)
     if instance:
         matching.append(Case.instance == instance)
+    if worker_id is not None:
+        matching.append(Case.worker_id == worker_id)
     if query["state"]:
         matching.append(Case.state == query["state"])
     else:
@@ -109,12 +139,38 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
                                  .limit(limit - len(rows))).all()
         audit.record(session, actor=user, action="case.list", object_type="case",
                      object_id=f"{service or '*'}:{instance or '*'}",
-                     state=query["state"], overdue=query["overdue"],
+                     state=query["state"], overdue=query["overdue"], worker=worker_id,
                      case_ids=[c.id for c, _, _ in rows])
+        workers = workers_by_id(session, [c.worker_id for c, _, _ in rows])
     items = [{"case": c, "reference": ref, "urgent": urgent,
+              "worker": workers.get(c.worker_id),
               "status": rt.pathways.for_service(c.service).status_of(c.state),
               "overdue": c.next_due_at is not None and c.next_due_at <= now}
              for c, ref, urgent in rows]
     more = len(items) == limit and offset + len(items) < total
     return _LIST.dump({"cases": items, "total": total, "limit": limit, "offset": offset,
                        "next_offset": offset + len(items) if more else None})
+
+
+def caseloads(rt: Runtime, *, user: User, service: str, instance: str | None
+              ) -> list[dict[str, Any]]:
+    """A team's open cases counted per named worker (most first), then those unassigned
+    ({"worker": None}); for the team's managers. Audited (counts, no case ids)."""
+    if service not in rt.profile.services:
+        raise ValidationFailed({"service": ["Unknown service."]})
+    if not can_see_caseloads(user, service, instance or ""):
+        raise Forbidden("Only the team's managers see its caseloads.")
+    matching = [Case.service == service, Case.closed_at.is_(None)]
+    if instance:
+        matching.append(Case.instance == instance)
+    with rt.db.unit_of_work() as session:
+        rows = session.exec(select(Case.worker_id, func.count()).where(*matching)
+                            .group_by(Case.worker_id)).all()
+        workers = workers_by_id(session, [w for w, _ in rows])
+        audit.record(session, actor=user, action="case.caseloads", object_type="case",
+                     object_id=f"{service}:{instance or '*'}")
+    named = sorted(({"worker": workers.get(w, {"id": w, "name": str(w)}), "open": n}
+                    for w, n in rows if w is not None),
+                   key=lambda row: (-row["open"], row["worker"]["name"]))
+    unassigned = sum(n for w, n in rows if w is None)
+    return [*named, {"worker": None, "open": unassigned}]
