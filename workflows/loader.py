@@ -388,7 +388,8 @@ def read_pathways(profile: Profile) -> tuple[PathwaysData | None, list[Problem]]
         return None, [Problem(file, "-", "must be a mapping")]
     r = _Reader(file, data, profile)
     r.unknown_keys(data, {"version", "reopen_within_months", "outcomes", "code_lists", "fields",
-                          "effects", "hub_meetings", "common_events", "pathways"}, "")
+                          "effects", "hub_meetings", "common_events", "pathways",
+                          "lead_agency_services"}, "")
     outcomes = {str(k): str(v) for k, v in (data.get("outcomes") or {}).items()}
     lists = r.code_lists(outcomes)
     fields = r.fields()
@@ -418,9 +419,19 @@ def read_pathways(profile: Profile) -> tuple[PathwaysData | None, list[Problem]]
     for service in profile.services:
         if service not in (data.get("pathways") or {}):
             r.error(f"pathways.{service}", f"service {service} has no pathway")
+    lead_agency_services = {}
+    for code, service in (data.get("lead_agency_services") or {}).items():
+        if str(code) not in (lists.get("lead_agencies") or {}):
+            r.error(f"lead_agency_services.{code}", "is not a code of code_lists.lead_agencies")
+        elif str(service) not in profile.services:
+            r.error(f"lead_agency_services.{code}", f"{service!r} is not a service in "
+                                                    "services.yaml")
+        else:
+            lead_agency_services[str(code)] = str(service)
     if r.problems or default is None:
         return None, r.problems or [Problem(file, "hub_meetings.default", "is required")]
     return PathwaysData(file=file, reopen_within_months=months, outcomes=outcomes, fields=fields,
                         effects=effects, meetings_default=default,
                         meetings_by_instance=by_instance, pathways=pathways,
-                        warnings=tuple(r.warnings)), []
+                        warnings=tuple(r.warnings),
+                        lead_agency_services=lead_agency_services), []

@@ -77,3 +77,6 @@ class PathwaysData:
     meetings_by_instance: Mapping[str, MeetingRule]
     pathways: Mapping[str, PathwaySpec]
     warnings: tuple[Problem, ...] = ()
+    # A hub's lead-agency code -> the profile's service that is that agency (allocating to it
+    # opens a linked case for that service's team); codes not here are outside agencies.
+    lead_agency_services: Mapping[str, str] = field(default_factory=dict)

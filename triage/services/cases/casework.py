@@ -40,6 +40,7 @@ from triage.schemas.cases import (
     CaseOutSchema,
 )
 from triage.services import audit
+from triage.services.cases import lead_agency
 from triage.services.cases.case_dues import WORKER_EVENTS, CaseView, columns_for, histories
 from triage.services.cases.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
 from triage.services.notices import outbox
@@ -475,6 +476,9 @@ def _fire(rt: Runtime, session: Session, user: User, pathway: Any, case: Case, v
     for key, value in values.items():
         setattr(case, key, value)
     returned = "return_to_front_door" in step.effects
+    if lead_agency.OPEN_EFFECT in step.effects:
+        # Before the referral follows its cases: the lead agency's case keeps it routed.
+        lead_agency.open_lead_agency_case(rt, session, case=case, row=row, actor=user)
     if returned or closed != was_closed:
         follow_cases(session, case.referral_id, returned=returned)
     _enqueue_effects(session, case, row, step.effects)

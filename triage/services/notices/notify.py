@@ -20,6 +20,7 @@ from triage.errors import ValidationFailed, flatten_errors
 from triage.models import Case, CaseEvent, Notification, Referral, Role, User
 from triage.policy import team_of
 from triage.schemas.cases import NotificationListSchema, NotificationQuerySchema
+from triage.services.cases import lead_agency
 from triage.services.notices import mail
 from triage.services.notices.outbox import after_commit, before_done, handler
 from triage.statements import new_rows
@@ -194,12 +195,15 @@ def _notices(session: Session, rt: Any, effect: str, case: Case, referral: Refer
                          "referral has gone back to the front door to be triaged again."}]
     if effect == "notify_referrer_closed" and to_referrer:
         outcome = _label(rt, case, row, "outcome") or "not recorded"
+        agency = _label(rt, case, row, "lead_agency")
+        if agency:
+            outcome = f"{outcome} to {agency} as lead agency"
         return [{**to_referrer, "kind": "case.closed",
                  "subject": f"Referral {ref}: case closed by {name} ({outcome})",
                  "body": f"{name} closed case {case.id} for referral {ref} on "
                          f"{row.at:%d %B %Y}. Outcome: {outcome}."}]
     if effect == "notify_lead_agency":
-        return _lead_agency(rt, case, referral, row)
+        return _lead_agency(session, rt, case, referral, row)
     if effect == "notify_team_reopened":
         return [{"recipient": _team(case), "email": None, "kind": "case.reopened",
                  "subject": f"Case {case.id} reopened: {ref}",
@@ -214,23 +218,22 @@ def _notices(session: Session, rt: Any, effect: str, case: Case, referral: Refer
     return []
 
 
-def _lead_agency(rt: Any, case: Case, referral: Referral, row: CaseEvent
+def _lead_agency(session: Session, rt: Any, case: Case, referral: Referral, row: CaseEvent
                  ) -> list[dict[str, Any]]:
-    """Family support as lead agency is told in its own team's inbox (the family's area);
-    other agencies have no account here, so the allocating team is reminded to pass it on."""
-    agency = (row.payload or {}).get("lead_agency")
+    """A lead agency that is one of our services is told in its team's inbox, beside the
+    linked case the allocation opened for it; other agencies have no account here, so the
+    allocating team is reminded to pass the papers on."""
     label = _label(rt, case, row, "lead_agency") or "the lead agency"
-    if agency == "family_support":
-        place = rt.profile.place_for(referral.postcode)
-        for service in rt.profile.services.values():
-            instance = place.column(service.instance_from) if (
-                place is not None and service.family_support and service.instance_from) else None
-            if instance in service.instances:
-                return [{"recipient": f"team:{service.id}:{instance}", "email": None,
-                         "kind": "case.allocated",
-                         "subject": f"Allocated by the hub: {referral.reference}",
-                         "body": f"{_name(rt, case)} allocated referral {referral.reference} "
-                                 f"(case {case.id}) to {service.name} as lead agency."}]
+    service_id = lead_agency.lead_agency_service(rt, (row.payload or {}).get("lead_agency"))
+    opened = lead_agency.linked_case(session, case, service_id) if service_id else None
+    if opened is not None:
+        service = rt.profile.services[opened.service]
+        return [{"recipient": f"team:{opened.service}:{opened.instance}", "email": None,
+                 "kind": "case.allocated",
+                 "subject": f"Allocated by the hub: {referral.reference}",
+                 "body": f"{_name(rt, case)} allocated referral {referral.reference} "
+                         f"(case {case.id}) to {service.name} as lead agency: case "
+                         f"{opened.id} is open for you."}]
     return [{"recipient": _team(case), "email": None, "kind": "case.allocated",
              "subject": f"Pass on the allocation: {referral.reference}",
              "body": f"Case {case.id} for referral {referral.reference} was allocated to "
