@@ -130,3 +130,59 @@ def test_a_closed_case_cannot_be_assigned(client, auth, make_user, referral_body
     shown = client.get(f"/api/v1/cases/{case_id}", headers=mine).json
     assert "assign" not in {e["event"] for e in shown["allowed_events"]}
     assert fire(client, mine, case_id, "assign", worker=me.id).status_code == 409
+
+
+@both_databases
+def test_a_leaver_s_open_cases_are_handed_over_in_one_action(
+        client, auth, make_user, referral_body, rt):
+    _, manager = _token(make_user, "manager", team=team(SLF))
+    leaver, _ = _token(make_user, "practitioner", team=team(SLF), name="Lee Leaving")
+    stays, _ = _token(make_user, "practitioner", team=team(SLF), name="Sam Staying")
+    ids = []
+    for n in range(3):
+        changes = {"people": [{"ref": "c1", "role": "subject", "given_name": f"Kid{n}",
+                               "family_name": "Hand", "date_of_birth": "2016-05-04"},
+                              {"ref": "m1", "role": "household", "given_name": f"Mum{n}",
+                               "family_name": "Hand", "date_of_birth": "1988-02-11"}]}
+        body = referral_body(postcode="LE13 1AB", step_down=True,
+                             answers={"parenting_support": True}, **changes)
+        created = client.post("/api/v1/referrals", json=body, headers=auth("partner")).json
+        (case,) = [c for c in created["cases"] if c["service"] == SLF]
+        assert fire(client, manager, case["id"], "assign", worker=leaver.id).status_code == 200
+        ids.append(case["id"])
+
+    refused = client.post("/api/v1/cases/reassign", headers=auth("partner"),
+                          json={"from_worker": leaver.id, "to_worker": stays.id})
+    assert refused.status_code == 403
+    bad = client.post("/api/v1/cases/reassign", headers=manager,
+                      json={"from_worker": "lee", "to_worker": stays.id, "extra": 1})
+    assert bad.status_code == 422 and {"from_worker", "extra"} <= set(bad.json["errors"])
+
+    done = client.post("/api/v1/cases/reassign", headers=manager,
+                       json={"from_worker": leaver.id, "to_worker": stays.id,
+                             "note": "Lee has left the team"})
+    assert done.status_code == 200, done.json
+    assert sorted(done.json["cases"]) == sorted(ids) and done.json["count"] == 3
+    for case_id in ids:
+        case = client.get(f"/api/v1/cases/{case_id}", headers=manager).json
+        assert case["worker"] == {"id": stays.id, "name": "Sam Staying"}
+        assert case["history"][-1]["event"] == "assign"
+    with rt.db.reader() as session:
+        assert session.exec(select(AuditEvent).where(
+            AuditEvent.action == "cases.reassigned")).first() is not None
+        assert session.exec(select(Case).where(Case.worker_id == leaver.id,
+                                               Case.closed_at.is_(None))).all() == []
+
+
+def test_a_hand_over_to_someone_off_the_team_changes_nothing(
+        client, auth, make_user, referral_body, rt):
+    _, manager = _token(make_user, "manager", team=team(SLF))
+    leaver, _ = _token(make_user, "practitioner", team=team(SLF), name="Lee Leaving")
+    elsewhere, _ = _token(make_user, "practitioner", team="first_contact_plus")
+    _, case_id = open_case(client, auth("partner"), referral_body, SLF)
+    assert fire(client, manager, case_id, "assign", worker=leaver.id).status_code == 200
+    response = client.post("/api/v1/cases/reassign", headers=manager,
+                           json={"from_worker": leaver.id, "to_worker": elsewhere.id})
+    assert response.status_code == 422 and f"cases.{case_id}" in response.json["errors"]
+    assert client.get(f"/api/v1/cases/{case_id}", headers=manager).json["worker"]["id"] == \
+        leaver.id

@@ -73,3 +73,29 @@ def test_a_manager_sees_open_cases_per_worker_and_unassigned(web, hub_case, demo
 def test_a_team_member_may_not_see_the_caseloads(web, hub_case):  # noqa: F811
     web.sign_in("hub.charnwood@demo.test")
     assert web.get("/cases/caseloads").status_code == 403
+
+
+def test_a_manager_hands_a_leaver_s_cases_to_a_colleague_from_the_caseloads_page(
+        web, hub_case, demo_users, rt):  # noqa: F811
+    from triage.services.accounts import users
+    from triage.services.cases import casework
+
+    _, case_id = hub_case
+    leaver = demo_users["hub.charnwood@demo.test"]
+    casework.fire_case_event(rt, user=leaver, case_id=case_id,
+                             body={"event": "assign", "worker": leaver.id})
+    colleague = users.create_user(rt.db, email="new.hub@test.example", role="hub_coordinator",
+                                  team="early_help_hub:charnwood-hub", name="Nia New",
+                                  password="a long enough test password 2026")
+    web.sign_in("manager@demo.test")
+    page = "/cases/caseloads?team=early_help_hub:charnwood-hub"
+    web.get(page)
+    assert "Hand over a worker" in web.last and "Nia New" in web.last
+    response = web.post("/cases/caseloads/reassign", {
+        "team": "early_help_hub:charnwood-hub", "from_worker": str(leaver.id),
+        "to_worker": str(colleague.id)}, from_page=page)
+    assert response.status_code == 302
+    web.get(response.headers["Location"])
+    assert "1 open case handed over" in web.last
+    case = casework.get_case(rt, user=colleague, case_id=case_id)
+    assert case["worker"] == {"id": colleague.id, "name": "Nia New"}

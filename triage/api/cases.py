@@ -1,4 +1,5 @@
-"""Case endpoints: a team's worklist, one case with its pathway, firing an event on it."""
+"""Case endpoints: a team's worklist, one case with its pathway, firing an event on it,
+handing over a worker's open cases."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
-from triage.services.cases import casework, worklists
+from triage.services.cases import casework, reassign, worklists
 
 bp = Blueprint("cases", __name__)
 
@@ -26,3 +27,9 @@ def get_case(case_id: int):
 def fire_event(case_id: int):
     return jsonify(casework.fire_case_event(runtime(), user=current_user(), case_id=case_id,
                                          body=json_body()))
+
+
+@bp.post("/cases/reassign")
+def reassign_cases():
+    return jsonify(reassign.reassign_open_cases(runtime(), user=current_user(),
+                                                body=json_body()))

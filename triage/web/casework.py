@@ -113,15 +113,54 @@ def my_cases():
 @require_role(TEAM_CASE_PAGES)
 def caseloads():
     """For a team's managers: open cases per worker (and unassigned), each linking to the
-    worker's list."""
+    worker's list, and handing one worker's cases to another."""
+    user = current_user()
+    return _caseloads_page(request.args.get("team") or user.team or "",
+                           moved=request.args.get("moved", type=int))
+
+
+def _caseloads_page(team: str, *, status: int = 200, **extra):
     from triage.services.cases import worklists
 
-    user = current_user()
-    service, _, instance = (request.args.get("team") or user.team or "").partition(":")
-    rows = worklists.caseloads(runtime(), user=user, service=service,
+    service, _, instance = team.partition(":")
+    rows = worklists.caseloads(runtime(), user=current_user(), service=service,
                                instance=instance or None)
-    return render_template("cases/caseloads.html", rows=rows,
-                           team=f"{service}:{instance}" if instance else service)
+    team = f"{service}:{instance}" if instance else service
+    return render_template("cases/caseloads.html", rows=rows, team=team,
+                           workers=_team_members(team), **extra), status
+
+
+def _team_members(team: str) -> list:
+    """Who a team's cases may be handed to: its active staff."""
+    from sqlmodel import select
+
+    from triage.models import User
+    from triage.policy import HOLD_CASES
+
+    with runtime().db.reader() as session:
+        return [u for u in session.exec(select(User).where(
+            User.team == team, User.active.is_(True)).order_by(User.name)).all()
+            if u.role in HOLD_CASES]
+
+
+@bp.post("/caseloads/reassign")
+@require_role(TEAM_CASE_PAGES)
+def reassign_all():
+    """A manager hands every open case of one worker to another (or to nobody) at once."""
+    from triage.services.cases import reassign
+
+    team = request.form.get("team", "")
+    to = request.form.get("to_worker", "")
+    body = {"from_worker": int(request.form["from_worker"])
+            if request.form.get("from_worker", "").isdigit() else None,
+            "to_worker": int(to) if to.isdigit() else None,
+            "note": request.form.get("note") or None}
+    try:
+        done = reassign.reassign_open_cases(runtime(), user=current_user(), body=body)
+    except ValidationFailed as exc:
+        return _caseloads_page(team, status=422, problems=[
+            m for ms in exc.errors.values() for m in ms])
+    return redirect(url_for("casework.caseloads", team=team, moved=done["count"]))
 
 
 def _teams(rt) -> list[tuple[str, str]]:

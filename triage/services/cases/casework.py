@@ -248,7 +248,7 @@ def _worker_id(payload: dict[str, Any]) -> Any:
     return value
 
 
-def _assign(rt: Runtime, session: Session, user: User, pathway: Pathway, case: Case,
+def assign_case(rt: Runtime, session: Session, user: User, pathway: Pathway, case: Case,
             view: CaseView, expected_version: int | None, payload: dict[str, Any],
             now: datetime) -> Assigned:
     """Name (or clear, with worker null) the worker who holds the case: the case row
@@ -399,7 +399,7 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
         for event, expected_version, payload in parsed:
             try:
                 if event == ASSIGN:
-                    step = _assign(rt, session, user, pathway, case, view, expected_version,
+                    step = assign_case(rt, session, user, pathway, case, view, expected_version,
                                    payload, now)
                 else:
                     step = _fire(rt, session, user, pathway, case, view, event,
