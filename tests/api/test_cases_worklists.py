@@ -151,7 +151,7 @@ def test_the_team_hears_of_a_new_case_and_the_referrer_of_acceptance_and_outcome
          lead_professional="Family worker")
     told = client.get("/api/v1/notifications", headers=partner).json["notifications"]
     assert [n["kind"] for n in told] == ["case.closed", "case.accepted", "referral.received"]
-    assert "Outcome: Allocated to a lead agency." in told[0]["body"]
+    assert "Outcome: Allocated to a lead agency: Family support" in told[0]["body"]
     assert all(n["referral"] == reference and n["emailed_at"] is None for n in told)
     assert "Tom" not in told[0]["body"] and "Reed" not in told[0]["body"]
     slf = auth("practitioner", team="supporting_leicestershire_families")

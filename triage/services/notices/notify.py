@@ -197,7 +197,7 @@ def _notices(session: Session, rt: Any, effect: str, case: Case, referral: Refer
         outcome = _label(rt, case, row, "outcome") or "not recorded"
         agency = _label(rt, case, row, "lead_agency")
         if agency:
-            outcome = f"{outcome} to {agency} as lead agency"
+            outcome = f"{outcome}: {agency}"
         return [{**to_referrer, "kind": "case.closed",
                  "subject": f"Referral {ref}: case closed by {name} ({outcome})",
                  "body": f"{name} closed case {case.id} for referral {ref} on "
