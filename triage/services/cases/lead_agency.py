@@ -30,10 +30,9 @@ def linked_case(session: Session, case: Case, service: str) -> Case | None:
 def open_lead_agency_case(rt: Runtime, session: Session, *, case: Case, row: CaseEvent,
                           actor: User) -> Row | Case | None:
     """In the allocation's transaction: open the lead agency's case at the instance for the
-    family's place (as routing would), linked to the hub's case; its team is told through the
-    outbox like any new case. None when the agency is not one of our services, the family's
-    place gives no instance of it (the hub passes the papers on, as for an outside agency),
-    or the linked case is already open."""
+    family's place (as routing would), linked to the hub's case. None when the agency is not
+    one of our services, the family's place gives no instance of it (the hub passes the
+    papers on, as for an outside agency), or the linked case is already open. Its team is told by the notify_lead_agency effect."""
     service_id = lead_agency_service(rt, (row.payload or {}).get("lead_agency"))
     if service_id is None:
         return None
@@ -50,7 +49,9 @@ def open_lead_agency_case(rt: Runtime, session: Session, *, case: Case, row: Cas
     if instance not in service.instances:
         return None
     hub = rt.profile.team_name(f"{case.service}:{case.instance}")
-    (opened,) = routing.open_cases(rt, session, referral=referral, actor=actor, routes=[{
+    # announce=False: the allocation's notify_lead_agency effect tells the team, with why.
+    (opened,) = routing.open_cases(rt, session, referral=referral, actor=actor, announce=False,
+                                   routes=[{
         "service": service_id, "instance": instance,
         "reason": f"Allocated by {hub} as lead agency (case {case.id})."}])
     session.execute(update(Case.__table__).where(Case.__table__.c.id == opened.id)
