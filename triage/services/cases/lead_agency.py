@@ -32,7 +32,8 @@ def open_lead_agency_case(rt: Runtime, session: Session, *, case: Case, row: Cas
     """In the allocation's transaction: open the lead agency's case at the instance for the
     family's place (as routing would), linked to the hub's case. None when the agency is not
     one of our services, the family's place gives no instance of it (the hub passes the
-    papers on, as for an outside agency), or the linked case is already open. Its team is told by the notify_lead_agency effect."""
+    papers on, as for an outside agency), or the linked case is already open. Its team is
+    told by the notify_lead_agency effect."""
     service_id = lead_agency_service(rt, (row.payload or {}).get("lead_agency"))
     if service_id is None:
         return None
