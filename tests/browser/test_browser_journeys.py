@@ -106,6 +106,31 @@ def test_a_hub_allocation_at_a_meeting(page, live_server):
     assert "Allocated" in page.locator("h1").inner_text()
     expect(page.locator("main")).to_contain_text("Allocated to a lead agency")
 
+    # The loop closes: family support for the family's area has the linked case at once, and
+    # one of its workers takes it and finds it in "My cases".
+    from sqlmodel import select
+
+    from triage.models import Case
+    with rt.db.reader() as session:
+        linked = session.exec(select(Case).where(Case.source_case_id == case_id)).one()
+    assert linked.service == "supporting_leicestershire_families"
+    page.context.clear_cookies()
+    sign_in(page, "slf@demo.test")
+    page.goto("/cases/")
+    expect(page.locator("main")).to_contain_text(f"Case {linked.id}")
+    assert_accessible(page)  # the team's list with the linked case
+    page.goto(f"/cases/{linked.id}")
+    expect(page.locator("#worker")).to_contain_text("Not assigned")
+    page.goto(f"/cases/{linked.id}/events/assign")
+    page.select_option("#worker", label="Sam Families")
+    assert_accessible(page)  # the assign form
+    page.locator("main form button.govuk-button").last.click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Case assigned to Sam Families")
+    page.click("text=My cases")
+    expect(page.locator("main")).to_contain_text(f"Case {linked.id}")
+    assert_accessible(page)  # my cases
+
 
 def test_a_partner_submits_and_sees_the_outcome(page, live_server):
     from triage.services.accounts import users
