@@ -81,19 +81,34 @@ def _dob(rng: random.Random, low: int, high: int) -> str:
     return (ref - timedelta(days=rng.randint(low * 365 + 30, high * 365 - 30))).isoformat()
 
 
+def _contact(rng: random.Random) -> dict[str, Any]:
+    """Contact details in the ranges kept for drama (Ofcom: 07700 900000-900999), some of
+    them not safe to call."""
+    safe = rng.random() > 0.15
+    contact: dict[str, Any] = {"phone": f"07700 900{rng.randrange(1000):03d}",
+                               "preferred": rng.choice(["phone", "text"]),
+                               "safe_to_contact": safe}
+    if not safe:
+        contact["safe_contact_notes"] = "Do not call or text: a partner reads the phone. " \
+                                        "Contact through the school or the GP surgery."
+    if rng.random() < 0.1:
+        contact.update(language="Gujarati", interpreter=True)
+    return contact
+
+
 def _people(rng: random.Random, household: str) -> list[dict[str, Any]]:
     family = rng.choice(FAMILY)
     first = {"ref": "p1", "role": "subject", "given_name": rng.choice(GIVEN),
              "family_name": family}
     if household == "older_alone":
-        return [{**first, "date_of_birth": _dob(rng, 70, 95)}]
+        return [{**first, "date_of_birth": _dob(rng, 70, 95), "contact": _contact(rng)}]
     if household == "adult":
-        return [{**first, "date_of_birth": _dob(rng, 20, 65)}]
+        return [{**first, "date_of_birth": _dob(rng, 20, 65), "contact": _contact(rng)}]
     parent = {"ref": "p2", "role": "household", "relationship": "parent",
               "given_name": rng.choice(GIVEN), "family_name": family,
-              "date_of_birth": _dob(rng, 24, 45)}
+              "date_of_birth": _dob(rng, 24, 45), "contact": _contact(rng)}
     if household == "pregnant":
-        return [{**first, "date_of_birth": _dob(rng, 19, 35)}]
+        return [{**first, "date_of_birth": _dob(rng, 19, 35), "contact": _contact(rng)}]
     children = [{**first, "date_of_birth": _dob(rng, 3, 14)}, parent]
     for n in range(rng.randint(0, 2)):
         children.append({"ref": f"c{n + 2}", "role": "household", "relationship": "sibling",
@@ -234,8 +249,17 @@ def _move_along(rt: Runtime, rng: random.Random, out: dict[str, Any],
                 casework.fire_case_event(rt, user=actor, case_id=item["id"], body=event)
             except (ValidationFailed, Conflict, Forbidden):
                 break
+        if actor is not manager and rng.random() < ASSIGNED:
+            try:  # the team's worker takes the case (refused once it is closed)
+                casework.fire_case_event(rt, user=actor, case_id=item["id"],
+                                         body={"event": "assign", "worker": actor.id})
+            except (ValidationFailed, Conflict, Forbidden):
+                pass
     _backdate(rt, out["reference"], days_ago)
 
+
+# Most cases a team works have a named worker.
+ASSIGNED = 0.7
 
 # Events the demo never fires: they open linked referrals or undo work, which would muddle
 # the story a newcomer reads.

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from triage.demo import DEMO_USERS, load_demo
-from triage.models import Case, CaseEvent, HouseholdMember, Referral
+from triage.models import Case, CaseEvent, HouseholdMember, Person, Referral
 from triage.models.base import utcnow
 
 
@@ -35,6 +35,10 @@ def test_demo_lists_every_account_and_loads_history_once(rt):
             select(func.count()).select_from(CaseEvent).join(Case).join(Referral)
             .where(CaseEvent.at < Referral.received_at)).one()
         memberships = session.exec(select(func.count()).select_from(HouseholdMember)).one()
+        with_worker = session.exec(select(func.count()).select_from(Case)
+                                   .where(Case.worker_id.is_not(None))).one()
+        not_safe = session.exec(select(func.count()).select_from(Person)
+                                .where(Person.safe_to_contact.is_(False))).one()
     now = utcnow()
     assert len(received) == 120
     # spread over the last months, not all today
@@ -44,6 +48,8 @@ def test_demo_lists_every_account_and_loads_history_once(rt):
     assert referred_twice, "some families are referred twice"
     assert events_before_received == 0
     assert memberships > 0
+    assert with_worker > 0 and not_safe > 0
+    assert "0 refused by validation" in summary
 
     again = load_demo(rt, referrals=120)
     assert "0 new" in again
