@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import date, timedelta
 from typing import Any
@@ -250,11 +251,10 @@ def _move_along(rt: Runtime, rng: random.Random, out: dict[str, Any],
             except (ValidationFailed, Conflict, Forbidden):
                 break
         if actor is not manager and rng.random() < ASSIGNED:
-            try:  # the team's worker takes the case (refused once it is closed)
+            # The team's worker takes the case (refused once it is closed).
+            with contextlib.suppress(ValidationFailed, Conflict, Forbidden):
                 casework.fire_case_event(rt, user=actor, case_id=item["id"],
                                          body={"event": "assign", "worker": actor.id})
-            except (ValidationFailed, Conflict, Forbidden):
-                pass
     _backdate(rt, out["reference"], days_ago)
 
 
