@@ -45,6 +45,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/workflows.py
 	$(BIN)/python bench/batches.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/people.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
