@@ -52,7 +52,7 @@ def nhs_number_digits(raw: str | None) -> str | None:
     return digits
 
 
-class _Text(fields.String):
+class Text(fields.String):
     """A string with surrounding white space removed; blank becomes None."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -64,7 +64,7 @@ class _Text(fields.String):
             super()._validate(value)
 
 
-class UkPhoneField(_Text):
+class UkPhoneField(Text):
     """A UK phone number, kept as written (trimmed); uk_phone_key gives its digits."""
 
     default_error_messages = {
@@ -121,8 +121,8 @@ class ContactSchema(Schema):
     email = fields.Email(validate=validate.Length(max=254), allow_none=True)
     preferred = fields.String(validate=validate.OneOf(PREFERRED_CONTACT), allow_none=True)
     safe_to_contact = OptionalBoolean(allow_none=True)
-    safe_contact_notes = _Text(validate=validate.Length(max=1000), allow_none=True)
-    language = _Text(validate=validate.Length(max=64), allow_none=True)
+    safe_contact_notes = Text(validate=validate.Length(max=1000), allow_none=True)
+    language = Text(validate=validate.Length(max=64), allow_none=True)
     interpreter = OptionalBoolean(allow_none=True)
 
 
@@ -132,6 +132,6 @@ class AddressSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    line1 = _Text(validate=validate.Length(max=200), allow_none=True)
-    line2 = _Text(validate=validate.Length(max=200), allow_none=True)
-    town = _Text(validate=validate.Length(max=100), allow_none=True)
+    line1 = Text(validate=validate.Length(max=200), allow_none=True)
+    line2 = Text(validate=validate.Length(max=200), allow_none=True)
+    town = Text(validate=validate.Length(max=100), allow_none=True)

@@ -17,7 +17,14 @@ from marshmallow import (
 )
 
 from config.profile import Checklist, Profile, parse_postcode
-from triage.schemas.contact import SEX, AddressSchema, ContactSchema, NhsNumberField, UkPhoneField
+from triage.schemas.contact import (
+    SEX,
+    AddressSchema,
+    ContactSchema,
+    NhsNumberField,
+    Text,
+    UkPhoneField,
+)
 
 CHANNELS = ("self", "staff", "partner")
 CONSENT = ("given", "refused", "not_asked")
@@ -38,16 +45,6 @@ class StrictBoolean(fields.Field):
         raise self.make_error("invalid")
 
 
-class Text(fields.String):
-    """A string with surrounding white space removed; blank becomes None."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        return text or None
-
-    def _validate(self, value):
-        if value is not None:
-            super()._validate(value)
 
 
 class PostcodeField(fields.String):

@@ -291,6 +291,17 @@ def assign_case(rt: Runtime, session: Session, user: User, pathway: Pathway, cas
                              "worker_name": display_name(worker) if worker else None,
                              "previous_worker_id": case.worker_id})
     values = {"worker_id": worker_id, "version": case.version + 1}
+    _compare_and_set(session, pathway, case, values, now)
+    insert_rows(session, [row])
+    for key, value in values.items():
+        setattr(case, key, value)
+    return Assigned(event=ASSIGN, to_state=case.state)
+
+
+def _compare_and_set(session: Session, pathway: Pathway, case: Case, values: dict[str, Any],
+                     now: datetime) -> None:
+    """Update the case row only if it still has the version it was read at; otherwise
+    someone else's event committed between our read and this update: 409, nothing kept."""
     moved = session.execute(
         update(Case.__table__)
         .where(Case.__table__.c.id == case.id, Case.__table__.c.version == case.version)
@@ -298,13 +309,10 @@ def assign_case(rt: Runtime, session: Session, user: User, pathway: Pathway, cas
     if moved.rowcount != 1:
         session.rollback()
         fresh = find_case(session, case.id)
-        raise _conflict(f"Case {case.id} was changed by someone else at the same time; "
-                        "reload it and try again.", pathway, fresh,
-                        CaseView.of(fresh, histories(session, [fresh.id])[fresh.id]), now)
-    insert_rows(session, [row])
-    for key, value in values.items():
-        setattr(case, key, value)
-    return Assigned(event=ASSIGN, to_state=case.state)
+        fresh_view = CaseView.of(fresh, histories(session, [fresh.id])[fresh.id])
+        raise _conflict(f"Case {case.id} was moved by someone else at the same time (it is "
+                        f"now {fresh.state}); reload it and try again.", pathway, fresh,
+                        fresh_view, now)
 
 
 def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:
@@ -459,18 +467,7 @@ def _fire(rt: Runtime, session: Session, user: User, pathway: Any, case: Case, v
     values = {"state": step.to_state, "version": case.version + 1,
               "closed_at": now if closed else None,
               "outcome": step.outcome if closed else None, **due.as_values()}
-    moved = session.execute(
-        update(Case.__table__)
-        .where(Case.__table__.c.id == case.id, Case.__table__.c.version == case.version)
-        .values(**values))
-    if moved.rowcount != 1:
-        # Someone else's event committed between our read and this update.
-        session.rollback()
-        fresh = find_case(session, case.id)
-        fresh_view = CaseView.of(fresh, histories(session, [fresh.id])[fresh.id])
-        raise _conflict(f"Case {case.id} was moved by someone else at the same time (it is "
-                        f"now {fresh.state}); reload it and try again.", pathway, fresh,
-                        fresh_view, now)
+    _compare_and_set(session, pathway, case, values, now)
     insert_rows(session, [row])
     was_closed = case.closed_at is not None
     for key, value in values.items():
