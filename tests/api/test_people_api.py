@@ -238,3 +238,24 @@ def test_a_partner_never_gets_a_contact_detail_from_the_people_api(
         assert response.status_code == 403
         assert "07700" not in response.get_data(as_text=True)
         assert "family@example.org" not in response.get_data(as_text=True)
+
+
+def test_the_family_chronology_names_the_worker_a_case_was_assigned_to(
+        client, auth, make_user, referral_body, rt):
+    created = refer(client, auth, referral_body, [PRIYA, MUM])
+    case = created["cases"][0]
+    team = f"{case['service']}:{case['instance']}"
+    worker, _ = make_user("practitioner" if "hub" not in case["service"] else
+                          "hub_coordinator", team=team, name="Wren Worker")
+    manager = auth("manager")
+    assigned = client.post(f"/api/v1/cases/{case['id']}/events", headers=manager,
+                           json={"event": "assign", "worker": worker.id})
+    assert assigned.status_code == 200, assigned.json
+    staff = auth("front_door")
+    household_id = search(client, staff, q="Priya Johnson").json["results"][0][
+        "household_ids"][0]
+    chronology = client.get(f"/api/v1/households/{household_id}", headers=staff).json[
+        "chronology"]
+    assert any("assigned to Wren Worker" in e["summary"] for e in chronology)
+    family_cases = client.get(f"/api/v1/households/{household_id}", headers=staff).json["cases"]
+    assert {"id": worker.id, "name": "Wren Worker"} in [c["worker"] for c in family_cases]

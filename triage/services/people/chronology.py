@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from triage.models import Case, CaseEvent, CaseNote, CaseReferralLink, Decision, Referral
+from triage.services.cases.case_dues import WORKER_EVENTS
 
 KINDS = ("received", "decided", "overridden", "consent", "closed", "case_event", "note",
          "step")
@@ -52,9 +53,13 @@ def timeline(session: Session, referrals: list[Referral], cases: list[Case],
     if case_ids:
         for e in session.exec(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))
                               .limit(LIMIT)):
-            label = e.event.replace("_", " ")
-            out.append(_entry(e.at, "case_event",
-                              f"{service[e.case_id]}: {label} (now {e.to_state}) by "
+            if e.event in WORKER_EVENTS:
+                worker = (e.payload or {}).get("worker_name") or "nobody"
+                what = f"assigned to {worker}"
+            else:
+                what = (f"{e.event.replace('_', ' ')} "
+                        f"(now {e.to_state.replace('_', ' ')})")
+            out.append(_entry(e.at, "case_event", f"{service[e.case_id]}: {what} by "
                               f"{e.by_label}", refs[e.case_id], e.case_id))
         for n in session.exec(select(CaseNote).where(CaseNote.case_id.in_(case_ids))
                               .limit(LIMIT)):
