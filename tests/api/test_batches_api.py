@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from triage.models import OutboxMessage, Person, Referral, ReferralPerson
+from triage.models import BatchFingerprint, OutboxMessage, Person, Referral, ReferralPerson
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 URL = "/api/v1/referrals/batch"
@@ -268,6 +268,106 @@ def test_a_file_sent_again_with_its_key_but_other_row_numbers_is_not_answered_wr
     assert count(rt, Referral) == 2
 
 
+@both_databases
+def test_the_same_file_sent_twice_is_refused_unless_confirmed(client, auth, rt):
+    """A file sent twice by mistake would record every row twice: the second is a 409
+    naming the first, records nothing, and ?confirm=duplicate records it again."""
+    headers = {**auth("partner"), "Content-Type": "text/csv"}
+    data = csv_file(rt, [row(1), row(2)])
+    first = client.post(URL, data=data, headers=headers)
+    assert first.status_code == 201, first.json
+    references = [r["reference"] for r in first.json["referrals"]]
+    # Saved again elsewhere: a BOM and other line endings are the same file.
+    for again in (data, b"\xef\xbb\xbf" + data.replace(b"\r\n", b"\n")):
+        response = client.post(URL, data=again, headers=headers)
+        assert response.status_code == 409, response.json
+        message = response.json["message"]
+        assert message.startswith("This file was already sent on ")
+        assert f"(2 referrals, first reference {references[0]})" in message
+        assert "?confirm=duplicate" in message
+        duplicate = response.json["duplicate_of"]
+        assert duplicate["count"] == 2 and duplicate["references"] == references
+        assert duplicate["sent_at"]
+        assert count(rt, Referral) == 2
+    assert count(rt, BatchFingerprint) == 1
+    # Another user of the same organisation sending it is refused as well.
+    same_org = {**auth("partner"), "Content-Type": "text/csv"}
+    assert client.post(URL, data=data, headers=same_org).status_code == 409
+    assert count(rt, Referral) == 2
+    confirmed = client.post(f"{URL}?confirm=duplicate", data=data, headers=headers)
+    assert confirmed.status_code == 201, confirmed.json
+    assert confirmed.json["count"] == 2
+    assert not set(references) & {r["reference"] for r in confirmed.json["referrals"]}
+    assert count(rt, Referral) == 4
+    # The latest sending is the one named next time.
+    again = client.post(URL, data=data, headers=headers)
+    assert again.status_code == 409
+    assert again.json["duplicate_of"]["references"] == [
+        r["reference"] for r in confirmed.json["referrals"]]
+    assert count(rt, Referral) == 4
+
+
+@both_databases
+def test_a_file_sent_again_with_its_idempotency_key_is_replayed_not_refused(
+        client, auth, rt):
+    headers = {**auth("partner"), "Content-Type": "text/csv", "Idempotency-Key": "b-1"}
+    data = csv_file(rt, [row(1), row(2)])
+    first = client.post(URL, data=data, headers=headers)
+    assert first.status_code == 201
+    again = client.post(URL, data=data, headers=headers)
+    assert again.status_code == 201 and again.json == first.json
+    assert count(rt, Referral) == 2 and count(rt, BatchFingerprint) == 1
+    # A new key is a new sending: the duplicate is refused.
+    other_key = {**headers, "Idempotency-Key": "b-2"}
+    assert client.post(URL, data=data, headers=other_key).status_code == 409
+    # Refused, the key stored nothing: confirming with it records the batch once.
+    confirmed = client.post(f"{URL}?confirm=duplicate", data=data, headers=other_key)
+    assert confirmed.status_code == 201
+    replayed = client.post(URL, data=data, headers=other_key)
+    assert replayed.status_code == 201 and replayed.json == confirmed.json
+    assert count(rt, Referral) == 4
+
+
+@both_databases
+def test_another_file_or_another_organisation_is_not_a_duplicate(client, auth, rt):
+    headers = {**auth("partner"), "Content-Type": "text/csv"}
+    data = csv_file(rt, [row(1), row(2)])
+    assert client.post(URL, data=data, headers=headers).status_code == 201
+    other_file = csv_file(rt, [row(1), row(3)])
+    assert client.post(URL, data=other_file, headers=headers).status_code == 201
+    police = {**auth("partner", organisation="Leicestershire Police"),
+              "Content-Type": "text/csv"}
+    assert client.post(URL, data=data, headers=police).status_code == 201
+    # Without an organisation, each user is its own sender.
+    staff = {**auth("front_door"), "Content-Type": "text/csv"}
+    assert client.post(URL, data=data, headers=staff).status_code == 201
+    assert client.post(URL, data=data, headers=staff).status_code == 409
+    assert count(rt, Referral) == 8
+
+
+def test_a_file_sent_more_than_30_days_ago_may_be_sent_again(client, auth, rt):
+    from datetime import timedelta
+
+    from triage.models.base import utcnow
+
+    headers = {**auth("partner"), "Content-Type": "text/csv"}
+    data = csv_file(rt, [row(1)])
+    assert client.post(URL, data=data, headers=headers).status_code == 201
+    with rt.db.unit_of_work() as session:
+        sent = session.exec(select(BatchFingerprint)).scalar_one()
+        sent.sent_at = utcnow() - timedelta(days=31)
+        session.add(sent)
+    assert client.post(URL, data=data, headers=headers).status_code == 201
+
+
+def test_json_batches_sent_twice_are_recorded_twice_as_before(client, auth, rt):
+    headers = auth("partner")
+    batch = {"referrals": [family(1)]}
+    assert client.post(URL, json=batch, headers=headers).status_code == 201
+    assert client.post(URL, json=batch, headers=headers).status_code == 201
+    assert count(rt, Referral) == 2 and count(rt, BatchFingerprint) == 0
+
+
 @pytest.mark.parametrize(("data", "key", "says"), [
     (b"", "file", "empty"),
     (b"postcode,consent,subject_date_of_birth\n", "file", "no rows"),
@@ -308,7 +408,9 @@ def test_any_csv_cells_get_201_or_a_named_422_and_never_half_a_batch(client, aut
     rows = [c or {"concerns": "x"} for c in cells]
     filled = sum(1 for r in rows if any(v.strip() for v in r.values()))
     before = count(rt, Referral)
-    response = client.post(URL, data=csv_file(rt, rows), headers=headers)
+    # Examples repeat files: confirmed, so a file sent again is recorded again (not a 409).
+    response = client.post(f"{URL}?confirm=duplicate", data=csv_file(rt, rows),
+                           headers=headers)
     assert response.status_code in (201, 422), response.get_data(as_text=True)
     after = count(rt, Referral)
     if response.status_code == 201:

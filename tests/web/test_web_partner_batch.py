@@ -202,3 +202,41 @@ def test_the_consent_column_takes_yes_and_no_as_well(make_web, rt):
     response = fire.post(PAGE, {"file": spreadsheet([*GOOD[0][:1], "perhaps", *GOOD[0][2:]])},
                          from_page=PAGE)
     assert response.status_code == 422 and "or yes or no" in fire.last
+
+
+def test_a_file_sent_twice_is_refused_with_a_warning_unless_the_partner_confirms(make_web):
+    fire = make_web()
+    fire.sign_in("fire@demo.test")
+    fire.post(PAGE, {"file": spreadsheet(*GOOD)}, from_page=PAGE)
+    assert "2 referrals recorded" in fire.last
+    first = _references(fire.last)
+    # Another day, the same file again (a page loaded afresh: a new batch).
+    response = fire.post(PAGE, {"file": spreadsheet(*GOOD)}, from_page=PAGE)
+    assert response.status_code == 422
+    message = error_links(fire.last)["file"]
+    assert message.startswith("This file was already sent on ")
+    assert "(2 referrals)" in message and "Nothing was sent" in message
+    assert 'class="govuk-warning-text"' in fire.last and first[0] in fire.last
+    assert "I have checked: send every row again" in fire.last
+    assert 'name="confirm_duplicate"' in fire.last
+    fire.get("/partner/")
+    assert set(_references(fire.last)) == set(first)
+    # Sent again from the warning page without ticking: still refused, nothing recorded.
+    fire.post(PAGE, {"file": spreadsheet(*GOOD)}, from_page=PAGE)
+    fire.post(PAGE, {"file": spreadsheet(*GOOD),
+                     "batch_key": re.search(r'name="batch_key" value="([^"]+)"',
+                                            fire.last).group(1)})
+    assert "already sent" in error_links(fire.last)["file"]
+    fire.get("/partner/")
+    assert set(_references(fire.last)) == set(first)
+    # Ticked: every row recorded again, as new referrals.
+    fire.post(PAGE, {"file": spreadsheet(*GOOD)}, from_page=PAGE)
+    key = re.search(r'name="batch_key" value="([^"]+)"', fire.last).group(1)
+    response = fire.post(PAGE, {"file": spreadsheet(*GOOD), "batch_key": key,
+                                "confirm_duplicate": "yes"})
+    assert response.status_code == 200
+    assert "Batch sent" in fire.last and "2 referrals recorded" in fire.last
+    again = _references(fire.last)
+    assert len(set(again)) == 2 and not set(again) & set(first)
+    fire.get("/partner/")
+    assert set(_references(fire.last)) == set(first) | set(again)

@@ -90,7 +90,12 @@ def build_spec(rt) -> dict:
         "parameters": [{"in": "header", "name": "Idempotency-Key", "required": False,
                         "schema": {"type": "string", "maxLength": 255},
                         "description": "Sending the same batch again with the same key "
-                                       "returns the first response and records nothing."}],
+                                       "returns the first response and records nothing."},
+                       {"in": "query", "name": "confirm", "required": False,
+                        "schema": {"type": "string", "enum": ["duplicate"]},
+                        "description": "CSV only: `duplicate` records a file this sender "
+                                       "already sent in the last 30 days (otherwise a "
+                                       "409)."}],
         "responses": {
             "201": {"description": "Recorded, in the batch's order (with `row` for CSV)",
                     "content": {"application/json": {"schema": {
@@ -98,6 +103,19 @@ def build_spec(rt) -> dict:
                             "count": {"type": "integer"},
                             "referrals": {"type": "array", "items": {
                                 "$ref": "#/components/schemas/Referral"}}}}}}},
+            "409": {"description": "CSV only: the same file (its bytes, without a BOM, "
+                                   "line endings aside) was already recorded for this "
+                                   "organisation (or user, without one) in the last 30 "
+                                   "days; nothing was recorded. Send it with "
+                                   "?confirm=duplicate to record every row again.",
+                    "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {
+                            "message": {"type": "string"},
+                            "duplicate_of": {"type": "object", "properties": {
+                                "sent_at": {"type": "string", "format": "date-time"},
+                                "count": {"type": "integer"},
+                                "references": {"type": "array",
+                                               "items": {"type": "string"}}}}}}}}},
             **{code: {"description": _ERRORS[code],
                       "content": {"application/json": {"schema": "Error"}}}
                for code in ("401", "403", "413", "422")}}}})

@@ -33,12 +33,14 @@ def create_referral():
 @bp.post("/referrals/batch")
 def create_batch():
     """Many referrals at once, all recorded or none: JSON {"referrals": [...]} or a CSV file
-    (Content-Type: text/csv) with the template's columns."""
+    (Content-Type: text/csv) with the template's columns. A CSV file this sender already
+    sent in the last 30 days is a 409 unless ?confirm=duplicate."""
     user = current_user()
     key = request.headers.get("Idempotency-Key")
     if request.mimetype == "text/csv":
-        status, body = batches.submit_csv(runtime(), user=user, data=request.get_data(),
-                                          idempotency_key=key)
+        status, body = batches.submit_csv(
+            runtime(), user=user, data=request.get_data(), idempotency_key=key,
+            confirm_duplicate=request.args.get("confirm") == "duplicate")
     else:
         status, body = batches.submit_batch(runtime(), user=user, body=json_body(),
                                             idempotency_key=key)

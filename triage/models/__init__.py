@@ -4,14 +4,14 @@ from triage.models.account import ApiToken, Role, User
 from triage.models.audit import AuditEvent
 from triage.models.case import Case, CaseEvent, CaseReferralLink
 from triage.models.notification import Notification
-from triage.models.outbox import IdempotencyRecord, OutboxMessage, OutboxStatus
+from triage.models.outbox import BatchFingerprint, IdempotencyRecord, OutboxMessage, OutboxStatus
 from triage.models.person import Household, HouseholdMember, Person
 from triage.models.referral import Decision, Referral, ReferralPerson, ReferralStatus
 from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, WebSession
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Case", "CaseEvent", "CaseReferralLink", "Decision", "Household",
-    "HouseholdMember",
+    "ApiToken", "AuditEvent", "BatchFingerprint", "Case", "CaseEvent", "CaseReferralLink",
+    "Decision", "Household", "HouseholdMember",
     "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person", "Referral",
     "ReferralPerson", "ReferralStatus", "Role", "User",
     "CaseNote", "FormDraft", "RateLimitHit", "SignInAttempt", "WebSession",

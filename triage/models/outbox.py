@@ -48,3 +48,21 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     response_body: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     created_at: datetime = stamped()
+
+
+class BatchFingerprint(SQLModel, table=True):
+    """A CSV batch that was recorded: its file's fingerprint (SHA-256 of its bytes without a
+    BOM, line endings normalised) and who sent it, so the same file sent again is caught.
+    Ids and counts only: nothing of the file's rows."""
+
+    __tablename__ = "batch_fingerprint"
+    __table_args__ = (Index("ix_batch_fingerprint_sender", "sender", "fingerprint", "sent_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "organisation:<name>" for an account with an organisation, else "user:<id>".
+    sender: str = Field(max_length=255)
+    user_id: int = Field(foreign_key="user_account.id")
+    fingerprint: str = Field(max_length=64)
+    count: int
+    references: list[str] = Field(sa_column=Column(JSONType, nullable=False))
+    sent_at: datetime = stamped()

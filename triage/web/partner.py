@@ -12,6 +12,7 @@ from triage.policy import PARTNER_PAGES
 from triage.schemas import batch_csv
 from triage.services.referrals import batches, intake, partner_view
 from triage.services.referrals.front_door import pages
+from triage.web.context import date_time
 from triage.web.referrals import referral_journey, referrer_fields
 from triage.web.security import current_user, page_number, require_role, runtime
 
@@ -61,6 +62,9 @@ def new_batch():
     key = request.form.get("batch_key") or secrets.token_urlsafe(18)
     errors: dict[str, str] = {}
     problems: list[tuple[str, str, str]] = []
+    # Ticked after a warning that this file was already sent: record every row again.
+    confirmed = request.form.get("confirm_duplicate") == "yes"
+    duplicate = None
     if request.method == "POST":
         upload = request.files.get("file")
         data = upload.read() if upload is not None and upload.filename else b""
@@ -69,7 +73,16 @@ def new_batch():
         else:
             try:
                 _, result = batches.submit_csv(rt, user=current_user(), data=data,
-                                               idempotency_key=key)
+                                               idempotency_key=key,
+                                               confirm_duplicate=confirmed)
+            except batches.DuplicateFile as exc:
+                duplicate = {"sent_at": date_time(exc.sent_at), "count": exc.count,
+                             "first": exc.references[0] if exc.references else None}
+                referrals = f"{exc.count} referral{'' if exc.count == 1 else 's'}"
+                errors = {"file": f"This file was already sent on {duplicate['sent_at']} "
+                                  f"({referrals}). Nothing was sent this time. To record "
+                                  "every row again, tick the box, choose the file again "
+                                  "and send it."}
             except ValidationFailed as exc:
                 if "Idempotency-Key" in exc.errors:
                     # This page's key went with another file (sent, then Back): the page
@@ -86,7 +99,8 @@ def new_batch():
             else:
                 return render_template("partner/batch_done.html", result=result)
     return render_template("partner/batch.html", errors=errors, problems=problems,
-                           batch_key=key, limit=rt.settings.max_batch_referrals,
+                           batch_key=key, duplicate=duplicate,
+                           limit=rt.settings.max_batch_referrals,
                            max_megabytes=f"{rt.settings.max_body_bytes / 1_000_000:g}",
                            questions=rt.profile.checklist.questions.values(),
                            members=batch_csv.MEMBERS), 422 if errors else 200

@@ -7,18 +7,26 @@ named; if there is any, nothing is recorded, so a partner fixes the file and sen
 without working out which rows went in. A valid batch is recorded in one transaction, each
 referral exactly as if it had been sent alone (matching, decision, routing, audit, outbox),
 and an Idempotency-Key makes sending the same batch again safe.
+
+A CSV file identical to one the same organisation (or, without one, the same user) sent in
+the last 30 days is refused with a 409 naming when it went, unless the sender confirms it
+means to record every row again: a file sent twice by mistake would record each row twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from triage.errors import ValidationFailed
-from triage.models import User
+from triage.errors import Conflict, ValidationFailed
+from triage.models import BatchFingerprint, User
+from triage.models.base import utcnow
 from triage.policy import SUBMIT_REFERRALS, require
 from triage.runtime import Runtime
 from triage.schemas import batch_csv
@@ -27,12 +35,40 @@ from triage.services.referrals import intake
 
 log = logging.getLogger(__name__)
 
+# How long a CSV file's fingerprint is looked for: the same file again within it is a 409.
+DUPLICATE_WINDOW = timedelta(days=30)
+_LONDON = ZoneInfo("Europe/London")
 
-def submit_csv(rt: Runtime, *, user: User, data: bytes, idempotency_key: str | None = None
-               ) -> tuple[int, dict[str, Any]]:
+
+class DuplicateFile(Conflict):
+    """The same CSV file was already recorded for this sender: `duplicate_of` says when."""
+
+    def __init__(self, sent_at: datetime, count: int, references: list[str]):
+        self.sent_at, self.count, self.references = sent_at, count, references
+        first = f", first reference {references[0]}" if references else ""
+        super().__init__(
+            f"This file was already sent on {_when(sent_at)} ({count} "
+            f"referral{'' if count == 1 else 's'}{first}). Send it again only if you "
+            "mean to record every row again: add ?confirm=duplicate.",
+            duplicate_of={"sent_at": sent_at.isoformat(), "count": count,
+                          "references": references})
+
+
+def file_fingerprint(data: bytes) -> str:
+    """SHA-256 of a file's bytes without a UTF-8 BOM and with \r\n and \r read as \n: the
+    same spreadsheet saved again on another computer has the same fingerprint."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return hashlib.sha256(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hexdigest()
+
+
+def submit_csv(rt: Runtime, *, user: User, data: bytes, idempotency_key: str | None = None,
+               confirm_duplicate: bool = False) -> tuple[int, dict[str, Any]]:
     """Record a batch sent as a CSV file (see triage.schemas.batch_csv); as submit_batch,
     with each problem keyed `rows.<row>.<column>` and each referral answered with its
-    `row`."""
+    `row`. The same file as one this sender's organisation (or the user, without one) sent
+    in the last 30 days raises DuplicateFile (409) and records nothing, unless
+    `confirm_duplicate`; a retry with the first one's Idempotency-Key is replayed as ever."""
     require(user, SUBMIT_REFERRALS, "submit referrals")
     try:
         batch = batch_csv.read(rt.profile, data,
@@ -44,13 +80,15 @@ def submit_csv(rt: Runtime, *, user: User, data: bytes, idempotency_key: str | N
             " Nothing was recorded.")) from None
     return submit_batch(rt, user=user, body={"referrals": batch.bodies},
                         idempotency_key=idempotency_key, where=batch.where,
-                        problems=batch.problems, rows=batch.rows)
+                        problems=batch.problems, rows=batch.rows,
+                        file=file_fingerprint(data), confirm_duplicate=confirm_duplicate)
 
 
 def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | None = None,
                  where: Callable[[int, str], str] | None = None,
                  problems: Mapping[int, Mapping[str, list[str]]] | None = None,
-                 rows: list[int] | None = None) -> tuple[int, dict[str, Any]]:
+                 rows: list[int] | None = None, file: str | None = None,
+                 confirm_duplicate: bool = False) -> tuple[int, dict[str, Any]]:
     """Record a batch `{"referrals": [referral, ...]}`; returns (201, {"count", "referrals":
     [referral as POST /referrals answers, in the batch's order]}).
 
@@ -86,6 +124,8 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
             f"{bad} of the {len(bodies)} referrals in this batch "
             f"{'has' if bad == 1 else 'have'} problems, named in errors. Nothing was "
             "recorded: correct them and send the whole batch again."))
+    if file is not None and not confirm_duplicate:
+        _refuse_if_sent_before(rt, user, file)
 
     def record(session: Session) -> dict[str, Any]:
         out = referral_out_for(user)
@@ -95,6 +135,10 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
         if rows is not None:
             recorded = [{"row": row, **referral}
                         for row, referral in zip(rows, recorded, strict=True)]
+        if file is not None:  # in the batch's transaction: both recorded, or neither
+            session.add(BatchFingerprint(
+                sender=_sender(user), user_id=user.id, fingerprint=file,
+                count=len(recorded), references=[r["reference"] for r in recorded]))
         return {"count": len(recorded), "referrals": recorded}
 
     status, response = intake.store_once(rt, user=user, key=key, body=fingerprint,
@@ -102,6 +146,29 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
     log.info("referral_batch.created", extra={
         "count": response["count"], "reference": response["referrals"][0]["reference"]})
     return status, response
+
+
+def _sender(user: User) -> str:
+    return f"organisation:{user.organisation}" if user.organisation else f"user:{user.id}"
+
+
+def _refuse_if_sent_before(rt: Runtime, user: User, file: str) -> None:
+    """DuplicateFile for the latest batch of this file from this sender within
+    DUPLICATE_WINDOW, if there is one."""
+    with rt.db.reader() as session:
+        earlier = session.exec(select(BatchFingerprint).where(
+            BatchFingerprint.sender == _sender(user), BatchFingerprint.fingerprint == file,
+            BatchFingerprint.sent_at >= utcnow() - DUPLICATE_WINDOW,
+        ).order_by(BatchFingerprint.sent_at.desc(), BatchFingerprint.id.desc())).first()
+        if earlier is not None:
+            raise DuplicateFile(earlier.sent_at, earlier.count, list(earlier.references))
+
+
+def _when(moment: datetime) -> str:
+    """5 January 2026 at 2:05pm, London time."""
+    local = moment.astimezone(_LONDON)
+    hour = local.hour % 12 or 12
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def _referrals_of(rt: Runtime, body: Any) -> list[Any]:
