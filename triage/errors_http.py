@@ -44,10 +44,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
+        # The exception's own headers but its body: a 405 keeps its Allow header.
+        headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
         page = _html_page(app, exc.code or 500, message=exc.description)
         if page is not None:
-            return page
-        return jsonify({"message": exc.description or exc.name}), exc.code
+            return page[0], page[1], headers
+        return jsonify({"message": exc.description or exc.name}), exc.code, headers
 
     @app.errorhandler(SQLAlchemyError)
     def _database(exc: SQLAlchemyError):

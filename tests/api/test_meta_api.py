@@ -44,3 +44,13 @@ def test_every_refusal_by_role_is_a_security_event(client, auth, rt):
             AuditEvent.action == "access.refused")).all()
     assert [(e.object_type, e.detail.get("method")) for e in refused] == [("endpoint", "GET")]
     assert refused[0].actor_id is not None
+
+
+def test_a_method_not_allowed_says_which_methods_are(client, auth):
+    # Found by probing: 405 answers carried no Allow header (RFC 9110 requires it).
+    response = client.delete("/api/v1/checklist", headers=auth("front_door"))
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert response.is_json and response.json["message"]
+    page = client.put("/login")
+    assert page.status_code == 405 and "POST" in page.headers["Allow"]

@@ -232,6 +232,17 @@ def test_sign_in_never_redirects_to_another_site(web):
     assert response.headers["Location"] == "/front-door/"
 
 
+def test_a_next_address_with_a_line_break_is_ignored_not_a_server_error(make_web):
+    # Found by probing: CR/LF in `next` was a 500 after the password was accepted.
+    for bad in ("/front-door/\r\nSet-Cookie: x=1", "/cases/\n", "/\x00"):
+        web = make_web()
+        web.get("/login")
+        response = web.post("/login", {"email": "frontdoor@demo.test", "password": PASSWORD,
+                                       "next": bad})
+        assert response.status_code == 302, bad
+        assert response.headers["Location"] == "/front-door/"
+
+
 def test_navigation_follows_the_role(make_web):
     front = make_web()
     front.sign_in("frontdoor@demo.test")

@@ -132,9 +132,13 @@ def safe_next(target: str | None, default: str) -> str:
     """Only local paths: a sign-in link cannot send someone to another site."""
     if not target:
         return default
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # an unparseable address (a bad IPv6 literal...)
+        return default
     if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
-            or "\\" in target):
+            or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target)):
+        # CR or LF in a redirect would split the response's headers: go home instead.
         return default
     return target
 
