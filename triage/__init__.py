@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     """
     import rules
     import workflows
-    from triage import errors_http, logs
+    from triage import errors_http, logs, urls
     from triage.api import register_api
     from triage.db import Database
     from triage.extensions import DRAFT_PURGE_SECONDS, celery_init_app
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     # Responses keep the schemas' field order (reference first), as the API docs show them.
     # (Flask 3 ignores the old JSON_SORT_KEYS setting; this is where it lives now.)
     app.json.sort_keys = False
+    urls.init_app(app)  # before any blueprint adds a route with an id in it
     profile = load_profile(settings.profile)
     rt = Runtime(settings=settings, db=Database.from_settings(settings), profile=profile)
     rt.ruleset = rules.load(profile)

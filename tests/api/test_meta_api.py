@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_healthz_reports_the_database_reachable(client):
     response = client.get("/healthz")
@@ -54,3 +56,16 @@ def test_a_method_not_allowed_says_which_methods_are(client, auth):
     assert response.is_json and response.json["message"]
     page = client.put("/login")
     assert page.status_code == 405 and "POST" in page.headers["Allow"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_numbers_too_big_for_a_column_are_a_404_or_a_422_not_a_500(client, auth):
+    # Found by probing: /api/v1/cases/2147483648 and offset beyond 2^63 were 500s.
+    staff = auth("front_door")
+    for path in ("/api/v1/cases/2147483648", "/api/v1/people/99999999999999999999",
+                 "/api/v1/households/2147483648", "/cases/2147483648"):
+        assert client.get(path, headers=staff).status_code == 404, path
+    for query in ("offset=9223372036854775808", "offset=2147483648", "worker=9999999999"):
+        response = client.get(f"/api/v1/cases?{query}", headers=staff)
+        assert response.status_code == 422, query
+    assert client.get("/api/v1/cases?offset=2147483647", headers=staff).status_code == 200

@@ -51,3 +51,8 @@ def maybe_stamped() -> Any:
 def json_column() -> Any:
     """A required JSON column (JSONB on PostgreSQL) that defaults to an empty object."""
     return Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+# The largest id an INTEGER key column holds (32-bit on PostgreSQL): a bigger number in a URL
+# or a body cannot name a row, so it is a 404 or a 422, never sent to the database.
+MAX_ID = 2**31 - 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from triage.models import ReferralStatus
+from triage.models.base import MAX_ID
 from triage.schemas.output import CaseSummarySchema
 
 MAX_PAGE = 200
@@ -118,7 +119,7 @@ class PageQuerySchema(Schema):
         unknown = RAISE
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class PageSchema(Schema):
@@ -135,7 +136,7 @@ class CaseListQuerySchema(PageQuerySchema):
     state = fields.String(load_default=None)
     overdue = fields.Boolean(load_default=None)
     worker = fields.String(load_default=None,
-                           validate=validate.Regexp(r"^(me|[0-9]{1,12})$",
+                           validate=validate.Regexp(r"^(me|[0-9]{1,9})$",
                                                     error="Give me or a user id."))
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
+from triage.models.base import MAX_ID
 from triage.policy import HUB_PAGES
 from triage.services.hub import meetings
 from triage.web.forms import PersonRow
@@ -44,7 +45,7 @@ def meeting():
     rt, service, instance, meeting = _context()
     errors: dict[str, str] = {}
     if request.method == "POST":
-        ids = [int(v) for v in request.form.getlist("cases") if v.isdigit()]
+        ids = [int(v) for v in request.form.getlist("cases") if v.isdigit() and int(v) <= MAX_ID]
         try:
             meetings.add_to_agenda(rt, user=current_user(), case_ids=ids)
         except ValidationFailed as exc:

@@ -31,7 +31,7 @@ from triage.models import (
     ReferralStatus,
     User,
 )
-from triage.models.base import utcnow
+from triage.models.base import MAX_ID, utcnow
 from triage.policy import can_assign_case, can_move_case, can_view_case, may_hold_case
 from triage.runtime import Runtime
 from triage.schemas.cases import (
@@ -278,7 +278,7 @@ def assign_case(rt: Runtime, session: Session, user: User, pathway: Pathway, cas
         if isinstance(worker_id, bool) or not isinstance(worker_id, int):
             errors["worker"] = ["Must be a user id (a whole number) or null."]
         else:
-            worker = session.get(User, worker_id)
+            worker = session.get(User, worker_id) if 0 < worker_id <= MAX_ID else None
             if worker is None or not may_hold_case(worker, case):
                 errors["worker"] = [f"Not an active worker of the {case.service}:"
                                     f"{case.instance} team."]

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from triage.errors import Forbidden, ValidationFailed
 from triage.models import Case, User
-from triage.models.base import utcnow
+from triage.models.base import MAX_ID, utcnow
 from triage.policy import can_assign_case
 from triage.runtime import Runtime
 from triage.services import audit
@@ -28,7 +28,7 @@ def reassign_open_cases(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]
     for key in unknown:
         errors[key] = ["Not a field; send from_worker, to_worker and an optional note."]
     from_id, to_id = body.get("from_worker"), body.get("to_worker")
-    if isinstance(from_id, bool) or not isinstance(from_id, int):
+    if isinstance(from_id, bool) or not isinstance(from_id, int) or not 0 < from_id <= MAX_ID:
         errors["from_worker"] = ["Must be the user id (a whole number) of the worker whose "
                                  "cases are handed over."]
     if "to_worker" not in body or (to_id is not None and (
