@@ -186,3 +186,13 @@ def test_a_hand_over_to_someone_off_the_team_changes_nothing(
     assert response.status_code == 422 and f"cases.{case_id}" in response.json["errors"]
     assert client.get(f"/api/v1/cases/{case_id}", headers=manager).json["worker"]["id"] == \
         leaver.id
+
+
+def test_the_openapi_document_describes_handing_cases_over(client):
+    doc = client.get("/api/v1/openapi.json").json
+    reassign = doc["paths"]["/api/v1/cases/reassign"]["post"]
+    assert {"200", "403", "422"} <= set(reassign["responses"])
+    body = doc["components"]["schemas"]["ReassignBody"]
+    assert set(body["required"]) == {"from_worker", "to_worker"}
+    assert body["properties"]["from_worker"]["type"] == "integer"
+    assert {"count", "cases"} <= set(doc["components"]["schemas"]["Reassigned"]["properties"])

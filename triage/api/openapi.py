@@ -11,6 +11,8 @@ from triage.schemas.cases import (
     CaseListSchema,
     CaseOutSchema,
     NotificationListSchema,
+    ReassignInSchema,
+    ReassignOutSchema,
     ReferralListSchema,
 )
 from triage.schemas.checklist import ChecklistOutSchema, DecisionOutSchema, ErrorSchema
@@ -148,6 +150,8 @@ def _case_paths(spec: APISpec, secured: list) -> None:
     spec.components.schema("Case", schema=CaseOutSchema)
     spec.components.schema("CaseEventBody", schema=CaseEventInSchema)
     spec.components.schema("CaseList", schema=CaseListSchema)
+    spec.components.schema("ReassignBody", schema=ReassignInSchema)
+    spec.components.schema("Reassigned", schema=ReassignOutSchema)
     spec.components.schema("ReferralList", schema=ReferralListSchema)
     spec.components.schema("NotificationList", schema=NotificationListSchema)
     spec.components.schema("Conflict", {"type": "object", "properties": {
@@ -194,6 +198,16 @@ def _case_paths(spec: APISpec, secured: list) -> None:
                         "content": {"application/json": {"schema": "CaseEventBody"}}},
         "responses": {**_responses("200", "Case", "401", "403", "404", "422"),
                       "409": conflict}}})
+    spec.path("/api/v1/cases/reassign", operations={"post": {
+        "summary": "Hand every open case one worker holds to another (or to nobody) at once",
+        "description": "For a leaver or a long absence: one transaction, an `assign` history "
+                       "row on each case, all or nothing. 403 unless you manage the team of "
+                       "every one of the cases; 422 naming `cases.<id>` for each case the new "
+                       "worker may not hold.",
+        "security": secured,
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": "ReassignBody"}}},
+        "responses": _responses("200", "Reassigned", "401", "403", "422")}})
     spec.path("/api/v1/referrals", operations={"get": {
         "summary": "Referrals with their cases' states and outcomes: your own with mine=1 "
                    "(partners always see only their own)",

@@ -112,6 +112,31 @@ class CaseEventInSchema(Schema):
     version = fields.Integer(strict=True, validate=validate.Range(min=1), load_default=None)
 
 
+class ReassignInSchema(Schema):
+    """POST /api/v1/cases/reassign: every open case one worker holds goes to another (null:
+    unassigned), all or none."""
+
+    class Meta:
+        unknown = RAISE
+
+    from_worker = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "The user id of the worker whose open cases are handed over"})
+    to_worker = fields.Integer(
+        strict=True, required=True, allow_none=True, validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "The user id of the new worker, or null to unassign"})
+    note = fields.String(load_default=None, allow_none=True,
+                         validate=validate.Length(max=2000),
+                         metadata={"description": "Kept on each case's assign history row"})
+
+
+class ReassignOutSchema(Schema):
+    from_worker = fields.Integer()
+    to_worker = fields.Integer(allow_none=True)
+    count = fields.Integer(metadata={"description": "How many open cases were handed over"})
+    cases = fields.List(fields.Integer(), metadata={"description": "Their ids"})
+
+
 class PageQuerySchema(Schema):
     """A page of a list: how many, from where. Unknown query parameters are refused."""
 

@@ -5,42 +5,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlmodel import select
 
-from triage.errors import Forbidden, ValidationFailed
+from triage.errors import Forbidden, ValidationFailed, flatten_errors
 from triage.models import Case, User
-from triage.models.base import MAX_ID, utcnow
+from triage.models.base import utcnow
 from triage.policy import can_assign_case
 from triage.runtime import Runtime
+from triage.schemas.cases import ReassignInSchema
 from triage.services import audit
 from triage.services.cases import casework
 from triage.services.cases.case_dues import CaseView, histories
+
+_IN = ReassignInSchema()
 
 
 def reassign_open_cases(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
     """`{"from_worker": id, "to_worker": id | null, "note": "..."}`: every open case the first
     worker holds goes to the second (null: unassigned) or nothing does. 422 naming the cases
     the new worker may not hold; 403 unless the caller manages every one of them."""
-    if not isinstance(body, dict):
-        raise ValidationFailed({"_body": ["Send a JSON object."]})
-    errors: dict[str, list[str]] = {}
-    unknown = sorted(set(body) - {"from_worker", "to_worker", "note"})
-    for key in unknown:
-        errors[key] = ["Not a field; send from_worker, to_worker and an optional note."]
-    from_id, to_id = body.get("from_worker"), body.get("to_worker")
-    if isinstance(from_id, bool) or not isinstance(from_id, int) or not 0 < from_id <= MAX_ID:
-        errors["from_worker"] = ["Must be the user id (a whole number) of the worker whose "
-                                 "cases are handed over."]
-    if "to_worker" not in body or (to_id is not None and (
-            isinstance(to_id, bool) or not isinstance(to_id, int))):
-        errors["to_worker"] = ["Must be the user id of the new worker, or null to unassign."]
-    elif to_id is not None and to_id == from_id:
-        errors["to_worker"] = ["Must be another worker than from_worker."]
-    note = body.get("note")
-    if note is not None and (not isinstance(note, str) or len(note) > casework.MAX_FREE_TEXT):
-        errors["note"] = [f"Must be text of at most {casework.MAX_FREE_TEXT} characters."]
-    if errors:
-        raise ValidationFailed(errors)
+    try:
+        data = _IN.load(body if isinstance(body, dict) else {"_body": body})
+    except ValidationError as exc:
+        raise ValidationFailed(flatten_errors(exc.messages)) from None
+    from_id, to_id, note = data["from_worker"], data["to_worker"], data["note"]
+    if to_id is not None and to_id == from_id:
+        raise ValidationFailed({"to_worker": ["Must be another worker than from_worker."]})
     now = utcnow()
     moved: list[int] = []
     with rt.db.unit_of_work() as session:
