@@ -72,6 +72,11 @@ class PersonRow:
         return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
 
 
+def _field(form, i: int, name: str) -> str:
+    """One person row's field as typed, trimmed."""
+    return form.get(f"people-{i}-{name}", "").strip()
+
+
 @dataclass
 class ReferralForm:
     """What the referral form holds, as typed (strings), so it can be shown again."""
@@ -101,22 +106,22 @@ class ReferralForm:
             rows = DEFAULT_PERSON_ROWS
         rows = max(1, min(rows, MAX_PERSON_ROWS))
         people = [PersonRow(
-            given_name=form.get(f"people-{i}-given_name", "").strip(),
-            family_name=form.get(f"people-{i}-family_name", "").strip(),
-            relationship=form.get(f"people-{i}-relationship", "").strip(),
-            day=form.get(f"people-{i}-dob-day", "").strip(),
-            month=form.get(f"people-{i}-dob-month", "").strip(),
-            year=form.get(f"people-{i}-dob-year", "").strip(),
-            phone=form.get(f"people-{i}-phone", "").strip(),
-            email=form.get(f"people-{i}-email", "").strip(),
-            preferred=form.get(f"people-{i}-preferred", "").strip(),
-            safe=form.get(f"people-{i}-safe_to_contact", "").strip(),
-            safe_notes=form.get(f"people-{i}-safe_contact_notes", "").strip(),
-            language=form.get(f"people-{i}-language", "").strip(),
+            given_name=_field(form, i, "given_name"),
+            family_name=_field(form, i, "family_name"),
+            relationship=_field(form, i, "relationship"),
+            day=_field(form, i, "dob-day"),
+            month=_field(form, i, "dob-month"),
+            year=_field(form, i, "dob-year"),
+            phone=_field(form, i, "phone"),
+            email=_field(form, i, "email"),
+            preferred=_field(form, i, "preferred"),
+            safe=_field(form, i, "safe_to_contact"),
+            safe_notes=_field(form, i, "safe_contact_notes"),
+            language=_field(form, i, "language"),
             interpreter=form.get(f"people-{i}-interpreter") == YES,
-            nhs_number=form.get(f"people-{i}-nhs_number", "").strip(),
-            sex=form.get(f"people-{i}-sex", "").strip(),
-            ethnicity=form.get(f"people-{i}-ethnicity", "").strip(),
+            nhs_number=_field(form, i, "nhs_number"),
+            sex=_field(form, i, "sex"),
+            ethnicity=_field(form, i, "ethnicity"),
         ) for i in range(rows)]
         answers = {}
         for qid in checklist.questions:

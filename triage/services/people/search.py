@@ -154,22 +154,23 @@ def _score_name(found: Found, given: str | None, family: str | None) -> None:
         found.reasons.append("names given the other way round")
         found.score += 70 * swapped
         return
-    if pf == family:
-        found.reasons.append("same family name")
-    elif sound_key(pf) == sound_key(family):
-        found.reasons.append("family name sounds like")
-    elif fam >= 0.8:
-        found.reasons.append("family name spelt nearly the same")
+    _name_reason(found, "family name", pf, family, fam)
     if giv is not None:
-        if pg == given:
-            found.reasons.append("same given name")
-        elif sound_key(pg) == sound_key(given):
-            found.reasons.append("given name sounds like")
-        elif giv >= 0.8:
-            found.reasons.append("given name spelt nearly the same")
+        _name_reason(found, "given name", pg, given, giv)
         found.score += 45 * fam + 35 * giv
     else:
         found.score += 60 * fam
+
+
+def _name_reason(found: Found, which: str, known: str | None, typed: str | None,
+                 similarity: float) -> None:
+    """Why one name matched: the same, sounding alike, or spelt nearly the same."""
+    if known == typed:
+        found.reasons.append(f"same {which}")
+    elif sound_key(known) == sound_key(typed):
+        found.reasons.append(f"{which} sounds like")
+    elif similarity >= 0.8:
+        found.reasons.append(f"{which} spelt nearly the same")
 
 
 def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
