@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from triage.errors import Forbidden
 from triage.models import Case, Referral, Role, User
@@ -47,11 +48,26 @@ def can_view_case(user: User, case: Case) -> bool:
     return user.role in SEE_ALL_REFERRALS or on_team(user, case)
 
 
+# Working a case: firing its pathway's events (a hub meeting's decisions among them), adding
+# notes, and the forms for each. Only the receiving team (its service, or service:instance) and
+# its managers. Seeing a case (admins, the front door, every manager) is not working it: pages
+# offer a form only where its POST would be allowed (case_actions).
+def works_for_team(user: User, service: str, instance: str) -> bool:
+    """Whether the user works (or manages) the team of service:instance's cases."""
+    ours = (user.team or "") in (service, f"{service}:{instance}")
+    if user.role in MANAGE_CASES:
+        return not user.team or ours
+    return user.role in WORK_CASES and ours
+
+
 def can_move_case(user: User, case: Case) -> bool:
     """Only the receiving team (its service, or its service:instance) and its managers."""
-    if user.role in MANAGE_CASES:
-        return not user.team or on_team(user, case)
-    return user.role in WORK_CASES and on_team(user, case)
+    return works_for_team(user, case.service, case.instance)
+
+
+def can_add_note(user: User, case: Case) -> bool:
+    """Notes are the team's working record: the same people who move the case."""
+    return can_move_case(user, case)
 
 
 def manages(user: User, service: str, instance: str) -> bool:
@@ -112,6 +128,41 @@ def can_assign_case(user: User, case: Case, worker_id: int | None) -> bool:
     if not (user.role in WORK_CASES and on_team(user, case)):
         return False
     return worker_id == user.id or (worker_id is None and case.worker_id == user.id)
+
+
+def can_hand_over_case(user: User, case: Case) -> bool:
+    """Handing a worker's open cases to another at once (a leaver): the team's managers only;
+    a team member takes one case at a time (can_assign_case)."""
+    return manages(user, case.service, case.instance)
+
+
+ASSIGN_EVENT = "assign"
+
+
+@dataclass(frozen=True)
+class CaseActions:
+    """What one user may do on one case: what its pages offer, each exactly when its POST
+    would be allowed."""
+
+    move: bool  # the pathway's events, and a hub meeting's decisions
+    note: bool
+    assign_anyone: bool  # any worker of the team, or nobody
+    take: bool  # assign it to oneself
+    hand_back: bool  # unassign a case one holds
+
+    def may_fire(self, event: str) -> bool:
+        if event == ASSIGN_EVENT:
+            return self.assign_anyone or self.take or self.hand_back
+        return self.move
+
+
+def case_actions(user: User, case: Case) -> CaseActions:
+    move = can_move_case(user, case)
+    return CaseActions(
+        move=move, note=can_add_note(user, case),
+        assign_anyone=move and manages(user, case.service, case.instance),
+        take=move and can_assign_case(user, case, user.id) and may_hold_case(user, case),
+        hand_back=move and can_assign_case(user, case, None))
 
 
 def can_list_worker_cases(user: User, worker_id: int) -> bool:

@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
-from triage.policy import TEAM_CASE_PAGES, team_of
-from triage.services.cases import case_notes, casework
+from triage.policy import TEAM_CASE_PAGES, manages, team_of
+from triage.services.cases import case_notes, casework, permissions
+from triage.services.accounts import signin
 from triage.services.referrals import intake
 from triage.web.forms import PersonRow
 from triage.web.security import current_user, require_role, runtime
@@ -127,7 +128,9 @@ def _caseloads_page(team: str, *, status: int = 200, **extra):
                                instance=instance or None)
     team = f"{service}:{instance}" if instance else service
     return render_template("cases/caseloads.html", rows=rows, team=team,
-                           workers=_team_members(team), **extra), status
+                           workers=_team_members(team),
+                           may_hand_over=manages(current_user(), service, instance), **extra), \
+        status
 
 
 def _team_members(team: str) -> list:
@@ -173,12 +176,31 @@ def _teams(rt) -> list[tuple[str, str]]:
     return out
 
 
+def _case_page(case_id: int, errors: dict[str, str] | None = None, status: int = 200):
+    """The case page with the forms this user may use on it (and only those)."""
+    rt = runtime()
+    case = casework.get_case(rt, user=current_user(), case_id=case_id)
+    return render_template("cases/show.html", case=case, referral=_referral_for(case),
+                           notes=case_notes.notes_for(rt, case_id=case_id), errors=errors or {},
+                           actions=permissions.actions_on(rt, user=current_user(),
+                                                          case_id=case_id)), status
+
+
+def _offered(spec: dict[str, Any], actions, case: dict[str, Any]) -> dict[str, Any]:
+    """The event's form as this user may send it: a team member (not a manager) may only take
+    the case, or hand back one they hold, so the worker list offers only that."""
+    if spec["event"] != "assign" or actions.assign_anyone:
+        return {**spec, "unassign": True}
+    me = str(current_user().id)
+    fields = [{**f, "choices": [c for c in f["choices"] if c["code"] == me and actions.take]}
+              if f["kind"] == "worker" else f for f in spec["fields"]]
+    return {**spec, "fields": fields, "unassign": actions.hand_back}
+
+
 @bp.get("/<int:case_id>")
 @require_role(TEAM_CASE_PAGES)
 def show(case_id: int):
-    case = casework.get_case(runtime(), user=current_user(), case_id=case_id)
-    return render_template("cases/show.html", case=case, referral=_referral_for(case),
-                           notes=case_notes.notes_for(runtime(), case_id=case_id), errors={})
+    return _case_page(case_id)
 
 
 @bp.route("/<int:case_id>/events/<event>", methods=["GET", "POST"])
@@ -190,6 +212,12 @@ def event(case_id: int, event: str):
     if spec is None:
         abort(409, description=f"This case is now {case['state'].replace('_', ' ')}; "
                                f"'{event.replace('_', ' ')}' is not possible from there.")
+    actions = permissions.actions_on(rt, user=current_user(), case_id=case_id)
+    if not actions.may_fire(event):
+        signin.record_refused(rt, user=current_user(), what=f"case.{event}"[:64])
+        abort(403, description=f"Only the {case['service']}:{case['instance']} team and its "
+                               "managers may do this on the case.")
+    spec = _offered(spec, actions, case)
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -212,8 +240,5 @@ def add_note(case_id: int):
         case_notes.add_note(rt, user=current_user(), case_id=case_id,
                             text=request.form.get("note", ""))
     except ValidationFailed as exc:
-        case = casework.get_case(rt, user=current_user(), case_id=case_id)
-        return render_template("cases/show.html", case=case, referral=_referral_for(case),
-                               notes=case_notes.notes_for(rt, case_id=case_id),
-                               errors={"note": " ".join(exc.errors["note"])}), 422
+        return _case_page(case_id, {"note": " ".join(exc.errors["note"])}, 422)
     return redirect(url_for("casework.show", case_id=case_id) + "#notes")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
 from triage.models.base import MAX_ID
@@ -88,9 +88,13 @@ def decide(case_id: int):
             errors = {ids.get(k, k): " ".join(v) for k, v in exc.errors.items()}
         else:
             return redirect(url_for("hub.meeting", hub=instance, recorded=case_id))
-    from triage.services.cases import casework
+    from triage.services.cases import casework, permissions
 
     case = casework.get_case(rt, user=current_user(), case_id=case_id)
+    if not permissions.actions_on(rt, user=current_user(), case_id=case_id).move:
+        # Seeing a hub's cases is not deciding them: the form is offered only to the hub.
+        abort(403, description=f"Only the {case['service']}:{case['instance']} team and its "
+                               "managers may record the hub's decision.")
     return render_template(
         "hub/decide.html", case=case, hub=instance, meeting=meeting, errors=errors, form=form,
         agencies=_choices(rt, service, "allocate", "lead_agency"),

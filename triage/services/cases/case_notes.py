@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from triage.errors import Forbidden, ValidationFailed
 from triage.models import CaseNote, User
-from triage.policy import can_view_case
+from triage.policy import can_add_note
 from triage.runtime import Runtime
 from triage.services import audit
 from triage.services.cases.casework import find_case
@@ -22,7 +22,7 @@ def add_note(rt: Runtime, *, user: User, case_id: int, text: str) -> CaseNote:
         raise ValidationFailed({"note": [f"The note must be {MAX_NOTE:,} characters or fewer."]})
     with rt.db.unit_of_work() as session:
         case = find_case(session, case_id)
-        if not can_view_case(user, case):
+        if not can_add_note(user, case):
             audit.record(session, actor=user, action="case.note_refused", object_type="case",
                          object_id=case.id)
             session.commit()

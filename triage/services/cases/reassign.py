@@ -11,7 +11,7 @@ from sqlmodel import select
 from triage.errors import Forbidden, ValidationFailed, flatten_errors
 from triage.models import Case, User
 from triage.models.base import utcnow
-from triage.policy import can_assign_case
+from triage.policy import can_hand_over_case
 from triage.runtime import Runtime
 from triage.schemas.cases import ReassignInSchema
 from triage.services import audit
@@ -38,7 +38,7 @@ def reassign_open_cases(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]
         cases = session.exec(select(Case).where(Case.worker_id == from_id,
                                                 Case.closed_at.is_(None))
                              .order_by(Case.id).with_for_update()).all()
-        refused = [c.id for c in cases if not can_assign_case(user, c, to_id)]
+        refused = [c.id for c in cases if not can_hand_over_case(user, c)]
         if refused:
             audit.record(session, actor=user, action="cases.reassign_refused",
                          object_type="user", object_id=from_id, cases=len(refused))

@@ -134,6 +134,10 @@ def household_of_referral(rt: Runtime, *, user: User, reference: str) -> int:
     with rt.db.reader() as session:
         household_id = session.exec(select(Referral.household_id).where(
             Referral.reference == reference.upper())).first()
-    if household_id is None:
+        # The same rule as the family page: a family another team works with is not named
+        # (not even by its id in a redirect) to someone who may not open it.
+        hidden = household_id is not None and not (
+            sees_all_people(user) or linked_household(session, user, household_id))
+    if household_id is None or hidden:
         raise NotFound("No such referral.")
     return household_id
