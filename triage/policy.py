@@ -110,6 +110,13 @@ def sees_all_people(user: User) -> bool:
     return user.role in SEE_ALL_PEOPLE
 
 
+# The referral form's known-person check ("already known" before sending): the family
+# record's rule. The front door, managers and admins (who make referrals at the front door)
+# are told about anyone known; a hub coordinator or practitioner only about families their
+# team works with; partners never (a partner's preview never reveals whether a family is known).
+CHECK_KNOWN_PEOPLE = SEARCH_PEOPLE
+
+
 # Workers
 # Staff who may hold a case as its named worker (an active account on the case's team).
 HOLD_CASES = {Role.practitioner, Role.hub_coordinator, Role.manager, Role.front_door}

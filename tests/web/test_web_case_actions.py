@@ -138,6 +138,13 @@ def test_a_team_member_s_assign_form_offers_only_themselves(make_web, rt, staff,
     browser.get(f"/cases/{hub_case}/events/assign")
     options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]+)</option>', browser.last)
     assert [label.strip() for _, label in options] == ["Pat Practitioner"]
+    browser.post(f"/cases/{hub_case}/events/assign", {"worker": options[0][0]})
+    browser.get(f"/cases/{hub_case}/events/assign")
+    labels = [label.strip() for _, label in re.findall(
+        r'<option value="([^"]*)"[^>]*>([^<]+)</option>', browser.last)]
+    assert labels == ["Nobody (unassigned)", "Pat Practitioner"]  # now theirs to hand back
+    handed_back = browser.post(f"/cases/{hub_case}/events/assign", {"worker": ""})
+    assert handed_back.status_code == 302
     manager = make_web()
     manager.sign_in(staff["team_manager"])
     manager.get(f"/cases/{hub_case}/events/assign")

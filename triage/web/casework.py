@@ -9,8 +9,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
 from triage.policy import TEAM_CASE_PAGES, manages, team_of
-from triage.services.cases import case_notes, casework, permissions
 from triage.services.accounts import signin
+from triage.services.cases import case_notes, casework, permissions
 from triage.services.referrals import intake
 from triage.web.forms import PersonRow
 from triage.web.security import current_user, require_role, runtime

@@ -11,8 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from triage.errors import ValidationFailed
 from triage.models import User
 from triage.policy import (
-    FRONT_DOOR_PAGES,
-    HUB_PAGES,
+    CHECK_KNOWN_PEOPLE,
     OVERRIDE_DECISIONS,
     RECORD_CONSENT,
     STAFF_REFERRAL_FORM,
@@ -67,7 +66,7 @@ def referral_journey(*, channel: str, template: str, done_endpoint: str,
                         rt, user=user, body=body, idempotency_key=f"web-{form.submission_key}")
                     return redirect(url_for(done_endpoint, reference=created["reference"]))
                 preview = intake.preview(rt, user=user, body=body)
-                if may(user, FRONT_DOOR_PAGES | HUB_PAGES):
+                if may(user, CHECK_KNOWN_PEOPLE):
                     known_people = known.known_people(rt, user=user,
                                                       data=intake.parse_referral(rt, body))
             except ValidationFailed as exc:

@@ -1,7 +1,9 @@
 """Before a referral is sent: are the people already known, and does the family have open cases?
 
 Read-only: the same exact match on folded names and date of birth that intake uses
-(triage.services.matching), so what staff are warned about is what intake will link to.
+(triage.services.matching), so what staff are warned about is what intake will link to. Who
+is told what is the family record's rule (policy.CHECK_KNOWN_PEOPLE): a hub coordinator or
+practitioner hears only of families their team works with.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from triage.models import Case, HouseholdMember, Person, Referral, ReferralPerson, User
-from triage.policy import FRONT_DOOR_PAGES, HUB_PAGES, require
+from triage.policy import CHECK_KNOWN_PEOPLE, require, sees_all_people
 from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
 from triage.services import audit
 from triage.services.people.names import name_key
+from triage.services.people.search import linked_people
 
 MAX_REFERRALS_SHOWN = 5
 
@@ -35,7 +38,7 @@ class KnownPerson:
 def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownPerson]:
     """The people on this referral who are already known, each with their recent referrals
     and the open cases of the households they belong to (audited: ids only)."""
-    require(user, FRONT_DOOR_PAGES | HUB_PAGES, "see whether people are already known")
+    require(user, CHECK_KNOWN_PEOPLE, "see whether people are already known")
     wanted = {(name_key(p.given_name), name_key(p.family_name), p.date_of_birth): p.ref
               for p in data.people if name_key(p.given_name) and name_key(p.family_name)}
     if not wanted:
@@ -45,6 +48,9 @@ def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownP
             (Person.family_name_key == family) & (Person.date_of_birth == dob)
             & (Person.given_name_key == given) for given, family, dob in wanted
         ])).order_by(Person.id)).all()
+        if not sees_all_people(user):
+            ours = linked_people(session, user, [p.id for p in people])
+            people = [p for p in people if p.id in ours]
         found: dict[str, KnownPerson] = {}
         person_ids: dict[int, KnownPerson] = {}
         for person in people:
