@@ -189,7 +189,7 @@ class Caller:
 class World:
     """Ids of what the fixtures hold, for filling in the routes' variables."""
 
-    callers: dict[str, Caller]
+    callers: dict[str, Caller] = field(repr=False)
     reference: str  # sent by ptnr, routed to the Charnwood hub: case case_id
     case_id: int  # requested (the hub's queue)
     awaiting_reference: str  # sent by ptnr, waiting for consent (no case yet)
