@@ -25,35 +25,45 @@ How to read and extend it
   A row may end with `  # why`, for a cell that is not obvious.
 * What each row sends: by default the rule's variables are filled from the fixtures by name
   (`case_id`, `reference`, `person_id`, `household_id`, `event`, `name`, `page`; see
-  World.value) and nothing else is sent. A row that needs a body or other ids gets an entry
-  in REQUESTS (a function of the world and the caller's name returning a Req). Web POSTs
+  World.value in tests/authz_world.py) and nothing else is sent. A row that needs a body or
+  other ids gets an entry in REQUESTS (a function of the world and the caller's name
+  returning a Req). Web POSTs
   carry the caller's CSRF token (an anonymous one for `anon`), so a cell shows the
   permission answer, never a CSRF 400.
 * Every cell of a row that is not a GET runs on a fresh copy of the fixtures' database, so
   a POST that is allowed (a referral closed, a case moved, a session ended) cannot change the
-  answer of the next cell. The fixtures are built once per test session (World).
+  answer of the next cell. The fixtures are built once per test session (build_world in
+  tests/authz_world.py).
 
 Adding rows (admin pages, privacy operations...): copy a row of the same kind, put the
 route and the answers in, and add a REQUESTS entry if the row needs a body or new fixtures
-(add those to build_world). A cell that differs from what the app answers is either a wrong
-cell or a defect in the app: fix the app.
+(add those to build_world in tests/authz_world.py). A cell that differs from what the app
+answers is either a wrong cell or a defect in the app: fix the app.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
-import secrets
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from config.settings import Settings
+from tests.authz_world import (
+    HUB_TEAM,
+    SECRET_KEY,
+    Req,
+    World,
+    answer_of,
+    build_world,
+    hub_referral,
+    matches,
+    send,
+    settings_for,
+)
 
 CALLERS = ("anon", "admin", "fd", "hub", "prac", "mgr", "mgr0", "xhub", "xprac", "xmgr",
            "ptnr", "xptnr")
@@ -142,147 +152,6 @@ NOT_IN_MATRIX = {
     "GET /static/<path:filename>": "Flask's static files (the app serves none from it)",
     "GET /assets/<path:filename>": "GOV.UK Frontend's CSS, fonts and images: public files",
 }
-
-
-# -- the fixtures: one world, built once ------------------------------------------------
-HUB_TEAM = "early_help_hub:charnwood-hub"
-OTHER_HUB = "early_help_hub:melton-hub"
-CALLER_ACCOUNTS: dict[str, dict[str, Any]] = {
-    "admin": {"role": "admin"},
-    "fd": {"role": "front_door", "team": "front_door"},
-    "hub": {"role": "hub_coordinator", "team": HUB_TEAM},
-    "prac": {"role": "practitioner", "team": HUB_TEAM},
-    "mgr": {"role": "manager", "team": HUB_TEAM},
-    "mgr0": {"role": "manager"},
-    "xhub": {"role": "hub_coordinator", "team": OTHER_HUB},
-    "xprac": {"role": "practitioner", "team": "supporting_leicestershire_families"},
-    "xmgr": {"role": "manager", "team": OTHER_HUB},
-    "ptnr": {"role": "partner", "organisation": "Leicestershire Fire and Rescue Service"},
-    "xptnr": {"role": "partner", "organisation": "Leicestershire Police"},
-}
-CHILD = {"ref": "c1", "role": "subject", "given_name": "Tom", "family_name": "Reed",
-         "date_of_birth": "2016-05-04"}
-MUM = {"ref": "m1", "role": "household", "relationship": "mother", "given_name": "Jo",
-       "family_name": "Reed", "date_of_birth": "1988-02-11"}
-
-
-def hub_referral(**changes) -> dict[str, Any]:
-    """A referral the decision graph routes to the Charnwood Early Help Hub."""
-    body = {"channel": "partner",
-            "referrer": {"organisation": "Fire and Rescue Service", "name": "A. Officer",
-                         "email": "a@example.org"},
-            "postcode": "LE11 2AB", "people": [MUM, CHILD],
-            "answers": {"domestic_abuse": True}, "consent": "given",
-            "information_only": False, "step_down": False, "concerns": "free text"}
-    body.update(changes)
-    return body
-
-
-@dataclass
-class Caller:
-    id: int
-    token: str  # API bearer token
-    session: str  # web session cookie
-    csrf: str  # that session's CSRF token
-
-
-@dataclass
-class World:
-    """Ids of what the fixtures hold, for filling in the routes' variables."""
-
-    callers: dict[str, Caller] = field(repr=False)
-    reference: str  # sent by ptnr, routed to the Charnwood hub: case case_id
-    case_id: int  # requested (the hub's queue)
-    awaiting_reference: str  # sent by ptnr, waiting for consent (no case yet)
-    agenda_case_id: int  # another Charnwood case, on the next meeting's agenda
-    person_id: int  # the child on `reference`
-    household_id: int  # the family of `reference`
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def value(self, name: str) -> Any:
-        defaults = {"case_id": self.case_id, "reference": self.reference,
-                    "person_id": self.person_id, "household_id": self.household_id,
-                    "event": "add_to_agenda", "name": "new_today", "page": "about_you"}
-        return self.extra.get(name, defaults.get(name))
-
-
-@dataclass
-class Req:
-    """What a cell sends: values for the rule's variables (default: World.value), a JSON body
-    (API) or form fields (web; the CSRF token is added), a query string, headers."""
-
-    path: dict[str, Any] = field(default_factory=dict)
-    json: Any = None
-    form: dict[str, Any] | None = None
-    query: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    data: bytes | None = None
-    content_type: str | None = None
-
-
-SECRET_KEY = "matrix-" + "m" * 40
-
-
-def _settings(folder: Path, database: Path) -> Settings:
-    return Settings(env="test", instance_path=folder / "instance",
-                    database_url=f"sqlite:///{database}", secret_key=SECRET_KEY)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def build_world(app) -> World:
-    from sqlmodel import select
-
-    from triage.models import Referral, ReferralPerson
-    from triage.models.web import WebSession
-    from triage.services.accounts import users
-
-    rt = app.extensions["triage"]
-    callers: dict[str, Caller] = {}
-    for name, fields_ in CALLER_ACCOUNTS.items():
-        user = users.create_user(rt.db, email=f"{name}@matrix.example", name=name, **fields_)
-        session_token = secrets.token_urlsafe(32)
-        csrf = secrets.token_urlsafe(32)
-        with rt.db.unit_of_work() as session:
-            session.add(WebSession(id=_digest(session_token), user_id=user.id, csrf_token=csrf))
-        callers[name] = Caller(id=user.id, token=users.create_token(rt.db, email=user.email),
-                               session=session_token, csrf=csrf)
-    client = app.test_client()
-
-    def api(caller: str, method: str, path: str, **kw):
-        response = client.open(path, method=method, **kw, headers={
-            "Authorization": f"Bearer {callers[caller].token}"})
-        assert response.status_code in (200, 201), (path, response.json)
-        return response.json
-
-    sent = api("ptnr", "POST", "/api/v1/referrals", json=hub_referral())
-    (case,) = [c for c in sent["cases"] if c["service"] == "early_help_hub"]
-    assert case["instance"] == "charnwood-hub", sent["cases"]
-    waiting = api("ptnr", "POST", "/api/v1/referrals", json=hub_referral(
-        consent="not_asked", people=[{**MUM, "given_name": "Ann"},
-                                     {**CHILD, "given_name": "Ed"}]))
-    assert waiting["status"] == "awaiting_consent", waiting["status"]
-    other = api("fd", "POST", "/api/v1/referrals", json=hub_referral(
-        channel="staff", people=[{**MUM, "family_name": "Lowe"},
-                                 {**CHILD, "family_name": "Lowe"}]))
-    (agenda,) = [c for c in other["cases"] if c["service"] == "early_help_hub"]
-    api("hub", "POST", f"/api/v1/cases/{agenda['id']}/events", json={"event": "add_to_agenda"})
-    api("hub", "POST", f"/api/v1/cases/{case['id']}/events",
-        json={"event": "assign", "worker": callers["hub"].id})
-    pathway = rt.pathways.for_service("early_help_hub")
-    nfa = next(t for t in pathway.transitions if t.event == "no_further_action")
-    extra = {"closure": next(iter(rt.profile.front_door.closures)),
-             "hub_nfa_reason": next(iter(nfa.choices["reason"]))}
-    with rt.db.reader() as session:
-        referral = session.exec(select(Referral).where(
-            Referral.reference == sent["reference"])).one()
-        child = session.exec(select(ReferralPerson).where(
-            ReferralPerson.referral_id == referral.id, ReferralPerson.ref == "c1")).one()
-    return World(callers=callers, reference=sent["reference"], case_id=case["id"],
-                 awaiting_reference=waiting["reference"], agenda_case_id=agenda["id"],
-                 person_id=child.person_id, household_id=referral.household_id, extra=extra)
 
 
 # -- what each row sends (rows not here send nothing but the path) ------------------------
@@ -395,21 +264,6 @@ def route_keys(app) -> set[str]:
             for method in rule.methods - {"HEAD", "OPTIONS"}}
 
 
-def answer_of(response) -> str:
-    """The status as the table writes it."""
-    status = response.status_code
-    if status in (200, 201, 204):
-        return "ok"
-    if status in (301, 302, 303, 307, 308):
-        location = response.headers.get("Location", "")
-        return "login" if re.match(r"(https?://[^/]+)?/login(\?|$)", location) else "ok"
-    return str(status)
-
-
-def matches(expected: str, got: str) -> bool:
-    return got in expected.split("|")
-
-
 # -- running the cells --------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def matrix(tmp_path_factory, sqlite_template):
@@ -419,14 +273,14 @@ def matrix(tmp_path_factory, sqlite_template):
     folder = tmp_path_factory.mktemp("matrix")
     snapshot, work = folder / "world.sqlite3", folder / "work.sqlite3"
     shutil.copy(sqlite_template, snapshot)
-    builder = create_app(_settings(folder, snapshot), background=False, synchronous_tasks=True)
+    builder = create_app(settings_for(folder, snapshot), background=False, synchronous_tasks=True)
     world = build_world(builder)
     builder.extensions["triage"].relay.stop()
     builder.extensions["triage"].db.dispose()
     for suffix in ("-wal", "-shm"):
         Path(f"{snapshot}{suffix}").unlink(missing_ok=True)
     shutil.copy(snapshot, work)
-    app = create_app(_settings(folder, work), background=False, synchronous_tasks=True)
+    app = create_app(settings_for(folder, work), background=False, synchronous_tasks=True)
     rt = app.extensions["triage"]
 
     def restore() -> None:
@@ -440,47 +294,6 @@ def matrix(tmp_path_factory, sqlite_template):
     rt.db.dispose()
 
 
-def _path(rule: str, world: World, values: dict[str, Any]) -> str:
-    def fill(match: re.Match) -> str:
-        name = match.group(1).split(":")[-1]
-        value = values.get(name, world.value(name))
-        assert value is not None, f"no value for <{name}> in {rule}: add it to World.value"
-        return str(value)
-
-    return re.sub(r"<([^>]+)>", fill, rule)
-
-
-def _anonymous_csrf(client) -> str:
-    html = client.get("/login").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def send(app, world: World, row: Row, caller: str):
-    req = REQUESTS.get(row.key, lambda w, c: Req())(world, caller)
-    path = _path(row.rule, world, req.path) + (f"?{req.query}" if req.query else "")
-    api = row.rule.startswith("/api/") or row.rule == "/healthz"
-    client = app.test_client()
-    headers = dict(req.headers)
-    who = world.callers.get(caller)
-    form = req.form
-    if api:
-        if who:
-            headers["Authorization"] = f"Bearer {who.token}"
-    else:
-        if who:
-            client.set_cookie("eh_session", who.session)
-        if row.method != "GET":
-            form = {"csrf_token": who.csrf if who else _anonymous_csrf(client), **(form or {})}
-    kwargs: dict[str, Any] = {"headers": headers}
-    if req.json is not None:
-        kwargs["json"] = req.json
-    elif req.data is not None:
-        kwargs.update(data=req.data, content_type=req.content_type)
-    elif form is not None:
-        kwargs["data"] = form
-    return client.open(path, method=row.method, **kwargs)
-
-
 @pytest.mark.parametrize("key", sorted(ROWS))
 def test_each_caller_gets_the_answer_in_the_matrix(matrix, key):
     app, world, restore = matrix
@@ -489,7 +302,8 @@ def test_each_caller_gets_the_answer_in_the_matrix(matrix, key):
     for caller in CALLERS:
         if row.method != "GET":
             restore()
-        response = send(app, world, row, caller)
+        req = REQUESTS.get(row.key, lambda w, c: Req())(world, caller)
+        response = send(app, world, row.method, row.rule, caller, req)
         got = answer_of(response)
         if not matches(row.cells[caller], got):
             wrong.append(f"{caller}: expected {row.cells[caller]}, got {got} "
