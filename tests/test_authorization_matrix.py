@@ -27,9 +27,8 @@ How to read and extend it
   (`case_id`, `reference`, `person_id`, `household_id`, `event`, `name`, `page`; see
   World.value in tests/authz_world.py) and nothing else is sent. A row that needs a body or
   other ids gets an entry in REQUESTS (a function of the world and the caller's name
-  returning a Req). Web POSTs
-  carry the caller's CSRF token (an anonymous one for `anon`), so a cell shows the
-  permission answer, never a CSRF 400.
+  returning a Req). Web POSTs carry the caller's CSRF token (an anonymous one for `anon`),
+  so a cell shows the permission answer, never a CSRF 400.
 * Every cell of a row that is not a GET runs on a fresh copy of the fixtures' database, so
   a POST that is allowed (a referral closed, a case moved, a session ended) cannot change the
   answer of the next cell. The fixtures are built once per test session (build_world in
