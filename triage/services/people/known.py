@@ -18,6 +18,7 @@ from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
 from triage.services import audit
 from triage.services.people.names import name_key
+from triage.services.privacy import visibility
 
 MAX_REFERRALS_SHOWN = 5
 
@@ -45,6 +46,8 @@ def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownP
             (Person.family_name_key == family) & (Person.date_of_birth == dob)
             & (Person.given_name_key == given) for given, family, dob in wanted
         ])).order_by(Person.id)).all()
+        hidden = visibility.hidden_for(session, user)
+        people = [p for p in people if p.id not in hidden.people]
         found: dict[str, KnownPerson] = {}
         person_ids: dict[int, KnownPerson] = {}
         for person in people:
