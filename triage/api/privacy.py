@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
-from triage.services.privacy import rectification, restrictions, subject_access
+from triage.services.privacy import rectification, restrictions, retention, subject_access
 
 bp = Blueprint("privacy_api", __name__)
 
@@ -60,3 +60,26 @@ def lift_restriction(restriction_id: int):
     body = json_body()
     return jsonify(iso(restrictions.lift_restriction(runtime(), user=user,
                                                      restriction_id=restriction_id, body=body)))
+
+
+@bp.get("/retention/reviews")
+def retention_reviews():
+    rt = runtime()
+    return jsonify({"reviews": [iso(retention.describe(rt, r))
+                                for r in retention.reviews(rt, user=current_user())]})
+
+
+@bp.post("/retention/reviews")
+def retention_report():
+    rt = runtime()
+    review = retention.run_report(rt, user=current_user())
+    if review is None:
+        return jsonify({"review": None, "message": "Nothing is due."})
+    return jsonify({"review": iso(retention.describe(rt, review))}), 201
+
+
+@bp.post("/retention/reviews/<int:review_id>/confirm")
+def retention_confirm(review_id: int):
+    user = current_user()
+    body = json_body()
+    return jsonify(iso(retention.confirm(runtime(), user=user, review_id=review_id, body=body)))
