@@ -229,3 +229,10 @@ def test_a_restricted_person_never_appears_in_any_search_for_a_user_not_named(
     assert response.status_code in (200, 422)
     if response.status_code == 200:
         assert all(r["person"]["family_name"] != "Johnson" for r in response.json["results"])
+
+
+def test_a_blank_reason_is_a_422_not_a_saved_restriction(client, family):
+    for reason in ("", "   ", None):
+        response = restrict(client, family, reason=reason)
+        assert response.status_code == 422, reason
+        assert "reason" in response.json["errors"]

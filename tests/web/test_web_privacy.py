@@ -105,3 +105,46 @@ def test_correcting_a_name_keeps_the_old_one_and_search_finds_the_new(make_web, 
     assert re.search(r"Given name</td><td[^>]*>Noah</td><td[^>]*>Noa</td>", page.text)
     found = front.get("/search?q=Noa+Patil")
     assert "Noa Patil" in found.text and "same family name" in found.text
+
+
+def test_an_admin_sees_what_is_due_and_confirms_it_on_the_retention_page(
+        make_web, rt, patel_family):  # noqa: F811
+    from datetime import timedelta
+
+    from sqlmodel import select, update
+
+    from triage.models import Case, Person, Referral
+    from triage.models.base import utcnow
+
+    then = utcnow() - timedelta(days=365 * 7)
+    with rt.db.unit_of_work() as session:
+        session.exec(update(Referral).values(received_at=then))
+        session.exec(update(Case).values(closed_at=then, state="closed", outcome="completed"))
+    admin = make_web()
+    admin.sign_in("admin@demo.test")
+    page = admin.get("/privacy/retention")
+    assert page.status_code == 200 and "Nothing is waiting for confirmation" in page.text
+    checked = admin.post("/privacy/retention/report", {}, from_page="/privacy/retention")
+    assert checked.status_code == 302
+    page = admin.get("/privacy/retention")
+    assert "kept for six years after the family" in page.text and "Family " in page.text
+    action = re.search(r'action="(/privacy/retention/\d+/confirm)"', page.text).group(1)
+    bad = admin.post(action, {"reason": ""})
+    assert bad.status_code == 422 and "There is a problem" in bad.text
+    with rt.db.reader() as session:
+        assert session.exec(select(Person).where(Person.family_name == "Patel")).all()
+    done = admin.post(action, {"reason": "Checked against the schedule."},
+                      from_page="/privacy/retention")
+    assert done.status_code == 302
+    assert "has been anonymised or erased" in admin.get(done.headers["Location"]).text
+    with rt.db.reader() as session:
+        assert not session.exec(select(Person).where(Person.family_name == "Patel")).all()
+    assert admin.post(action, {"reason": "Checked against the schedule."},
+                      from_page="/privacy/retention").status_code == 409
+    front = make_web()
+    front.sign_in("frontdoor@demo.test")
+    assert front.get("/privacy/retention").status_code == 403
+    manager = make_web()
+    manager.sign_in("manager@demo.test")
+    assert manager.get("/privacy/retention").status_code == 403
+    assert "Retention schedule" not in manager.get("/privacy/restrictions").text

@@ -12,6 +12,21 @@ from triage.schemas.contact import Text
 REASON = validate.Length(min=10, max=2000, error="Give the reason in {min} to {max} characters.")
 
 
+class Reason(Text):
+    """Why a privacy operation was done: 10 to 2000 characters; blank is not a reason."""
+
+    default_error_messages = {"blank": "Give the reason in 10 to 2000 characters."}
+
+    def __init__(self, **kwargs):
+        super().__init__(required=True, validate=REASON, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text is None:
+            raise self.make_error("blank")
+        return text
+
+
 class RestrictionInSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -21,7 +36,7 @@ class RestrictionInSchema(Schema):
         required=True,
         validate=validate.Length(min=1, max=50,
                                  error="Name between {min} and {max} users who may see it."))
-    reason = Text(required=True, validate=REASON)
+    reason = Reason()
 
 
 class ReasonInSchema(Schema):
@@ -30,7 +45,7 @@ class ReasonInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    reason = Text(required=True, validate=REASON)
+    reason = Reason()
 
 
 class RectificationInSchema(Schema):
@@ -41,7 +56,7 @@ class RectificationInSchema(Schema):
         unknown = RAISE
 
     changes = fields.Dict(required=True)
-    reason = Text(required=True, validate=REASON)
+    reason = Reason()
 
 
 class RetentionConfirmSchema(Schema):
@@ -50,4 +65,4 @@ class RetentionConfirmSchema(Schema):
 
     review = fields.Integer(strict=True, required=True,
                             validate=validate.Range(min=1, max=MAX_ID))
-    reason = Text(required=True, validate=REASON)
+    reason = Reason()

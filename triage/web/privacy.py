@@ -8,11 +8,16 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from triage.errors import ValidationFailed
-from triage.policy import EXPORT_SUBJECT_DATA, RECTIFY_PEOPLE, RESTRICT_RECORDS
+from triage.errors import Conflict, ValidationFailed
+from triage.policy import (
+    EXPORT_SUBJECT_DATA,
+    RECTIFY_PEOPLE,
+    RESTRICT_RECORDS,
+    REVIEW_RETENTION,
+)
 from triage.schemas.contact import SEX
 from triage.services.people import record
-from triage.services.privacy import rectification, restrictions, subject_access
+from triage.services.privacy import rectification, restrictions, retention, subject_access
 from triage.web.security import current_user, require_role, runtime
 
 bp = Blueprint("privacy", __name__)
@@ -121,3 +126,39 @@ def lift(restriction_id: int):
                                errors={f"reason-{restriction_id}": " ".join(
                                    exc.errors.get("reason", ["Give a reason."]))}), 422
     return redirect(url_for("privacy.restriction_list", lifted=1))
+
+
+def _retention_page(errors: dict[str, str] | None = None, status: int = 200,
+                    message: str | None = None):
+    rt = runtime()
+    shown = [retention.describe(rt, r) for r in retention.reviews(rt, user=current_user())]
+    waiting = next((r for r in shown if r["status"] == "reported"), None)
+    return render_template("privacy/retention.html", reviews=shown, waiting=waiting,
+                           errors=errors or {}, message=message,
+                           done=request.args.get("done")), status
+
+
+@bp.get("/privacy/retention")
+@require_role(REVIEW_RETENTION)
+def retention_page():
+    return _retention_page()
+
+
+@bp.post("/privacy/retention/report")
+@require_role(REVIEW_RETENTION)
+def retention_report():
+    retention.run_report(runtime(), user=current_user())
+    return redirect(url_for("privacy.retention_page", done="checked"))
+
+
+@bp.post("/privacy/retention/<int:review_id>/confirm")
+@require_role(REVIEW_RETENTION)
+def retention_confirm(review_id: int):
+    try:
+        retention.confirm(runtime(), user=current_user(), review_id=review_id,
+                          body={"reason": request.form.get("reason", "")})
+    except ValidationFailed as exc:
+        return _retention_page({"reason": " ".join(exc.errors.get("reason", []))}, 422)
+    except Conflict as exc:
+        return _retention_page(status=409, message=exc.message)
+    return redirect(url_for("privacy.retention_page", done="confirmed"))
