@@ -147,3 +147,10 @@ def may_see_restricted(user: User, named_user_ids: Iterable[int]) -> bool:
 def may_be_named_on_restriction(user: User) -> bool:
     """Active staff who could otherwise see records; never partners."""
     return bool(user.active) and user.role in NAMED_ON_RESTRICTIONS
+
+
+def restriction_spares_own_referral(user: User, referral: Referral) -> bool:
+    """A partner still sees a referral they sent about a restricted person: their view holds
+    only what they sent, and a 404 on their own referral would tell them the person is
+    restricted."""
+    return user.role == Role.partner and referral.submitted_by_id == user.id

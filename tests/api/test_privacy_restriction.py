@@ -110,9 +110,14 @@ def test_a_restricted_family_is_a_404_to_everyone_not_named_even_admins(client, 
                           headers=family["headers"]["hub"]).json
     assert case_id not in [c["id"] for c in hub_list["cases"]]
     assert hub_list["total"] == len(hub_list["cases"])
-    # The partner's own list leaves it off too.
+    # The partner who sent it still sees it as they sent it (a 404 would tell them the
+    # person is restricted), and nothing of the family they were not sent.
     mine = client.get("/api/v1/referrals?mine=1", headers=family["partner"]).json
-    assert ref not in [r["reference"] for r in mine["referrals"]]
+    assert ref in [r["reference"] for r in mine["referrals"]]
+    theirs = client.get(f"/api/v1/referrals/{ref}", headers=family["partner"])
+    assert theirs.status_code == 200
+    assert client.get(f"/api/v1/people/{family['priya']}",
+                      headers=family["partner"]).status_code == 403
     # The named user sees everything, and search finds the family for them.
     assert visible(client, family["headers"]["named"], family) == {
         "person": 200, "referral": 200, "case": 200, "household": 200}

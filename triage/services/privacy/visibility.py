@@ -20,7 +20,7 @@ from triage.models import (
     RestrictionUser,
     User,
 )
-from triage.policy import may_see_restricted
+from triage.policy import may_see_restricted, restriction_spares_own_referral
 from triage.services import audit
 
 
@@ -109,3 +109,9 @@ def restriction_of(session: Session, person_id: int) -> dict[str, Any] | None:
     return {"id": found.id, "reason": found.reason, "set_at": found.set_at,
             "set_by": found.set_by_id,
             "users": [{"id": u.id, "name": u.name or u.email} for u in users]}
+
+
+def hides_referral(session: Session, user: User, referral: Referral) -> bool:
+    """Whether a restriction hides this referral from the user."""
+    return (referral.id in hidden_for(session, user).referrals
+            and not restriction_spares_own_referral(user, referral))

@@ -170,7 +170,7 @@ def _may_act_on(session, user: User, referral, record, reference: str, what: str
     """Only someone who may see a referral may change it. Otherwise the same answer as for a
     missing reference (no probing), and the refusal is audited (committed on its own, since
     the caller's transaction is rolled back by the error)."""
-    if (referral.id not in visibility.hidden_for(session, user).referrals
+    if (not visibility.hides_referral(session, user, referral)
             and can_view_referral(user, referral, record.cases)):
         return
     audit.record(session, actor=user, action=f"referral.{what}_refused", object_type="referral",

@@ -313,7 +313,7 @@ def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference)
         record = load_record(rt, session, referral)
-        if (referral.id in visibility.hidden_for(session, user).referrals
+        if (visibility.hides_referral(session, user, referral)
                 or not can_view_referral(user, referral, record.cases)):
             # Same answer as a missing one: a partner cannot probe other partners' references.
             audit.record(session, actor=user, action="referral.view_refused",

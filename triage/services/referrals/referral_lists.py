@@ -34,7 +34,8 @@ def list_referrals(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str
         stmt = stmt.where(Referral.status == query["status"])
     with rt.db.reader() as session:
         hidden = visibility.hidden_for(session, user)
-    if hidden.referrals:
+    # A partner's own list keeps what they sent (policy.restriction_spares_own_referral).
+    if hidden.referrals and user.role != Role.partner:
         stmt = stmt.where(Referral.id.not_in(hidden.referrals))
     stmt = (stmt.order_by(Referral.received_at.desc(), Referral.id.desc())
             .offset(query["offset"]).limit(query["limit"]))
