@@ -154,3 +154,15 @@ def test_only_the_front_door_managers_and_admins_correct_details(client, johnson
                            json={"changes": {"given_name": "X"}, "reason": REASON},
                            headers=auth(role))
     assert response.status_code == 403
+
+
+def test_the_openapi_document_describes_every_privacy_operation_and_body(client):
+    spec = client.get("/api/v1/openapi.json").json
+    paths = spec["paths"]
+    assert "get" in paths["/api/v1/people/{id}/export"]
+    for path in ("/api/v1/people/{id}/rectification", "/api/v1/people/{id}/restriction",
+                 "/api/v1/restrictions/{id}/lift", "/api/v1/retention/reviews/{id}/confirm"):
+        assert paths[path]["post"]["requestBody"]["required"] is True, path
+    restriction = spec["components"]["schemas"]["RestrictionIn"]
+    assert set(restriction["required"]) == {"users", "reason"}
+    assert restriction["additionalProperties"] is False
