@@ -72,7 +72,8 @@ def set_restriction(rt: Runtime, *, user: User, person_id: int, body: Any) -> di
     if person_id > MAX_ID:
         raise NotFound("No such person.")
     with rt.db.unit_of_work() as session:
-        person = session.get(Person, person_id)
+        # The person's row is locked so two managers restricting at once leave one in force.
+        person = session.get(Person, person_id, with_for_update=True)
         if (person is None or not sees_all_people(user)
                 or person_id in visibility.hidden_for(session, user).people):
             audit.record(session, actor=user, action="person.restrict_refused",
