@@ -46,6 +46,11 @@ def test_the_export_holds_everything_about_the_person_and_who_has_seen_it(
         client, johnsons, rt):
     pid, headers = johnsons["person_id"], johnsons["headers"]
     assert client.get(f"/api/v1/people/{pid}", headers=headers).status_code == 200
+    # A search that found her (and one that did not) by the hub coordinator.
+    assert client.get("/api/v1/people", query_string={"q": "Priya Johnson"},
+                      headers=johnsons["hub"]).json["results"]
+    assert not client.get("/api/v1/people", query_string={"q": "Zebedee Quill"},
+                          headers=johnsons["hub"]).json["results"]
     response = client.get(f"/api/v1/people/{pid}/export", headers=headers)
     assert response.status_code == 200, response.json
     export = response.json
@@ -65,6 +70,9 @@ def test_the_export_holds_everything_about_the_person_and_who_has_seen_it(
     viewers = {(v["action"], v["by"]["name"] if v["by"] else None) for v in export["views"]}
     assert ("person.view", "Frankie Front") in viewers
     assert ("case.note", "Harper") in viewers
+    # The search that found her is listed; the one that did not is not.
+    assert sum(v["action"] == "person.search" for v in export["views"]) == 1
+    assert ("person.search", "Harper") in viewers
     assert export["exported_at"].startswith("20") and "T" in export["exported_at"]
     with rt.db.reader() as session:
         row = session.exec(select(AuditEvent).where(AuditEvent.action == "person.export")).one()

@@ -5,9 +5,10 @@ Producing it is audited; a restriction hides it as it hides the record."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, text
 from sqlmodel import Session, select
 
 from triage.errors import NotFound
@@ -116,14 +117,30 @@ def _views(session: Session, person_id: int, households: list[int], referrals: l
         return and_(AuditEvent.object_type == kind,
                     AuditEvent.object_id.in_([str(i) for i in ids] or ["-"]))
 
+    pid = str(person_id)
     rows = session.exec(select(AuditEvent).where(or_(
         about("person", [person_id]), about("household", households),
-        about("referral", referrals), about("case", cases)))
+        about("referral", referrals), about("case", cases),
+        # The referral journey's "already known" check names every person it matched.
+        and_(AuditEvent.action == "person.match_view", or_(
+            AuditEvent.object_id.like(f"{pid},%"), AuditEvent.object_id.like(f"%,{pid}"),
+            AuditEvent.object_id.like(f"%,{pid},%"))),
+        and_(AuditEvent.object_type == "person", AuditEvent.object_id == "search",
+             _search_found(session, person_id))))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(VIEWS_LIMIT)).all()
     actors = _names(session, {r.actor_id for r in rows})
     return [{"at": r.at, "action": r.action, "object_type": r.object_type,
              "object_id": r.object_id,
              "by": actors.get(r.actor_id) if r.actor_id else None} for r in rows]
+
+
+def _search_found(session: Session, person_id: int):
+    """A search audit row whose results (detail.person_ids) included the person."""
+    if session.get_bind().dialect.name == "postgresql":
+        return text("(audit_event.detail -> 'person_ids') @> CAST(:found AS jsonb)").bindparams(
+            found=json.dumps([person_id]))
+    return text("EXISTS (SELECT 1 FROM json_each(audit_event.detail, '$.person_ids') "
+                "WHERE json_each.value = :found)").bindparams(found=person_id)
 
 
 def export_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
