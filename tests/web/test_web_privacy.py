@@ -148,3 +148,24 @@ def test_an_admin_sees_what_is_due_and_confirms_it_on_the_retention_page(
     manager.sign_in("manager@demo.test")
     assert manager.get("/privacy/retention").status_code == 403
     assert "Retention schedule" not in manager.get("/privacy/restrictions").text
+
+
+def test_the_referral_journey_does_not_say_a_restricted_person_is_already_known(
+        make_web, rt, demo_users):
+    from sqlmodel import select
+
+    from tests.web.test_web_referrals import _key, referral_form
+    from triage.models import Person
+    from triage.services.privacy import restrictions
+
+    front = make_web()
+    front.sign_in("frontdoor@demo.test")
+    front.get("/referrals/new")
+    front.post("/referrals/new", referral_form(action="submit", submission_key=_key(front.last)))
+    with rt.db.reader() as session:
+        person_id = session.exec(select(Person.id).order_by(Person.id)).first()
+    restrictions.set_restriction(rt, user=demo_users["manager@demo.test"], person_id=person_id,
+                                 body={"users": [demo_users["manager@demo.test"].id],
+                                       "reason": "A member of staff's own family."})
+    front.post("/referrals/new", referral_form(), from_page="/referrals/new")
+    assert "Already known" not in front.last and "Open case" not in front.last
