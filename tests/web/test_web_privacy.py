@@ -21,6 +21,10 @@ def person_link(web, q="Noah Patel") -> str:
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_a_manager_restricts_a_family_and_the_front_door_no_longer_finds_it(
         make_web, patel_family):  # noqa: F811
+    hub = make_web()
+    hub.sign_in("hub.charnwood@demo.test")
+    before = {page: patel_family[0] in hub.get(page).text
+              for page in ("/cases", "/hub/", "/hub/meeting", "/hub/meeting/pack")}
     manager = make_web()
     manager.sign_in("manager@demo.test")
     link = person_link(manager)
@@ -44,9 +48,10 @@ def test_a_manager_restricts_a_family_and_the_front_door_no_longer_finds_it(
     assert patel_family[0] not in front.get("/front-door/").text
     for name in ("new_today", "needs_review", "awaiting_consent"):
         assert patel_family[0] not in front.get(f"/front-door/worklists/{name}").text
-    hub = make_web()
-    hub.sign_in("hub.charnwood@demo.test")
-    assert patel_family[0] not in hub.get("/cases").text
+    assert front.get(f"/referrals/{patel_family[0]}/family").status_code == 404
+    assert before["/hub/"] and before["/hub/meeting"]  # the hub showed it before
+    for page in before:
+        assert patel_family[0] not in hub.get(page).text, page
     # Lifting it, from the list of restrictions, shows the family again.
     listing = manager.get("/privacy/restrictions")
     assert "Patel" not in listing.text and "Seen only by: Ada Admin, Mo Manager" in listing.text
