@@ -174,3 +174,20 @@ def test_the_openapi_document_describes_every_privacy_operation_and_body(client)
     restriction = spec["components"]["schemas"]["RestrictionIn"]
     assert set(restriction["required"]) == {"users", "reason"}
     assert restriction["additionalProperties"] is False
+
+
+@both_databases
+@pytest.mark.parametrize("bad", ["A\u0000b", "A\ud800b"])
+def test_a_nul_or_lone_surrogate_is_a_422_naming_the_field_on_both_databases(
+        client, johnsons, auth, bad):
+    pid, headers = johnsons["person_id"], johnsons["headers"]
+    response = client.post(f"/api/v1/people/{pid}/rectification", json={
+        "changes": {"given_name": bad, "contact": {"language": bad}}, "reason": REASON + bad},
+        headers=headers)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"changes.given_name", "changes.contact.language",
+                                            "reason"}
+    restricted = client.post(f"/api/v1/people/{pid}/restriction",
+                             json={"users": [johnsons["user"].id], "reason": REASON + bad},
+                             headers=auth("manager"))
+    assert restricted.status_code == 422 and set(restricted.json["errors"]) == {"reason"}
