@@ -23,7 +23,6 @@ from triage.schemas.privacy import ReasonInSchema, RestrictionInSchema
 from triage.services import audit
 from triage.services.privacy import visibility
 
-
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
