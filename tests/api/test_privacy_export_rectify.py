@@ -152,8 +152,10 @@ def test_a_correction_with_any_bad_field_saves_nothing_and_names_each(client, jo
         "changes": {}, "reason": REASON}, headers=headers)
     assert nothing.status_code == 422 and "changes" in nothing.json["errors"]
     no_dob = client.post(f"/api/v1/people/{pid}/rectification", json={
-        "changes": {"date_of_birth": None}, "reason": REASON}, headers=headers)
+        "changes": {"date_of_birth": None, "family_name": " "}, "reason": REASON},
+        headers=headers)
     assert no_dob.status_code == 422
+    assert set(no_dob.json["errors"]) == {"changes.date_of_birth", "changes.family_name"}
 
 
 @pytest.mark.parametrize("role", ["hub_coordinator", "practitioner", "partner"])

@@ -46,8 +46,13 @@ def _checked(rt: Runtime, changes: dict[str, Any]) -> dict[str, Any]:
     """{column: new value}: the changes as the intake would load them; 422 naming each field."""
     if not changes:
         raise ValidationFailed({"changes": ["Give at least one field to correct."]})
-    if "date_of_birth" in changes and changes["date_of_birth"] is None:
-        raise ValidationFailed({"changes.date_of_birth": ["A date of birth cannot be removed."]})
+    # As at intake, a person named on a staff or partner referral keeps both names: a
+    # correction changes a name, it does not remove one (nor the date of birth).
+    removed = {f"changes.{k}": ["Cannot be removed; give the corrected value."]
+               for k in ("given_name", "family_name", "date_of_birth")
+               if k in changes and (changes[k] is None or str(changes[k]).strip() == "")}
+    if removed:
+        raise ValidationFailed(removed)
     try:
         loaded = _PERSON.load(changes)
     except ValidationError as exc:
