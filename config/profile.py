@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from config.retention import RetentionSchedule, load_retention
+
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 SIDES = ("safety", "child", "adult")
@@ -161,6 +163,8 @@ class Profile:
     ethnicity: Mapping[str, str] = field(default_factory=dict)
     # District id (the localities' `district` column) -> its name (profile.yaml `districts`).
     districts: Mapping[str, str] = field(default_factory=dict)
+    # How long records are kept (files.retention); None: no schedule, nothing is ever due.
+    retention: RetentionSchedule | None = None
 
     @property
     def family_support_services(self) -> tuple[str, ...]:
@@ -510,6 +514,11 @@ def load_profile(name_or_path: str | Path) -> Profile:
     services = load_services(folder / files.get("services", "services.yaml"), problems)
     localities = load_localities(folder / files.get("localities", "localities.csv"), problems)
     districts = load_districts(meta.get("districts"), localities, problems)
+    retention = None
+    if "retention" in files:
+        name = files["retention"]
+        retention = load_retention(_read_yaml(folder / name, problems), name, lambda key, msg:
+                                   problems.append(Problem(name, key, msg)))
     levels: dict[int, Level] = {}
     for number, spec in (meta.get("levels") or {}).items():
         levels[int(number)] = Level(number=int(number), name=str(spec.get("name")),
@@ -548,5 +557,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         files=files,
         ethnicity=ethnicity,
         districts=districts,
+        retention=retention,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )

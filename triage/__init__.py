@@ -22,11 +22,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage import errors_http, logs, urls
     from triage.api import register_api
     from triage.db import Database
-    from triage.extensions import DRAFT_PURGE_SECONDS, celery_init_app
+    from triage.extensions import DRAFT_PURGE_SECONDS, RETENTION_REPORT_SECONDS, celery_init_app
     from triage.relay import CeleryRelay, Every, InProcessRelay
     from triage.runtime import Runtime
     from triage.services.cases.escalation import escalate_overdue
     from triage.services.notices.mail import send_pending
+    from triage.services.privacy.retention import report_due
     from triage.services.referrals.drafts import purge_expired
     from triage.web import register_web
 
@@ -58,7 +59,8 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
         # The embedded mode's timers; Celery beat runs the same sweeps in production.
         rt.relay.periodic.extend([Every(settings.escalation_sweep_seconds, escalate_overdue),
                                   Every(settings.outbox_sweep_seconds, send_pending),
-                                  Every(DRAFT_PURGE_SECONDS, purge_expired)])
+                                  Every(DRAFT_PURGE_SECONDS, purge_expired),
+                                  Every(RETENTION_REPORT_SECONDS, report_due)])
     else:
         rt.relay = CeleryRelay(rt, celery)
     app.extensions["triage"] = rt

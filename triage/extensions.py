@@ -10,6 +10,9 @@ from flask import Flask
 from config.settings import Settings
 
 DRAFT_PURGE_SECONDS = 600  # expired self-referral drafts are deleted at least this often
+# The retention schedule reports what is due this often (nothing changes until an admin
+# confirms a report, so a daily report is soon enough for the month UK GDPR allows).
+RETENTION_REPORT_SECONDS = 6 * 3600
 
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
@@ -63,6 +66,10 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             "drafts-purge": {
                 "task": "triage.drafts.purge",
                 "schedule": timedelta(seconds=DRAFT_PURGE_SECONDS),
+            },
+            "retention-report": {
+                "task": "triage.retention.report",
+                "schedule": timedelta(seconds=RETENTION_REPORT_SECONDS),
             },
         },
     )

@@ -180,3 +180,35 @@ def can_list_worker_cases(user: User, worker_id: int) -> bool:
 def can_see_caseloads(user: User, service: str, instance: str) -> bool:
     """A team's caseload counts per worker: its managers (and admins)."""
     return user.role == Role.admin or manages(user, service, instance)
+
+
+# Privacy operations (UK GDPR)
+# Restricting a record to named users, and lifting it: managers and admins, with a reason.
+RESTRICT_RECORDS = {Role.manager, Role.admin}
+# Who may be named on a restriction: staff who could otherwise work with the record.
+NAMED_ON_RESTRICTIONS = SEARCH_PEOPLE
+# A subject-access export holds everything about a person: the front door (which answers
+# requests), managers and admins; teams see their own cases, not whole records.
+EXPORT_SUBJECT_DATA = {Role.front_door, Role.manager, Role.admin}
+# Correcting a person's details (rectification): the same roles that see every record.
+RECTIFY_PEOPLE = {Role.front_door, Role.manager, Role.admin}
+# The retention schedule: only admins see what is due and confirm erasure.
+REVIEW_RETENTION = {Role.admin}
+
+
+def may_see_restricted(user: User, named_user_ids: Iterable[int]) -> bool:
+    """A restricted record is seen only by the users named on it: not by role, not by team,
+    not even admins (a member of staff's own family, a person at risk who has moved)."""
+    return user.id is not None and user.id in set(named_user_ids)
+
+
+def may_be_named_on_restriction(user: User) -> bool:
+    """Active staff who could otherwise see records; never partners."""
+    return bool(user.active) and user.role in NAMED_ON_RESTRICTIONS
+
+
+def restriction_spares_own_referral(user: User, referral: Referral) -> bool:
+    """A partner still sees a referral they sent about a restricted person: their view holds
+    only what they sent, and a 404 on their own referral would tell them the person is
+    restricted."""
+    return user.role == Role.partner and referral.submitted_by_id == user.id

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from triage.api import cases, meta, notifications, people, referrals
+    from triage.api import cases, meta, notifications, people, privacy, referrals
 
     app.register_blueprint(meta.health)
     app.register_blueprint(meta.bp, url_prefix="/api/v1")
@@ -14,3 +14,4 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(cases.bp, url_prefix="/api/v1")
     app.register_blueprint(notifications.bp, url_prefix="/api/v1")
     app.register_blueprint(people.bp, url_prefix="/api/v1")
+    app.register_blueprint(privacy.bp, url_prefix="/api/v1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from triage.api.openapi_privacy import privacy_paths
 from triage.schemas.cases import (
     AllowedEventSchema,
     CaseEventInSchema,
@@ -134,6 +135,7 @@ def build_spec(rt) -> dict:
         "responses": _responses("200", "Referral", "401", "404")}})
     _case_paths(spec, secured)
     _people_paths(spec, secured)
+    privacy_paths(spec, secured)
     spec.path("/api/v1/openapi.json", operations={"get": {
         "summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}})
     return spec.to_dict()

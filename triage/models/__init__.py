@@ -6,13 +6,20 @@ from triage.models.case import Case, CaseEvent, CaseReferralLink
 from triage.models.notification import Notification
 from triage.models.outbox import BatchFingerprint, IdempotencyRecord, OutboxMessage, OutboxStatus
 from triage.models.person import Household, HouseholdMember, Person
+from triage.models.privacy import (
+    PersonChange,
+    RecordRestriction,
+    RestrictionUser,
+    RetentionReview,
+)
 from triage.models.referral import Decision, Referral, ReferralPerson, ReferralStatus
 from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, WebSession
 
 __all__ = [
     "ApiToken", "AuditEvent", "BatchFingerprint", "Case", "CaseEvent", "CaseReferralLink",
     "Decision", "Household", "HouseholdMember",
-    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person", "Referral",
+    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person",
+    "PersonChange", "RecordRestriction", "Referral", "RestrictionUser", "RetentionReview",
     "ReferralPerson", "ReferralStatus", "Role", "User",
     "CaseNote", "FormDraft", "RateLimitHit", "SignInAttempt", "WebSession",
 ]

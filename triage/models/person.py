@@ -22,6 +22,8 @@ class Household(SQLModel, table=True):
     address_line2: str | None = Field(default=None, max_length=200)
     town: str | None = Field(default=None, max_length=100)
     created_at: datetime = stamped()
+    # Set when the retention schedule anonymised it (address gone, postcode cut to its sector).
+    anonymised_at: datetime | None = maybe_stamped()
 
 
 class Person(SQLModel, table=True):
@@ -63,6 +65,9 @@ class Person(SQLModel, table=True):
     ethnicity: str | None = Field(default=None, max_length=64)
     contact_updated_at: datetime | None = maybe_stamped()
     created_at: datetime = stamped()
+    # Set when the retention schedule anonymised it (names, contact and identity gone; the
+    # date of birth kept as 1 January of its year, for age bands in reports).
+    anonymised_at: datetime | None = maybe_stamped()
 
 
 class HouseholdMember(SQLModel, table=True):

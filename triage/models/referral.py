@@ -61,6 +61,9 @@ class Referral(SQLModel, table=True):
     closure: str | None = Field(default=None, max_length=32)
     closure_note: str | None = None
     closed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    # Set when the retention schedule anonymised it: level, service, dates and outcomes stay
+    # for reports; the referrer, free text and raw body go.
+    anonymised_at: datetime | None = maybe_stamped()
 
 
 class ReferralPerson(SQLModel, table=True):

@@ -10,6 +10,7 @@ from flask import current_app
 # notify and linked_referrals register outbox handlers when imported.
 from triage.services.cases import escalation
 from triage.services.notices import mail, notify, outbox  # noqa: F401
+from triage.services.privacy import retention
 from triage.services.referrals import drafts, linked_referrals  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,9 @@ def email() -> int:
 def purge_drafts() -> int:
     """Delete self-referral drafts past their lifetime; safe to run twice."""
     return drafts.purge_expired(_runtime())
+
+
+@shared_task(name="triage.retention.report", ignore_result=True)
+def retention_report() -> int | None:
+    """Report what the retention schedule finds due (erases nothing); safe to run twice."""
+    return retention.report_due(_runtime())

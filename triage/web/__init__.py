@@ -34,6 +34,7 @@ def register_web(app: Flask) -> None:
         hub,
         partner,
         people,
+        privacy,
         public,
         referrals,
         security,
@@ -58,5 +59,5 @@ def register_web(app: Flask) -> None:
     context.init_app(app)
     errors.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
-               casework.bp, hub.bp, people.bp):
+               casework.bp, hub.bp, people.bp, privacy.bp):
         app.register_blueprint(bp)

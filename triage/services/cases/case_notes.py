@@ -10,6 +10,7 @@ from triage.policy import can_add_note
 from triage.runtime import Runtime
 from triage.services import audit
 from triage.services.cases.casework import find_case
+from triage.services.privacy import visibility
 
 MAX_NOTE = 5000
 
@@ -22,6 +23,7 @@ def add_note(rt: Runtime, *, user: User, case_id: int, text: str) -> CaseNote:
         raise ValidationFailed({"note": [f"The note must be {MAX_NOTE:,} characters or fewer."]})
     with rt.db.unit_of_work() as session:
         case = find_case(session, case_id)
+        visibility.refuse_hidden_case(session, user, case.id, "case.note_refused")
         if not can_add_note(user, case):
             audit.record(session, actor=user, action="case.note_refused", object_type="case",
                          object_id=case.id)

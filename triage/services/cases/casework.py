@@ -44,6 +44,7 @@ from triage.services.cases import lead_agency
 from triage.services.cases.case_dues import WORKER_EVENTS, CaseView, columns_for, histories
 from triage.services.cases.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
 from triage.services.notices import outbox
+from triage.services.privacy import visibility
 from triage.statements import insert_rows
 from workflows import Due, EventNotAllowed, EventSpec, MissingFields, Pathway
 
@@ -320,6 +321,7 @@ def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:
     now = utcnow()
     with rt.db.unit_of_work() as session:
         case, reference, urgent = find_case_and_referral(session, case_id)
+        visibility.refuse_hidden_case(session, user, case.id, "case.view_refused")
         if not can_view_case(user, case):
             audit.record(session, actor=user, action="case.view_refused", object_type="case",
                          object_id=case.id)
@@ -388,6 +390,7 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
     moves = []
     with rt.db.unit_of_work() as session:
         case, reference, urgent = find_case_and_referral(session, case_id)
+        visibility.refuse_hidden_case(session, user, case.id, "case.move_refused")
         if not can_move_case(user, case):
             audit.record(session, actor=user, action="case.move_refused", object_type="case",
                          object_id=case.id, event=parsed[0][0][:64])

@@ -21,6 +21,7 @@ from triage.policy import (
 from triage.runtime import Runtime
 from triage.schemas.cases import CaseListQuerySchema, CaseListSchema
 from triage.services import audit
+from triage.services.privacy import visibility
 
 _LIST = CaseListSchema()
 
@@ -106,6 +107,10 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
         matching.append(Case.instance == instance)
     if worker_id is not None:
         matching.append(Case.worker_id == worker_id)
+    with rt.db.reader() as session:
+        hidden = visibility.hidden_for(session, user)
+    if hidden.cases:
+        matching.append(Case.id.not_in(hidden.cases))
     if query["state"]:
         matching.append(Case.state == query["state"])
     else:

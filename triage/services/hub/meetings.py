@@ -93,6 +93,7 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
     from triage.policy import can_view_case
     from triage.schemas.output import ReferralOutSchema
     from triage.services import audit
+    from triage.services.privacy import visibility
     from triage.services.referrals.intake import ReferralRecord
 
     require(user, HUB_PAGES, "read a hub's meeting pack")
@@ -102,7 +103,9 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
                               .where(Case.service == service, Case.instance == hub,
                                      Case.state == AGENDA_STATE)
                               .order_by(Case.next_due_at, Case.id)).all()
-        agenda = [(c, r) for c, r in agenda if can_view_case(user, c)]
+        hidden = visibility.hidden_for(session, user)
+        agenda = [(c, r) for c, r in agenda
+                  if c.id not in hidden.cases and can_view_case(user, c)]
         ids = [r.id for _, r in agenda]
         people: dict[int, list] = {i: [] for i in ids}
         decisions: dict[int, dict[str, Decision]] = {i: {} for i in ids}

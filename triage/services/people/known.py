@@ -21,6 +21,7 @@ from triage.schemas.referral import ReferralInput
 from triage.services import audit
 from triage.services.people.names import name_key
 from triage.services.people.search import linked_people
+from triage.services.privacy import visibility
 
 MAX_REFERRALS_SHOWN = 5
 
@@ -51,6 +52,8 @@ def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownP
         if not sees_all_people(user):
             ours = linked_people(session, user, [p.id for p in people])
             people = [p for p in people if p.id in ours]
+        hidden = visibility.hidden_for(session, user)
+        people = [p for p in people if p.id not in hidden.people]
         found: dict[str, KnownPerson] = {}
         person_ids: dict[int, KnownPerson] = {}
         for person in people:

@@ -14,6 +14,7 @@ from triage.runtime import Runtime
 from triage.services import audit
 from triage.services.people import chronology
 from triage.services.people.search import linked_household, linked_people
+from triage.services.privacy import rectification, visibility
 
 MAX_ID = 2**63 - 1
 
@@ -54,8 +55,9 @@ def get_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
     _check_id(person_id, "person")
     with rt.db.unit_of_work() as session:
         person = session.get(Person, person_id)
-        if person is None or not (sees_all_people(user)
-                                  or person_id in linked_people(session, user, [person_id])):
+        hidden = visibility.hidden_for(session, user)
+        if person is None or person_id in hidden.people or not (
+                sees_all_people(user) or person_id in linked_people(session, user, [person_id])):
             audit.record(session, actor=user, action="person.view_refused",
                          object_type="person", object_id=person_id)
             session.commit()
@@ -75,7 +77,9 @@ def get_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
                 "contact": contact(person), "nhs_number": person.nhs_number,
                 "sex": person.sex, "ethnicity": person.ethnicity,
                 "households": [_household_summary(h) for h in households],
-                "referrals": _referrals(referrals), "cases": _cases(session, cases)}
+                "referrals": _referrals(referrals), "cases": _cases(session, cases),
+                "changes": rectification.history(session, person_id),
+                "restriction": visibility.restriction_of(session, person_id)}
         audit.record(session, actor=user, action="person.view", object_type="person",
                      object_id=person_id, referrals=len(referrals), cases=len(cases))
     return body
@@ -100,8 +104,9 @@ def get_household(rt: Runtime, *, user: User, household_id: int,
         raise ValidationFailed({"kind": [f"Unknown kind; any of: {', '.join(chronology.KINDS)}."]})
     with rt.db.unit_of_work() as session:
         household = session.get(Household, household_id)
-        if household is None or not (sees_all_people(user)
-                                     or linked_household(session, user, household_id)):
+        hidden = visibility.hidden_for(session, user)
+        if household is None or household_id in hidden.households or not (
+                sees_all_people(user) or linked_household(session, user, household_id)):
             audit.record(session, actor=user, action="household.view_refused",
                          object_type="household", object_id=household_id)
             session.commit()
@@ -132,12 +137,14 @@ def household_of_referral(rt: Runtime, *, user: User, reference: str) -> int:
     """The household a referral was recorded against (the family page checks who may see it)."""
     require(user, SEARCH_PEOPLE, "see the family record")
     with rt.db.reader() as session:
-        household_id = session.exec(select(Referral.household_id).where(
+        found = session.exec(select(Referral.id, Referral.household_id).where(
             Referral.reference == reference.upper())).first()
-        # The same rule as the family page: a family another team works with is not named
-        # (not even by its id in a redirect) to someone who may not open it.
-        hidden = household_id is not None and not (
-            sees_all_people(user) or linked_household(session, user, household_id))
+        referral_id, household_id = found if found else (None, None)
+        # The same rule as the family page: a family another team works with, or a restricted
+        # one, is not named (not even by its id in a redirect) to someone who may not open it.
+        hidden = household_id is not None and (
+            referral_id in visibility.hidden_for(session, user).referrals
+            or not (sees_all_people(user) or linked_household(session, user, household_id)))
     if household_id is None or hidden:
         raise NotFound("No such referral.")
     return household_id

@@ -19,6 +19,7 @@ from triage.runtime import Runtime
 from triage.schemas.contact import uk_phone_key
 from triage.services import audit
 from triage.services.people.names import name_key, sound_key
+from triage.services.privacy import visibility
 
 CANDIDATES = 500  # each candidate query is bounded so a common surname cannot flood it
 RESULTS = 50
@@ -243,6 +244,8 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
                 elif only_filters or kind != "name":
                     entry.score = -1
         results = [e for e in found.values() if e.score > (30 if kind == "name" else 0)]
+        hidden = visibility.hidden_for(session, user)
+        results = [e for e in results if e.person.id not in hidden.people]
         if not sees_all_people(user):
             allowed = linked_people(session, user, [e.person.id for e in results])
             results = [e for e in results if e.person.id in allowed]

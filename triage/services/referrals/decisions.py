@@ -22,6 +22,7 @@ from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_sche
 from triage.schemas.output import ReferralOutSchema
 from triage.services import audit
 from triage.services.notices import outbox
+from triage.services.privacy import visibility
 from triage.services.referrals import routing
 from triage.services.referrals.intake import find_referral, load_record
 
@@ -169,7 +170,8 @@ def _may_act_on(session, user: User, referral, record, reference: str, what: str
     """Only someone who may see a referral may change it. Otherwise the same answer as for a
     missing reference (no probing), and the refusal is audited (committed on its own, since
     the caller's transaction is rolled back by the error)."""
-    if can_view_referral(user, referral, record.cases):
+    if (not visibility.hides_referral(session, user, referral)
+            and can_view_referral(user, referral, record.cases)):
         return
     audit.record(session, actor=user, action=f"referral.{what}_refused", object_type="referral",
                  object_id=referral.id)

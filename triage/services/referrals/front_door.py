@@ -18,6 +18,7 @@ from triage.models import Case, Decision, Referral, ReferralStatus, User
 from triage.models.base import utcnow
 from triage.policy import FRONT_DOOR_PAGES, require
 from triage.runtime import Runtime
+from triage.services.privacy import visibility
 
 PAGE_SIZE = 50
 LONDON = ZoneInfo("Europe/London")
@@ -77,16 +78,24 @@ def _overdue_where(now: datetime) -> list[Any]:
     return [Case.closed_at.is_(None), Case.next_due_at <= now]
 
 
+def _visible(session: Session, user: User) -> tuple[list[Any], list[Any]]:
+    """Extra conditions leaving off referrals and cases a restriction hides from the user."""
+    hidden = visibility.hidden_for(session, user)
+    return ([Referral.id.not_in(hidden.referrals)] if hidden.referrals else [],
+            [Case.id.not_in(hidden.cases)] if hidden.cases else [])
+
+
 def counts(rt: Runtime, *, user: User, now: datetime | None = None) -> dict[str, int]:
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
     out = {}
     with rt.db.reader() as session:
+        referrals, cases = _visible(session, user)
         for name in ("new_today", "awaiting_consent", "needs_review"):
             out[name] = session.exec(select(func.count()).select_from(Referral)
-                                     .where(*_where(name, now))).one()
+                                     .where(*_where(name, now), *referrals)).one()
         out["overdue"] = session.exec(select(func.count()).select_from(Case)
-                                      .where(*_overdue_where(now))).one()
+                                      .where(*_overdue_where(now), *cases)).one()
     return out
 
 
@@ -101,9 +110,11 @@ def referral_rows(rt: Runtime, *, user: User, name: str, page: int = 1,
     today = now.astimezone(LONDON).date()
     order = Referral.received_at.desc() if name == "new_today" else Referral.received_at
     with rt.db.reader() as session:
+        visible, _ = _visible(session, user)
         total = session.exec(select(func.count()).select_from(Referral)
-                             .where(*_where(name, now))).one()
-        referrals = session.exec(select(Referral).where(*_where(name, now)).order_by(order)
+                             .where(*_where(name, now), *visible)).one()
+        referrals = session.exec(select(Referral).where(*_where(name, now), *visible)
+                                 .order_by(order)
                                  .offset((max(page, 1) - 1) * PAGE_SIZE)
                                  .limit(PAGE_SIZE)).all()
         decisions = _decisions(session, [r.id for r in referrals])
@@ -136,11 +147,12 @@ def overdue_rows(rt: Runtime, *, user: User, page: int = 1, now: datetime | None
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
     with rt.db.reader() as session:
+        _, visible = _visible(session, user)
         total = session.exec(select(func.count()).select_from(Case)
-                             .where(*_overdue_where(now))).one()
+                             .where(*_overdue_where(now), *visible)).one()
         rows = session.exec(select(Case, Referral.reference)
                             .join(Referral, Referral.id == Case.referral_id)
-                            .where(*_overdue_where(now)).order_by(Case.next_due_at)
+                            .where(*_overdue_where(now), *visible).order_by(Case.next_due_at)
                             .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     # next_due_at is the moment the case becomes overdue: the start of the day after it is due.
     return [CaseRow(case=c, reference=ref,

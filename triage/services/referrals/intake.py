@@ -45,6 +45,7 @@ from triage.services.people.matching import (
     match_people,
     update_address,
 )
+from triage.services.privacy import visibility
 from triage.services.referrals import routing
 from triage.statements import Row, new_row, new_rows, next_keys
 
@@ -312,7 +313,8 @@ def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference)
         record = load_record(rt, session, referral)
-        if not can_view_referral(user, referral, record.cases):
+        if (visibility.hides_referral(session, user, referral)
+                or not can_view_referral(user, referral, record.cases)):
             # Same answer as a missing one: a partner cannot probe other partners' references.
             audit.record(session, actor=user, action="referral.view_refused",
                          object_type="referral", object_id=referral.id)

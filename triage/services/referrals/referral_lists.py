@@ -14,6 +14,7 @@ from triage.policy import SEE_ALL_REFERRALS
 from triage.runtime import Runtime
 from triage.schemas.cases import ReferralListQuerySchema, ReferralListSchema
 from triage.services import audit
+from triage.services.privacy import visibility
 
 
 def list_referrals(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
@@ -31,6 +32,11 @@ def list_referrals(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str
         stmt = stmt.where(Referral.submitted_by_id == user.id)
     if query["status"]:
         stmt = stmt.where(Referral.status == query["status"])
+    with rt.db.reader() as session:
+        hidden = visibility.hidden_for(session, user)
+    # A partner's own list keeps what they sent (policy.restriction_spares_own_referral).
+    if hidden.referrals and user.role != Role.partner:
+        stmt = stmt.where(Referral.id.not_in(hidden.referrals))
     stmt = (stmt.order_by(Referral.received_at.desc(), Referral.id.desc())
             .offset(query["offset"]).limit(query["limit"]))
     with rt.db.unit_of_work() as session:

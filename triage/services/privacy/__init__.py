@@ -1,0 +1,1 @@
+"""Privacy operations (UK GDPR): restriction, subject-access export, rectification, retention."""
