@@ -148,6 +148,27 @@ def build_world(app) -> World:
             Referral.reference == sent["reference"])).one()
         child = session.exec(select(ReferralPerson).where(
             ReferralPerson.referral_id == referral.id, ReferralPerson.ref == "c1")).one()
+    # A restriction on another family's child (named: the admin), for the lift rows, and a
+    # retention review waiting for confirmation (reported as of ten years on, when the
+    # fixtures' referrals are due), for the confirm rows.
+    private = api("fd", "POST", "/api/v1/referrals", json=hub_referral(
+        channel="staff", people=[{**MUM, "family_name": "Quill"},
+                                 {**CHILD, "family_name": "Quill"}]))
+    from datetime import timedelta
+
+    from triage.models.base import utcnow
+    from triage.services.privacy import retention
+
+    with rt.db.reader() as session:
+        quill = session.exec(select(ReferralPerson).join(
+            Referral, Referral.id == ReferralPerson.referral_id).where(
+            Referral.reference == private["reference"], ReferralPerson.ref == "c1")).one()
+    restricted = api("mgr0", "POST", f"/api/v1/people/{quill.person_id}/restriction",
+                     json={"users": [callers["admin"].id],
+                           "reason": "A member of staff's own family"})
+    extra["restriction_id"] = restricted["id"]
+    extra["review_id"] = retention.report_due(rt, now=utcnow() + timedelta(days=3660))
+    assert extra["review_id"], "the retention report found nothing due ten years on"
     return World(callers=callers, reference=sent["reference"], case_id=case["id"],
                  awaiting_reference=waiting["reference"], agenda_case_id=agenda["id"],
                  person_id=child.person_id, household_id=referral.household_id, extra=extra)

@@ -52,6 +52,7 @@ from pathlib import Path
 import pytest
 
 from tests.authz_world import (
+    CHILD,
     HUB_TEAM,
     SECRET_KEY,
     Req,
@@ -80,6 +81,14 @@ GET  /api/v1/notifications                          401   ok    ok    ok    ok  
 GET  /api/v1/openapi.json                           ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /api/v1/people                                 401   ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 GET  /api/v1/people/<int:person_id>                 401   ok    ok    ok    ok    ok    ok    404   404   ok    403   403
+GET  /api/v1/people/<int:person_id>/export          401   ok    ok    403   403   ok    ok    403   403   ok    403   403  # subject access: the front door, managers and admins
+POST /api/v1/people/<int:person_id>/rectification   401   ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /api/v1/people/<int:person_id>/restriction     401   ok    403   403   403   ok    ok    403   403   ok    403   403  # restricting a record: managers and admins
+GET  /api/v1/restrictions                           401   ok    403   403   403   ok    ok    403   403   ok    403   403
+POST /api/v1/restrictions/<int:restriction_id>/lift 401   ok    403   403   403   ok    ok    403   403   ok    403   403
+GET  /api/v1/retention/reviews                      401   ok    403   403   403   403   403   403   403   403   403   403  # the retention schedule: admins only
+POST /api/v1/retention/reviews                      401   ok    403   403   403   403   403   403   403   403   403   403
+POST /api/v1/retention/reviews/<int:review_id>/confirm 401 ok   403   403   403   403   403   403   403   403   403   403
 GET  /api/v1/referrals                              401   ok    ok    403   403   ok    ok    403   403   ok    ok    ok
 POST /api/v1/referrals                              401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /api/v1/referrals/<reference>                  401   ok    ok    ok    ok    ok    ok    404   404   ok    ok    404
@@ -124,6 +133,16 @@ GET  /partner/referrals/<reference>/confirmation    login 403   403   403   403 
 GET  /partner/referrals/new                         login 403   403   403   403   403   403   403   403   403   ok    ok
 POST /partner/referrals/new                         login 403   403   403   403   403   403   403   403   403   ok    ok
 GET  /people/<int:person_id>                        login ok    ok    ok    ok    ok    ok    404   404   ok    403   403
+GET  /people/<int:person_id>/export                 login ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /people/<int:person_id>/rectify                login ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /people/<int:person_id>/rectify                login ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /people/<int:person_id>/restriction            login ok    403   403   403   ok    ok    403   403   ok    403   403
+POST /people/<int:person_id>/restriction            login ok    403   403   403   ok    ok    403   403   ok    403   403
+GET  /privacy/restrictions                          login ok    403   403   403   ok    ok    403   403   ok    403   403
+POST /privacy/restrictions/<int:restriction_id>/lift login ok   403   403   403   ok    ok    403   403   ok    403   403
+GET  /privacy/retention                             login ok    403   403   403   403   403   403   403   403   403   403
+POST /privacy/retention/<int:review_id>/confirm     login ok    403   403   403   403   403   403   403   403   403   403
+POST /privacy/retention/report                      login ok    403   403   403   403   403   403   403   403   403   403
 GET  /referrals/<reference>                         login ok    ok    ok    ok    ok    ok    404   404   ok    403   403
 POST /referrals/<reference>/close                   login ok    ok    403   403   ok    ok    403   403   ok    403   403
 GET  /referrals/<reference>/confirmation            login ok    ok    ok    ok    ok    ok    404   404   ok    403   403
@@ -173,7 +192,24 @@ REQUESTS: dict[str, RequestFor] = {
     "POST /api/v1/cases/<int:case_id>/events": lambda w, c: Req(json={"event": "add_to_agenda"}),
     "POST /api/v1/cases/reassign": lambda w, c: Req(json={
         "from_worker": w.callers["hub"].id, "to_worker": w.callers["prac"].id}),
+    "POST /api/v1/people/<int:person_id>/rectification": lambda w, c: Req(json={
+        "changes": {"given_name": "Jo"}, "reason": "The family spelt it for us"}),
+    "POST /api/v1/people/<int:person_id>/restriction": lambda w, c: Req(json={
+        "users": [w.callers["admin"].id], "reason": "A member of staff's own family"}),
+    "POST /api/v1/restrictions/<int:restriction_id>/lift": lambda w, c: Req(json={
+        "reason": "The named worker has left"}),
+    "POST /api/v1/retention/reviews/<int:review_id>/confirm": lambda w, c: Req(json={
+        "reason": "Checked against the schedule"}),
     # web
+    "POST /people/<int:person_id>/rectify": lambda w, c: Req(form={
+        "given_name": "Thom", "family_name": CHILD["family_name"],
+        "reason": "The family spelt it for us"}),
+    "POST /people/<int:person_id>/restriction": lambda w, c: Req(form={
+        "users": "admin@matrix.example", "reason": "A member of staff's own family"}),
+    "POST /privacy/restrictions/<int:restriction_id>/lift": lambda w, c: Req(form={
+        "reason": "The named worker has left"}),
+    "POST /privacy/retention/<int:review_id>/confirm": lambda w, c: Req(form={
+        "reason": "Checked against the schedule"}),
     "POST /login": lambda w, c: Req(form={"email": "nobody@matrix.example",
                                           "password": "not-the-password"}),
     "POST /account/password": lambda w, c: Req(form={"current_password": "wrong"}),
