@@ -122,3 +122,11 @@ def can_list_worker_cases(user: User, worker_id: int) -> bool:
 def can_see_caseloads(user: User, service: str, instance: str) -> bool:
     """A team's caseload counts per worker: its managers (and admins)."""
     return user.role == Role.admin or manages(user, service, instance)
+
+
+# Accounts (issue 12): only administrators create, change, deactivate and reset accounts,
+# issue or revoke tokens for others and see sign-in history.
+ADMINISTER_ACCOUNTS = {Role.admin}
+# A role change or deactivation that would leave no active account with one of these roles
+# is refused (someone must always be able to administer the service).
+MUST_KEEP_ONE_ACTIVE = Role.admin

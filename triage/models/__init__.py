@@ -1,6 +1,6 @@
 """SQLModel tables, one module per aggregate; importing this registers them all on the metadata."""
 
-from triage.models.account import ApiToken, Role, User
+from triage.models.account import ApiToken, PasswordReset, Role, User
 from triage.models.audit import AuditEvent
 from triage.models.case import Case, CaseEvent, CaseReferralLink
 from triage.models.notification import Notification
@@ -12,7 +12,8 @@ from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, 
 __all__ = [
     "ApiToken", "AuditEvent", "BatchFingerprint", "Case", "CaseEvent", "CaseReferralLink",
     "Decision", "Household", "HouseholdMember",
-    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person", "Referral",
+    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "PasswordReset", "Person",
+    "Referral",
     "ReferralPerson", "ReferralStatus", "Role", "User",
     "CaseNote", "FormDraft", "RateLimitHit", "SignInAttempt", "WebSession",
 ]

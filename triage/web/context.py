@@ -34,6 +34,8 @@ def navigation() -> list[dict]:
             items.append(("Cases", url_for("casework.team_cases")))
         if policy.may(user, policy.SEARCH_PEOPLE):
             items.append(("Search", url_for("people.search_page")))
+        if policy.may(user, policy.ADMINISTER_ACCOUNTS):
+            items.append(("Users", url_for("admin_users.index")))
         if policy.may(user, policy.PARTNER_PAGES):
             items.append(("Your referrals", url_for("partner.index")))
             items.append(("New referral", url_for("partner.new")))
