@@ -342,3 +342,17 @@ def _worker_with_token(rt):
     worker = users.create_user(rt.db, email="worker@council.example", role="practitioner",
                                team="first_contact_plus", name="Pat Worker", password=PASSWORD)
     return worker, users.create_token(rt.db, email=worker.email)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_remembered_token_after_a_database_restart_answers_503_then_works(
+        rt, client, database_url):
+    from tests.conftest import kill_connections
+
+    _, token = _worker_with_token(rt)
+    assert client.get("/api/v1/cases", headers=_bearer(token)).status_code == 200
+    assert kill_connections(database_url) >= 1
+    statuses = [client.get("/api/v1/cases", headers=_bearer(token)).status_code
+                for _ in range(3)]
+    assert statuses[0] in (200, 503) and 500 not in statuses
+    assert statuses[-1] == 200

@@ -18,7 +18,6 @@ from triage.models import ApiToken, Role, User
 from triage.models.base import utcnow
 from triage.services import audit
 from triage.services.accounts.passwords import password_problems
-from triage.statements import Prepared
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "eht_"  # noqa: S105 - a public marker that makes leaked tokens easy to scan for
@@ -108,10 +107,10 @@ def bump_generation(session, user_id: int) -> None:
 
 
 # A remembered token's user is trusted only while the account's generation is unchanged and
-# the account active: one indexed read of one row, instead of the token lookup and the user
-# row built again.
-_GENERATION = Prepared(lambda: select(User.__table__.c.generation).where(
-    User.__table__.c.id == bindparam("user_id"), User.__table__.c.active.is_(True)))
+# the account active: one primary-key read outside any transaction (Database.read_row), instead
+# of the token lookup and the user row built again.
+_GENERATION = select(User.__table__.c.generation).where(
+    User.__table__.c.id == bindparam("user_id"), User.__table__.c.active.is_(True))
 # How often a token's last use is written (not on every request).
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -135,8 +134,7 @@ def user_for_token(db: Database, token: str | None) -> User:
     digest = _digest(token)
     cached = db.token_cache.get(digest)
     if cached is not None:
-        with db.reader() as session:
-            current = _GENERATION.first(session, {"user_id": cached.user.id})
+        current = db.read_row(_GENERATION, {"user_id": cached.user.id})
         if current is not None and current[0] == cached.generation:
             _touch(db, digest, cached)
             return cached.user
