@@ -237,3 +237,20 @@ def test_an_emailed_link_lets_the_person_choose_a_password_once(web, make_web, r
     assert done.status_code == 200 and "Password set" in person.last
     assert person.sign_in("lac@demo.test", "a fresh good passphrase").status_code == 302
     assert make_web().get(link).status_code == 404
+
+
+def test_an_administrator_who_deactivates_themselves_is_signed_out(web, make_web, rt):
+    from triage.services.accounts import users
+
+    users.create_user(rt.db, email="deputy@council.example", role="admin")
+    _admin(web)
+    uid = _id(rt, ADMIN)
+    response = web.post(f"/admin/users/{uid}/deactivate", from_page=f"/admin/users/{uid}")
+    assert response.status_code == 302 and response.headers["Location"] == "/signed-out"
+    again = web.get("/admin/users/")
+    assert again.status_code == 302 and "/login" in again.headers["Location"]
+    with rt.db.reader() as session:
+        [event] = session.exec(select(AuditEvent).where(
+            AuditEvent.action == "user.deactivate")).all()
+    assert (event.actor_id, event.object_id) == (uid, str(uid))
+    assert event.detail == {"sessions_ended": 1, "tokens_revoked": 0}
