@@ -254,3 +254,16 @@ def test_an_administrator_who_deactivates_themselves_is_signed_out(web, make_web
             AuditEvent.action == "user.deactivate")).all()
     assert (event.actor_id, event.object_id) == (uid, str(uid))
     assert event.detail == {"sessions_ended": 1, "tokens_revoked": 0}
+
+
+def test_unknown_accounts_and_tokens_are_not_found(web, rt):
+    _admin(web)
+    assert web.get("/admin/users/999999").status_code == 404
+    assert web.get("/admin/users/2147483648").status_code == 404
+    uid = _id(rt, "fire@demo.test")
+    assert web.post(f"/admin/users/{uid}/tokens/999999/revoke",
+                    from_page=f"/admin/users/{uid}").status_code == 404
+    assert web.post("/admin/users/999999/deactivate",
+                    from_page=f"/admin/users/{uid}").status_code == 404
+    assert web.get("/admin/users/?page=99999999999999999999").status_code == 422
+    assert web.get("/admin/users/?team=a%00b").status_code == 422

@@ -35,7 +35,7 @@ from triage.services import audit
 from triage.services.accounts.passwords import password_problems
 from triage.services.accounts.users import bump_generation, hash_password
 from triage.services.notices import mail, outbox
-from triage.services.notices.notify import _add
+from triage.services.notices.notify import add_notification
 
 TOPIC = "account.password_reset"
 KIND = "account.password_reset"
@@ -132,12 +132,13 @@ def reset_requested(session: Session, rt: Any, payload: dict, outbox_id: int) ->
     if reset.ended_at is not None or not user.active or reset.method != "email":
         return
     hours = rt.settings.password_reset_hours
-    _add(session, outbox_id=outbox_id, recipient=f"password_reset:{reset.id}",
-         email=user.email, kind=KIND, subject="Set a new password for Early Help triage",
-         body=(f"An administrator has reset your password. Use the link below to choose a "
-               f"new one. It works once, for {hours} hours. If you did not expect this, "
-               f"tell your administrator."),
-         referral_id=None)
+    add_notification(
+        session, outbox_id=outbox_id, recipient=f"password_reset:{reset.id}",
+        email=user.email, kind=KIND, subject="Set a new password for Early Help triage",
+        body=(f"An administrator has reset your password. Use the link below to choose a "
+              f"new one. It works once, for {hours} hours. If you did not expect this, "
+              f"tell your administrator."),
+        referral_id=None)
 
 
 @mail.link_for(KIND)
