@@ -267,3 +267,15 @@ def test_unknown_accounts_and_tokens_are_not_found(web, rt):
                     from_page=f"/admin/users/{uid}").status_code == 404
     assert web.get("/admin/users/?page=99999999999999999999").status_code == 422
     assert web.get("/admin/users/?team=a%00b").status_code == 422
+
+
+def test_forms_without_mistakes_show_no_field_in_error(web, rt):
+    _admin(web)
+    uid = _id(rt, "fire@demo.test")
+    for path in ("/admin/users/", "/admin/users/new", f"/admin/users/{uid}",
+                 f"/admin/users/{uid}/change"):
+        page = web.get(path).get_data(as_text=True)
+        assert "govuk-form-group--error" not in page, path
+    web.post("/admin/users/new", {"name": "", "email": "x@council.example",
+                                  "role": "manager"}, from_page="/admin/users/new")
+    assert web.last.count("govuk-form-group--error") == 1
