@@ -356,3 +356,24 @@ def test_a_remembered_token_after_a_database_restart_answers_503_then_works(
                 for _ in range(3)]
     assert statuses[0] in (200, 503) and 500 not in statuses
     assert statuses[-1] == 200
+
+
+@both_databases
+def test_an_account_locked_everywhere_is_listed_first_until_unlocked(rt, boss):
+    from triage.models import SignInAttempt
+
+    worker, _ = _worker_with_token(rt)
+    with pytest.raises(signin.SignInRefused):  # one refused attempt on the boss's account
+        signin.sign_in(rt, email=boss.email, password="wrong-password-x")
+    with rt.db.unit_of_work() as session:
+        for _ in range(rt.settings.signin_max_failures_per_hour):
+            session.add(SignInAttempt(user_id=worker.id, at=utcnow(), succeeded=False))
+    overview = access.overview(rt, admin=boss)
+    assert [(a.user.id, a.locked) for a in overview.accounts] == [
+        (worker.id, True), (boss.id, False)]
+    with pytest.raises(signin.SignInRefused):
+        signin.sign_in(rt, email=worker.email, password=PASSWORD)
+    access.unlock(rt, admin=boss, user_id=worker.id)
+    assert [(a.user.id, a.locked) for a in access.overview(rt, admin=boss).accounts] == [
+        (worker.id, False), (boss.id, False)]
+    assert signin.sign_in(rt, email=worker.email, password=PASSWORD)

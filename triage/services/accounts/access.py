@@ -174,11 +174,16 @@ def overview(rt: Runtime, *, admin: User, now: datetime | None = None) -> Overvi
                    func.max(SignInAttempt.at))
             .join(User, User.id == SignInAttempt.user_id)
             .where(SignInAttempt.at > since).group_by(User.id)).all()
+        # The last hour's failures of these accounts, in one read; each counts from the
+        # account's own start (an unlock moves it).
+        recent = session.exec(select(SignInAttempt.user_id, SignInAttempt.at).where(
+            SignInAttempt.user_id.in_([user.id for user, *_ in rows]),
+            SignInAttempt.succeeded.is_(False),
+            SignInAttempt.at > now - timedelta(hours=1))).all() if rows else []
         accounts = []
         for user, attempts, failures, last_at in rows:
-            counting = session.exec(select(func.count()).select_from(SignInAttempt).where(
-                SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(False),
-                SignInAttempt.at > signin.counted_since(user, now))).one()
+            since = signin.counted_since(user, now)
+            counting = sum(1 for uid, at in recent if uid == user.id and at > since)
             accounts.append(AccountSignIns(
                 user=user, attempts=attempts, failures=failures, last_at=last_at,
                 locked=counting >= settings.signin_max_failures_per_hour))
