@@ -50,6 +50,8 @@ class Settings:
     # long after sign-in; failed passwords are capped per account per hour.
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # A password-reset link an administrator emails works once, for this many hours.
+    password_reset_hours: int = 24
     signin_max_failures_per_hour: int = 100
     # ...and from any one source address (one address alone cannot lock the owner out);
     # never more than the per-account limit.
@@ -129,6 +131,8 @@ class Settings:
         if self.signin_max_failures_per_source_per_hour < 1:
             raise SettingsError("TRIAGE_SIGNIN_MAX_FAILURES_PER_SOURCE_PER_HOUR must be at "
                                 "least 1")
+        if not 1 <= self.password_reset_hours <= 168:
+            raise SettingsError("TRIAGE_PASSWORD_RESET_HOURS must be between 1 and 168")
         if self.escalation_sweep_seconds < 1:
             raise SettingsError("TRIAGE_ESCALATION_SWEEP_SECONDS must be at least 1")
         return self

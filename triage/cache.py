@@ -40,6 +40,10 @@ class TtlCache:
                 self._entries.clear()  # rare; simpler and safer than partial eviction
             self._entries[key] = (time.monotonic() + self.seconds, value)
 
+    def forget(self, key: Any) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
 
 from config.settings import Settings
@@ -51,6 +52,7 @@ class Database:
         self._write_lock = threading.Lock() if self.is_sqlite else nullcontext()
         # Who holds an API token, remembered briefly per process (see accounts.user_for_token).
         self.token_cache = TtlCache(seconds=token_cache_seconds)
+        self._reads: dict[Any, tuple[str, tuple[str, ...] | None]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -83,6 +85,41 @@ class Database:
             yield session
         finally:
             session.close()
+
+    def read_row(self, statement: Any, params: Mapping[str, Any]) -> tuple | None:
+        """The first row of a small read, run outside any transaction (autocommit): one round
+        trip, no BEGIN and no ROLLBACK, for a check made on every request (a remembered API
+        token's account). The Core statement is compiled once; its parameters and columns
+        must need no conversion (integers, text, booleans)."""
+        found = self._reads.get(statement)
+        if found is None:
+            compiled = statement.compile(dialect=self.engine.dialect)
+            found = self._reads[statement] = (
+                compiled.string, tuple(compiled.positiontup) if compiled.positional else None)
+        sql, order = found
+        args: Any = tuple(params[name] for name in order) if order is not None else params
+        raw = self.engine.raw_connection()
+        driver = raw.driver_connection
+        try:
+            if not self.is_sqlite:  # pysqlite is already in autocommit (see _configure_sqlite)
+                driver.autocommit = True
+            cursor = driver.cursor()
+            try:
+                cursor.execute(sql, args)
+                return cursor.fetchone()
+            finally:
+                cursor.close()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            gone = self.engine.dialect.is_disconnect(exc, driver, None)
+            if gone:
+                raw.invalidate(exc)
+            raise DBAPIError.instance(sql, args, exc, self.engine.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=gone,
+                                      dialect=self.engine.dialect) from exc
+        finally:
+            if not self.is_sqlite and not driver.closed:
+                driver.autocommit = False
+            raw.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -212,3 +212,11 @@ def restriction_spares_own_referral(user: User, referral: Referral) -> bool:
     only what they sent, and a 404 on their own referral would tell them the person is
     restricted."""
     return user.role == Role.partner and referral.submitted_by_id == user.id
+
+
+# Accounts (issue 12): only administrators create, change, deactivate and reset accounts,
+# issue or revoke tokens for others and see sign-in history.
+ADMINISTER_ACCOUNTS = {Role.admin}
+# A role change or deactivation that would leave no active account with one of these roles
+# is refused (someone must always be able to administer the service).
+MUST_KEEP_ONE_ACTIVE = Role.admin

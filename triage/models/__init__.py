@@ -1,6 +1,6 @@
 """SQLModel tables, one module per aggregate; importing this registers them all on the metadata."""
 
-from triage.models.account import ApiToken, Role, User
+from triage.models.account import ApiToken, PasswordReset, Role, User
 from triage.models.audit import AuditEvent
 from triage.models.case import Case, CaseEvent, CaseReferralLink
 from triage.models.notification import Notification
@@ -18,8 +18,9 @@ from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, 
 __all__ = [
     "ApiToken", "AuditEvent", "BatchFingerprint", "Case", "CaseEvent", "CaseReferralLink",
     "Decision", "Household", "HouseholdMember",
-    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "Person",
-    "PersonChange", "RecordRestriction", "Referral", "RestrictionUser", "RetentionReview",
+    "IdempotencyRecord", "Notification", "OutboxMessage", "OutboxStatus", "PasswordReset",
+    "Person", "PersonChange", "RecordRestriction", "Referral", "RestrictionUser",
+    "RetentionReview",
     "ReferralPerson", "ReferralStatus", "Role", "User",
     "CaseNote", "FormDraft", "RateLimitHit", "SignInAttempt", "WebSession",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from triage.models.base import maybe_stamped, stamped
@@ -33,6 +34,17 @@ class User(SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     active: bool = True
     created_at: datetime = stamped()
+    # Bumped by every change an administrator makes (role, team, deactivation, a token
+    # revoked, a password reset): each process re-checks it before trusting a remembered
+    # API token, so such a change takes effect at once everywhere (accounts.user_for_token).
+    generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Set when an administrator gives a one-time password: the web app shows nothing but
+    # "change your password" until the person has chosen their own.
+    must_change_password: bool = Field(default=False,
+                                       sa_column_kwargs={"server_default": sa_false()})
+    # Failed sign-ins before this moment no longer count towards a lock-out (an
+    # administrator unlocked the account).
+    failures_cleared_at: datetime | None = maybe_stamped()
 
 
 class ApiToken(SQLModel, table=True):
@@ -48,3 +60,25 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = stamped()
     last_used_at: datetime | None = maybe_stamped()
     revoked_at: datetime | None = maybe_stamped()
+
+
+class PasswordReset(SQLModel, table=True):
+    """A password reset an administrator issued: an emailed one-time link, or a one-time
+    password shown to the administrator once. Only the SHA-256 of a link's token is stored;
+    the token itself is an HMAC of the row's id and nonce with the app's secret, so the
+    email can be composed after commit (through the outbox) without the token ever being
+    written down. A link works once, until it expires or a newer reset replaces it."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    method: str = Field(max_length=16)  # email | shown
+    nonce: str = Field(max_length=64)
+    token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    created_at: datetime = stamped()
+    expires_at: datetime = stamped()
+    # When the link was used, or replaced by a newer reset (ended_by says which).
+    ended_at: datetime | None = maybe_stamped()
+    ended_by: str | None = Field(default=None, max_length=16)  # used | replaced | deactivated

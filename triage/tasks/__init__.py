@@ -7,7 +7,8 @@ import logging
 from celery import shared_task
 from flask import current_app
 
-# notify and linked_referrals register outbox handlers when imported.
+# notify, linked_referrals and resets register outbox handlers when imported.
+from triage.services.accounts import resets  # noqa: F401
 from triage.services.cases import escalation
 from triage.services.notices import mail, notify, outbox  # noqa: F401
 from triage.services.privacy import retention

@@ -26,6 +26,8 @@ def _inline_script_hash() -> str:
 
 def register_web(app: Flask) -> None:
     from triage.web import (
+        admin_access,
+        admin_users,
         auth,
         casework,
         context,
@@ -59,5 +61,5 @@ def register_web(app: Flask) -> None:
     context.init_app(app)
     errors.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
-               casework.bp, hub.bp, people.bp, privacy.bp):
+               casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp):
         app.register_blueprint(bp)

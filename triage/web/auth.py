@@ -6,7 +6,7 @@ from flask import Blueprint, g, make_response, redirect, render_template, reques
 
 from triage.errors import ValidationFailed
 from triage.models import Role
-from triage.services.accounts import signin
+from triage.services.accounts import resets, signin
 from triage.web.forms import field_errors
 from triage.web.security import (
     clear_session_cookie,
@@ -103,3 +103,28 @@ def password():
                                       keep_token=session_token())
             return render_template("auth/password_changed.html")
     return render_template("auth/password.html", errors=errors), (422 if errors else 200)
+
+
+@bp.route("/account/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    """Choose a new password from a one-time link an administrator had emailed."""
+    rt = runtime()
+    try:
+        resets.check_link(rt, token=token)
+    except resets.ResetLinkInvalid:
+        return render_template("auth/reset_invalid.html"), 404
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            resets.use_link(rt, token=token, body={
+                "new_password": request.form.get("new_password", ""),
+                "confirm_password": request.form.get("confirm_password", "")})
+        except ValidationFailed as exc:
+            errors = field_errors(exc.errors, {k: k for k in exc.errors})
+        except resets.ResetLinkInvalid:
+            return render_template("auth/reset_invalid.html"), 404
+        else:
+            response = make_response(render_template("auth/reset_done.html"))
+            clear_session_cookie(response)
+            return response
+    return render_template("auth/reset.html", errors=errors), (422 if errors else 200)

@@ -36,6 +36,8 @@ def navigation() -> list[dict]:
             items.append(("Search", url_for("people.search_page")))
         if policy.may(user, policy.RESTRICT_RECORDS):
             items.append(("Privacy", url_for("privacy.restriction_list")))
+        if policy.may(user, policy.ADMINISTER_ACCOUNTS):
+            items.append(("Users", url_for("admin_users.index")))
         if policy.may(user, policy.PARTNER_PAGES):
             items.append(("Your referrals", url_for("partner.index")))
             items.append(("New referral", url_for("partner.new")))

@@ -23,6 +23,7 @@ from triage.services.accounts import signin
 SESSION_COOKIE = "eh_session"
 CSRF_COOKIE = "eh_csrf"
 CSRF_FIELD = "csrf_token"
+FIRST_SIGN_IN_PAGE = "auth.password"
 
 
 def runtime():
@@ -121,6 +122,9 @@ def require_role(allowed: set[Role]) -> Callable:
             if user.role not in allowed:
                 signin.record_refused(runtime(), user=user, what=request.endpoint or "?")
                 abort(403)
+            if user.must_change_password and request.endpoint != FIRST_SIGN_IN_PAGE:
+                # A one-time password from an administrator: nothing else until it is changed.
+                return redirect(url_for(FIRST_SIGN_IN_PAGE))
             return view(*args, **kwargs)
 
         return wrapper

@@ -144,7 +144,7 @@ def _admit(rt: Runtime, session: Session, user: User | None, now: datetime,
         select(func.count(), func.count().filter(SignInAttempt.source == source))
         .select_from(SignInAttempt).where(
             SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(False),
-            SignInAttempt.at > now - timedelta(hours=1))).one()
+            SignInAttempt.at > counted_since(user, now))).one()
     attempt = SignInAttempt(user_id=user.id, at=now, succeeded=False, source=source)
     session.add(attempt)
     session.flush()
@@ -158,6 +158,14 @@ def _admit(rt: Runtime, session: Session, user: User | None, now: datetime,
     if failures >= per_hour:
         return "locked", failures, attempt.id
     return None, failures, attempt.id
+
+
+def counted_since(user: User, now: datetime) -> datetime:
+    """Failed sign-ins after this moment count towards a lock-out: the last hour, or less
+    when an administrator unlocked the account since."""
+    since = now - timedelta(hours=1)
+    cleared = user.failures_cleared_at
+    return max(since, cleared) if cleared is not None else since
 
 
 def session_for(rt: Runtime, token: str | None, *, now: datetime | None = None) -> Found:
@@ -223,11 +231,14 @@ def change_password(rt: Runtime, *, user: User, current: str, new: str, confirm:
         errors["new_password"] = problems
     elif new != confirm:
         errors["confirm_password"] = ["The passwords do not match."]
+    elif new == current:
+        errors["new_password"] = ["Choose a new password, different from your current one."]
     if errors:
         raise ValidationFailed(errors)
     with rt.db.unit_of_work() as session:
         session.execute(update(User).where(User.id == user.id)
-                        .values(password_hash=users.hash_password(new)))
+                        .values(password_hash=users.hash_password(new),
+                                must_change_password=False))
         audit.record(session, actor=user, action="password.changed", object_type="user",
                      object_id=user.id)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam, update
 from sqlmodel import select
 
 from triage.db import Database
@@ -60,8 +63,12 @@ def create_user(db: Database, *, email: str, role: str, team: str | None = None,
     return user
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a token is stored and looked up: its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_digest = token_digest
 
 
 def create_token(db: Database, *, email: str, label: str | None = None) -> str:
@@ -85,20 +92,53 @@ def revoke_token(db: Database, *, prefix: str) -> int:
                                                    ApiToken.revoked_at.is_(None))).all()
         for row in rows:
             row.revoked_at = utcnow()
+            bump_generation(session, row.user_id)
             audit.record(session, actor=None, action="token.revoke", object_type="api_token",
                          object_id=row.id)
     db.token_cache.clear()
     return len(rows)
 
 
+def bump_generation(session, user_id: int) -> None:
+    """Mark the account changed: every process re-reads it before trusting a remembered
+    token (see user_for_token). Call inside the transaction that makes the change."""
+    session.execute(update(User).where(User.id == user_id)
+                    .values(generation=User.generation + 1))
+
+
+# A remembered token's user is trusted only while the account's generation is unchanged and
+# the account active: one primary-key read outside any transaction (Database.read_row), instead
+# of the token lookup and the user row built again.
+_GENERATION = select(User.__table__.c.generation).where(
+    User.__table__.c.id == bindparam("user_id"), User.__table__.c.active.is_(True))
+# How often a token's last use is written (not on every request).
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    user: User
+    token_id: int
+    generation: int
+    touched_at: datetime | None
+
+
 def user_for_token(db: Database, token: str | None) -> User:
-    """The active user holding this token, or NotAuthenticated."""
+    """The active user holding this token, or NotAuthenticated.
+
+    A valid token's user is remembered per process, but every request re-reads the
+    account's generation (one primary-key read): a deactivation, a revoked token or a
+    changed role, made in any process, takes effect on the next request everywhere."""
     if not token or not token.startswith(TOKEN_PREFIX):
         raise NotAuthenticated("Send a valid API token as 'Authorization: Bearer <token>'.")
     digest = _digest(token)
     cached = db.token_cache.get(digest)
     if cached is not None:
-        return cached
+        current = db.read_row(_GENERATION, {"user_id": cached.user.id})
+        if current is not None and current[0] == cached.generation:
+            _touch(db, digest, cached)
+            return cached.user
+        db.token_cache.forget(digest)
     with db.reader() as session:
         row = session.exec(
             select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
@@ -111,7 +151,19 @@ def user_for_token(db: Database, token: str | None) -> User:
         raise NotAuthenticated("The API token has been revoked.")
     if not user.active:
         raise NotAuthenticated("The account holding this token is disabled.")
-    # Only valid tokens are remembered; a revocation or a disabled account takes effect at
-    # once in this process and within db.token_cache.seconds (10 s) in the others.
-    db.token_cache.put(digest, user)
+    remembered = _Remembered(user=user, token_id=api_token.id, generation=user.generation,
+                             touched_at=api_token.last_used_at)
+    db.token_cache.put(digest, remembered)
+    _touch(db, digest, remembered)
     return user
+
+
+def _touch(db: Database, digest: str, remembered: _Remembered) -> None:
+    """Record the token's last use, at most once a minute per token and process."""
+    now = utcnow()
+    if remembered.touched_at is not None and now - remembered.touched_at < TOUCH_EVERY:
+        return
+    db.token_cache.put(digest, replace(remembered, touched_at=now))
+    with db.unit_of_work() as session:
+        session.execute(update(ApiToken).where(ApiToken.id == remembered.token_id)
+                        .values(last_used_at=now))

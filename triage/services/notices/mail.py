@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -156,12 +156,14 @@ def send_pending(rt: Any, *, outbox_ids: Iterable[int] | None = None) -> int:
                 with rt.db.reader() as session:
                     row = session.get(Notification, notification_id)
                     to = addresses(session, row)
-                if not to:
-                    _finish(rt, notification_id, error="no address", give_up=True)
+                    body = _body(rt, session, row)
+                if not to or body is None:
+                    _finish(rt, notification_id, error="no address" if not to else "ended",
+                            give_up=True)
                     continue
                 try:
                     for address in to:
-                        mailer.send(address, row.subject, _body(settings, row))
+                        mailer.send(address, row.subject, body)
                 except (smtplib.SMTPException, OSError) as exc:
                     _finish(rt, notification_id, error=type(exc).__name__)
                     log.warning("mail.failed", extra={"count": 1, "error": type(exc).__name__})
@@ -175,5 +177,22 @@ def send_pending(rt: Any, *, outbox_ids: Iterable[int] | None = None) -> int:
     return sent
 
 
-def _body(settings: Any, row: Notification) -> str:
-    return f"{row.body}\n\nSign in to see more: {settings.base_url}\n"
+# kind -> link(rt, session, notification): a link composed as the email is sent (a password
+# reset's, whose token is never stored), or None when it no longer works (nothing is sent).
+LINKS: dict[str, Callable[[Any, Any, Notification], str | None]] = {}
+
+
+def link_for(kind: str) -> Callable:
+    def register(fn: Callable[[Any, Any, Notification], str | None]) -> Callable:
+        LINKS[kind] = fn
+        return fn
+
+    return register
+
+
+def _body(rt: Any, session: Any, row: Notification) -> str | None:
+    make_link = LINKS.get(row.kind)
+    if make_link is None:
+        return f"{row.body}\n\nSign in to see more: {rt.settings.base_url}\n"
+    link = make_link(rt, session, row)
+    return None if link is None else f"{row.body}\n\n{link}\n"

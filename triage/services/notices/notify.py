@@ -46,6 +46,10 @@ def _add(session: Session, *, outbox_id: int, recipient: str, kind: str, subject
     _email_after_commit(session, outbox_id)
 
 
+# Other packages' outbox handlers store their notifications the same way (password resets).
+add_notification = _add
+
+
 def _write_notifications(session: Session) -> None:
     new_rows(session, Notification, session.info.pop("notifications", []), ids=False)
 
