@@ -8,6 +8,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,9 +104,12 @@ def _digest(token: str) -> str:
 def build_world(app) -> World:
     from sqlmodel import select
 
-    from triage.models import Referral, ReferralPerson
+    from triage.models import ApiToken, PasswordReset, Referral, ReferralPerson
+    from triage.models.base import utcnow
     from triage.models.web import WebSession
-    from triage.services.accounts import users
+    from triage.services.accounts import admin as accounts_admin
+    from triage.services.accounts import resets, users
+    from triage.services.privacy import retention
 
     rt = app.extensions["triage"]
     callers: dict[str, Caller] = {}
@@ -154,11 +158,6 @@ def build_world(app) -> World:
     private = api("fd", "POST", "/api/v1/referrals", json=hub_referral(
         channel="staff", people=[{**MUM, "family_name": "Quill"},
                                  {**CHILD, "family_name": "Quill"}]))
-    from datetime import timedelta
-
-    from triage.models.base import utcnow
-    from triage.services.privacy import retention
-
     with rt.db.reader() as session:
         quill = session.exec(select(ReferralPerson).join(
             Referral, Referral.id == ReferralPerson.referral_id).where(
@@ -169,6 +168,26 @@ def build_world(app) -> World:
     extra["restriction_id"] = restricted["id"]
     extra["review_id"] = retention.report_due(rt, now=utcnow() + timedelta(days=3660))
     assert extra["review_id"], "the retention report found nothing due ten years on"
+    # Accounts for the admin rows: a practitioner with a token and an emailed reset link
+    # waiting, and a deactivated one (to reactivate).
+    admin_user = users.user_for_token(rt.db, callers["admin"].token)
+    target = users.create_user(rt.db, email="target@matrix.example", name="Target",
+                               role="practitioner", team=HUB_TEAM)
+    users.create_token(rt.db, email=target.email, label="case system")
+    former = users.create_user(rt.db, email="former@matrix.example", name="Former",
+                               role="practitioner", team=HUB_TEAM)
+    accounts_admin.deactivate(rt, admin=admin_user, user_id=former.id)
+    with rt.db.unit_of_work() as session:
+        token_id = session.exec(select(ApiToken.id).where(ApiToken.user_id == target.id)).one()
+        now = utcnow()
+        reset = PasswordReset(user_id=target.id, created_by_id=admin_user.id, method="email",
+                              nonce=secrets.token_hex(16), created_at=now,
+                              expires_at=now + timedelta(days=1))
+        session.add(reset)
+        session.flush()
+        link = resets._token(rt.settings.secret_key, reset.id, reset.nonce)
+        reset.token_hash = resets._digest(link)
+    extra.update(user_id=target.id, former_user_id=former.id, token_id=token_id, token=link)
     return World(callers=callers, reference=sent["reference"], case_id=case["id"],
                  awaiting_reference=waiting["reference"], agenda_case_id=agenda["id"],
                  person_id=child.person_id, household_id=referral.household_id, extra=extra)

@@ -105,6 +105,21 @@ GET  /                                              ok    ok    ok    ok    ok  
 GET  /accessibility                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /account/password                              login ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /account/password                              login 422   422   422   422   422   422   422   422   422   422   422
+GET  /account/reset/<token>                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok  # an emailed one-time link: whoever holds it
+POST /account/reset/<token>                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /admin/sign-ins                                login ok    403   403   403   403   403   403   403   403   403   403  # account administration: admins only
+GET  /admin/users/                                  login ok    403   403   403   403   403   403   403   403   403   403
+GET  /admin/users/<int:user_id>                     login ok    403   403   403   403   403   403   403   403   403   403
+GET  /admin/users/<int:user_id>/change              login ok    403   403   403   403   403   403   403   403   403   403
+POST /admin/users/<int:user_id>/change              login ok    403   403   403   403   403   403   403   403   403   403
+POST /admin/users/<int:user_id>/deactivate          login ok    403   403   403   403   403   403   403   403   403   403
+POST /admin/users/<int:user_id>/password            login ok    403   403   403   403   403   403   403   403   403   403
+POST /admin/users/<int:user_id>/reactivate          login ok    403   403   403   403   403   403   403   403   403   403
+POST /admin/users/<int:user_id>/tokens              login ok    403   403   403   403   403   403   403   403   403   403
+POST /admin/users/<int:user_id>/tokens/<int:token_id>/revoke login ok 403 403 403   403   403   403   403   403   403   403
+POST /admin/users/<int:user_id>/unlock              login ok    403   403   403   403   403   403   403   403   403   403
+GET  /admin/users/new                               login ok    403   403   403   403   403   403   403   403   403   403
+POST /admin/users/new                               login ok    403   403   403   403   403   403   403   403   403   403
 GET  /cases/                                        login ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 GET  /cases/<int:case_id>                           login ok    ok    ok    ok    ok    ok    403   403   ok    403   403
 GET  /cases/<int:case_id>/events/<event>            login 403   403   ok    ok    ok    ok    403   403   403   403   403  # a form only for those whose POST is allowed
@@ -210,6 +225,18 @@ REQUESTS: dict[str, RequestFor] = {
         "reason": "The named worker has left"}),
     "POST /privacy/retention/<int:review_id>/confirm": lambda w, c: Req(form={
         "reason": "Checked against the schedule"}),
+    "POST /account/reset/<token>": lambda w, c: Req(form={
+        "new_password": "a brand new passphrase 2026", "confirm_password":
+        "a brand new passphrase 2026"}),
+    "POST /admin/users/new": lambda w, c: Req(form={
+        "name": "New Worker", "email": "new.worker@matrix.example", "role": "practitioner",
+        "team": HUB_TEAM, "organisation": ""}),
+    "POST /admin/users/<int:user_id>/change": lambda w, c: Req(form={
+        "name": "Target", "role": "hub_coordinator", "team": HUB_TEAM, "organisation": ""}),
+    "POST /admin/users/<int:user_id>/password": lambda w, c: Req(form={"method": "shown"}),
+    "POST /admin/users/<int:user_id>/reactivate": lambda w, c: Req(
+        path={"user_id": w.extra["former_user_id"]}, form={}),
+    "POST /admin/users/<int:user_id>/tokens": lambda w, c: Req(form={"label": "case system"}),
     "POST /login": lambda w, c: Req(form={"email": "nobody@matrix.example",
                                           "password": "not-the-password"}),
     "POST /account/password": lambda w, c: Req(form={"current_password": "wrong"}),
