@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.profile import Profile
+from triage.csv_export import csv_text
+from triage.schemas.text import text_problem
 
 MEMBERS = 5  # household members besides the subject, per row
 REQUIRED = ("postcode", "consent", "subject_date_of_birth")
@@ -58,10 +60,9 @@ TEMPLATE_HEADERS = {"Content-Disposition": 'attachment; filename="referral-batch
 
 
 def template(profile: Profile) -> str:
-    """The heading row of a batch file for this profile's checklist."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(columns(profile))
-    return out.getvalue()
+    """The heading row of a batch file for this profile's checklist (written, as every CSV
+    the service produces, by triage.csv_export)."""
+    return csv_text([columns(profile)])
 
 
 @dataclass
@@ -186,6 +187,10 @@ def _row(profile: Profile, values: dict[str, str], channel: str
         raw = values.get(column, "")
         where[path] = column
         if not raw:
+            return
+        unstorable = text_problem(raw)
+        if unstorable:
+            problems[column] = [unstorable]
             return
         try:
             target[key] = convert(raw) if convert else raw
