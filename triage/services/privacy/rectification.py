@@ -18,10 +18,11 @@ from triage.runtime import Runtime
 from triage.schemas.contact import uk_phone_key
 from triage.schemas.privacy import RectificationInSchema
 from triage.schemas.referral import PersonSchema
+from triage.schemas.text import problems_in
 from triage.services import audit
 from triage.services.people.names import name_key, sound_key
 from triage.services.privacy import visibility
-from triage.services.privacy.restrictions import load, unstorable_text
+from triage.services.privacy.restrictions import load
 
 # The contact keys of a referral body (contract 5.1) and the person column each is kept in.
 CONTACT_COLUMNS = {"phone": "phone", "email": "email", "preferred": "preferred_contact",
@@ -79,7 +80,7 @@ def rectify(rt: Runtime, *, user: User, person_id: int, body: Any) -> dict[str, 
     """Correct a person's details: every field re-checked, nothing saved unless all pass; a
     history row per changed field. Returns {"changed": [fields], "changes": history}."""
     require(user, RECTIFY_PEOPLE, "correct a person's details")
-    errors: dict[str, list[str]] = unstorable_text(body)
+    errors: dict[str, list[str]] = problems_in(body)
     if errors:
         raise ValidationFailed(errors)
     try:

@@ -3,7 +3,6 @@ lifting it; managers and admins, with a reason; every step audited (ids only).""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -20,33 +19,16 @@ from triage.policy import (
 )
 from triage.runtime import Runtime
 from triage.schemas.privacy import ReasonInSchema, RestrictionInSchema
+from triage.schemas.text import problems_in
 from triage.services import audit
 from triage.services.privacy import visibility
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def unstorable_text(value: Any, path: str = "") -> dict[str, list[str]]:
-    """Strings no database stores the same (NUL; PostgreSQL refuses it) or at all (a lone
-    surrogate), named by their field path."""
-    if isinstance(value, str):
-        return {path or "_body": ["Must not contain a NUL character or a lone surrogate."]} \
-            if _UNSTORABLE.search(value) else {}
-    found: dict[str, list[str]] = {}
-    items = value.items() if isinstance(value, dict) else \
-        enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        found.update(unstorable_text(key, f"{path}.{key}".lstrip(".")) if isinstance(
-            key, str) else {})
-        found.update(unstorable_text(item, f"{path}.{key}".lstrip(".")))
-    return found
 
 
 def load(schema: Schema, body: Any) -> dict[str, Any]:
     """A privacy operation's body, loaded by its schema; 422 naming every bad field."""
     if not isinstance(body, dict):
         raise ValidationFailed({"_schema": ["The body must be a JSON object."]})
-    bad = unstorable_text(body)
+    bad = problems_in(body)
     if bad:
         raise ValidationFailed(bad)
     try:
