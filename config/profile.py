@@ -139,6 +139,9 @@ class FrontDoor:
     # Why the front door may close a referral without routing it (advice given, a duplicate,
     # entered in error...): code -> what it means. None configured: it cannot.
     closures: Mapping[str, str] = field(default_factory=dict)
+    # A referral for a family with a case closed within this many months is a re-referral.
+    # None configured: referrals are not flagged.
+    re_referral_months: int | None = None
 
     def closure_text(self, code: str | None) -> str:
         """What a closure code means (the code itself if the profile no longer has it)."""
@@ -415,7 +418,8 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
         problems.append(Problem("profile.yaml", "front_door",
                                 "is required: a mapping with decision_within_working_days"))
         return None
-    _unknown_keys(data, {"decision_within_working_days", "closures"}, "front_door",
+    _unknown_keys(data, {"decision_within_working_days", "closures", "re_referral_months"},
+                  "front_door",
                   "profile.yaml", problems)
     days = data.get("decision_within_working_days")
     # bool is an int to Python; `true` is not a number of days.
@@ -436,9 +440,16 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
     for key in bad:
         problems.append(Problem("profile.yaml", key, "must be a lower_case code of at most "
                                                      "32 characters with a description"))
+    months = data.get("re_referral_months")
+    if months is not None and (isinstance(months, bool) or not isinstance(months, int)
+                               or not 1 <= months <= 120):
+        bad.append("front_door.re_referral_months")
+        problems.append(Problem("profile.yaml", "front_door.re_referral_months",
+                                f"must be a whole number of months, 1 to 120 (got {months!r})"))
     if bad:
         return None
-    return FrontDoor(decision_within_working_days=days, closures=dict(closures))
+    return FrontDoor(decision_within_working_days=days, closures=dict(closures),
+                     re_referral_months=months)
 
 
 def load_codes(data: Any, key: str, problems: list[Problem]) -> dict[str, str]:

@@ -41,6 +41,15 @@ def test_the_profile_sets_the_front_door_decision_timescale(tmp_path):
     assert load_profile(folder).front_door.decision_within_working_days == 3
 
 
+def test_the_re_referral_window_is_profile_data(tmp_path):
+    assert load_profile("leicestershire").front_door.re_referral_months == 12
+    folder = _profile_with(tmp_path, {"decision_within_working_days": 1,
+                                      "re_referral_months": 6})
+    assert load_profile(folder).front_door.re_referral_months == 6
+    folder = _profile_with(tmp_path / "none", {"decision_within_working_days": 1})
+    assert load_profile(folder).front_door.re_referral_months is None  # not flagged
+
+
 @pytest.mark.parametrize(("front_door", "key", "message"), [
     ({"decision_within_working_days": "one"}, "front_door.decision_within_working_days",
      "must be a whole number of working days, 0 or more (got 'one')"),
@@ -60,6 +69,12 @@ def test_the_profile_sets_the_front_door_decision_timescale(tmp_path):
      "front_door.closures.Advice Given", "lower_case code"),
     ({"decision_within_working_days": 1, "closures": {"advice_given": ""}},
      "front_door.closures.advice_given", "with a description"),
+    ({"decision_within_working_days": 1, "re_referral_months": "twelve"},
+     "front_door.re_referral_months", "must be a whole number of months, 1 to 120"),
+    ({"decision_within_working_days": 1, "re_referral_months": 0},
+     "front_door.re_referral_months", "(got 0)"),
+    ({"decision_within_working_days": 1, "re_referral_months": True},
+     "front_door.re_referral_months", "must be a whole number of months"),
 ])
 def test_a_bad_front_door_timescale_is_refused_naming_the_file_and_key(
         tmp_path, front_door, key, message):

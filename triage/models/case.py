@@ -21,6 +21,8 @@ class Case(SQLModel, table=True):
         Index("ix_case_escalation_due", "escalation_due_at"),
         # "My cases" and a team's caseload per worker: a worker's open cases.
         Index("ix_case_worker_open", "worker_id", "closed_at"),
+        # A new referral's re-referral check: a household's cases closed since a moment.
+        Index("ix_case_household_closed", "household_id", "closed_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -64,6 +64,13 @@ class Referral(SQLModel, table=True):
     # Set when the retention schedule anonymised it: level, service, dates and outcomes stay
     # for reports; the referrer, free text and raw body go.
     anonymised_at: datetime | None = maybe_stamped()
+    # A re-referral: the case of this family (any household of its known people) most
+    # recently closed within the profile's front_door.re_referral_months when it was
+    # received, and when that case closed (kept, so reports count re-referrals per period
+    # without recomputing). Not a foreign key: case_record already refers to referral, and
+    # the cycle would leave the tables without an order to create or sort them in.
+    re_referral_of_case_id: int | None = None
+    re_referral_closed_at: datetime | None = maybe_stamped()
 
 
 class ReferralPerson(SQLModel, table=True):

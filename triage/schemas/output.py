@@ -86,6 +86,10 @@ class ReferralOutSchema(Schema):
     cases = fields.List(fields.Nested(CaseSummarySchema))
     linked_referral = fields.String(allow_none=True)
     closure = fields.Method("_closure")
+    re_referral = fields.Method("_re_referral", metadata={
+        "description": "{case_id, service, closed_at} of the family's case closed within the "
+                       "profile's re-referral window when the referral was received, or null. "
+                       "Staff only."})
 
     def _referrer(self, record):
         r = record.referral
@@ -122,14 +126,24 @@ class ReferralOutSchema(Schema):
                 "closed_by": r.closed_by_id, "note": r.closure_note}
 
 
+    def _re_referral(self, record):
+        """A re-referral: the family's case closed within the profile's window (see
+        services.referrals.re_referral); worked out when the referral was received."""
+        found = record.re_referral
+        if found is None:
+            return None
+        return {"case_id": found.case_id, "service": found.service,
+                "closed_at": found.closed_at.isoformat()}
+
+
 class PartnerReferralOutSchema(ReferralOutSchema):
     """What a partner sees of the referrals they sent: what they said, the level, and where
     it went with each case's state and outcome. Not whether the people were already known,
-    nor the reasons (which can say a family already has an open case), nor staff overrides:
-    that is the council's record, not the referrer's."""
+    nor the reasons (which can say a family already has an open case), nor staff overrides,
+    nor whether it is a re-referral: that is the council's record, not the referrer's."""
 
     class Meta:
-        exclude = ("original_decision", "override")
+        exclude = ("original_decision", "override", "re_referral")
 
     def _people(self, record):
         """Each person as the partner sent them (the referral's raw body): contact details

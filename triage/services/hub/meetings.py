@@ -94,6 +94,7 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
     from triage.schemas.output import ReferralOutSchema
     from triage.services import audit
     from triage.services.privacy import visibility
+    from triage.services.referrals import re_referral
     from triage.services.referrals.intake import ReferralRecord
 
     require(user, HUB_PAGES, "read a hub's meeting pack")
@@ -133,7 +134,8 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
                 referral=referral, people=people[referral.id],
                 decision=decisions[referral.id].get("engine"),
                 override=decisions[referral.id].get("override"), cases=cases_of[referral.id],
-                place=_place(rt.profile.place_for(referral.postcode)))
+                place=_place(rt.profile.place_for(referral.postcode)),
+                re_referral=re_referral.of_referral(session, referral))
             out.append({"case": {"id": case.id, "referral": referral.reference,
                                  "state": case.state},
                         "referral": dump.dump(record)})

@@ -46,7 +46,7 @@ from triage.services.people.matching import (
     update_address,
 )
 from triage.services.privacy import visibility
-from triage.services.referrals import routing
+from triage.services.referrals import re_referral, routing
 from triage.statements import Row, new_row, new_rows, next_keys
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class ReferralRecord:
     linked_referral: str | None = None
     household: Household | Row | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    re_referral: re_referral.ReReferral | None = None
 
 
 def parse_referral(rt: Runtime, body: Any) -> ReferralInput:
@@ -205,6 +206,10 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     found = match_people(session, data.people)
     household, members = find_household(session, postcode=data.postcode, found=found)
     received_at = utcnow()
+    # Known people only: a new family has no closed case, so it costs no read.
+    again = re_referral.case_closed_within(
+        session, person_ids=[p.id for p in found if p is not None],
+        months=profile.front_door.re_referral_months, now=received_at)
     decided = routing.decide_new(rt, session, data,
                                  household_id=household.id if household else None,
                                  known_household=household is not None,
@@ -249,6 +254,8 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
         concerns=data.concerns,
         answers={k: v for k, v in data.answers.items() if v is not None},
         raw_body=body,
+        re_referral_of_case_id=again.case_id if again else None,
+        re_referral_closed_at=again.closed_at if again else None,
     )
     named = new_rows(session, ReferralPerson, [
         {"referral_id": referral.id, "ref": person_in.ref, "person_id": m.person.id,
@@ -263,7 +270,8 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     outbox.enqueue(session, topic="referral.received",
                    payload=notify.received_payload(referral, cases, user))
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
-                          cases=cases, place=_place_dict(place), household=household)
+                          cases=cases, place=_place_dict(place), household=household,
+                          re_referral=again)
 
 
 def _place_dict(place) -> dict[str, Any] | None:
@@ -293,7 +301,8 @@ def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRe
                           cases=cases, place=_place_dict(rt.profile.place_for(referral.postcode)),
                           linked_referral=linked,
                           household=session.get(Household, referral.household_id)
-                          if referral.household_id else None)
+                          if referral.household_id else None,
+                          re_referral=re_referral.of_referral(session, referral))
 
 
 def find_referral(session: Session, reference: str, *, for_update: bool = False) -> Referral:
