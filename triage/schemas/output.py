@@ -49,6 +49,14 @@ class CaseSummarySchema(Schema):
     outcome = fields.String(allow_none=True)
 
 
+class ReReferralSchema(Schema):
+    """The closed case that makes a referral a re-referral (services.referrals.re_referral)."""
+
+    case_id = fields.Integer(metadata={"description": "The family's closed case"})
+    service = fields.String(metadata={"description": "The case's service (a profile code)"})
+    closed_at = fields.DateTime(metadata={"description": "When the case closed"})
+
+
 class OverrideSchema(Schema):
     decision = fields.Dict(attribute="body")
     reason = fields.String()
@@ -86,10 +94,10 @@ class ReferralOutSchema(Schema):
     cases = fields.List(fields.Nested(CaseSummarySchema))
     linked_referral = fields.String(allow_none=True)
     closure = fields.Method("_closure")
-    re_referral = fields.Method("_re_referral", metadata={
-        "description": "{case_id, service, closed_at} of the family's case closed within the "
-                       "profile's re-referral window when the referral was received, or null. "
-                       "Staff only."})
+    re_referral = fields.Nested(ReReferralSchema, allow_none=True, metadata={
+        "description": "A re-referral: the family's case closed within the profile's "
+                       "front_door.re_referral_months when the referral was received (the "
+                       "most recently closed), or null. Staff only; partners never see it."})
 
     def _referrer(self, record):
         r = record.referral
@@ -124,16 +132,6 @@ class ReferralOutSchema(Schema):
             return None
         return {"closure": r.closure, "closed_at": r.closed_at.isoformat(),
                 "closed_by": r.closed_by_id, "note": r.closure_note}
-
-
-    def _re_referral(self, record):
-        """A re-referral: the family's case closed within the profile's window (see
-        services.referrals.re_referral); worked out when the referral was received."""
-        found = record.re_referral
-        if found is None:
-            return None
-        return {"case_id": found.case_id, "service": found.service,
-                "closed_at": found.closed_at.isoformat()}
 
 
 class PartnerReferralOutSchema(ReferralOutSchema):

@@ -4,6 +4,7 @@ the referral page with its decision and cases, recording consent, and the confir
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from triage.policy import (
     may,
 )
 from triage.services.people import known
-from triage.services.referrals import decisions, intake
+from triage.services.referrals import decisions, intake, re_referral
 from triage.web.forms import ReferralForm, errors_by_section, referral_errors
 from triage.web.security import current_user, require_role, runtime
 
@@ -112,13 +113,25 @@ def _page(referral: dict[str, Any], user: User, errors: dict[str, str] | None = 
     """The referral page with the actions this user may take on it now."""
     closures = runtime().profile.front_door.closures
     return render_template(
-        "referrals/show.html", referral=referral,
+        "referrals/show.html", referral=referral, again=_re_referral(referral, user),
         can_consent=may(user, RECORD_CONSENT) and referral["status"] == "awaiting_consent",
         can_override=may(user, OVERRIDE_DECISIONS),
         can_close=bool(closures) and may(user, OVERRIDE_DECISIONS)
         and referral["status"] in decisions.CLOSABLE
         and all(case.get("closed_at") for case in referral["cases"]),
         closures=closures, errors=errors or {}, form=form or {}, done=done), status
+
+
+def _re_referral(referral: dict[str, Any], user: User) -> dict[str, Any] | None:
+    """The re-referral inset: the family's closed case, how long before this referral it
+    closed, and whether the page may link to it."""
+    found = referral.get("re_referral")
+    if not found:
+        return None
+    closed_at = datetime.fromisoformat(found["closed_at"])
+    return {**found, "months": re_referral.whole_months(
+                closed_at, datetime.fromisoformat(referral["received_at"])),
+            "link": re_referral.may_open_case(runtime(), user=user, case_id=found["case_id"])}
 
 
 def _act(reference: str, action, body: dict[str, Any],

@@ -46,8 +46,8 @@ def _cases(session: Session, cases: list[Case]) -> list[dict[str, Any]]:
 
 
 def _referrals(referrals: list[Referral]) -> list[dict[str, Any]]:
-    return [{"reference": r.reference, "status": r.status, "received_at": r.received_at}
-            for r in referrals]
+    return [{"reference": r.reference, "status": r.status, "received_at": r.received_at,
+             "re_referral_closed_at": r.re_referral_closed_at} for r in referrals]
 
 
 def get_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:

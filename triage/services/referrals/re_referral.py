@@ -9,7 +9,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from triage.models import Case, HouseholdMember, Referral
+from triage.models import Case, HouseholdMember, Referral, User
+from triage.policy import can_view_case
+from triage.runtime import Runtime
+from triage.services.privacy import visibility
 from triage.statements import BySize, Row, in_list
 
 _CASE = Case.__table__
@@ -65,3 +68,17 @@ def of_referral(session: Session, referral: Referral | Row) -> ReReferral | None
     case = session.get(Case, case_id)
     service = case.service if case is not None else ""
     return ReReferral(case_id, service, referral.re_referral_closed_at)
+
+
+def whole_months(earlier: datetime, later: datetime) -> int:
+    """Calendar months from `earlier` to `later`, rounded down (3 March to 2 November: 7)."""
+    months = (later.year - earlier.year) * 12 + later.month - earlier.month
+    return months - 1 if months and months_before(later, months) < earlier else months
+
+
+def may_open_case(rt: Runtime, *, user: User, case_id: int) -> bool:
+    """Whether the referral page may link to the closed case (the case page would show it)."""
+    with rt.db.reader() as session:
+        case = session.get(Case, case_id)
+        return (case is not None and can_view_case(user, case)
+                and case_id not in visibility.hidden_for(session, user).cases)
