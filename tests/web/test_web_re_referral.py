@@ -116,3 +116,17 @@ def test_a_partner_never_sees_that_their_referral_is_a_re_referral(
         page = web.get(path)
         assert page.status_code == 200, path
         assert "Re-referral" not in page.text and "re-referral" not in page.text, path
+
+
+def test_the_referral_form_warns_that_a_known_family_had_a_case_closed_recently(
+        web, closed_contact_case):
+    from tests.web.test_web_referrals import referral_form
+
+    web.sign_in("frontdoor@demo.test")
+    web.post("/referrals/new", referral_form(**{
+        "people-0-given_name": "Sam", "people-0-family_name": "Hale",
+        "people-0-dob-day": "9", "people-0-dob-month": "9", "people-0-dob-year": "1968"}),
+        from_page="/referrals/new")
+    known = web.last.split('id="known-title"', 1)[1].split("</ul>", 1)[0]
+    assert "Re-referral" in known and "First Contact Plus" in known
+    assert f'href="/cases/{closed_contact_case[0]}"' in known

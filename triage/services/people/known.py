@@ -15,6 +15,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from triage.models import Case, HouseholdMember, Person, Referral, ReferralPerson, User
+from triage.models.base import utcnow
 from triage.policy import CHECK_KNOWN_PEOPLE, require, sees_all_people
 from triage.runtime import Runtime
 from triage.schemas.referral import ReferralInput
@@ -22,6 +23,7 @@ from triage.services import audit
 from triage.services.people.names import name_key
 from triage.services.people.search import linked_people
 from triage.services.privacy import visibility
+from triage.services.referrals import re_referral
 
 MAX_REFERRALS_SHOWN = 5
 
@@ -34,6 +36,8 @@ class KnownPerson:
     date_of_birth: date
     referrals: list[tuple[str, datetime, str]] = field(default_factory=list)
     open_cases: list[Case] = field(default_factory=list)
+    # Closed within the profile's re-referral window: a new referral will be a re-referral.
+    recently_closed: list[Case] = field(default_factory=list)
 
 
 def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownPerson]:
@@ -74,14 +78,19 @@ def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownP
             if len(known.referrals) < MAX_REFERRALS_SHOWN and reference not in {
                     r[0] for r in known.referrals}:
                 known.referrals.append((reference, received_at, status))
+        months = rt.profile.front_door.re_referral_months
+        since = re_referral.months_before(utcnow(), months) if months else None
         for person_id, case in session.exec(
                 select(HouseholdMember.person_id, Case)
                 .join(Case, Case.household_id == HouseholdMember.household_id)
-                .where(HouseholdMember.person_id.in_(person_ids), Case.closed_at.is_(None))
+                .where(HouseholdMember.person_id.in_(person_ids),
+                       Case.closed_at.is_(None) if since is None
+                       else or_(Case.closed_at.is_(None), Case.closed_at >= since))
                 .order_by(Case.opened_at.desc())).all():
             known = person_ids[person_id]
-            if case.id not in {c.id for c in known.open_cases}:
-                known.open_cases.append(case)
+            kept = known.open_cases if case.closed_at is None else known.recently_closed
+            if case.id not in {c.id for c in kept}:
+                kept.append(case)
     with rt.db.unit_of_work() as session:
         audit.record(session, actor=user, action="person.match_view", object_type="person",
                      object_id=",".join(str(i) for i in sorted(person_ids))[:64],
