@@ -151,3 +151,24 @@ def test_the_api_document_describes_the_re_referral(client):
     shape = schemas[named.rsplit("/", 1)[-1]]
     assert set(shape["properties"]) == {"case_id", "service", "closed_at"}
     assert shape["properties"]["closed_at"]["format"] == "date-time"
+
+
+def test_a_restriction_on_the_family_hides_the_re_referral_with_the_referral(
+        client, auth, rt, make_user, referral_body):
+    """The flag comes from the households of the referral's own people, so a restriction
+    that hides the earlier case hides the new referral too: nothing leaks through the flag."""
+    from triage.models import Person
+    from triage.services.privacy.restrictions import set_restriction
+
+    closed_case(client, auth, rt, referral_body, days_ago=60,
+                people=[ADULT, PARTNER_OF_ADULT])
+    created = submit(client, auth("front_door"), contact_body(referral_body,
+                                                              postcode="LE11 2AB"))
+    assert created["re_referral"] is not None
+    manager, _ = make_user("manager")
+    with rt.db.reader() as session:
+        kim = session.exec(select(Person.id).where(Person.given_name == "Kim")).one()
+    set_restriction(rt, user=manager, person_id=kim,
+                    body={"users": [manager.id], "reason": "Fled domestic abuse; new address."})
+    url = f"/api/v1/referrals/{created['reference']}"
+    assert client.get(url, headers=auth("front_door")).status_code == 404

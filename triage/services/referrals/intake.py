@@ -329,9 +329,6 @@ def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
                          object_type="referral", object_id=referral.id)
             session.commit()
             raise NotFound(f"No referral with reference {reference}.")
-        if (record.re_referral is not None
-                and record.re_referral.case_id in visibility.hidden_for(session, user).cases):
-            record.re_referral = None  # a restriction hides the family's earlier case
         audit.record(session, actor=user, action="referral.view", object_type="referral",
                      object_id=referral.id)
         return referral_out_for(user).dump(record)

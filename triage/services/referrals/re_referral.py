@@ -61,7 +61,9 @@ def case_closed_within(session: Session, *, person_ids: list[int], months: int |
 
 
 def of_referral(session: Session, referral: Referral | Row) -> ReReferral | None:
-    """The re-referral kept on a recorded referral (worked out when it was received)."""
+    """The re-referral kept on a recorded referral (worked out when it was received). A
+    restriction that hides the case hides the referral too: the case's household has one of
+    the referral's people as a member, and a restriction covers every member's referrals."""
     case_id = getattr(referral, "re_referral_of_case_id", None)
     if case_id is None:
         return None
