@@ -130,3 +130,18 @@ def test_the_referral_form_warns_that_a_known_family_had_a_case_closed_recently(
     known = web.last.split('id="known-title"', 1)[1].split("</ul>", 1)[0]
     assert "Re-referral" in known and "First Contact Plus" in known
     assert f'href="/cases/{closed_contact_case[0]}"' in known
+
+
+def test_the_front_door_worklist_tags_re_referrals(web, rt, demo_users, closed_contact_case):
+    from triage.services.referrals import intake
+
+    _, again = intake.submit_referral(rt, user=demo_users["frontdoor@demo.test"],
+                                      body=_coordination_body())
+    _, other = intake.submit_referral(rt, user=demo_users["frontdoor@demo.test"],
+                                      body=_contact_body(people=[dict(ADULT, given_name="Alex")]))
+    web.sign_in("frontdoor@demo.test")
+    page = web.get("/front-door/worklists/new_today").text
+    rows = {row.split("/referrals/", 1)[1].split('"', 1)[0]: row
+            for row in page.split('<tr class="govuk-table__row">') if "/referrals/" in row}
+    assert "Re-referral" in rows[again["reference"]]
+    assert "Re-referral" not in rows[other["reference"]]

@@ -49,6 +49,7 @@ class ReferralRow:
     due: date
     overdue: bool
     review_reasons: list[str]
+    re_referral: bool = False  # a case for the family had closed within the profile's window
 
 
 @dataclass
@@ -126,7 +127,8 @@ def referral_rows(rt: Runtime, *, user: User, name: str, page: int = 1,
             reference=r.reference, received_at=r.received_at, channel=r.channel,
             status=r.status, urgent=r.urgent, level=body.get("level"), due=due,
             overdue=today > due and r.status != ReferralStatus.routed,
-            review_reasons=list(body.get("review_reasons") or [])))
+            review_reasons=list(body.get("review_reasons") or []),
+            re_referral=r.re_referral_of_case_id is not None))
     return rows, total
 
 
