@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage.services.cases.escalation import escalate_overdue
     from triage.services.notices.mail import send_pending
     from triage.services.referrals.drafts import purge_expired
+    from triage.json_wire import IsoDatesJSONProvider
     from triage.web import register_web
 
     settings = (settings or Settings.from_env()).validated()
@@ -46,7 +47,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     )
     # Responses keep the schemas' field order (reference first), as the API docs show them.
     # (Flask 3 ignores the old JSON_SORT_KEYS setting; this is where it lives now.)
-    app.json.sort_keys = False
+    app.json = IsoDatesJSONProvider(app)
     urls.init_app(app)  # before any blueprint adds a route with an id in it
     profile = load_profile(settings.profile)
     rt = Runtime(settings=settings, db=Database.from_settings(settings), profile=profile)
