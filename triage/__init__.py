@@ -23,12 +23,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage.api import register_api
     from triage.db import Database
     from triage.extensions import DRAFT_PURGE_SECONDS, celery_init_app
+    from triage.json_wire import IsoDatesJSONProvider
     from triage.relay import CeleryRelay, Every, InProcessRelay
     from triage.runtime import Runtime
     from triage.services.cases.escalation import escalate_overdue
     from triage.services.notices.mail import send_pending
     from triage.services.referrals.drafts import purge_expired
-    from triage.json_wire import IsoDatesJSONProvider
     from triage.web import register_web
 
     settings = (settings or Settings.from_env()).validated()
