@@ -25,3 +25,23 @@ def test_overriding_only_the_level_of_a_referral_with_no_instance_asks_for_route
     again = client.get(f"/api/v1/referrals/{sent['reference']}", headers=headers).json
     assert again["status"] == "needs_review" and again["override"] is None
     assert again["cases"] == []
+
+
+@pytest.mark.parametrize("flag", ["information_only", "step_down"])
+@pytest.mark.parametrize("value", [1, 0, "true", None])
+def test_a_flag_in_the_referral_body_is_true_or_false_only(client, auth, referral_body,
+                                                           flag, value):
+    # Found by Schemathesis: "step_down": 1 was recorded as true (1 == True in Python).
+    answer = client.post("/api/v1/triage/preview", json=referral_body(**{flag: value}),
+                         headers=auth("front_door"))
+    assert answer.status_code == 422 and flag in answer.json["errors"]
+
+
+def test_batch_is_not_read_as_a_referral_reference(client, auth):
+    # Found by Schemathesis: OPTIONS /api/v1/referrals/batch advertised GET (the reference
+    # route matched "batch"), which the document rightly does not list.
+    headers = auth("front_door")
+    options = client.options("/api/v1/referrals/batch", headers=headers)
+    assert "GET" not in options.headers["Allow"] and "POST" in options.headers["Allow"]
+    assert client.get("/api/v1/referrals/batch", headers=headers).status_code == 405
+    assert client.get("/api/v1/referrals/not-a-reference", headers=headers).status_code == 404

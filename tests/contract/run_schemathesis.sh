@@ -93,7 +93,8 @@ run_backend() {
   for who in front_door team_member; do
     token=${!who}
     echo "== Schemathesis: $backend, as $who ($EXAMPLES examples per operation)"
-    if ! "$BIN/schemathesis" run "$base/api/v1/openapi.json" \
+    if ! "$BIN/schemathesis" --config-file "$ROOT/tests/contract/schemathesis.toml" \
+        run "$base/api/v1/openapi.json" \
         --checks all --phases examples,coverage,fuzzing,stateful --max-examples "$EXAMPLES" \
         --workers "$WORKERS" --header "Authorization: Bearer $token" \
         --suppress-health-check too_slow,filter_too_much \

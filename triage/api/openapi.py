@@ -29,6 +29,7 @@ from triage.schemas.contact import OptionalBoolean
 from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_schema_for
 from triage.schemas.output import ReferralOutSchema
 from triage.schemas.referral import StrictBoolean, referral_schema_for
+from triage.urls import REFERENCE_PATTERN
 
 
 def build_spec(rt) -> dict:
@@ -57,7 +58,10 @@ def build_spec(rt) -> dict:
     _referral_paths(spec, rt, codes)
     case_paths(spec, codes)
     people_paths(spec, codes)
+    spec.components.schema("ReferralConflict", obj({
+        "message": text(), "status": code(ReferralStatus)}, required=["message"]))
     doc = spec.to_dict()
+    _too_long_requests(doc)
     schemas = doc["components"]["schemas"]
     schemas.update(output_components(codes))
     refine(doc, codes)
@@ -91,7 +95,7 @@ def _meta_paths(spec: APISpec) -> None:
 
 def _referral_paths(spec: APISpec, rt, codes: Codes) -> None:
     reference = {"in": "path", "name": "reference", "required": True,
-                 "schema": {"type": "string", "maxLength": 64},
+                 "schema": {"type": "string", "pattern": REFERENCE_PATTERN},
                  "description": "The referral's reference, like EH-2026-000123"}
     follow = {
         "GetReferral": {"operationId": "getReferral",
@@ -155,10 +159,11 @@ def _referral_paths(spec: APISpec, rt, codes: Codes) -> None:
         spec.path(f"/api/v1/referrals/{{reference}}/{action}", operations={"post": {
             "operationId": operation_id, "summary": summary, "security": SECURED,
             "parameters": [reference], "requestBody": json_body(body),
-            "responses": responses(
-                "200", "Referral", "401", "403", "404", "409", "413", "422",
-                links={"GetReferral": follow["GetReferral"]},
-                e409="Not allowed in the referral's status (its status is in the body)")}})
+            "responses": {**responses("200", "Referral", "401", "403", "404", "413", "422",
+                                      links={"GetReferral": follow["GetReferral"]}),
+                          "409": {"description": "Not allowed in the referral's status",
+                                  "content": {"application/json": {
+                                      "schema": ref("ReferralConflict")}}}}}})
 
 
 def _batch_paths(spec: APISpec, rt, idempotency: dict) -> None:
@@ -207,3 +212,13 @@ def _batch_paths(spec: APISpec, rt, idempotency: dict) -> None:
         "security": SECURED,
         "responses": {"200": {"description": "CSV", "content": {"text/csv": {
             "schema": {"type": "string"}}}}, **errors("401")}}})
+
+
+def _too_long_requests(doc: dict) -> None:
+    """The server (gunicorn) refuses a request line over 4 KB with its own HTML 414, before
+    the app sees it: any operation can answer so."""
+    for item in doc["paths"].values():
+        for operation in item.values():
+            operation["responses"]["414"] = {
+                "description": "URI too long (the request line is over 4 KB)",
+                "content": {"text/html": {"schema": {"type": "string"}}}}

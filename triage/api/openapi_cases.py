@@ -64,7 +64,7 @@ def case_paths(spec: APISpec, codes: Codes) -> None:
         "security": SECURED,
         "parameters": [
             query("service", code(codes.services), "Service id (default: the caller's team)"),
-            query("instance", {"type": "string", "maxLength": 100},
+            query("instance", code(codes.instances),
                   "Service instance (hub, patch, area)"),
             query("state", code(codes.states), "Only cases in this state (closed ones too)"),
             query("overdue", {"type": "boolean"}, "Only overdue (true) or not overdue (false)"),
@@ -182,7 +182,8 @@ def people_paths(spec: APISpec, codes: Codes) -> None:
                    "first (audited; 404 when your team does not work with the family)",
         "security": SECURED,
         "parameters": [_id("household_id"),
-                       query("kind", {"type": "string", "maxLength": 200},
+                       query("kind", {"type": "string", "pattern": "^({0})(,({0}))*$".format(
+                                 "|".join(CHRONOLOGY_KINDS))},
                              "Comma-separated chronology kinds to keep: "
                              + ", ".join(CHRONOLOGY_KINDS))],
         "responses": responses("200", "HouseholdRecord", "401", "403", "404", "422")}})

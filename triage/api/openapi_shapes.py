@@ -99,6 +99,7 @@ class Codes:
         self.closures = list(profile.front_door.closures)
         self.levels = sorted(profile.levels)
         self.ethnicity = list(profile.ethnicity)
+        self.instances = sorted({i for s in profile.services.values() for i in s.instances})
         states: set[str] = set()
         events: set[str] = set()
         for service in rt.pathways.services:

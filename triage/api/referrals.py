@@ -60,24 +60,24 @@ def list_referrals():
                                                  args=request.args.to_dict()))
 
 
-@bp.get("/referrals/<reference>")
+@bp.get("/referrals/<reference:reference>")
 def get_referral(reference: str):
     return jsonify(intake.get_referral(runtime(), user=current_user(), reference=reference))
 
 
-@bp.post("/referrals/<reference>/consent")
+@bp.post("/referrals/<reference:reference>/consent")
 def record_consent(reference: str):
     return jsonify(decisions.record_consent(runtime(), user=current_user(), reference=reference,
                                             body=json_body()))
 
 
-@bp.post("/referrals/<reference>/override")
+@bp.post("/referrals/<reference:reference>/override")
 def override(reference: str):
     return jsonify(decisions.override_decision(runtime(), user=current_user(),
                                                reference=reference, body=json_body()))
 
 
-@bp.post("/referrals/<reference>/close")
+@bp.post("/referrals/<reference:reference>/close")
 def close(reference: str):
     return jsonify(decisions.close_referral(runtime(), user=current_user(), reference=reference,
                                             body=json_body()))
