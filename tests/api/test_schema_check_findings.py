@@ -45,3 +45,10 @@ def test_batch_is_not_read_as_a_referral_reference(client, auth):
     assert "GET" not in options.headers["Allow"] and "POST" in options.headers["Allow"]
     assert client.get("/api/v1/referrals/batch", headers=headers).status_code == 405
     assert client.get("/api/v1/referrals/not-a-reference", headers=headers).status_code == 404
+
+
+def test_a_batch_with_an_unknown_confirm_value_is_refused(client, auth, referral_body):
+    # Found by Schemathesis: ?confirm=anything was ignored (the document allows "duplicate").
+    answer = client.post("/api/v1/referrals/batch?confirm=yes",
+                         json={"referrals": [referral_body()]}, headers=auth("front_door"))
+    assert answer.status_code == 422 and "confirm" in answer.json["errors"]

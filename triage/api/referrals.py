@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
+from triage.errors import ValidationFailed
 from triage.schemas import batch_csv
 from triage.services.referrals import batches, decisions, intake, referral_lists
 
@@ -37,6 +38,8 @@ def create_batch():
     sent in the last 30 days is a 409 unless ?confirm=duplicate."""
     user = current_user()
     key = request.headers.get("Idempotency-Key")
+    if request.args.get("confirm", "duplicate") != "duplicate":
+        raise ValidationFailed({"confirm": ["Leave it out, or send confirm=duplicate."]})
     if request.mimetype == "text/csv":
         status, body = batches.submit_csv(
             runtime(), user=user, data=request.get_data(), idempotency_key=key,
