@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     """
     import rules
     import workflows
-    from triage import errors_http, logs, urls
+    from triage import boundary, errors_http, logs, urls
     from triage.api import register_api
     from triage.db import Database
     from triage.extensions import DRAFT_PURGE_SECONDS, celery_init_app
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
 
     register_api(app)
     register_web(app)
+    boundary.init_app(app)
     errors_http.register(app)
     if background:
         rt.relay.start()

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from triage.errors import TriageError
+from triage.errors import TriageError, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ def register(app: Flask) -> None:
     def _triage_error(exc: TriageError):
         if exc.status == 403:
             _audit_refusal()
-        page = _html_page(app, exc.status, message=exc.message)
+        page = _html_page(app, exc.status, message=exc.message,
+                          **({"errors": exc.errors} if isinstance(exc, ValidationFailed) else {}))
         if page is not None:
             return page
         return jsonify(exc.body()), exc.status

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.profile import Profile
+from triage.schemas.text import text_problem
 
 MEMBERS = 5  # household members besides the subject, per row
 REQUIRED = ("postcode", "consent", "subject_date_of_birth")
@@ -186,6 +187,10 @@ def _row(profile: Profile, values: dict[str, str], channel: str
         raw = values.get(column, "")
         where[path] = column
         if not raw:
+            return
+        unstorable = text_problem(raw)
+        if unstorable:
+            problems[column] = [unstorable]
             return
         try:
             target[key] = convert(raw) if convert else raw
