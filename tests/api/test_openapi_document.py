@@ -269,3 +269,34 @@ def test_the_family_record_writes_dates_as_iso_8601(client, auth, referral_body)
     household = client.get(f"/api/v1/households/{found['household_ids'][0]}",
                            headers=headers).json
     assert household["chronology"][0]["at"].startswith("20")
+
+
+@pytest.mark.parametrize(("postcode", "found"), [
+    ("", True), ("  ", True), ("LE13 0AB", True), (" le130ab ", True),
+    ("LE13", False), ("x", False), ("LE13 0AB 1", False)])
+def test_the_search_postcode_pattern_says_what_the_search_accepts(client, auth, spec,
+                                                                  postcode, found):
+    # Found by Schemathesis: a blank postcode (or kind) is "anywhere", not an error.
+    parameters = spec["paths"]["/api/v1/people"]["get"]["parameters"]
+    pattern = next(p for p in parameters if p["name"] == "postcode")["schema"]["pattern"]
+    answer = client.get("/api/v1/people", query_string={"q": "Smith", "postcode": postcode},
+                        headers=auth("front_door"))
+    assert (re.search(pattern, postcode) is not None) is found
+    assert answer.status_code == (200 if found else 422)
+
+
+@pytest.mark.parametrize(("kinds", "found"), [
+    ("", True), ("received", True), ("received,,decided,", True), ("nothing", False),
+    ("receiveddecided", False)])
+def test_the_chronology_kind_pattern_says_what_the_household_accepts(
+        client, auth, spec, referral_body, kinds, found):
+    headers = auth("front_door")
+    client.post("/api/v1/referrals", json=referral_body(), headers=headers)
+    household = client.get("/api/v1/people?q=Smith", headers=headers).json["results"][0][
+        "household_ids"][0]
+    parameters = spec["paths"]["/api/v1/households/{household_id}"]["get"]["parameters"]
+    pattern = next(p for p in parameters if p["name"] == "kind")["schema"]["pattern"]
+    answer = client.get(f"/api/v1/households/{household}", query_string={"kind": kinds},
+                        headers=headers)
+    assert (re.search(pattern, kinds) is not None) is found
+    assert answer.status_code == (200 if found else 422)

@@ -84,11 +84,17 @@ run_backend() {
     >"$REPORTS/server-$backend.log" 2>&1 &
   SERVER_PID=$!
   base="http://127.0.0.1:$port"
-  for _ in $(seq 1 60); do
-    curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-    sleep 0.5
-  done
-  curl -fsS "$base/healthz" >/dev/null
+  "$BIN/python" - "$base/healthz" <<'PY'
+import sys, time, urllib.request
+for _ in range(120):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=2)
+        break
+    except OSError:
+        time.sleep(0.5)
+else:
+    sys.exit("the server did not answer /healthz")
+PY
   local who token
   for who in front_door team_member; do
     token=${!who}

@@ -9,6 +9,7 @@ from triage.api.openapi_shapes import (
     BANDS,
     ERRORS,
     POSTCODE_PATTERN,
+    POSTCODE_QUERY_PATTERN,
     SECURED,
     Codes,
     array,
@@ -64,8 +65,8 @@ def case_paths(spec: APISpec, codes: Codes) -> None:
         "security": SECURED,
         "parameters": [
             query("service", code(codes.services), "Service id (default: the caller's team)"),
-            query("instance", code(codes.instances),
-                  "Service instance (hub, patch, area)"),
+            query("instance", code(["", *codes.instances]),
+                  "Service instance (hub, patch, area); blank: the caller's own"),
             query("state", code(codes.states), "Only cases in this state (closed ones too)"),
             query("overdue", {"type": "boolean"}, "Only overdue (true) or not overdue (false)"),
             query("worker", {"type": "string", "pattern": "^(me|[0-9]{1,9})$"},
@@ -163,8 +164,8 @@ def people_paths(spec: APISpec, codes: Codes) -> None:
                              "A name, date of birth, postcode, reference or phone number"),
                        query("date_of_birth", {"type": "string", "format": "date"},
                              "Only people born that day"),
-                       query("postcode", {"type": "string", "pattern": POSTCODE_PATTERN},
-                             "Only people living there")],
+                       query("postcode", {"type": "string", "pattern": POSTCODE_QUERY_PATTERN},
+                             "Only people living there (blank: anywhere)")],
         "responses": responses("200", "PersonSearch", "401", "403", "422", links={
             "GetFirstPerson": {"operationId": "getPerson", "parameters": {
                 "person_id": "$response.body#/results/0/person/id"}},
@@ -182,7 +183,7 @@ def people_paths(spec: APISpec, codes: Codes) -> None:
                    "first (audited; 404 when your team does not work with the family)",
         "security": SECURED,
         "parameters": [_id("household_id"),
-                       query("kind", {"type": "string", "pattern": "^({0})(,({0}))*$".format(
+                       query("kind", {"type": "string", "pattern": "^,*(({0}),+)*({0})?,*$".format(
                                  "|".join(CHRONOLOGY_KINDS))},
                              "Comma-separated chronology kinds to keep: "
                              + ", ".join(CHRONOLOGY_KINDS))],

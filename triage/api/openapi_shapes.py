@@ -15,6 +15,8 @@ from workflows.states import TaskStatus
 
 # What config.profile.parse_postcode accepts (it ignores case and white space).
 POSTCODE_PATTERN = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$"
+# A search's postcode may be left blank.
+POSTCODE_QUERY_PATTERN = r"^\s*([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})?\s*$"
 BANDS = ("exact", "likely", "possible")
 LINK_EFFECTS = ("open_statutory_referral", "open_early_help_referral")
 
