@@ -30,7 +30,12 @@ class _AtMost(LimitedStream):
         super().__init__(stream, limit, is_max=True)
 
     def on_exhausted(self) -> None:
-        if self._stream.read(1):
+        try:
+            more = self._stream.read(1)
+        except (OSError, ValueError) as exc:  # the client went away mid-body
+            self.on_disconnect(error=exc)
+            return
+        if more:
             raise RequestEntityTooLarge()
 
     def readall(self) -> bytes:

@@ -61,8 +61,7 @@ def register(app: Flask) -> None:
         # Idempotency-Key never records a referral twice).
         error_id = uuid.uuid4().hex[:12]
         log.warning("request.database_unavailable", extra={
-            "error_id": error_id, "path": request.path, "method": request.method,
-            **_error_codes(exc)})
+            "error_id": error_id, **request_fields(), **_error_codes(exc)})
         page = _html_page(app, 503, error_id=error_id)
         if page is None:
             page = jsonify({
@@ -78,8 +77,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         error_id = uuid.uuid4().hex[:12]
-        log.exception("request.failed", extra={"error_id": error_id, "path": request.path,
-                                               "method": request.method})
+        log.exception("request.failed", extra={"error_id": error_id, **request_fields()})
         page = _html_page(app, 500, error_id=error_id)
         if page is not None:
             return page
@@ -89,6 +87,20 @@ def register(app: Flask) -> None:
 
 
 RETRY_AFTER_SECONDS = 5
+
+
+def request_fields() -> dict[str, object]:
+    """The request as a log line may name it: the method, the route pattern
+    (/api/v1/referrals/<reference>, or "unmatched") and the ids in it ({"case_id": 41}).
+    Never the path or query string, which can hold a reference or a name typed into search."""
+    fields: dict[str, object] = {"method": request.method,
+                                 "route": request.url_rule.rule if request.url_rule
+                                 else "unmatched"}
+    ids = {k: v for k, v in (request.view_args or {}).items()
+           if isinstance(v, int) and not isinstance(v, bool)}
+    if ids:
+        fields["ids"] = ids
+    return fields
 
 
 # What the database says when it, not the request, is the problem. SQLite: another writer
@@ -140,7 +152,7 @@ def _audit_refusal() -> None:
     try:
         with current_app.extensions["triage"].db.unit_of_work() as session:
             audit.record(session, actor=user, action="access.refused", object_type="endpoint",
-                         object_id=(request.endpoint or request.path)[:64],
+                         object_id=(request.endpoint or "unmatched")[:64],
                          method=request.method)
     except Exception:  # noqa: BLE001 - the refusal stands even if it could not be recorded
         log.exception("audit.failed")

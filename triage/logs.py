@@ -9,9 +9,11 @@ import traceback
 
 # Only these extra fields are ever written; anything else passed as `extra` is dropped, so a
 # careless log call cannot leak a name or a date of birth into the logs.
+# A request is named by its route pattern and the ids in it ("route", "ids"), never by its
+# raw path or query string (triage.errors_http.request_fields).
 ALLOWED_FIELDS = {"reference", "status", "outbox_id", "topic", "error", "case_id", "event",
-                  "job", "count", "method", "path", "status_code", "duration_ms", "error_id",
-                  "user_id", "profile", "ruleset_version", "case_event"}
+                  "job", "count", "method", "route", "ids", "status_code", "duration_ms",
+                  "error_id", "user_id", "profile", "ruleset_version", "case_event"}
 
 
 OWN_LOGGERS = {"triage", "rules", "workflows", "config"}

@@ -63,3 +63,16 @@ def test_a_nul_in_the_sign_in_form_is_refused_not_a_server_error(client, demo_us
     response = web.post("/login", {"email": "frontdoor@demo.test\x00", "password": "x"},
                         from_page="/login")
     assert response.status_code == 422 and list(error_links(web.last)) == ["email"]
+
+
+def test_a_csrf_token_or_cookie_with_letters_beyond_ascii_is_refused_not_a_server_error(
+        client, demo_users):
+    web = Browser(client)
+    response = web.post("/login", {"email": "frontdoor@demo.test", "password": "x",
+                                   "csrf_token": "é.é"}, from_page="/login")
+    assert response.status_code == 400
+    client.set_cookie("eh_csrf", "ab\u00e9.\u00e9")
+    assert client.get("/login").status_code == 200
+    web.sign_in("frontdoor@demo.test")
+    response = client.post("/referrals/new", data={"csrf_token": "é"})
+    assert response.status_code == 400

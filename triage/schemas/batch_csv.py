@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.profile import Profile
+from triage.csv_export import csv_text
 from triage.schemas.text import text_problem
 
 MEMBERS = 5  # household members besides the subject, per row
@@ -59,10 +60,9 @@ TEMPLATE_HEADERS = {"Content-Disposition": 'attachment; filename="referral-batch
 
 
 def template(profile: Profile) -> str:
-    """The heading row of a batch file for this profile's checklist."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(columns(profile))
-    return out.getvalue()
+    """The heading row of a batch file for this profile's checklist (written, as every CSV
+    the service produces, by triage.csv_export)."""
+    return csv_text([columns(profile)])
 
 
 @dataclass

@@ -86,19 +86,26 @@ def csrf_token() -> str:
     return g.anon_csrf
 
 
+def _same(sent: str, expected: str) -> bool:
+    """Constant-time comparison of what a browser sent (any text: compare_digest refuses
+    non-ASCII str, which would be a 500) with what we issued."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8", "surrogatepass"))
+
+
 def _valid_anonymous(token: str) -> bool:
     raw, _, signature = token.partition(".")
-    return bool(raw) and hmac.compare_digest(signature, _sign(raw))
+    return bool(raw) and _same(signature, _sign(raw))
 
 
 def check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD, "")
     web_session = g.get("web_session")
     if web_session is not None:
-        ok = hmac.compare_digest(sent, web_session.csrf_token)
+        ok = _same(sent, web_session.csrf_token)
     else:
         cookie = request.cookies.get(cookie_name(CSRF_COOKIE), "")
-        ok = bool(sent) and hmac.compare_digest(sent, cookie) and _valid_anonymous(sent)
+        ok = bool(sent) and _same(sent, cookie) and _valid_anonymous(sent)
     if not ok:
         signin.record_refused(runtime(), user=current_user(), what="csrf")
         abort(400, description="csrf")
