@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench lint install clean
+.PHONY: run test schemathesis bench lint install clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,11 @@ test: $(TEST_STAMP)
 	$(BIN)/triage rules test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Schemathesis against a live server on SQLite and on a throwaway PostgreSQL database
+# (TRIAGE_TEST_POSTGRES_URL); `make schemathesis BACKENDS=sqlite` for one.
+schemathesis: $(TEST_STAMP)
+	tests/contract/run_schemathesis.sh $(BACKENDS)
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
@@ -48,4 +53,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/people.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .hypothesis schemathesis-report

@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage.api import register_api
     from triage.db import Database
     from triage.extensions import DRAFT_PURGE_SECONDS, RETENTION_REPORT_SECONDS, celery_init_app
+    from triage.json_wire import IsoDatesJSONProvider
     from triage.relay import CeleryRelay, Every, InProcessRelay
     from triage.runtime import Runtime
     from triage.services.cases.escalation import escalate_overdue
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     )
     # Responses keep the schemas' field order (reference first), as the API docs show them.
     # (Flask 3 ignores the old JSON_SORT_KEYS setting; this is where it lives now.)
-    app.json.sort_keys = False
+    app.json = IsoDatesJSONProvider(app)
     urls.init_app(app)  # before any blueprint adds a route with an id in it
     profile = load_profile(settings.profile)
     rt = Runtime(settings=settings, db=Database.from_settings(settings), profile=profile)

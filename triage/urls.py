@@ -1,8 +1,9 @@
-"""URL converters: an id in a path is a whole number that fits the database's key columns."""
+"""URL converters: an id in a path is a whole number that fits the database's key columns;
+a referral reference has the shape of one."""
 
 from __future__ import annotations
 
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from triage.models.base import MAX_ID
 
@@ -16,5 +17,16 @@ class RowId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class ReferenceConverter(BaseConverter):
+    """`<reference:...>`: what a referral reference can be (the profile's 1-6 letter prefix,
+    the year, the number; any case), so /referrals/batch is never read as a reference."""
+
+    regex = r"[A-Za-z]{1,6}-[0-9]{4}-[0-9]{1,12}"
+
+
+REFERENCE_PATTERN = f"^{ReferenceConverter.regex}$"
+
+
 def init_app(app) -> None:
     app.url_map.converters["int"] = RowId
+    app.url_map.converters["reference"] = ReferenceConverter

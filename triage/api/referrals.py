@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
+from triage.errors import ValidationFailed
 from triage.schemas import batch_csv
 from triage.services.referrals import batches, decisions, intake, referral_lists
 
@@ -37,6 +38,8 @@ def create_batch():
     sent in the last 30 days is a 409 unless ?confirm=duplicate."""
     user = current_user()
     key = request.headers.get("Idempotency-Key")
+    if request.args.get("confirm", "duplicate") != "duplicate":
+        raise ValidationFailed({"confirm": ["Leave it out, or send confirm=duplicate."]})
     if request.mimetype == "text/csv":
         status, body = batches.submit_csv(
             runtime(), user=user, data=request.get_data(), idempotency_key=key,
@@ -60,24 +63,24 @@ def list_referrals():
                                                  args=request.args.to_dict()))
 
 
-@bp.get("/referrals/<reference>")
+@bp.get("/referrals/<reference:reference>")
 def get_referral(reference: str):
     return jsonify(intake.get_referral(runtime(), user=current_user(), reference=reference))
 
 
-@bp.post("/referrals/<reference>/consent")
+@bp.post("/referrals/<reference:reference>/consent")
 def record_consent(reference: str):
     return jsonify(decisions.record_consent(runtime(), user=current_user(), reference=reference,
                                             body=json_body()))
 
 
-@bp.post("/referrals/<reference>/override")
+@bp.post("/referrals/<reference:reference>/override")
 def override(reference: str):
     return jsonify(decisions.override_decision(runtime(), user=current_user(),
                                                reference=reference, body=json_body()))
 
 
-@bp.post("/referrals/<reference>/close")
+@bp.post("/referrals/<reference:reference>/close")
 def close(reference: str):
     return jsonify(decisions.close_referral(runtime(), user=current_user(), reference=reference,
                                             body=json_body()))

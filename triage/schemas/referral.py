@@ -47,6 +47,16 @@ class StrictBoolean(fields.Field):
 
 
 
+class StrictFlag(fields.Boolean):
+    """true or false and nothing else: Boolean(truthy={True}) let 1 and 0 through, since
+    1 == True in a set."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class PostcodeField(fields.String):
     default_error_messages = {"invalid_postcode": "Must be a full UK postcode, like LE13 0AB."}
 
@@ -195,8 +205,8 @@ def _build_referral_schema(profile: Profile) -> Schema:
         )
         answers = fields.Nested(_answers_schema(checklist), required=True)
         consent = fields.String(required=True, validate=validate.OneOf(CONSENT))
-        information_only = fields.Boolean(load_default=False, truthy={True}, falsy={False})
-        step_down = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+        information_only = StrictFlag(load_default=False)
+        step_down = StrictFlag(load_default=False)
         concerns = Text(validate=validate.Length(max=5000), allow_none=True)
         address = fields.Nested(AddressSchema, allow_none=True)
 

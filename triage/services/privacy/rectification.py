@@ -99,12 +99,7 @@ def rectify(rt: Runtime, *, user: User, person_id: int, body: Any) -> dict[str, 
     if person_id > MAX_ID:
         raise NotFound("No such person.")
     with rt.db.unit_of_work() as session:
-        person = session.get(Person, person_id)
-        if person is None or person_id in visibility.hidden_for(session, user).people:
-            audit.record(session, actor=user, action="person.rectify_refused",
-                         object_type="person", object_id=person_id)
-            session.commit()
-            raise NotFound("No such person.")
+        person = visibility.visible_person(session, user, person_id, "person.rectify_refused")
         now = utcnow()
         changed = []
         for column, new in columns.items():

@@ -20,7 +20,6 @@ from triage.models import (
     Decision,
     Household,
     HouseholdMember,
-    Person,
     RecordRestriction,
     Referral,
     ReferralPerson,
@@ -150,12 +149,7 @@ def export_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
     if person_id < 1 or person_id > MAX_ID:
         raise NotFound("No such person.")
     with rt.db.unit_of_work() as session:
-        person = session.get(Person, person_id)
-        if person is None or person_id in visibility.hidden_for(session, user).people:
-            audit.record(session, actor=user, action="person.export_refused",
-                         object_type="person", object_id=person_id)
-            session.commit()
-            raise NotFound("No such person.")
+        person = visibility.visible_person(session, user, person_id, "person.export_refused")
         households = session.exec(select(Household, HouseholdMember.relationship,
                                          HouseholdMember.since)
                                   .join(HouseholdMember,

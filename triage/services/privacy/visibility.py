@@ -14,6 +14,7 @@ from triage.errors import NotFound
 from triage.models import (
     Case,
     HouseholdMember,
+    Person,
     RecordRestriction,
     Referral,
     ReferralPerson,
@@ -93,6 +94,18 @@ def refuse_hidden_case(session: Session, user: User, case_id: int, action: str) 
                  restricted=True)
     session.commit()
     raise NotFound(f"No case {case_id}.")
+
+
+def visible_person(session: Session, user: User, person_id: int, refused: str) -> Person:
+    """The person, or a 404 as if there were none when no such row exists or a restriction
+    hides them from `user`; the refusal is audited as `refused` (committed on its own)."""
+    person = session.get(Person, person_id)
+    if person is None or person_id in hidden_for(session, user).people:
+        audit.record(session, actor=user, action=refused, object_type="person",
+                     object_id=person_id)
+        session.commit()
+        raise NotFound("No such person.")
+    return person
 
 
 def restriction_of(session: Session, person_id: int) -> dict[str, Any] | None:

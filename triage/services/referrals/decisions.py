@@ -81,6 +81,8 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
             raise Conflict(f"Referral {referral.reference} has no decision to override.")
         base = dict((record.override or record.decision).body)
         level = data["level"] if data.get("level") is not None else base["level"]
+        if data.get("routes") is None:
+            _check_kept_routes(base["routes"])
         routes = base["routes"] if data.get("routes") is None else [
             {"service": r["service"], "instance": r["instance"],
              "reason": f"Chosen by {user.email}: {data['reason']}"} for r in data["routes"]]
@@ -113,6 +115,16 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
         response = _OUT.dump(record)
     rt.relay.after_commit(ids)
     return response
+
+
+def _check_kept_routes(routes: list[dict[str, Any]]) -> None:
+    """An override that keeps the decision's routes can open cases only where each route
+    names its instance (outside the council's area the engine leaves it to the front door)."""
+    unplaced = [r["service"] for r in routes if not r.get("instance")]
+    if unplaced:
+        raise ValidationFailed({"routes": [
+            f"The decision's route to {', '.join(unplaced)} has no instance (the postcode is "
+            "outside the council's area): give the routes, each with its instance."]})
 
 
 # A referral still at the front door: not routed (or returned), or waiting for consent.
