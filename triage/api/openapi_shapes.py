@@ -193,6 +193,7 @@ def refine(doc: dict, codes: Codes) -> None:
         "checklist": obj({"id": text(), "version": text()}),
         "decision": {**ref("Decision")}, "original_decision": {**ref("Decision")},
         "override": ref("Override"), "closure": ref("Closure")})
+    props("ReReferral")["service"] = code(codes.services)
     # A decision may be absent (not decided yet): nullable copies, not bare refs.
     for key in ("decision", "original_decision"):
         referral[key] = {**schemas["Decision"], "nullable": True}
