@@ -1,0 +1,80 @@
+"""What the re-referral check costs at intake: in-process intakes on a throwaway PostgreSQL
+database, rounds alternating (off, on, on, off...) with the check off (front_door.re_referral_months absent) and on,
+half of each round's referrals for a family already known (the only ones the check reads
+for); then the check alone. Prints ms per intake (wall and this process's CPU) and ratios.
+
+    .venv/bin/python bench/re_referral.py [--intakes 500] [--rounds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import migrated_app, throwaway_postgres  # noqa: E402
+
+
+def _body(n: int) -> dict:
+    """Someone First Contact Plus takes; the same n is the same person."""
+    return {"channel": "staff", "referrer": {"organisation": "Front door", "name": "A"},
+            "postcode": "LE13 1AB", "consent": "given",
+            "people": [{"ref": "a1", "role": "subject", "given_name": f"Sam{n}",
+                        "family_name": "Hale", "date_of_birth": "1968-09-09"}],
+            "answers": {"adult_mental_health": True}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--intakes", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=8, help="a multiple of 4")
+    args = parser.parse_args()
+    from sqlmodel import select
+
+    from triage.models import Person
+    from triage.models.base import utcnow
+    from triage.services.accounts import users
+    from triage.services.referrals import intake, re_referral
+
+    with throwaway_postgres() as url:
+        app = migrated_app(url)
+        rt = app.extensions["triage"]
+        user = users.create_user(rt.db, email="fd@bench.example", role="front_door")
+        base = rt.profile
+        for i in range(50):  # warm-up
+            intake.submit_referral(rt, user=user, body=_body(10**6 + i))
+        results: dict[int | None, list[tuple[float, float]]] = {None: [], 12: []}
+        for r in range(args.rounds):
+            # off, on, on, off...: neither setting always runs on the larger tables
+            months = None if r % 4 in (0, 3) else 12
+            rt.profile = replace(base, front_door=replace(base.front_door,
+                                                          re_referral_months=months))
+            wall, cpu = time.perf_counter(), time.process_time()
+            for i in range(args.intakes):
+                intake.submit_referral(rt, user=user, body=_body(r * 10**5 + i // 2))
+            results[months].append(((time.perf_counter() - wall) / args.intakes * 1000,
+                                    (time.process_time() - cpu) / args.intakes * 1000))
+        with rt.db.reader() as session:
+            ids = list(session.exec(select(Person.id).limit(200)).all())
+            wall = time.perf_counter()
+            for i in range(2000):
+                re_referral.case_closed_within(session, person_ids=[ids[i % len(ids)]],
+                                               months=12, now=utcnow())
+            alone = (time.perf_counter() - wall) / 2000 * 1000
+        rt.relay.stop()
+        rt.db.dispose()
+    off, on = ([statistics.median(x[k] for x in results[m]) for k in (0, 1)]
+               for m in (None, 12))
+    print(f"check off: {off[0]:.2f} ms wall, {off[1]:.2f} ms CPU per intake (median round)")
+    print(f"check on:  {on[0]:.2f} ms wall, {on[1]:.2f} ms CPU per intake (median round)")
+    print(f"on / off:  wall {on[0] / off[0]:.2f}, CPU {on[1] / off[1]:.2f}")
+    print(f"the check alone, for one known person: {alone:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
