@@ -1,7 +1,8 @@
 """What the re-referral check costs at intake: in-process intakes on a throwaway PostgreSQL
-database, rounds alternating (off, on, on, off...) with the check off (front_door.re_referral_months absent) and on,
-half of each round's referrals for a family already known (the only ones the check reads
-for); then the check alone. Prints ms per intake (wall and this process's CPU) and ratios.
+database, in rounds with the check off (front_door.re_referral_months absent) and on,
+alternating off, on, on, off..., half of each round's referrals for a family already known
+(the only ones the check reads for); then the check alone. Prints ms per intake (wall and
+this process's CPU) and ratios.
 
     .venv/bin/python bench/re_referral.py [--intakes 500] [--rounds 8]
 """
