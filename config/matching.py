@@ -22,8 +22,8 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
     "email": ("same", "different"),
 }
 BANDS = ("exact", "likely", "possible")
-LEVEL_KEYS = {"level", "m", "u", "at_least"}
-TOP_KEYS = {"bands", "exact_needs", "possible_at_best", "fields", "nicknames"}
+LEVEL_KEYS = {"level", "m", "u", "at_least", "at_best"}
+TOP_KEYS = {"bands", "exact_needs", "fields", "nicknames"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Level:
     m: float
     u: float
     at_least: float | None = None
+    # a pair at this level is banded at best this (likely or possible), whatever its score
+    at_best: str | None = None
 
     @property
     def weight(self) -> float:
@@ -47,8 +49,6 @@ class MatchingProfile:
     bands: Mapping[str, float]
     # `exact` also needs each of these fields at one of these levels
     exact_needs: Mapping[str, frozenset[str]]
-    # a pair with one of these fields at one of these levels is at best `possible`
-    possible_at_best: Mapping[str, frozenset[str]]
     # groups of folded given names that are the same name (william, bill, billy, will)
     nicknames: tuple[frozenset[str], ...] = ()
 
@@ -85,6 +85,10 @@ def _levels(field: str, specs: Any, problem) -> tuple[Level, ...]:
                 continue
         elif at_least is not None:
             problem(f"{at}.at_least", "only a `similar` level has one")
+        at_best = spec.get("at_best")
+        if at_best not in (None, "likely", "possible"):
+            problem(f"{at}.at_best", "must be likely or possible")
+            continue
         if not (_probability(m) and _probability(u)):
             problem(at, "m and u must be probabilities, more than 0 and at most 1")
             continue
@@ -92,7 +96,8 @@ def _levels(field: str, specs: Any, problem) -> tuple[Level, ...]:
             problem(f"{at}.level", f"{code} is given twice")
             continue
         levels.append(Level(code=code, m=float(m), u=float(u),
-                            at_least=float(at_least) if code == "similar" else None))
+                            at_least=float(at_least) if code == "similar" else None,
+                            at_best=at_best))
     codes = [lv.code for lv in levels]
     if "same" not in codes or "different" not in codes:
         problem(key, "needs a `same` and a `different` level")
@@ -177,12 +182,11 @@ def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
                 continue
             fields[field] = _levels(field, fields_data[field], problem)
     exact_needs = _field_levels(data.get("exact_needs"), "exact_needs", problem)
-    possible_at_best = _field_levels(data.get("possible_at_best"), "possible_at_best", problem)
     nicknames = _nicknames(data.get("nicknames"), problem)
     if len(fields) != len(FIELD_LEVELS) or len(thresholds) != 3 or not all(fields.values()):
         return None
     matching = MatchingProfile(fields=fields, bands=thresholds, exact_needs=exact_needs,
-                               possible_at_best=possible_at_best, nicknames=nicknames)
+                               nicknames=nicknames)
     agreeing = sum(lv.weight for f in ("given_name", "family_name", "date_of_birth")
                    if (lv := matching.level(f, "same")) is not None)
     if agreeing < thresholds["exact"]:

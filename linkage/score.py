@@ -3,10 +3,11 @@ profile; the total is banded exact, likely or possible; each field says why in p
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
-from config.matching import Level, MatchingProfile
+from config.matching import BANDS, Level, MatchingProfile
 from linkage import compare
 
 FIELDS = ("given_name", "family_name", "date_of_birth", "postcode", "phone", "email")
@@ -35,6 +36,7 @@ class Comparison:
     weight: float
     reason: str
     similarity: float | None = None
+    at_best: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class Match:
         return seen
 
 
+def _shown(sim: float) -> str:
+    """Two decimals, rounded down: 0.847 shows 0.84, never a level's 0.85 it did not reach."""
+    return f"{math.floor(sim * 100) / 100:.2f}"
+
+
 def _name_reason(field: str, level: Level, sim: float | None, profile: MatchingProfile) -> str:
     words = _WORDS[field]
     if level.code == "same":
@@ -62,8 +69,8 @@ def _name_reason(field: str, level: Level, sim: float | None, profile: MatchingP
         return f"{words} one part of the other (double-barrelled)"
     if level.code == "similar":
         rank = [lv for lv in profile.fields[field] if lv.code == "similar"].index(level)
-        return f"{words} {_SIMILAR[min(rank, 2)]} ({sim:.2f})"
-    return f"different {words}" + (f" ({sim:.2f})" if sim is not None else "")
+        return f"{words} {_SIMILAR[min(rank, 2)]} ({_shown(sim)})"
+    return f"different {words}" + (f" ({_shown(sim)})" if sim is not None else "")
 
 
 def _names(a: Record, b: Record, profile: MatchingProfile) -> list[Comparison]:
@@ -85,12 +92,14 @@ def _names(a: Record, b: Record, profile: MatchingProfile) -> list[Comparison]:
         straight = sum(lv.weight for lv, _ in names.values())
         if min(crossed) >= top and swap_g.weight + swap_f.weight > straight:
             return [Comparison("given_name", "swapped", swap_g.weight,
-                               "given and family names the other way round"),
+                               "given and family names the other way round",
+                               at_best=swap_g.at_best),
                     Comparison("family_name", "swapped", swap_f.weight,
-                               "given and family names the other way round")]
+                               "given and family names the other way round",
+                               at_best=swap_f.at_best)]
     for field, (level, sim) in names.items():
         out.append(Comparison(field, level.code, level.weight,
-                              _name_reason(field, level, sim, profile), sim))
+                              _name_reason(field, level, sim, profile), sim, level.at_best))
     return out
 
 
@@ -104,7 +113,8 @@ def _date(a: date | None, b: date | None, profile: MatchingProfile) -> list[Comp
               "one_digit": "date of birth one digit different",
               "within_year": f"date of birth {abs((a - b).days)} days apart",
               "different": "different date of birth"}[level.code]
-    return [Comparison("date_of_birth", level.code, level.weight, reason)]
+    return [Comparison("date_of_birth", level.code, level.weight, reason,
+                       at_best=level.at_best)]
 
 
 def _postcode(a: str | None, b: str | None, profile: MatchingProfile) -> list[Comparison]:
@@ -118,7 +128,8 @@ def _postcode(a: str | None, b: str | None, profile: MatchingProfile) -> list[Co
     level = next(lv for c in order[order.index(code):] for lv in levels if lv.code == c)
     reason = {"same": "same postcode", "sector": "same postcode sector",
               "district": "same postcode district", "different": "different postcode"}
-    return [Comparison("postcode", level.code, level.weight, reason[level.code])]
+    return [Comparison("postcode", level.code, level.weight, reason[level.code],
+                       at_best=level.at_best)]
 
 
 def _exact_value(field: str, a: str | None, b: str | None,
@@ -128,22 +139,17 @@ def _exact_value(field: str, a: str | None, b: str | None,
     level = profile.level(field, "same" if a == b else "different")
     words = _WORDS[field]
     return [Comparison(field, level.code, level.weight,
-                       f"same {words}" if level.code == "same" else f"different {words}")]
+                       f"same {words}" if level.code == "same" else f"different {words}",
+                       at_best=level.at_best)]
 
 
 def _band(total: float, comparisons: list[Comparison], profile: MatchingProfile) -> str | None:
     levels = {c.field: c.level for c in comparisons}
-    capped = any(levels.get(f) in codes for f, codes in profile.possible_at_best.items())
     exact_ok = all(levels.get(f) in codes for f, codes in profile.exact_needs.items())
-    for band in ("exact", "likely", "possible"):
-        if total < profile.bands[band]:
-            continue
-        if band == "exact" and not exact_ok:
-            continue
-        if capped and band != "possible":
-            continue
-        return band
-    return None
+    caps = {c.at_best for c in comparisons if c.at_best}
+    allowed = BANDS[BANDS.index("possible" if "possible" in caps else
+                                "likely" if caps or not exact_ok else "exact"):]
+    return next((b for b in allowed if total >= profile.bands[b]), None)
 
 
 def score(a: Record, b: Record, profile: MatchingProfile) -> Match:
