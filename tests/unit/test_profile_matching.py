@@ -46,6 +46,7 @@ def _break(data):
     data["fields"]["postcode"][-1] = {"level": "different", "m": 0.9, "u": 0.1}
     del data["fields"]["email"]
     data["nicknames"].append(["Bill"])
+    data["fields"]["phone"][0]["at_best"] = "exact"
 
 
 def test_unknown_keys_and_impossible_weights_are_named(tmp_path):
@@ -53,7 +54,8 @@ def test_unknown_keys_and_impossible_weights_are_named(tmp_path):
     assert {("matching.yaml", "colour"), ("matching.yaml", "bands"),
             ("matching.yaml", "fields.given_name[0].weight"),
             ("matching.yaml", "fields.family_name[0]"), ("matching.yaml", "fields.postcode"),
-            ("matching.yaml", "fields.email"), ("matching.yaml", "nicknames[37]")} <= problems
+            ("matching.yaml", "fields.email"), ("matching.yaml", "nicknames[37]"),
+            ("matching.yaml", "fields.phone[0].at_best")} <= problems
 
 
 def test_a_profile_where_the_same_person_could_never_be_exact_is_refused(tmp_path):
