@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from config.profile import load_profile
-from linkage import Record, score
+from triage.linkage import Record, score
 
 GOLDEN = Path(__file__).parents[2] / "data" / "matching_golden.csv"
 FIELDS = ("given", "family", "dob", "postcode", "phone", "email")

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.profile import load_profile
-from linkage import Record, score
-from linkage.score import FIELDS
+from triage.linkage import Record, score
+from triage.linkage.score import FIELDS
 
 MATCHING = load_profile("leicestershire").matching
 NAMES = ["Priya", "Pria", "Johnson", "Jonson", "Johnson-Smith", "Smith", "Smyth", "William",

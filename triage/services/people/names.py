@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from linkage import fold_name
+from triage.linkage import fold_name
 
 # Soundex's letter groups: letters that sound alike share a digit.
 _GROUPS = {**dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"),

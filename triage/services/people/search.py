@@ -1,6 +1,6 @@
 """Finding people: one query text (a name, date of birth, postcode, reference or phone), each
 candidate found through an index and bounded, then scored against what was typed by the record
-linkage scorer (linkage/, the profile's matching.yaml); every search audited."""
+linkage scorer (triage/linkage/, the profile's matching.yaml); every search audited."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from config.matching import MatchingProfile
 from config.profile import parse_postcode
-from linkage import Match, Record, score
 from triage.errors import ValidationFailed
+from triage.linkage import Match, Record, score
 from triage.models import Case, Household, HouseholdMember, Person, Referral, ReferralPerson, User
 from triage.policy import SEARCH_PEOPLE, require, sees_all_people, team_of
 from triage.runtime import Runtime

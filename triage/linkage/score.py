@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from config.matching import BANDS, Level, MatchingProfile
-from linkage import compare
+from triage.linkage import compare
 
 FIELDS = ("given_name", "family_name", "date_of_birth", "postcode", "phone", "email")
 _WORDS = {"given_name": "given name", "family_name": "family name",

@@ -2,7 +2,7 @@
 Fellegi-Sunter match weights from the council profile, banded and explained in plain English.
 Pure Python: no web service, database or Flask."""
 
-from linkage.compare import fold_name
-from linkage.score import Comparison, Match, Record, score
+from triage.linkage.compare import fold_name
+from triage.linkage.score import Comparison, Match, Record, score
 
 __all__ = ["Comparison", "Match", "Record", "fold_name", "score"]
