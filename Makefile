@@ -51,6 +51,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/batches.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/people.py
+	$(BIN)/python bench/token_recheck.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis schemathesis-report

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from config.matching import MatchingProfile, load_matching
 from config.retention import RetentionSchedule, load_retention
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
@@ -168,6 +169,8 @@ class Profile:
     districts: Mapping[str, str] = field(default_factory=dict)
     # How long records are kept (files.retention); None: no schedule, nothing is ever due.
     retention: RetentionSchedule | None = None
+    # How two records of a person are scored and banded (files.matching).
+    matching: MatchingProfile | None = None
 
     @property
     def family_support_services(self) -> tuple[str, ...]:
@@ -518,7 +521,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
     files = dict(meta.get("files") or {})
-    for required in ("checklist", "services", "localities", "decision_graph"):
+    for required in ("checklist", "services", "localities", "decision_graph", "matching"):
         if required not in files:
             problems.append(Problem("profile.yaml", f"files.{required}", "is required"))
     checklist = load_checklist(folder / files.get("checklist", "checklist.yaml"), problems)
@@ -530,6 +533,11 @@ def load_profile(name_or_path: str | Path) -> Profile:
         name = files["retention"]
         retention = load_retention(_read_yaml(folder / name, problems), name, lambda key, msg:
                                    problems.append(Problem(name, key, msg)))
+    matching = None
+    if "matching" in files:
+        name = files["matching"]
+        matching = load_matching(_read_yaml(folder / name, problems), name, lambda key, msg:
+                                 problems.append(Problem(name, key, msg)))
     levels: dict[int, Level] = {}
     for number, spec in (meta.get("levels") or {}).items():
         levels[int(number)] = Level(number=int(number), name=str(spec.get("name")),
@@ -569,5 +577,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         ethnicity=ethnicity,
         districts=districts,
         retention=retention,
+        matching=matching,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )

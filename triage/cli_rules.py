@@ -29,7 +29,8 @@ def _profile(path: str | None):
 @click.option("--profile", "profile_path", default=None,
               help="A profile name or folder (default: TRIAGE_PROFILE).")
 def check(profile_path: str | None) -> None:
-    """Validate the profile: checklist, services, localities, decision graph, pathways."""
+    """Validate the profile: checklist, services, localities, decision graph, pathways,
+    match weights."""
     import rules
     import workflows
 
@@ -48,7 +49,9 @@ def check(profile_path: str | None) -> None:
     click.echo(f"profile {profile.id}: checklist {profile.checklist.id} v"
                f"{profile.checklist.version} ({len(profile.checklist.questions)} questions), "
                f"{len(profile.services)} services, {len(profile.localities)} postcode sectors, "
-               f"rules v{rules.load(profile).version}: no errors "
+               f"rules v{rules.load(profile).version}, matching bands "
+               f"{' / '.join(f'{b} {t:g}' for b, t in profile.matching.bands.items())} bits: "
+               "no errors "
                f"({len(problems)} warnings)")
 
 

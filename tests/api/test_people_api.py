@@ -54,14 +54,20 @@ def test_a_misspelt_name_finds_the_child_first_with_why(client, auth, referral_b
     assert (first["person"]["given_name"], first["person"]["family_name"]) == (
         "Priya", "Johnson")
     assert first["person"]["date_of_birth"] == "2015-05-31"
-    assert first["band"] == "likely"
-    assert "family name sounds like" in first["reasons"]
+    # A name alone could be anyone's: possible, each name's similarity given.
+    assert first["band"] == "possible"
+    assert first["reasons"] == ["given name very similar (0.95)",
+                                "family name very similar (0.96)"]
     assert first["household_ids"]
     scores = [r["score"] for r in response.json["results"]]
     assert scores == sorted(scores, reverse=True)
     (row,) = audits(rt, "person.search")
     assert row.detail["kind"] == "name" and row.detail["results"] == len(scores)
     assert "Pria" not in str(row.detail) and "Jonson" not in str(row.detail)
+    with_birthday = search(client, auth("front_door"), q="Pria Jonson",
+                           date_of_birth="31/05/2015").json["results"][0]
+    assert with_birthday["band"] == "likely" and with_birthday["score"] > first["score"]
+    assert "same date of birth" in with_birthday["reasons"]
 
 
 @both_databases
@@ -70,9 +76,33 @@ def test_spacing_hyphens_accents_and_order_are_forgiven(client, auth, referral_b
     refer(client, auth, referral_body, [person])
     staff = auth("front_door")
     for q in ("Zoe Smith Jones", "zoe smithjones", "ZOË SMITH-JONES", "Smith-Jones, Zoe"):
-        response = search(client, staff, q=q)
+        response = search(client, staff, q=q, date_of_birth="2015-05-31")
         assert names(response)[:1] == [("Zoë", "Smith-Jones")], q
         assert response.json["results"][0]["band"] == "exact", q
+        assert response.json["results"][0]["reasons"][:2] == ["same given name",
+                                                              "same family name"], q
+
+
+@both_databases
+def test_a_twin_or_a_father_with_the_same_name_is_never_more_than_possible(
+        client, auth, referral_body):
+    twin = {**PRIYA, "ref": "c2", "given_name": "Anya"}
+    refer(client, auth, referral_body, [PRIYA, twin])
+    father = {**NEIGHBOUR, "ref": "f1", "role": "household", "relationship": "father",
+              "date_of_birth": "1984-07-01"}
+    refer(client, auth, referral_body, [NEIGHBOUR, father], postcode="LE13 0AB")
+    staff = auth("front_door")
+    found = search(client, staff, q="Priya Johnson", date_of_birth="2015-05-31",
+                   postcode="LE11 2AB").json["results"]
+    assert [(r["person"]["given_name"], r["band"]) for r in found] == [
+        ("Priya", "exact"), ("Anya", "possible")]
+    assert "different given name (0.63)" in found[1]["reasons"]
+    found = search(client, staff, q="Peter Jones", date_of_birth="2012-02-02").json["results"]
+    assert [(r["person"]["date_of_birth"], r["band"]) for r in found] == [
+        ("2012-02-02", "exact"), ("1984-07-01", "possible")]
+    # The name alone is never exact: it could be either of them.
+    alone = search(client, staff, q="Peter Jones").json["results"]
+    assert {r["band"] for r in alone} == {"possible"} and len(alone) == 2
 
 
 def test_a_date_of_birth_in_either_format_finds_the_person(client, auth, referral_body):
@@ -89,7 +119,7 @@ def test_a_postcode_finds_everyone_living_there(client, auth, referral_body):
     refer(client, auth, referral_body, [NEIGHBOUR], postcode="LE13 0AB")
     response = search(client, auth("front_door"), q="le112ab")
     assert sorted(names(response)) == [("Anika", "Johnson"), ("Priya", "Johnson")]
-    assert all("lives at LE11 2AB" in r["reasons"] for r in response.json["results"])
+    assert all("same postcode" in r["reasons"] for r in response.json["results"])
 
 
 def test_a_reference_finds_the_people_named_on_it(client, auth, referral_body):
@@ -108,7 +138,7 @@ def test_a_phone_number_in_any_form_finds_the_person(client, auth, referral_body
     for q in ("07700 900123", "+44 7700 900123", "07700900123"):
         response = search(client, staff, q=q)
         assert names(response) == [("Anika", "Johnson")], q
-        assert response.json["results"][0]["reasons"] == ["phone number"]
+        assert response.json["results"][0]["reasons"] == ["same phone number"]
 
 
 def test_filters_narrow_a_name_search(client, auth, referral_body):
@@ -117,7 +147,7 @@ def test_filters_narrow_a_name_search(client, auth, referral_body):
     assert names(response)[0] == ("Anika", "Johnson")
     assert "same date of birth" in response.json["results"][0]["reasons"]
     response = search(client, auth("front_door"), q="Johnson", postcode="LE13 0AB")
-    assert all("lives at LE13 0AB" not in r["reasons"] for r in response.json["results"])
+    assert all("same postcode" not in r["reasons"] for r in response.json["results"])
 
 
 def test_bad_parameters_are_422_naming_the_field(client, auth):

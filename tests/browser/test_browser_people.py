@@ -35,7 +35,7 @@ def test_a_caller_found_by_a_misspelt_name_and_the_family_chronology(page, live_
     page.fill("#q", "Elly Thornicroft")
     page.click("button:has-text('Search')")
     row = page.locator("tr", has_text="Ellie Thorneycroft")
-    expect(row).to_contain_text("family name sounds like")
+    expect(row).to_contain_text("family name very similar (0.94)")
     assert_accessible(page)  # the results
     row.get_by_role("link", name="Family", exact=True).click()
     expect(page.locator("h1")).to_have_text("Family at LE11 2AB")

@@ -33,7 +33,7 @@ def test_front_door_finds_a_misspelt_name_and_opens_the_family(web, patel_family
     assert page.status_code == 200 and ">Search<" in page.text
     found = web.get("/search?q=Noa+Pattel")
     assert found.status_code == 200
-    assert "Noah Patel" in found.text and "family name sounds like" in found.text
+    assert "Noah Patel" in found.text and "family name very similar (0.96)" in found.text
     family_link = re.search(r'href="(/families/\d+)"', found.text).group(1)
     family = web.get(family_link)
     assert family.status_code == 200

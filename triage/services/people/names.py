@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from triage.linkage import fold_name
 
 # Soundex's letter groups: letters that sound alike share a digit.
 _GROUPS = {**dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"),
@@ -12,11 +11,9 @@ SOUND_KEY_LENGTH = 6
 
 
 def name_key(name: str | None) -> str | None:
-    """Lower-case letters only, accents folded: 'O'Néil' and 'oneil' compare equal."""
-    if not name:
-        return None
-    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z]", "", folded.lower()) or None
+    """Lower-case letters only, accents folded: 'O'Néil' and 'oneil' compare equal (the
+    scorer's folding, so that intake's exact match and the scorer's `same` agree)."""
+    return fold_name(name)
 
 
 def sound_key(name: str | None) -> str | None:

@@ -1,5 +1,6 @@
 """Finding people: one query text (a name, date of birth, postcode, reference or phone), each
-candidate found through an index and bounded, then scored in Python; every search audited."""
+candidate found through an index and bounded, then scored against what was typed by the record
+linkage scorer (triage/linkage/, the profile's matching.yaml); every search audited."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 from sqlalchemy import and_
 from sqlmodel import Session, select
 
+from config.matching import MatchingProfile
 from config.profile import parse_postcode
 from triage.errors import ValidationFailed
+from triage.linkage import Match, Record, score
 from triage.models import Case, Household, HouseholdMember, Person, Referral, ReferralPerson, User
 from triage.policy import SEARCH_PEOPLE, require, sees_all_people, team_of
 from triage.runtime import Runtime
@@ -35,7 +38,7 @@ class Found:
     household_ids: list[int] = field(default_factory=list)
     postcode: str | None = None
     open_cases: list[dict[str, Any]] = field(default_factory=list)
-    band: str = "possible"
+    band: str | None = "possible"
 
 
 def parse_date(text: str | None) -> date | None:
@@ -47,35 +50,6 @@ def parse_date(text: str | None) -> date | None:
         except ValueError:
             continue
     return None
-
-
-def jaro_winkler(a: str, b: str) -> float:
-    """Similarity of two folded names, 0 to 1; typos near the end cost less than at the start."""
-    if a == b:
-        return 1.0
-    if not a or not b:
-        return 0.0
-    reach = max(max(len(a), len(b)) // 2 - 1, 0)
-    a_hit, b_hit = [False] * len(a), [False] * len(b)
-    matches = 0
-    for i, ch in enumerate(a):
-        for j in range(max(0, i - reach), min(len(b), i + reach + 1)):
-            if not b_hit[j] and b[j] == ch:
-                a_hit[i] = b_hit[j] = True
-                matches += 1
-                break
-    if not matches:
-        return 0.0
-    a_seq = [c for c, hit in zip(a, a_hit, strict=True) if hit]
-    b_seq = [c for c, hit in zip(b, b_hit, strict=True) if hit]
-    transpositions = sum(x != y for x, y in zip(a_seq, b_seq, strict=True)) / 2
-    jaro = (matches / len(a) + matches / len(b) + (matches - transpositions) / matches) / 3
-    prefix = 0
-    for x, y in zip(a[:4], b[:4], strict=False):
-        if x != y:
-            break
-        prefix += 1
-    return jaro + prefix * 0.1 * (1 - jaro)
 
 
 def parse_query(args: dict[str, str]) -> dict[str, Any]:
@@ -103,15 +77,15 @@ def parse_query(args: dict[str, str]) -> dict[str, Any]:
 
 
 def _name_parts(q: str) -> tuple[str | None, str | None]:
-    """(given, family): the last word is the family name unless there is a comma
+    """(given, family) as typed: the last words are the family name unless there is a comma
     ('Johnson, Priya'); a hyphen or spaces inside a family name fold away in its key."""
     if "," in q:
         family, _, given = q.partition(",")
-        return name_key(given), name_key(family)
+        return given.strip() or None, family.strip() or None
     words = q.split()
     if len(words) == 1:
-        return None, name_key(words[0])
-    return name_key(words[0]), name_key("".join(words[1:]))
+        return None, words[0]
+    return words[0], " ".join(words[1:])
 
 
 def _people(session: Session, *where) -> list[Person]:
@@ -119,6 +93,7 @@ def _people(session: Session, *where) -> list[Person]:
 
 
 def _by_name(session: Session, given: str | None, family: str | None) -> list[Person]:
+    given, family = name_key(given), name_key(family)
     found: dict[int, Person] = {}
     pairs = [(given, family)] + ([(family, given)] if given else [])
     for g, f in pairs:
@@ -139,39 +114,25 @@ def _by_name(session: Session, given: str | None, family: str | None) -> list[Pe
     return list(found.values())
 
 
-def _score_name(found: Found, given: str | None, family: str | None) -> None:
-    p = found.person
-    pg, pf = p.given_name_key or "", p.family_name_key or ""
-    fam = jaro_winkler(family or "", pf)
-    giv = jaro_winkler(given or "", pg) if given else None
-    swapped = (jaro_winkler(family or "", pg) + jaro_winkler(given or "", pf)) / 2 if given \
-        else 0.0
-    if giv is None and jaro_winkler(family or "", pg) > fam:
-        fam, giv = 0.0, jaro_winkler(family or "", pg)
-        found.reasons.append("given name is" if pg == family else "given name sounds like")
-        found.score += 60 * giv
-        return
-    if giv is not None and swapped > (fam + giv) / 2:
-        found.reasons.append("names given the other way round")
-        found.score += 70 * swapped
-        return
-    _name_reason(found, "family name", pf, family, fam)
-    if giv is not None:
-        _name_reason(found, "given name", pg, given, giv)
-        found.score += 45 * fam + 35 * giv
-    else:
-        found.score += 60 * fam
+def _typed(kind: str, q: str, given: str | None, family: str | None, dob, postcode
+           ) -> list[Record]:
+    """What was typed, as records to score each candidate against; one word may be either
+    name ("Johnson" or "Priya"), so it is tried as both and the better reading counts."""
+    if kind == "name" and given is None:
+        return [Record(family_name=family, date_of_birth=dob, postcode=postcode),
+                Record(given_name=family, date_of_birth=dob, postcode=postcode)]
+    if kind == "name":
+        return [Record(given_name=given, family_name=family, date_of_birth=dob,
+                       postcode=postcode)]
+    return [Record(phone=q if kind == "phone" else None, date_of_birth=dob, postcode=postcode)]
 
 
-def _name_reason(found: Found, which: str, known: str | None, typed: str | None,
-                 similarity: float) -> None:
-    """Why one name matched: the same, sounding alike, or spelt nearly the same."""
-    if known == typed:
-        found.reasons.append(f"same {which}")
-    elif sound_key(known) == sound_key(typed):
-        found.reasons.append(f"{which} sounds like")
-    elif similarity >= 0.8:
-        found.reasons.append(f"{which} spelt nearly the same")
+def _best(typed: list[Record], entry: Found, matching: MatchingProfile) -> Match:
+    p = entry.person
+    known = Record(given_name=p.given_name, family_name=p.family_name,
+                   date_of_birth=p.date_of_birth, postcode=entry.postcode,
+                   phone=p.phone_key or p.phone, email=p.email)
+    return max((score(t, known, matching) for t in typed), key=lambda m: m.score)
 
 
 def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
@@ -185,24 +146,20 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
         kind = "filters"
         given = family = None
 
-        def add(people, reason: str | None = None, score: float = 0.0) -> None:
+        def add(people) -> None:
             for p in people:
-                entry = found.setdefault(p.id, Found(p))
-                if reason and reason not in entry.reasons:
-                    entry.reasons.append(reason)
-                    entry.score += score
+                found.setdefault(p.id, Found(p))
 
         if q and _REFERENCE.match(q):
             kind = "reference"
             reference = q.upper()
-            people = list(session.exec(
+            add(session.exec(
                 select(Person).join(ReferralPerson, ReferralPerson.person_id == Person.id)
                 .join(Referral, Referral.id == ReferralPerson.referral_id)
                 .where(Referral.reference == reference).limit(CANDIDATES)))
-            add(people, f"named on {reference}", 100)
         elif q and uk_phone_key(q):
             kind = "phone"
-            add(_people(session, Person.phone_key == uk_phone_key(q)), "phone number", 100)
+            add(_people(session, Person.phone_key == uk_phone_key(q)))
         elif q and parse_date(q):
             kind = "date_of_birth"
             dob = dob or parse_date(q)
@@ -212,12 +169,11 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
         elif q:
             kind = "name"
             given, family = _name_parts(q)
-            if not family:
+            if not name_key(family):
                 raise ValidationFailed({"q": ["Give a name, date of birth, postcode, "
                                               "reference or phone number."]})
             add(_by_name(session, given, family))
-        only_filters = not found and kind in ("filters", "date_of_birth", "postcode")
-        if only_filters:
+        if not found and kind in ("filters", "date_of_birth", "postcode"):
             if dob:
                 add(_people(session, Person.date_of_birth == dob))
             elif postcode:
@@ -226,24 +182,17 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
                     .join(Household, Household.id == HouseholdMember.household_id)
                     .where(Household.postcode == postcode).limit(CANDIDATES)))
         _households(session, found)
+        matching = rt.profile.matching
+        typed = _typed(kind, q, given, family, dob, postcode)
         for entry in found.values():
-            if kind == "name":
-                _score_name(entry, given, family)
-            if dob:
-                if entry.person.date_of_birth == dob:
-                    entry.reasons.append("same date of birth")
-                    entry.score += 20 if kind == "name" else 60
-                elif only_filters or kind != "name":
-                    entry.score = -1
-                else:
-                    entry.score -= 10
-            if postcode:
-                if entry.postcode == postcode:
-                    entry.reasons.append(f"lives at {postcode}")
-                    entry.score += 15 if kind == "name" or dob else 60
-                elif only_filters or kind != "name":
-                    entry.score = -1
-        results = [e for e in found.values() if e.score > (30 if kind == "name" else 0)]
+            if kind == "reference":
+                # Named on the referral typed: as sure as an exact match, with nothing to weigh.
+                entry.score, entry.band = matching.bands["exact"], "exact"
+                entry.reasons = [f"named on {reference}"]
+                continue
+            match = _best(typed, entry, matching)
+            entry.score, entry.band, entry.reasons = match.score, match.band, match.reasons
+        results = [e for e in found.values() if e.band is not None]
         hidden = visibility.hidden_for(session, user)
         results = [e for e in results if e.person.id not in hidden.people]
         if not sees_all_people(user):
@@ -253,25 +202,12 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
                                     e.person.given_name_key or "", e.person.id))
         results = results[:RESULTS]
         for entry in results:
-            entry.score = round(min(entry.score, 100.0), 1)
-            entry.band = _band(entry, kind, given, family)
+            entry.score = round(entry.score, 1)
         _open_cases(session, results)
         audit.record(session, actor=user, action="person.search", object_type="person",
                      object_id="search", kind=kind, results=len(results),
                      person_ids=[e.person.id for e in results])
     return results
-
-
-def _band(entry: Found, kind: str, given: str | None, family: str | None) -> str:
-    p = entry.person
-    if kind in ("reference", "phone"):
-        return "exact"
-    if kind == "name":
-        exact = p.family_name_key == family and (given is None or p.given_name_key == given)
-        if exact:
-            return "exact"
-        return "likely" if entry.score >= 70 else "possible"
-    return "exact" if entry.score >= 60 else "possible"
 
 
 def _households(session: Session, found: dict[int, Found]) -> None:
@@ -331,5 +267,5 @@ def linked_household(session: Session, user: User, household_id: int) -> bool:
                         .limit(1)).first() is not None
 
 
-__all__ = ["Found", "jaro_winkler", "linked_household", "linked_people", "parse_date",
+__all__ = ["Found", "linked_household", "linked_people", "parse_date",
            "search"]

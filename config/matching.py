@@ -1,0 +1,195 @@
+"""How two records of a person are compared, from a council profile (matching.yaml): for each
+field its levels with Fellegi-Sunter m and u probabilities, the bands' thresholds and the
+nickname table. Read-only, validated at load: unknown keys and impossible values are named."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The fields compared and the levels each may reach, best first: the scorer tries them in
+# this order and takes the first the pair reaches. `similar` may appear several times, each
+# with its own `at_least` (Jaro-Winkler similarity of the folded names).
+FIELD_LEVELS: dict[str, tuple[str, ...]] = {
+    "given_name": ("same", "swapped", "nickname", "one_part", "similar", "different"),
+    "family_name": ("same", "swapped", "one_part", "similar", "different"),
+    "date_of_birth": ("same", "day_month_swapped", "one_digit", "within_year", "different"),
+    "postcode": ("same", "sector", "district", "different"),
+    "phone": ("same", "different"),
+    "email": ("same", "different"),
+}
+BANDS = ("exact", "likely", "possible")
+LEVEL_KEYS = {"level", "m", "u", "at_least", "at_best"}
+TOP_KEYS = {"bands", "exact_needs", "fields", "nicknames"}
+
+
+@dataclass(frozen=True)
+class Level:
+    code: str
+    m: float
+    u: float
+    at_least: float | None = None
+    # a pair at this level is banded at best this (likely or possible), whatever its score
+    at_best: str | None = None
+
+    @property
+    def weight(self) -> float:
+        """The match weight in bits: log2(m / u)."""
+        return math.log2(self.m / self.u)
+
+
+@dataclass(frozen=True)
+class MatchingProfile:
+    # field -> its levels in the order they are tried
+    fields: Mapping[str, tuple[Level, ...]]
+    # band -> the lowest total weight that reaches it
+    bands: Mapping[str, float]
+    # `exact` also needs each of these fields at one of these levels
+    exact_needs: Mapping[str, frozenset[str]]
+    # groups of folded given names that are the same name (william, bill, billy, will)
+    nicknames: tuple[frozenset[str], ...] = ()
+
+    def level(self, field: str, code: str) -> Level | None:
+        return next((lv for lv in self.fields[field] if lv.code == code), None)
+
+
+def _probability(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1
+
+
+def _levels(field: str, specs: Any, problem) -> tuple[Level, ...]:
+    key = f"fields.{field}"
+    if not isinstance(specs, list) or not specs:
+        problem(key, "must be a list of levels")
+        return ()
+    allowed = FIELD_LEVELS[field]
+    levels: list[Level] = []
+    for i, spec in enumerate(specs):
+        at = f"{key}[{i}]"
+        if not isinstance(spec, dict):
+            problem(at, "must be a mapping with level, m and u")
+            continue
+        for extra in sorted(set(map(str, spec)) - LEVEL_KEYS):
+            problem(f"{at}.{extra}", "unknown key")
+        code, m, u, at_least = spec.get("level"), spec.get("m"), spec.get("u"), \
+            spec.get("at_least")
+        if code not in allowed:
+            problem(f"{at}.level", f"must be one of {', '.join(allowed)}")
+            continue
+        if code == "similar":
+            if not (_probability(at_least) and at_least < 1):
+                problem(f"{at}.at_least", "a similarity between 0 and 1")
+                continue
+        elif at_least is not None:
+            problem(f"{at}.at_least", "only a `similar` level has one")
+        at_best = spec.get("at_best")
+        if at_best not in (None, "likely", "possible"):
+            problem(f"{at}.at_best", "must be likely or possible")
+            continue
+        if not (_probability(m) and _probability(u)):
+            problem(at, "m and u must be probabilities, more than 0 and at most 1")
+            continue
+        if code != "similar" and any(lv.code == code for lv in levels):
+            problem(f"{at}.level", f"{code} is given twice")
+            continue
+        levels.append(Level(code=code, m=float(m), u=float(u),
+                            at_least=float(at_least) if code == "similar" else None,
+                            at_best=at_best))
+    codes = [lv.code for lv in levels]
+    if "same" not in codes or "different" not in codes:
+        problem(key, "needs a `same` and a `different` level")
+    order = [allowed.index(c) for c in codes]
+    similar = [lv.at_least for lv in levels if lv.code == "similar"]
+    if order != sorted(order) or similar != sorted(set(similar), reverse=True):
+        problem(key, f"levels must be in the order {', '.join(allowed)}, `similar` levels "
+                     "from the highest at_least down, each once")
+    for lv in levels:
+        if lv.code == "same" and lv.weight <= 0:
+            problem(key, "agreeing must add weight: `same` needs m above u")
+        if lv.code == "different" and lv.weight > 0:
+            problem(key, "disagreeing must not add weight: `different` needs m at most u")
+    return tuple(levels)
+
+
+def _field_levels(data: Any, key: str, problem) -> dict[str, frozenset[str]]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problem(key, "must be a mapping of field: [levels]")
+        return {}
+    out = {}
+    for field, codes in data.items():
+        if field not in FIELD_LEVELS:
+            problem(f"{key}.{field}", f"must be one of {', '.join(FIELD_LEVELS)}")
+        elif not (isinstance(codes, list) and codes
+                  and all(c in FIELD_LEVELS[field] for c in codes)):
+            problem(f"{key}.{field}", f"a list of levels of {', '.join(FIELD_LEVELS[field])}")
+        else:
+            out[field] = frozenset(codes)
+    return out
+
+
+def _nicknames(data: Any, problem) -> tuple[frozenset[str], ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        problem("nicknames", "must be a list of groups of names")
+        return ()
+    groups = []
+    for i, group in enumerate(data):
+        if not (isinstance(group, list) and len(group) >= 2
+                and all(isinstance(n, str) and re.fullmatch(r"[a-z]+", n) for n in group)):
+            problem(f"nicknames[{i}]", "a list of two or more lower-case names, letters only")
+            continue
+        groups.append(frozenset(group))
+    return tuple(groups)
+
+
+def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
+    """Validate a matching.yaml mapping; call `problem(key, message)` for each problem."""
+    if not isinstance(data, dict):
+        problem("-", "must be a mapping with bands and fields")
+        return None
+    for extra in sorted(set(map(str, data)) - TOP_KEYS):
+        problem(extra, "unknown key")
+    bands = data.get("bands")
+    thresholds: dict[str, float] = {}
+    if not isinstance(bands, dict) or set(map(str, bands)) != set(BANDS):
+        problem("bands", f"must give exactly {', '.join(BANDS)}")
+    else:
+        for band in BANDS:
+            value = bands[band]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problem(f"bands.{band}", "must be a number of bits")
+            else:
+                thresholds[band] = float(value)
+        if len(thresholds) == 3 and not (thresholds["exact"] > thresholds["likely"]
+                                         > thresholds["possible"] > 0):
+            problem("bands", "must be exact > likely > possible > 0")
+    fields_data = data.get("fields")
+    fields: dict[str, tuple[Level, ...]] = {}
+    if not isinstance(fields_data, dict):
+        problem("fields", f"must be a mapping of {', '.join(FIELD_LEVELS)}")
+    else:
+        for extra in sorted(set(map(str, fields_data)) - set(FIELD_LEVELS)):
+            problem(f"fields.{extra}", "unknown key")
+        for field in FIELD_LEVELS:
+            if field not in fields_data:
+                problem(f"fields.{field}", "is required")
+                continue
+            fields[field] = _levels(field, fields_data[field], problem)
+    exact_needs = _field_levels(data.get("exact_needs"), "exact_needs", problem)
+    nicknames = _nicknames(data.get("nicknames"), problem)
+    if len(fields) != len(FIELD_LEVELS) or len(thresholds) != 3 or not all(fields.values()):
+        return None
+    matching = MatchingProfile(fields=fields, bands=thresholds, exact_needs=exact_needs,
+                               nicknames=nicknames)
+    agreeing = sum(lv.weight for f in ("given_name", "family_name", "date_of_birth")
+                   if (lv := matching.level(f, "same")) is not None)
+    if agreeing < thresholds["exact"]:
+        problem("bands.exact", f"the same names and date of birth add {agreeing:.1f} bits, "
+                               "short of `exact`: the same person would never be exact")
+    return matching
