@@ -422,8 +422,7 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
                                 "is required: a mapping with decision_within_working_days"))
         return None
     _unknown_keys(data, {"decision_within_working_days", "closures", "re_referral_months"},
-                  "front_door",
-                  "profile.yaml", problems)
+                  "front_door", "profile.yaml", problems)
     days = data.get("decision_within_working_days")
     # bool is an int to Python; `true` is not a number of days.
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
