@@ -145,3 +145,26 @@ def test_the_front_door_worklist_tags_re_referrals(web, rt, demo_users, closed_c
             for row in page.split('<tr class="govuk-table__row">') if "/referrals/" in row}
     assert "Re-referral" in rows[again["reference"]]
     assert "Re-referral" not in rows[other["reference"]]
+
+
+def test_the_hub_meeting_pack_says_which_cases_are_re_referrals(web, rt, demo_users):
+    from tests.web.test_web_cases import family_referral
+    from triage.services.cases import casework
+    from triage.services.hub import meetings
+    from triage.services.referrals import intake
+
+    front_door, hub = demo_users["frontdoor@demo.test"], demo_users["hub.charnwood@demo.test"]
+
+    def hub_case() -> int:
+        _, sent = intake.submit_referral(rt, user=front_door, body=family_referral())
+        return next(c["id"] for c in sent["cases"] if c["service"] == "early_help_hub")
+
+    first = hub_case()
+    casework.fire_case_event(rt, user=hub, case_id=first, body={
+        "event": "close_before_acceptance", "outcome": "could_not_contact"})
+    again = hub_case()
+    meetings.add_to_agenda(rt, user=hub, case_ids=[again])
+    web.sign_in("hub.charnwood@demo.test")
+    pack = web.get("/hub/meeting/pack").text
+    section = pack.split(f'id="case-{again}"', 1)[1]
+    assert "Re-referral" in section and "(Early Help Hub)" in section
