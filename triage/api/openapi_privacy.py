@@ -260,6 +260,7 @@ def refine_privacy(doc: dict, codes: Codes) -> None:
                                        "lifted_at": when()}),
         **_retention(codes),
     })
+    _links_from_the_family_record(doc["paths"])
     person = schemas["Person"]["properties"]
     changes = {k: copy.deepcopy(v) for k, v in person.items()
                if k not in ("ref", "role", "relationship")}
@@ -270,3 +271,16 @@ def refine_privacy(doc: dict, codes: Codes) -> None:
         "minProperties": 1,
         "description": "The fields to correct, as in a referral body's person; each is "
                        "checked by the intake's rules"}
+
+
+def _links_from_the_family_record(paths: dict) -> None:
+    """A stateful test follows a found person to their export and correction."""
+    for path, where in (("/api/v1/people", "$response.body#/results/0/person/id"),
+                        ("/api/v1/people/{person_id}", "$response.body#/id")):
+        answer = paths.get(path, {}).get("get", {}).get("responses", {}).get("200")
+        if answer is None:
+            continue
+        links = answer.setdefault("links", {})
+        for name, operation in (("Export", "exportPerson"), ("Rectify", "rectifyPerson")):
+            links[f"{name}Person"] = {"operationId": operation,
+                                      "parameters": {"person_id": where}}
