@@ -41,7 +41,8 @@ def privacy_paths(spec: APISpec, secured: list) -> None:
     spec.components.schema("RestrictionIn", schema=RestrictionInSchema)
     spec.components.schema("ReasonIn", schema=ReasonInSchema)
     spec.components.schema("RectificationIn", schema=RectificationInSchema)
-    person_id = path_id("person_id", "A person's id, as the search and the family record give")
+    person_id = {**path_id("person_id", "A person's id, as the search and the family record "
+                                        "give"), "example": 1}
     spec.path("/api/v1/people/{person_id}/export", operations={"get": {
         "operationId": "exportPerson",
         "summary": "Everything held about a person, for a subject-access request: details, "
