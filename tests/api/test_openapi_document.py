@@ -428,3 +428,12 @@ def test_real_retention_reviews_and_an_anonymised_export_match_the_documented_sc
     _conforms(spec, "/api/v1/people/{person_id}/export", "get", exported)
     assert exported.json["person"]["given_name"] is None
     assert exported.json["households"][0]["address"]["postcode"] == "LE11 2"
+    # What an anonymised family keeps (the postcode's sector) still matches the referral,
+    # person and household records the API answers with.
+    household = exported.json["households"][0]["id"]
+    for path, url in (("/api/v1/referrals/{reference}", f"/api/v1/referrals/{reference}"),
+                      ("/api/v1/people/{person_id}", f"/api/v1/people/{gone}"),
+                      ("/api/v1/households/{household_id}", f"/api/v1/households/{household}")):
+        answer = client.get(url, headers=front_door)
+        assert answer.status_code == 200, (url, answer.json)
+        _conforms(spec, path, "get", answer)

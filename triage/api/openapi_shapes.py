@@ -203,7 +203,7 @@ def refine(doc: dict, codes: Codes) -> None:
     referral = props("Referral")
     referral.update({
         "channel": code(CHANNELS), "consent": code(CONSENT),
-        "postcode": text(pattern=POSTCODE_PATTERN), "referrer": ref("Referrer"),
+        "postcode": text(pattern=KEPT_POSTCODE_PATTERN), "referrer": ref("Referrer"),
         "address": ref("KeptAddress"), "place": ref("Place"),
         "people": array(ref("ReferralPerson")),
         "answers": {"type": "object", "additionalProperties": {"type": "boolean",
@@ -254,9 +254,6 @@ def refine(doc: dict, codes: Codes) -> None:
     body["people"]["items"] = ref("Person")
     props("Person")["ethnicity"] = code(codes.ethnicity, True, maxLength=64)
     props("RouteIn")["service"] = code(codes.services)
-    from triage.api.openapi_privacy import refine_privacy  # it imports this module
-
-    refine_privacy(doc, codes)
 
 
 def inline_nullable_refs(node: Any, schemas: dict) -> Any:
