@@ -91,10 +91,10 @@ POST /api/v1/retention/reviews                      401   ok    403   403   403 
 POST /api/v1/retention/reviews/<int:review_id>/confirm 401 ok   403   403   403   403   403   403   403   403   403   403
 GET  /api/v1/referrals                              401   ok    ok    403   403   ok    ok    403   403   ok    ok    ok
 POST /api/v1/referrals                              401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
-GET  /api/v1/referrals/<reference>                  401   ok    ok    ok    ok    ok    ok    404   404   ok    ok    404
-POST /api/v1/referrals/<reference>/close            401   ok    ok    403   403   ok    ok    403   403   ok    403   403
-POST /api/v1/referrals/<reference>/consent          401   ok    ok    404   404   ok    ok    404   404   ok    403   403  # awaiting consent: no case yet, so no team sees it
-POST /api/v1/referrals/<reference>/override         401   ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /api/v1/referrals/<reference:reference>        401   ok    ok    ok    ok    ok    ok    404   404   ok    ok    404
+POST /api/v1/referrals/<reference:reference>/close  401   ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /api/v1/referrals/<reference:reference>/consent 401   ok    ok    404   404   ok    ok    404   404   ok    403   403  # awaiting consent: no case yet, so no team sees it
+POST /api/v1/referrals/<reference:reference>/override 401   ok    ok    403   403   ok    ok    403   403   ok    403   403
 POST /api/v1/referrals/batch                        401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /api/v1/referrals/batch/template.csv           401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /api/v1/triage/preview                         401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
@@ -197,11 +197,11 @@ REQUESTS: dict[str, RequestFor] = {
     "POST /api/v1/referrals": lambda w, c: Req(json=hub_referral(channel=_channel(c))),
     "POST /api/v1/referrals/batch": lambda w, c: Req(json={"referrals": [
         hub_referral(channel=_channel(c))]}),
-    "POST /api/v1/referrals/<reference>/consent": lambda w, c: Req(
+    "POST /api/v1/referrals/<reference:reference>/consent": lambda w, c: Req(
         path={"reference": w.awaiting_reference}, json={"consent": "given"}),
-    "POST /api/v1/referrals/<reference>/override": lambda w, c: Req(
+    "POST /api/v1/referrals/<reference:reference>/override": lambda w, c: Req(
         json={"reason": "Talked to the family again", "level": 2}),
-    "POST /api/v1/referrals/<reference>/close": lambda w, c: Req(
+    "POST /api/v1/referrals/<reference:reference>/close": lambda w, c: Req(
         path={"reference": w.awaiting_reference},
         json={"closure": w.extra["closure"], "note": "Advice given by phone"}),
     "POST /api/v1/cases/<int:case_id>/events": lambda w, c: Req(json={"event": "add_to_agenda"}),

@@ -169,9 +169,11 @@ def test_only_the_front_door_managers_and_admins_correct_details(client, johnson
 def test_the_openapi_document_describes_every_privacy_operation_and_body(client):
     spec = client.get("/api/v1/openapi.json").json
     paths = spec["paths"]
-    assert "get" in paths["/api/v1/people/{id}/export"]
-    for path in ("/api/v1/people/{id}/rectification", "/api/v1/people/{id}/restriction",
-                 "/api/v1/restrictions/{id}/lift", "/api/v1/retention/reviews/{id}/confirm"):
+    assert "get" in paths["/api/v1/people/{person_id}/export"]
+    for path in ("/api/v1/people/{person_id}/rectification",
+                 "/api/v1/people/{person_id}/restriction",
+                 "/api/v1/restrictions/{restriction_id}/lift",
+                 "/api/v1/retention/reviews/{review_id}/confirm"):
         assert paths[path]["post"]["requestBody"]["required"] is True, path
     restriction = spec["components"]["schemas"]["RestrictionIn"]
     assert set(restriction["required"]) == {"users", "reason"}

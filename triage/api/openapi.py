@@ -6,7 +6,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from triage.api.openapi_cases import case_paths, people_paths
-from triage.api.openapi_privacy import privacy_paths
+from triage.api.openapi_privacy import privacy_paths, refine_privacy
 from triage.api.openapi_shapes import (
     SECURED,
     Codes,
@@ -67,6 +67,7 @@ def build_spec(rt) -> dict:
     schemas = doc["components"]["schemas"]
     schemas.update(output_components(codes))
     refine(doc, codes)
+    refine_privacy(doc, codes)
     doc["paths"] = inline_nullable_refs(doc["paths"], schemas)
     doc["components"]["schemas"] = inline_nullable_refs(schemas, schemas)
     return doc

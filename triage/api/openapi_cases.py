@@ -8,7 +8,7 @@ from apispec import APISpec
 from triage.api.openapi_shapes import (
     BANDS,
     ERRORS,
-    POSTCODE_PATTERN,
+    KEPT_POSTCODE_PATTERN,
     POSTCODE_QUERY_PATTERN,
     SECURED,
     Codes,
@@ -131,7 +131,7 @@ def people_paths(spec: APISpec, codes: Codes) -> None:
                 "instance": text(True), "state": code(codes.states),
                 "opened_at": text(format="date-time"),
                 "closed_at": text(True, format="date-time"), "worker": ref("Worker")})
-    postcode = text(True, pattern=POSTCODE_PATTERN)
+    postcode = text(True, pattern=KEPT_POSTCODE_PATTERN)
     address = obj({"line1": text(True), "line2": text(True), "town": text(True),
                    "postcode": postcode, "district": text(True)})
     contact = ref("KeptContact")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from triage.models import ReferralStatus
+from triage.models.base import MAX_ID
 from triage.schemas.contact import PREFERRED_CONTACT, SEX
 from triage.schemas.referral import CHANNELS, CONSENT, ROLES
 from workflows.machine import OPEN_EVENT
@@ -17,6 +18,8 @@ from workflows.states import TaskStatus
 POSTCODE_PATTERN = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$"
 # A search's postcode may be left blank.
 POSTCODE_QUERY_PATTERN = r"^\s*([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})?\s*$"
+# A postcode as kept: a full one, or only its sector once the record is anonymised (LE11 2).
+KEPT_POSTCODE_PATTERN = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9]([A-Za-z]{2})?\s*$"
 BANDS = ("exact", "likely", "possible")
 LINK_EFFECTS = ("open_statutory_referral", "open_early_help_referral")
 
@@ -45,6 +48,20 @@ def obj(properties: dict, nullable: bool = False, **more: Any) -> dict:
 
 def array(items: dict, **more: Any) -> dict:
     return {"type": "array", "items": items, **more}
+
+
+def complete(properties: dict, nullable: bool = False, optional: tuple[str, ...] = (),
+             **more: Any) -> dict:
+    """An object that always has every one of its properties (but `optional`)."""
+    return obj(properties, nullable, required=[k for k in properties if k not in optional],
+               **more)
+
+
+def path_id(name: str, description: str | None = None) -> dict:
+    """An integer id in the path, named as in the route (`{person_id}`)."""
+    return {"in": "path", "name": name, "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            **({"description": description} if description else {})}
 
 
 ERRORS = {
@@ -111,6 +128,8 @@ class Codes:
         self.states = sorted(states)
         self.events = sorted(events | {"assign"})
         self.outcomes = list(rt.pathways.data.outcomes)
+        retention = profile.retention
+        self.retention_rules = [rule.id for rule in retention.rules] if retention else []
 
 
 def output_components(codes: Codes) -> dict[str, dict]:
@@ -184,7 +203,7 @@ def refine(doc: dict, codes: Codes) -> None:
     referral = props("Referral")
     referral.update({
         "channel": code(CHANNELS), "consent": code(CONSENT),
-        "postcode": text(pattern=POSTCODE_PATTERN), "referrer": ref("Referrer"),
+        "postcode": text(pattern=KEPT_POSTCODE_PATTERN), "referrer": ref("Referrer"),
         "address": ref("KeptAddress"), "place": ref("Place"),
         "people": array(ref("ReferralPerson")),
         "answers": {"type": "object", "additionalProperties": {"type": "boolean",

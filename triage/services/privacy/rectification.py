@@ -30,6 +30,8 @@ CONTACT_COLUMNS = {"phone": "phone", "email": "email", "preferred": "preferred_c
                    "safe_contact_notes": "safe_contact_notes", "language": "language",
                    "interpreter": "interpreter"}
 IDENTITY = ("given_name", "family_name", "date_of_birth", "nhs_number", "sex", "ethnicity")
+# The person columns a correction may change: what a history row's `field` names.
+FIELDS = (*IDENTITY, *CONTACT_COLUMNS.values())
 _PERSON = PersonSchema(exclude=("ref", "role", "relationship"), partial=True)
 
 

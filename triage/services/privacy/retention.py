@@ -40,6 +40,9 @@ from triage.services.privacy.retention_due import due_audit, due_families, due_r
 
 log = logging.getLogger(__name__)
 ANONYMISED = "(anonymised)"
+# A review waits for an admin (reported), was applied (confirmed) or replaced by a newer
+# report (superseded).
+STATUSES = ("reported", "confirmed", "superseded")
 
 
 def _find_due(rt: Runtime, session: Session, now: datetime) -> dict[str, dict[str, Any]]:
@@ -111,7 +114,8 @@ def confirm(rt: Runtime, *, user: User, review_id: int, body: Any,
             now: datetime | None = None) -> dict[str, Any]:
     """Apply a waiting review: for each rule, what it reported that is still due (re-checked
     now: a family with a new referral is no longer due) is anonymised or erased, in one
-    transaction. 409 unless the review is the one waiting."""
+    transaction. 409 unless the review is the one waiting. Returns the result per rule id,
+    and the review as `describe` shows it (each rule with its result)."""
     require(user, REVIEW_RETENTION, "confirm erasure")
     data = load(ReasonInSchema(), body)
     if review_id < 1 or review_id > MAX_ID:
@@ -154,8 +158,10 @@ def confirm(rt: Runtime, *, user: User, review_id: int, body: Any,
         session.add(review)
         audit.record(session, actor=user, action="retention.confirmed",
                      object_type="retention_review", object_id=review.id, result=result)
+        described = describe(rt, review)
     log.info("retention.confirmed", extra={"review_id": review_id, "result": result})
-    return {"id": review_id, "status": "confirmed", "result": result, "reason": data["reason"]}
+    return {"id": review_id, "status": "confirmed", "result": result, "reason": data["reason"],
+            "review": described}
 
 
 # -- anonymising -------------------------------------------------------------------------
