@@ -70,9 +70,14 @@ _OWN_RULE = frozenset({"next"})
 def refuse_unstorable_text() -> None:
     """422 naming each URL part, query parameter, form field or header whose text cannot
     be stored (a NUL, a lone surrogate), before a view looks anything up with it."""
-    problems = problems_in_pairs(
-        ((k, v) for k, v in (request.view_args or {}).items() if isinstance(v, str)),
-        names="path")
+    if request.url_rule is None:
+        # No route matched (a reference with a NUL in it is no reference): the address
+        # itself is what cannot be stored or looked up.
+        problems = problems_in_pairs([("path", request.path)], names="path")
+    else:
+        problems = problems_in_pairs(
+            ((k, v) for k, v in (request.view_args or {}).items() if isinstance(v, str)),
+            names="path")
     problems.update(problems_in_pairs(
         ((k, v) for k, v in request.args.items(multi=True) if k not in _OWN_RULE),
         names="query"))

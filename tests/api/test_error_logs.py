@@ -15,6 +15,8 @@ from triage.services.people import search
 from triage.services.referrals import intake
 
 CANARY = "Zebedee-Canary-1987"
+# A reference is letters, a year and a number: one that stands out in a log.
+REFERENCE_CANARY = "ZEB-1987-19870531"
 
 
 def _lines(caplog) -> list[dict]:
@@ -38,15 +40,15 @@ def test_a_failed_request_logs_the_route_pattern_not_the_path_or_query(
     monkeypatch.setattr(search, "search", failure)
     headers = auth("front_door")
     with caplog.at_level(logging.INFO):
-        assert client.get(f"/api/v1/referrals/EH-{CANARY}?note={CANARY}",
+        assert client.get(f"/api/v1/referrals/{REFERENCE_CANARY}?note={CANARY}",
                           headers=headers).status_code == status
         assert client.get(f"/api/v1/people?q={CANARY}", headers=headers).status_code == status
     lines = _lines(caplog)
     assert [line["event"] for line in lines] == [event, event]
-    assert [line["route"] for line in lines] == ["/api/v1/referrals/<reference>",
+    assert [line["route"] for line in lines] == ["/api/v1/referrals/<reference:reference>",
                                                  "/api/v1/people"]
     assert all(line["method"] == "GET" and "ids" not in line for line in lines)
-    assert CANARY not in json.dumps(lines)
+    assert CANARY not in json.dumps(lines) and REFERENCE_CANARY not in json.dumps(lines)
     assert not any("path" in line for line in lines)
 
 
