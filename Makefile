@@ -52,6 +52,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/people.py
 	$(BIN)/python bench/token_recheck.py
+	$(BIN)/python bench/re_referral.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis schemathesis-report
