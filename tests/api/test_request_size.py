@@ -141,6 +141,14 @@ def _over_the_limit_is_413_within_it_is_recorded(base: str, token: str, rt) -> N
     assert count(rt, Referral) == 3
 
 
+def _healthy(base: str) -> bool:
+    """Whether the server answers its health check yet (refused while it is starting)."""
+    try:
+        return requests.get(f"{base}/healthz", timeout=10).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -164,12 +172,7 @@ def test_gunicorn_refuses_a_chunked_batch_over_the_limit(settings, make_user, rt
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
+        while not _healthy(base):
             assert time.monotonic() < deadline and proc.poll() is None, \
                 (tmp_path / "serve.log").read_text()
             time.sleep(0.3)
