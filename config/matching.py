@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from config.keys import unknown_keys
+
 # The fields compared and the levels each may reach, best first: the scorer tries them in
 # this order and takes the first the pair reaches. `similar` may appear several times, each
 # with its own `at_least` (Jaro-Winkler similarity of the folded names).
@@ -72,8 +74,7 @@ def _levels(field: str, specs: Any, problem) -> tuple[Level, ...]:
         if not isinstance(spec, dict):
             problem(at, "must be a mapping with level, m and u")
             continue
-        for extra in sorted(set(map(str, spec)) - LEVEL_KEYS):
-            problem(f"{at}.{extra}", "unknown key")
+        unknown_keys(spec, LEVEL_KEYS, at, problem)
         code, m, u, at_least = spec.get("level"), spec.get("m"), spec.get("u"), \
             spec.get("at_least")
         if code not in allowed:
@@ -153,8 +154,7 @@ def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
     if not isinstance(data, dict):
         problem("-", "must be a mapping with bands and fields")
         return None
-    for extra in sorted(set(map(str, data)) - TOP_KEYS):
-        problem(extra, "unknown key")
+    unknown_keys(data, TOP_KEYS, "", problem)
     bands = data.get("bands")
     thresholds: dict[str, float] = {}
     if not isinstance(bands, dict) or set(map(str, bands)) != set(BANDS):
@@ -174,8 +174,7 @@ def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
     if not isinstance(fields_data, dict):
         problem("fields", f"must be a mapping of {', '.join(FIELD_LEVELS)}")
     else:
-        for extra in sorted(set(map(str, fields_data)) - set(FIELD_LEVELS)):
-            problem(f"fields.{extra}", "unknown key")
+        unknown_keys(fields_data, FIELD_LEVELS, "fields", problem)
         for field in FIELD_LEVELS:
             if field not in fields_data:
                 problem(f"fields.{field}", "is required")

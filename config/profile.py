@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from config.keys import unknown_keys
 from config.matching import MatchingProfile, load_matching
 from config.retention import RetentionSchedule, load_retention
 
@@ -242,8 +243,8 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
 def _unknown_keys(
     data: Mapping[str, Any], allowed: set[str], key: str, file: str, problems: list[Problem]
 ) -> None:
-    for extra in sorted(set(data) - allowed):
-        problems.append(Problem(file, f"{key}.{extra}" if key else extra, "unknown key"))
+    unknown_keys(data, allowed, key, lambda at, message: problems.append(
+        Problem(file, at, message)))
 
 
 def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:

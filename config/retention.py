@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from config.keys import unknown_keys
+
 # Which moment each kind of record is kept from, and what may happen to it then.
 # family: a household with cases, its people, referrals and cases (kept for reports, without
 #   names, contact details or free text); referral: one that never became a case;
@@ -43,8 +45,7 @@ def load_retention(data: Any, file: str, problem) -> RetentionSchedule | None:
     if not isinstance(data, dict):
         problem("-", "must be a mapping with `rules`")
         return None
-    for extra in sorted(set(map(str, data)) - {"rules"}):
-        problem(extra, "unknown key")
+    unknown_keys(data, {"rules"}, "", problem)
     rules_data = data.get("rules")
     if not isinstance(rules_data, list) or not rules_data:
         problem("rules", "must be a list of rules")
@@ -56,8 +57,7 @@ def load_retention(data: Any, file: str, problem) -> RetentionSchedule | None:
             problem(key, "must be a mapping")
             continue
         found = len(rules)
-        for extra in sorted(set(map(str, spec)) - RULE_KEYS):
-            problem(f"{key}.{extra}", "unknown key")
+        unknown_keys(spec, RULE_KEYS, key, problem)
         rule_id, records = spec.get("id"), spec.get("records")
         if not (isinstance(rule_id, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,31}", rule_id)):
             problem(f"{key}.id", "must be a lower_case id of at most 32 characters")
