@@ -181,6 +181,14 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
                     select(Person).join(HouseholdMember, HouseholdMember.person_id == Person.id)
                     .join(Household, Household.id == HouseholdMember.household_id)
                     .where(Household.postcode == postcode).limit(CANDIDATES)))
+        # Only who the caller may see is read further and scored: restricted people never,
+        # and outside the front door only families the caller's team works with.
+        hidden = visibility.hidden_for(session, user)
+        ids = [pid for pid in found if pid not in hidden.people]
+        if not sees_all_people(user):
+            allowed = linked_people(session, user, ids)
+            ids = [pid for pid in ids if pid in allowed]
+        found = {pid: found[pid] for pid in ids}
         _households(session, found)
         matching = rt.profile.matching
         typed = _typed(kind, q, given, family, dob, postcode)
@@ -193,11 +201,6 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
             match = _best(typed, entry, matching)
             entry.score, entry.band, entry.reasons = match.score, match.band, match.reasons
         results = [e for e in found.values() if e.band is not None]
-        hidden = visibility.hidden_for(session, user)
-        results = [e for e in results if e.person.id not in hidden.people]
-        if not sees_all_people(user):
-            allowed = linked_people(session, user, [e.person.id for e in results])
-            results = [e for e in results if e.person.id in allowed]
         results.sort(key=lambda e: (-e.score, e.person.family_name_key or "",
                                     e.person.given_name_key or "", e.person.id))
         results = results[:RESULTS]
