@@ -292,6 +292,21 @@ def test_the_search_postcode_pattern_says_what_the_search_accepts(client, auth, 
     assert answer.status_code == (200 if found else 422)
 
 
+def test_the_search_date_of_birth_is_documented_as_people_type_it(client, auth, spec):
+    # Found by Schemathesis: a blank date_of_birth (with a postcode) is "any day", and
+    # 31/05/2015 is a date too, so the parameter cannot be a strict `date`.
+    parameters = spec["paths"]["/api/v1/people"]["get"]["parameters"]
+    schema = next(p for p in parameters if p["name"] == "date_of_birth")["schema"]
+    assert schema == {"type": "string"}
+    headers = auth("front_door")
+    for typed, status in (("", 200), ("31/05/2015", 200), ("2015-05-31", 200),
+                          ("the 31st", 422)):
+        answer = client.get("/api/v1/people", query_string={
+            "postcode": "LE11 2AB", "date_of_birth": typed}, headers=headers)
+        assert answer.status_code == status, (typed, answer.json)
+    assert list(answer.json["errors"]) == ["date_of_birth"]
+
+
 @pytest.mark.parametrize(("kinds", "found"), [
     ("", True), ("received", True), ("received,,decided,", True), ("nothing", False),
     ("receiveddecided", False)])

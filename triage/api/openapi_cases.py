@@ -162,8 +162,10 @@ def people_paths(spec: APISpec, codes: Codes) -> None:
         "security": SECURED,
         "parameters": [query("q", {"type": "string", "maxLength": 200},
                              "A name, date of birth, postcode, reference or phone number"),
-                       query("date_of_birth", {"type": "string", "format": "date"},
-                             "Only people born that day"),
+                       # Typed as people type it (31/05/2015 too) and blank for any day, so
+                       # not a `date`: one that is not a date is a 422 naming date_of_birth.
+                       query("date_of_birth", {"type": "string"},
+                             "Only people born that day: 2015-05-31 or 31/05/2015 (blank: any)"),
                        query("postcode", {"type": "string", "pattern": POSTCODE_QUERY_PATTERN},
                              "Only people living there (blank: anywhere)")],
         "responses": responses("200", "PersonSearch", "401", "403", "422", links={
