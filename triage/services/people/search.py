@@ -21,10 +21,10 @@ from triage.policy import SEARCH_PEOPLE, require, sees_all_people, team_of
 from triage.runtime import Runtime
 from triage.schemas.contact import uk_phone_key
 from triage.services import audit
-from triage.services.people.names import name_key, sound_key
+from triage.services.people.candidates import CANDIDATES, by_name, people_where
+from triage.services.people.names import name_key
 from triage.services.privacy import visibility
 
-CANDIDATES = 500  # each candidate query is bounded so a common surname cannot flood it
 RESULTS = 50
 _REFERENCE = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{1,9}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y", "%d/%m/%y")
@@ -88,32 +88,6 @@ def _name_parts(q: str) -> tuple[str | None, str | None]:
     return words[0], " ".join(words[1:])
 
 
-def _people(session: Session, *where) -> list[Person]:
-    return list(session.exec(select(Person).where(*where).limit(CANDIDATES)))
-
-
-def _by_name(session: Session, given: str | None, family: str | None) -> list[Person]:
-    given, family = name_key(given), name_key(family)
-    found: dict[int, Person] = {}
-    pairs = [(given, family)] + ([(family, given)] if given else [])
-    for g, f in pairs:
-        if not f:
-            continue
-        f_sound = sound_key(f)
-        where = [Person.family_name_sound == f_sound]
-        if g:
-            where.append(Person.given_name_sound == sound_key(g))
-        for p in _people(session, *where):
-            found[p.id] = p
-        for p in _people(session, Person.family_name_key == f):
-            found[p.id] = p
-    if given is None and family:
-        # One word may be a given name ("Priya").
-        for p in _people(session, Person.given_name_key == family):
-            found[p.id] = p
-    return list(found.values())
-
-
 def _typed(kind: str, q: str, given: str | None, family: str | None, dob, postcode
            ) -> list[Record]:
     """What was typed, as records to score each candidate against; one word may be either
@@ -159,7 +133,7 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
                 .where(Referral.reference == reference).limit(CANDIDATES)))
         elif q and uk_phone_key(q):
             kind = "phone"
-            add(_people(session, Person.phone_key == uk_phone_key(q)))
+            add(people_where(session, Person.phone_key == uk_phone_key(q)))
         elif q and parse_date(q):
             kind = "date_of_birth"
             dob = dob or parse_date(q)
@@ -172,10 +146,10 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
             if not name_key(family):
                 raise ValidationFailed({"q": ["Give a name, date of birth, postcode, "
                                               "reference or phone number."]})
-            add(_by_name(session, given, family))
+            add(by_name(session, given, family).values())
         if not found and kind in ("filters", "date_of_birth", "postcode"):
             if dob:
-                add(_people(session, Person.date_of_birth == dob))
+                add(people_where(session, Person.date_of_birth == dob))
             elif postcode:
                 add(session.exec(
                     select(Person).join(HouseholdMember, HouseholdMember.person_id == Person.id)
