@@ -8,13 +8,17 @@
 #
 # TRIAGE_TEST_POSTGRES_URL names the PostgreSQL server (a database on it is created and
 # dropped); SCHEMATHESIS_MAX_EXAMPLES (default 100) and SCHEMATHESIS_WORKERS (default 2) tune
-# the run; reports (JUnit, and the failures as pytest code) land in schemathesis-report/.
+# the run; SCHEMATHESIS_SEED fixes the random seed (CI sets one, so a landing is not decided
+# by the draw; leave it unset to explore new inputs); reports (JUnit, and the failures as
+# pytest code) land in schemathesis-report/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BIN="$ROOT/.venv/bin"
 EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100}
 WORKERS=${SCHEMATHESIS_WORKERS:-2}
+SEED_ARGS=()
+[ -z "${SCHEMATHESIS_SEED:-}" ] || SEED_ARGS=(--seed "$SCHEMATHESIS_SEED")
 PG_SERVER=${TRIAGE_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 REPORTS="$ROOT/schemathesis-report"
 BACKENDS=("$@")
@@ -64,7 +68,7 @@ schemathesis_run() {  # schemathesis_run BASE TOKEN NAME
   "$BIN/schemathesis" --config-file "$ROOT/tests/contract/schemathesis.toml" \
     run "$1/api/v1/openapi.json" \
     --checks all --phases examples,coverage,fuzzing,stateful --max-examples "$EXAMPLES" \
-    --workers "$WORKERS" --header "Authorization: Bearer $2" \
+    --workers "$WORKERS" "${SEED_ARGS[@]}" --header "Authorization: Bearer $2" \
     --suppress-health-check too_slow,filter_too_much \
     --report junit,pytest --report-dir "$REPORTS" \
     --report-junit-path "$REPORTS/junit-$3.xml" \
