@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -346,20 +347,32 @@ def find_duplicates(rt: Any) -> FinderResult:
     if finder is None:
         log.info("people.duplicates.not_configured", extra={"job": SOURCE})
         return FinderResult(message=NOT_CONFIGURED)
+    started = time.perf_counter()
     with rt.db.reader() as session:
         table = read_people(session, matching)
     result = FinderResult(people=len(table["unique_id"]))
+    _took("read", started, result.people)
     if result.people >= 2:
         _quiet_splink()
+        started = time.perf_counter()
         pairs = predict_pairs(table, matching, finder, sp)
         del table
         result.pairs = len(pairs)
+        _took("predicted", started, result.pairs)
+        started = time.perf_counter()
         result.queued, result.skipped = queue_pairs(rt, pairs)
+        _took("queued", started, result.queued)
     with rt.db.unit_of_work() as session:
         audit.record(session, actor=None, action="people.duplicates_found",
                      object_type="match_review", object_id=SOURCE, **result.counts())
     log.info("people.duplicates.found", extra={"job": SOURCE, "count": result.counts()})
     return result
+
+
+def _took(step: str, started: float, count: int) -> None:
+    log.info(f"people.duplicates.{step}", extra={
+        "job": SOURCE, "count": count,
+        "duration_ms": round((time.perf_counter() - started) * 1000)})
 
 
 def _quiet_splink() -> None:
