@@ -191,3 +191,19 @@ def test_the_command_prints_counts(rt, planted, settings, monkeypatch):
     assert "people read: " in out.output and "pairs found: " in out.output
     assert "queued: " in out.output
     assert "Ashworth" not in out.output
+
+
+def test_a_new_service_with_a_handful_of_people_still_finds_its_duplicate(rt):
+    """Too few people to estimate from: the profile's own m and u decide."""
+    with rt.db.unit_of_work() as session:
+        a = _person(session, **PLANTED[1][1])
+        b = _person(session, **PLANTED[1][2])
+        _person(session, given="Ruth", family="Okafor", dob=date(1990, 2, 2),
+                postcode="LE1 1AA")
+    result = duplicates.find_duplicates(rt)
+    assert (result.people, result.queued) == (3, 1)
+    (review,) = _queue(rt)
+    assert (review.person_id, review.other_person_id) == (a, b)
+    assert review.band == "likely"  # the same names and date of birth; moved house
+    assert [c["reason"] for c in review.comparisons] == [
+        "same given name", "same family name", "same date of birth", "different postcode"]

@@ -29,6 +29,9 @@ NOT_INSTALLED = "splink not installed; duplicate finder did nothing"
 NOT_CONFIGURED = "the profile has no duplicate_finder; duplicate finder did nothing"
 READ_BATCH = 20_000
 WRITE_BATCH = 1_000
+# Fewer pairs than these and the profile's u (m) stand untrained.
+MIN_U_PAIRS = 10_000
+MIN_TRAINING_PAIRS = 100
 FIELDS = ("given_name", "family_name", "date_of_birth", "postcode", "phone", "email")
 _WORDS = {"given_name": "given name", "family_name": "family name",
           "date_of_birth": "date of birth", "postcode": "postcode", "phone": "phone number",
@@ -232,11 +235,10 @@ def predict_pairs(table: dict[str, list[Any]], matching: MatchingProfile,
     import pandas as pd
 
     levels = field_levels(matching)
+    people = len(table["unique_id"])
     frame = pd.DataFrame(table)
-    frame["date_of_birth"] = pd.to_datetime(frame["date_of_birth"]).dt.date
     con = sp.duckdb.connect(":memory:")
     try:
-        con.execute("SET threads TO 2")
         con.register("people_frame", frame)
         con.execute("CREATE TABLE people AS SELECT * REPLACE "
                     "(CAST(date_of_birth AS DATE) AS date_of_birth) FROM people_frame")
@@ -249,16 +251,24 @@ def predict_pairs(table: dict[str, list[Any]], matching: MatchingProfile,
                 sp.block_on(*rule) for rule in finder.blocking_rules],
             retain_matching_columns=True,
             retain_intermediate_calculation_columns=True,
+            # The starting guess (EM refines it): each person recorded at most twice. Scores
+            # leave this prior out, so that they are on the profile's scale of bits.
+            probability_two_random_records_match=min(0.5, 1 / people),
         )
         linker = sp.Linker("people", settings, sp.DuckDBAPI(con), set_up_basic_logging=False)
-        linker.training.estimate_probability_two_random_records_match(
-            [sp.block_on("given_name", "family_name", "date_of_birth")], recall=0.7)
-        linker.training.estimate_u_using_random_sampling(max_pairs=finder.u_sample_pairs,
-                                                         seed=13)
+        if people * (people - 1) // 2 >= MIN_U_PAIRS:
+            # (With fewer, a few duplicates among them would pass for chance agreement.)
+            linker.training.estimate_u_using_random_sampling(
+                max_pairs=finder.u_sample_pairs, seed=13)
         for rule in finder.training_blocking_rules:
+            if _pairs_sharing(con, rule) < MIN_TRAINING_PAIRS:
+                # Too few to learn from (a new service): the profile's m stands.
+                log.info("people.duplicates.untrained", extra={"job": SOURCE})
+                continue
             linker.training.estimate_parameters_using_expectation_maximisation(
                 sp.block_on(*rule))
         lam = linker.misc.save_model_to_json()["probability_two_random_records_match"]
+        lam = min(max(lam, 1e-15), 1 - 1e-15)
         prior = math.log2(lam / (1 - lam))
         predicted = linker.inference.predict(
             threshold_match_weight=finder.threshold_match_weight + prior)
@@ -268,6 +278,14 @@ def predict_pairs(table: dict[str, list[Any]], matching: MatchingProfile,
     finally:
         con.close()
     return [_pair(row, levels, matching) for row in rows]
+
+
+def _pairs_sharing(con: Any, rule: tuple[str, ...]) -> int:
+    """How many pairs of people share every column of this blocking rule."""
+    columns = ", ".join(rule)
+    present = " AND ".join(f"{c} IS NOT NULL" for c in rule)
+    return con.execute(f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n "  # noqa: S608
+                       f"FROM people WHERE {present} GROUP BY {columns})").fetchall()[0][0]
 
 
 def _pair(row: tuple, levels: dict[str, list[tuple[Level, str]]],
