@@ -79,6 +79,16 @@ def test_celery_beat_runs_the_finder_nightly_at_the_configured_time(tmp_path):
     app.extensions["triage"].db.dispose()
 
 
+def test_the_embedded_timer_and_the_task_run_the_finder(app, rt):
+    import triage.tasks as tasks
+    from triage.services.people.duplicates import find_duplicates
+
+    assert find_duplicates in [getattr(job, "job", job) for job in rt.relay.periodic]
+    with app.app_context():
+        counts = tasks.find_duplicates()
+    assert counts == {"people": 0, "pairs": 0, "queued": 0, "skipped": 0}
+
+
 @pytest.mark.parametrize("at", ["25:00", "3pm", "03:5", ""])
 def test_a_time_that_is_not_a_time_of_day_stops_the_service(at):
     with pytest.raises(SettingsError, match="TRIAGE_DUPLICATE_FINDER_AT"):

@@ -6,14 +6,17 @@ without it the job says so and does nothing. Only counts are logged, never a per
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -120,15 +123,18 @@ def read_people(session: Session, matching: MatchingProfile, *, batch: int = REA
         for name in group:
             groups.setdefault(name, []).append(str(i))
     table: dict[str, list[Any]] = {c: [] for c in _COLUMNS}
+    # Many people share a postcode or a name: each is parsed once.
+    postcode_parts = functools.lru_cache(maxsize=200_000)(compare.postcode_parts)
+    parts = functools.lru_cache(maxsize=200_000)(_parts)
     for rows in _batches(session, batch):
         homes = _postcodes(session, rows[0][0], rows[-1][0])
         for (pid, given, family, given_key, family_key, given_sound, family_sound, dob,
              phone_key, phone, email) in rows:
             given_key = given_key or compare.fold_name(given)
             family_key = family_key or compare.fold_name(family)
-            postcode = compare.postcode_parts(homes.get(pid))
-            values = (pid, given_key, family_key, given_sound, family_sound, _parts(given),
-                      _parts(family), " ".join(groups.get(given_key or "", ())) or None, dob,
+            postcode = postcode_parts(homes.get(pid))
+            values = (pid, given_key, family_key, given_sound, family_sound, parts(given),
+                      parts(family), " ".join(groups.get(given_key or "", ())) or None, dob,
                       dob.year if dob else None, f"{dob:%Y%m%d}" if dob else None,
                       *(postcode or (None, None, None)),
                       compare.phone_key(phone_key or phone), compare.email_key(email))
@@ -315,12 +321,17 @@ def _known_pairs(session: Session) -> set[tuple[int, int]]:
     return {(int(a), int(b)) for a, b in pairs}
 
 
-def _review(pair: Pair) -> MatchReview:
-    return MatchReview(
-        person_id=pair.person_id, other_person_id=pair.other_person_id, source=SOURCE,
-        score=round(pair.score, 2), band=pair.band,
-        comparisons=[{"field": c.field, "level": c.level, "weight": round(c.weight, 2),
-                      "reason": c.reason} for c in pair.comparisons])
+def _review(pair: Pair, now: datetime) -> dict[str, Any]:
+    return {"person_id": pair.person_id, "other_person_id": pair.other_person_id,
+            "source": SOURCE, "score": round(pair.score, 2), "band": pair.band,
+            "comparisons": [{"field": c.field, "level": c.level, "weight": round(c.weight, 2),
+                             "reason": c.reason} for c in pair.comparisons],
+            "status": "open", "created_at": now}
+
+
+def _insert(rt: Any, rows: list[dict[str, Any]]) -> None:
+    with rt.db.unit_of_work() as session:
+        session.execute(insert(MatchReview), rows)
 
 
 def queue_pairs(rt: Any, pairs: list[Pair]) -> tuple[int, int]:
@@ -333,19 +344,17 @@ def queue_pairs(rt: Any, pairs: list[Pair]) -> tuple[int, int]:
         if key not in known and key not in seen:
             seen.add(key)
             new.append(pair)
-    queued = 0
+    queued, now = 0, datetime.now(UTC)
     for start in range(0, len(new), WRITE_BATCH):
-        chunk = new[start:start + WRITE_BATCH]
+        chunk = [_review(p, now) for p in new[start:start + WRITE_BATCH]]
         try:
-            with rt.db.unit_of_work() as session:
-                session.add_all([_review(p) for p in chunk])
+            _insert(rt, chunk)
             queued += len(chunk)
         except IntegrityError:
             # Queued meanwhile (intake, or another run): add the rest one by one.
-            for pair in chunk:
+            for row in chunk:
                 try:
-                    with rt.db.unit_of_work() as session:
-                        session.add(_review(pair))
+                    _insert(rt, [row])
                     queued += 1
                 except IntegrityError:
                     pass
