@@ -35,7 +35,6 @@ WRITE_BATCH = 1_000
 # Fewer pairs than these and the profile's u (m) stand untrained.
 MIN_U_PAIRS = 10_000
 MIN_TRAINING_PAIRS = 100
-FIELDS = ("given_name", "family_name", "date_of_birth", "postcode", "phone", "email")
 _WORDS = {"given_name": "given name", "family_name": "family name",
           "date_of_birth": "date of birth", "postcode": "postcode", "phone": "phone number",
           "email": "email address"}
