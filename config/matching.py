@@ -25,7 +25,13 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
 }
 BANDS = ("exact", "likely", "possible")
 LEVEL_KEYS = {"level", "m", "u", "at_least", "at_best"}
-TOP_KEYS = {"bands", "exact_needs", "fields", "nicknames"}
+TOP_KEYS = {"bands", "exact_needs", "fields", "nicknames", "duplicate_finder"}
+# What the nightly duplicate finder may block pairs on (columns of its people table).
+BLOCKING_COLUMNS = ("given_name", "family_name", "given_name_sound", "family_name_sound",
+                    "date_of_birth", "birth_year", "postcode", "postcode_sector",
+                    "postcode_district", "phone", "email")
+FINDER_KEYS = {"threshold_match_weight", "u_sample_pairs", "training_blocking_rules",
+               "blocking_rules"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,17 @@ class Level:
 
 
 @dataclass(frozen=True)
+class DuplicateFinder:
+    """The nightly duplicate finder's settings: pairs scoring at least `threshold_match_weight`
+    bits are queued for review; each blocking rule is the columns a pair must share to be
+    compared at all (training rules for the m estimates, the others for finding pairs)."""
+    threshold_match_weight: float
+    u_sample_pairs: int
+    training_blocking_rules: tuple[tuple[str, ...], ...]
+    blocking_rules: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class MatchingProfile:
     # field -> its levels in the order they are tried
     fields: Mapping[str, tuple[Level, ...]]
@@ -53,6 +70,8 @@ class MatchingProfile:
     exact_needs: Mapping[str, frozenset[str]]
     # groups of folded given names that are the same name (william, bill, billy, will)
     nicknames: tuple[frozenset[str], ...] = ()
+    # None: the profile does not run the nightly duplicate finder
+    duplicate_finder: DuplicateFinder | None = None
 
     def level(self, field: str, code: str) -> Level | None:
         return next((lv for lv in self.fields[field] if lv.code == code), None)
@@ -149,6 +168,52 @@ def _nicknames(data: Any, problem) -> tuple[frozenset[str], ...]:
     return tuple(groups)
 
 
+def _rules(data: Any, key: str, problem) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(data, list) or not data:
+        problem(key, "must be a list of blocking rules, each a list of columns")
+        return ()
+    rules = []
+    for i, rule in enumerate(data):
+        if not (isinstance(rule, list) and rule and all(c in BLOCKING_COLUMNS for c in rule)
+                and len(set(rule)) == len(rule)):
+            problem(f"{key}[{i}]", f"a list of different columns of {', '.join(BLOCKING_COLUMNS)}")
+            continue
+        rules.append(tuple(rule))
+    return tuple(rules)
+
+
+def _duplicate_finder(data: Any, bands: Mapping[str, float], problem) -> DuplicateFinder | None:
+    if data is None:
+        return None
+    key = "duplicate_finder"
+    if not isinstance(data, dict):
+        problem(key, f"must be a mapping of {', '.join(sorted(FINDER_KEYS))}")
+        return None
+    unknown_keys(data, FINDER_KEYS, key, problem)
+    ok = True
+    threshold = data.get("threshold_match_weight")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        problem(f"{key}.threshold_match_weight", "must be a number of bits")
+        ok = False
+    elif "possible" in bands and threshold < bands["possible"]:
+        problem(f"{key}.threshold_match_weight",
+                f"must be at least the `possible` band ({bands['possible']:g} bits): a pair "
+                "below it is not worth showing")
+        ok = False
+    pairs = data.get("u_sample_pairs", 10_000_000)
+    if isinstance(pairs, bool) or not isinstance(pairs, int | float) \
+            or not 10_000 <= pairs <= 1_000_000_000:
+        problem(f"{key}.u_sample_pairs", "a number of pairs between 10000 and 1000000000")
+        ok = False
+    training = _rules(data.get("training_blocking_rules"), f"{key}.training_blocking_rules",
+                      problem)
+    blocking = _rules(data.get("blocking_rules"), f"{key}.blocking_rules", problem)
+    if not (ok and training and blocking):
+        return None
+    return DuplicateFinder(threshold_match_weight=float(threshold), u_sample_pairs=int(pairs),
+                           training_blocking_rules=training, blocking_rules=blocking)
+
+
 def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
     """Validate a matching.yaml mapping; call `problem(key, message)` for each problem."""
     if not isinstance(data, dict):
@@ -182,10 +247,11 @@ def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
             fields[field] = _levels(field, fields_data[field], problem)
     exact_needs = _field_levels(data.get("exact_needs"), "exact_needs", problem)
     nicknames = _nicknames(data.get("nicknames"), problem)
+    finder = _duplicate_finder(data.get("duplicate_finder"), thresholds, problem)
     if len(fields) != len(FIELD_LEVELS) or len(thresholds) != 3 or not all(fields.values()):
         return None
     matching = MatchingProfile(fields=fields, bands=thresholds, exact_needs=exact_needs,
-                               nicknames=nicknames)
+                               nicknames=nicknames, duplicate_finder=finder)
     agreeing = sum(lv.weight for f in ("given_name", "family_name", "date_of_birth")
                    if (lv := matching.level(f, "same")) is not None)
     if agreeing < thresholds["exact"]:

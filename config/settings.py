@@ -44,6 +44,8 @@ class Settings:
     mail_from: str = "early-help@example.org"
     # How often overdue cases are looked for and escalated to the team's manager (s).
     escalation_sweep_seconds: int = 300
+    # When the nightly duplicate finder runs, HH:MM UTC (Celery beat, or the embedded timer).
+    duplicate_finder_at: str = "02:30"
     log_level: str = "INFO"
     base_url: str = "http://127.0.0.1:5000"
     # Web sign-in (issue 5): a session ends after this much idle time, and at the latest this
@@ -135,6 +137,8 @@ class Settings:
             raise SettingsError("TRIAGE_PASSWORD_RESET_HOURS must be between 1 and 168")
         if self.escalation_sweep_seconds < 1:
             raise SettingsError("TRIAGE_ESCALATION_SWEEP_SECONDS must be at least 1")
+        if daily_time(self.duplicate_finder_at) is None:
+            raise SettingsError("TRIAGE_DUPLICATE_FINDER_AT must be a time of day, HH:MM (UTC)")
         return self
 
     def with_secret(self) -> Settings:
@@ -147,6 +151,16 @@ class Settings:
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return replace(self, secret_key=path.read_text().strip())
+
+
+def daily_time(text: str) -> tuple[int, int] | None:
+    """(hour, minute) of an HH:MM time of day, or None if it is not one."""
+    hour, colon, minute = text.partition(":")
+    if not (colon and hour.isdigit() and minute.isdigit() and len(minute) == 2):
+        return None
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        return None
+    return int(hour), int(minute)
 
 
 def _coerce(key: str, annotation: object, raw: str) -> object:

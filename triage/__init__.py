@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 from config.profile import load_profile
-from config.settings import Settings
+from config.settings import Settings, daily_time
 
 
 def create_app(settings: Settings | None = None, *, background: bool = True,
@@ -24,10 +24,11 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage.db import Database
     from triage.extensions import DRAFT_PURGE_SECONDS, RETENTION_REPORT_SECONDS, celery_init_app
     from triage.json_wire import IsoDatesJSONProvider
-    from triage.relay import CeleryRelay, Every, InProcessRelay
+    from triage.relay import CeleryRelay, Every, InProcessRelay, Nightly
     from triage.runtime import Runtime
     from triage.services.cases.escalation import escalate_overdue
     from triage.services.notices.mail import send_pending
+    from triage.services.people.duplicates import find_duplicates
     from triage.services.privacy.retention import report_due
     from triage.services.referrals.drafts import purge_expired
     from triage.web import register_web
@@ -61,7 +62,9 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
         rt.relay.periodic.extend([Every(settings.escalation_sweep_seconds, escalate_overdue),
                                   Every(settings.outbox_sweep_seconds, send_pending),
                                   Every(DRAFT_PURGE_SECONDS, purge_expired),
-                                  Every(RETENTION_REPORT_SECONDS, report_due)])
+                                  Every(RETENTION_REPORT_SECONDS, report_due),
+                                  Nightly(daily_time(settings.duplicate_finder_at),
+                                          find_duplicates)])
     else:
         rt.relay = CeleryRelay(rt, celery)
     app.extensions["triage"] = rt

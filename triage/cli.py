@@ -168,6 +168,28 @@ def tokens_revoke(prefix: str) -> None:
     click.echo(f"revoked {count} token(s)")
 
 
+@main.group()
+def people() -> None:
+    """People records."""
+
+
+@people.command("find-duplicates")
+def people_find_duplicates() -> None:
+    """Queue pairs of stored people who may be one person for staff to check (the nightly
+    job, run now; needs the `linkage` extra). Prints counts only."""
+    from triage.services.people.duplicates import find_duplicates
+
+    app = _app()
+    rt = app.extensions["triage"]
+    result = find_duplicates(rt)
+    rt.db.dispose()
+    if result.message:
+        click.echo(result.message)
+        return
+    click.echo(f"people read: {result.people}; pairs found: {result.pairs}; "
+               f"queued: {result.queued}; skipped: {result.skipped}")
+
+
 def _problems(errors: dict[str, list[str]]) -> str:
     return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items())
 

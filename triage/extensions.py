@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
-from config.settings import Settings
+from config.settings import Settings, daily_time
 
 DRAFT_PURGE_SECONDS = 600  # expired self-referral drafts are deleted at least this often
 # The retention schedule reports what is due this often (nothing changes until an admin
@@ -71,6 +72,11 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
                 "task": "triage.retention.report",
                 "schedule": timedelta(seconds=RETENTION_REPORT_SECONDS),
             },
+            # Nightly, when the service is quiet: it reads every person (see duplicates.py).
+            "people-find-duplicates": {
+                "task": "triage.people.find_duplicates",
+                "schedule": _nightly(settings.duplicate_finder_at),
+            },
         },
     )
     from celery.signals import setup_logging
@@ -80,6 +86,11 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app
+
+
+def _nightly(at: str) -> crontab:
+    hour, minute = daily_time(at) or (2, 30)
+    return crontab(hour=hour, minute=minute)
 
 
 def _keep_service_logging(**_kwargs) -> None:

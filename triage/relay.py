@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from triage.services.notices import outbox
@@ -32,6 +33,42 @@ class Every:
             return None
         self._next = now + self.seconds
         return self.job(rt)
+
+
+class Nightly:
+    """A job for the in-process timer that runs once a day at a time of day (UTC), on its own
+    thread so that a long run (the duplicate finder) does not hold up the sweeps; a day whose
+    time passed while the process was down is not made up."""
+
+    def __init__(self, at: tuple[int, int], job: Any, *, now: Any = None):
+        self.at = at
+        self.job = job
+        self.__name__ = getattr(job, "__name__", "job")
+        self._now = now or (lambda: datetime.now(UTC))
+        self._last = self._due_day(self._now())
+        self._running: threading.Thread | None = None
+
+    def _due_day(self, now: datetime):
+        """The latest day whose run time has passed by `now`."""
+        day = now.date()
+        return day if (now.hour, now.minute) >= self.at else day - timedelta(days=1)
+
+    def __call__(self, rt: Any) -> Any:
+        due = self._due_day(self._now())
+        if due <= self._last or (self._running is not None and self._running.is_alive()):
+            return None
+        self._last = due
+
+        def run() -> None:
+            try:
+                self.job(rt)
+            except Exception:  # noqa: BLE001 - tomorrow's run tries again
+                log.exception("periodic.failed", extra={"job": self.__name__})
+
+        self._running = threading.Thread(target=run, name=f"nightly-{self.__name__}",
+                                         daemon=True)
+        self._running.start()
+        return self._running
 
 
 class InProcessRelay:

@@ -3,6 +3,6 @@ Fellegi-Sunter match weights from the council profile, banded and explained in p
 Pure Python: no web service, database or Flask."""
 
 from triage.linkage.compare import fold_name
-from triage.linkage.score import Comparison, Match, Record, score
+from triage.linkage.score import Comparison, Match, Record, band, score
 
-__all__ = ["Comparison", "Match", "Record", "fold_name", "score"]
+__all__ = ["Comparison", "Match", "Record", "band", "fold_name", "score"]

@@ -152,6 +152,11 @@ def _band(total: float, comparisons: list[Comparison], profile: MatchingProfile)
     return next((b for b in allowed if total >= profile.bands[b]), None)
 
 
+def band(total: float, comparisons, profile: MatchingProfile) -> str | None:
+    """The band a total reaches, capped by its comparisons' `at_best` and `exact_needs`."""
+    return _band(total, list(comparisons), profile)
+
+
 def score(a: Record, b: Record, profile: MatchingProfile) -> Match:
     """How strongly two records describe one person: the sum of each field's weight (a field
     missing on either side adds 0), the band it reaches, and each field's comparison."""

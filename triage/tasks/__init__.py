@@ -11,6 +11,7 @@ from flask import current_app
 from triage.services.accounts import resets  # noqa: F401
 from triage.services.cases import escalation
 from triage.services.notices import mail, notify, outbox  # noqa: F401
+from triage.services.people import duplicates
 from triage.services.privacy import retention
 from triage.services.referrals import drafts, linked_referrals  # noqa: F401
 
@@ -66,3 +67,9 @@ def purge_drafts() -> int:
 def retention_report() -> int | None:
     """Report what the retention schedule finds due (erases nothing); safe to run twice."""
     return retention.report_due(_runtime())
+
+
+@shared_task(name="triage.people.find_duplicates", ignore_result=True)
+def find_duplicates() -> dict[str, int]:
+    """Queue likely duplicate people for staff to check (nightly); safe to run twice."""
+    return duplicates.find_duplicates(_runtime()).counts()
