@@ -25,7 +25,8 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
 }
 BANDS = ("exact", "likely", "possible")
 LEVEL_KEYS = {"level", "m", "u", "at_least", "at_best"}
-TOP_KEYS = {"bands", "exact_needs", "fields", "nicknames"}
+TOP_KEYS = {"bands", "blocking", "exact_needs", "fields", "nicknames"}
+BLOCKING_KEYS = {"limit", "trigram_similarity"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,15 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Blocking:
+    """How candidates are found before they are scored (people/candidates.py)."""
+    # the most people one blocking query returns (a common surname cannot flood the scorer)
+    limit: int = 50
+    # PostgreSQL's trigram block: the lowest pg_trgm similarity of two family names
+    trigram_similarity: float = 0.5
+
+
+@dataclass(frozen=True)
 class MatchingProfile:
     # field -> its levels in the order they are tried
     fields: Mapping[str, tuple[Level, ...]]
@@ -53,6 +63,7 @@ class MatchingProfile:
     exact_needs: Mapping[str, frozenset[str]]
     # groups of folded given names that are the same name (william, bill, billy, will)
     nicknames: tuple[frozenset[str], ...] = ()
+    blocking: Blocking = Blocking()
 
     def level(self, field: str, code: str) -> Level | None:
         return next((lv for lv in self.fields[field] if lv.code == code), None)
@@ -149,6 +160,25 @@ def _nicknames(data: Any, problem) -> tuple[frozenset[str], ...]:
     return tuple(groups)
 
 
+def _blocking(data: Any, problem) -> Blocking:
+    if data is None:
+        return Blocking()
+    if not isinstance(data, dict):
+        problem("blocking", "must be a mapping with limit and trigram_similarity")
+        return Blocking()
+    unknown_keys(data, BLOCKING_KEYS, "blocking", problem)
+    out = Blocking()
+    limit = data.get("limit", out.limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        problem("blocking.limit", "a whole number of people from 1 to 1000")
+        limit = out.limit
+    similarity = data.get("trigram_similarity", out.trigram_similarity)
+    if not (_probability(similarity) and similarity < 1):
+        problem("blocking.trigram_similarity", "a similarity between 0 and 1")
+        similarity = out.trigram_similarity
+    return Blocking(limit=limit, trigram_similarity=float(similarity))
+
+
 def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
     """Validate a matching.yaml mapping; call `problem(key, message)` for each problem."""
     if not isinstance(data, dict):
@@ -182,10 +212,11 @@ def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
             fields[field] = _levels(field, fields_data[field], problem)
     exact_needs = _field_levels(data.get("exact_needs"), "exact_needs", problem)
     nicknames = _nicknames(data.get("nicknames"), problem)
+    blocking = _blocking(data.get("blocking"), problem)
     if len(fields) != len(FIELD_LEVELS) or len(thresholds) != 3 or not all(fields.values()):
         return None
     matching = MatchingProfile(fields=fields, bands=thresholds, exact_needs=exact_needs,
-                               nicknames=nicknames)
+                               nicknames=nicknames, blocking=blocking)
     agreeing = sum(lv.weight for f in ("given_name", "family_name", "date_of_birth")
                    if (lv := matching.level(f, "same")) is not None)
     if agreeing < thresholds["exact"]:
