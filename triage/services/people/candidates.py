@@ -1,21 +1,33 @@
 """Known people who may be the person a referral (or a search) describes: candidates come from
-indexed blocking keys only, each bounded, then every candidate is scored field by field by the
-record-linkage scorer (triage/linkage/, the profile's matching.yaml)."""
+blocking keys stored with each person (triage/services/people/keys.py), each block one indexed
+query bounded by the profile's `blocking.limit`, all in one statement; then every candidate is
+scored field by field by the record-linkage scorer (triage/linkage/, the profile's
+matching.yaml), and only those reaching a band are read as people."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import date
 
+from sqlalchemy import func, union
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from config.matching import MatchingProfile
 from triage.linkage import Match, Record, score
+from triage.linkage.compare import name_parts, postcode_parts
 from triage.models import Household, HouseholdMember, Person
-from triage.schemas.contact import uk_phone_key
+from triage.services.people.keys import email_hash, phone_hash
 from triage.services.people.names import name_key, sound_key
 
-CANDIDATES = 500  # each candidate query is bounded so a common surname cannot flood it
+CANDIDATES = 500  # each search query is bounded so a common surname cannot flood it
+_PERSON = Person.__table__
+_HOUSEHOLD = Household.__table__
+_MEMBER = HouseholdMember.__table__
+# What scoring reads of a candidate (the rest of the person is read only for those banded).
+_SCORED = (_PERSON.c.id, _PERSON.c.given_name, _PERSON.c.family_name, _PERSON.c.date_of_birth,
+           _PERSON.c.phone_key, _PERSON.c.phone, _PERSON.c.email)
 
 
 @dataclass
@@ -76,29 +88,107 @@ def known_record(person: Person, postcode: str | None) -> Record:
                   phone=person.phone_key or person.phone, email=person.email)
 
 
+def _swapped(dob: date) -> date | None:
+    try:
+        return dob.replace(month=dob.day, day=dob.month) if dob.day != dob.month else None
+    except ValueError:
+        return None
+
+
+def _given_sounds(given: str, matching: MatchingProfile) -> set[str]:
+    """The sound of a given name and of each name it is a short or long form of."""
+    names = {given}.union(*(g for g in matching.nicknames if given in g))
+    return {k for k in map(sound_key, names) if k}
+
+
+def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
+    """The blocking queries for `typed`: each selects person ids through one index, at most
+    `blocking.limit` of them. Trigram similarity (PostgreSQL's pg_trgm) only when `trigrams`."""
+    limit = matching.blocking.limit
+    p = _PERSON.c
+    out = []
+
+    def block(*where, frm=_PERSON, column=p.id) -> None:
+        out.append(core_select(column.label("id")).select_from(frm).where(*where).limit(limit))
+
+    given, family = name_key(typed.given_name), name_key(typed.family_name)
+    dob = typed.date_of_birth
+    year = dob.year if dob else None
+    if family:
+        family_sound = sound_key(family)
+        if given:
+            sounds = _given_sounds(given, matching)
+            if year:
+                block(p.family_name_sound == family_sound, p.given_name_sound.in_(sounds),
+                      p.birth_year.between(year - 1, year + 1))
+            block(p.family_name_sound == family_sound, p.given_name_sound.in_(sounds))
+            block(p.family_name_sound == sound_key(given), p.given_name_sound == family_sound)
+        else:
+            block(p.family_name_sound == family_sound)
+        keys = {family} | set(name_parts(typed.family_name))
+        if year:
+            block(p.family_name_key.in_(keys),
+                  p.date_of_birth.between(date(max(year - 1, 1), 1, 1),
+                                          date(min(year + 1, 9999), 12, 31)))
+        block(p.family_name_key.in_(keys))
+        if trigrams:
+            where = [p.family_name_key.bool_op("%")(family), p.family_name_key != family]
+            if given:
+                where.append(p.given_name_key == given)
+            block(*where)
+    if given and year:
+        block(p.given_name_key == given, p.birth_year == year)
+    elif given and not family:
+        block(p.given_name_key == given)
+    if dob:
+        block(p.date_of_birth.in_({d for d in (dob, _swapped(dob)) if d}),
+              p.anonymised_at.is_(None))
+    if typed.phone and (hashed := phone_hash(typed.phone)):
+        block(p.phone_hash == hashed)
+    if typed.email and (hashed := email_hash(typed.email)):
+        block(p.email_hash == hashed)
+    unit = postcode_parts(typed.postcode)
+    if unit and year:
+        block(_HOUSEHOLD.c.postcode == unit[0], p.birth_year == year,
+              frm=_HOUSEHOLD.join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
+              .join(_PERSON, _PERSON.c.id == _MEMBER.c.person_id), column=_MEMBER.c.person_id)
+    return out
+
+
 def find_candidates(session: Session, typed: Record, matching: MatchingProfile, *,
                     exclude: Collection[int] = ()) -> list[Candidate]:
     """Known people who may be `typed`, best first; only those reaching a band (exact, likely
     or possible). Anonymised people are never candidates."""
-    found = by_name(session, typed.given_name, typed.family_name) if typed.family_name else {}
-    if typed.date_of_birth is not None:
-        found.update({p.id: p for p in people_where(
-            session, Person.date_of_birth == typed.date_of_birth)})
-    phone = uk_phone_key(typed.phone) if typed.phone else None
-    if phone:
-        found.update({p.id: p for p in people_where(session, Person.phone_key == phone)})
-    people = {pid: p for pid, p in found.items()
-              if pid not in exclude and p.anonymised_at is None}
-    homes = households_of(session, people)
-    out = []
-    for pid, person in people.items():
-        ids, postcode = homes.get(pid, ([], None))
-        match = score(typed, known_record(person, postcode), matching)
+    trigrams = session.get_bind().dialect.name == "postgresql"
+    queries = blocks(typed, matching, trigrams=trigrams)
+    if not queries:
+        return []
+    if trigrams and typed.family_name:
+        session.execute(core_select(func.set_config("pg_trgm.similarity_threshold",
+                                                    str(matching.blocking.trigram_similarity),
+                                                    True)))
+    ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
+    where = [_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None)]
+    if exclude:
+        where.append(_PERSON.c.id.not_in(list(exclude)))
+    rows = session.execute(core_select(*_SCORED).where(*where)).all()
+    homes = households_of(session, [r.id for r in rows])
+    scored = []
+    for row in rows:
+        household_ids, postcode = homes.get(row.id, ([], None))
+        known = Record(given_name=row.given_name, family_name=row.family_name,
+                       date_of_birth=row.date_of_birth, postcode=postcode,
+                       phone=row.phone_key or row.phone, email=row.email)
+        match = score(typed, known, matching)
         if match.band is not None:
-            out.append(Candidate(person, match, postcode, ids))
+            scored.append((row.id, match, postcode, household_ids))
+    people = {p.id: p for p in session.exec(
+        select(Person).where(Person.id.in_([s[0] for s in scored])))} if scored else {}
+    out = [Candidate(people[pid], match, postcode, household_ids)
+           for pid, match, postcode, household_ids in scored]
     out.sort(key=lambda c: (-c.match.score, c.person.id))
     return out
 
 
-__all__ = ["CANDIDATES", "Candidate", "by_name", "find_candidates", "households_of",
+__all__ = ["CANDIDATES", "Candidate", "blocks", "by_name", "find_candidates", "households_of",
            "known_record", "people_where"]

@@ -112,11 +112,11 @@ def create_people(session: Session, people: tuple[PersonInput, ...],
     for p, known in zip(people, found, strict=True):
         contact = contact_columns(p)
         if known is None:
-            keys = person_keys(given_name=p.given_name, family_name=p.family_name,
-                               date_of_birth=p.date_of_birth, phone=contact.get("phone"),
-                               email=contact.get("email"))
+            stored = person_keys(given_name=p.given_name, family_name=p.family_name,
+                                 date_of_birth=p.date_of_birth, phone=contact.get("phone"),
+                                 email=contact.get("email"))
             new.append({"given_name": p.given_name, "family_name": p.family_name,
-                        "date_of_birth": p.date_of_birth, **keys, **contact,
+                        "date_of_birth": p.date_of_birth, **stored, **contact,
                         "contact_updated_at": now if contact else None})
         elif contact:
             update_contact(session, known, contact, now=now)
