@@ -132,7 +132,11 @@ def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
                                           date(min(year + 1, 9999), 12, 31)))
         block(p.family_name_key.in_(keys))
         if trigrams:
-            where = [p.family_name_key.bool_op("%")(family), p.family_name_key != family]
+            # `%` reads the trigram index (at pg_trgm's own threshold, 0.3 unless set);
+            # similarity() then holds it to the profile's threshold.
+            where = [p.family_name_key.bool_op("%")(family), p.family_name_key != family,
+                     func.similarity(p.family_name_key, family)
+                     >= matching.blocking.trigram_similarity]
             if given:
                 where.append(p.given_name_key == given)
             block(*where)
@@ -163,10 +167,6 @@ def find_candidates(session: Session, typed: Record, matching: MatchingProfile, 
     queries = blocks(typed, matching, trigrams=trigrams)
     if not queries:
         return []
-    if trigrams and typed.family_name:
-        session.execute(core_select(func.set_config("pg_trgm.similarity_threshold",
-                                                    str(matching.blocking.trigram_similarity),
-                                                    True)))
     ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
     where = [_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None)]
     if exclude:
