@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, union
+from sqlalchemy import func, or_, true, union
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
@@ -25,9 +25,16 @@ CANDIDATES = 500  # each search query is bounded so a common surname cannot floo
 _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__
 _MEMBER = HouseholdMember.__table__
-# What scoring reads of a candidate (the rest of the person is read only for those banded).
+# What scoring reads of a candidate, with the postcode of their newest household (the rest of
+# the person, and their households, are read only for those banded).
+_NEWEST_POSTCODE = (core_select(_HOUSEHOLD.c.postcode)
+                    .select_from(_MEMBER.join(_HOUSEHOLD,
+                                              _HOUSEHOLD.c.id == _MEMBER.c.household_id))
+                    .where(_MEMBER.c.person_id == _PERSON.c.id)
+                    .order_by(_MEMBER.c.since.desc()).limit(1).scalar_subquery())
 _SCORED = (_PERSON.c.id, _PERSON.c.given_name, _PERSON.c.family_name, _PERSON.c.date_of_birth,
-           _PERSON.c.phone_key, _PERSON.c.phone, _PERSON.c.email)
+           _PERSON.c.phone_key, _PERSON.c.phone, _PERSON.c.email,
+           _NEWEST_POSTCODE.label("postcode"))
 
 
 @dataclass
@@ -101,52 +108,86 @@ def _given_sounds(given: str, matching: MatchingProfile) -> set[str]:
     return {k for k in map(sound_key, names) if k}
 
 
+def _tail(sound: str | None) -> str | None:
+    """A sound key without its first letter: "Katie" and "Catie" share it."""
+    return sound[1:] if sound and len(sound) > 1 else None
+
+
 def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
     """The blocking queries for `typed`: each selects person ids through one index, at most
-    `blocking.limit` of them. Trigram similarity (PostgreSQL's pg_trgm) only when `trigrams`."""
+    `blocking.limit` of them. A block read through a broad key (a date of birth, a given name
+    and year, a family name and year) keeps only people whose other name or date could still
+    let the pair reach a band, so a common name or birthday does not fill it with strangers.
+    Trigram similarity (PostgreSQL's pg_trgm) only when `trigrams`."""
     limit = matching.blocking.limit
     p = _PERSON.c
     out = []
 
-    def block(*where, frm=_PERSON, column=p.id) -> None:
-        out.append(core_select(column.label("id")).select_from(frm).where(*where).limit(limit))
+    def block(*where, frm=_PERSON, column=p.id, order=None, size=limit) -> None:
+        query = core_select(column.label("id")).select_from(frm).where(*where)
+        out.append((query.order_by(order) if order is not None else query).limit(size))
 
     given, family = name_key(typed.given_name), name_key(typed.family_name)
     dob = typed.date_of_birth
     year = dob.year if dob else None
+    dates = {d for d in (dob, _swapped(dob)) if d} if dob else set()
+    near_years = p.birth_year.between(year - 1, year + 1) if year else None
+    sounds = _given_sounds(given, matching) if given else set()
+    family_sound = sound_key(family)
+    keys = {family} | set(name_parts(typed.family_name)) if family else set()
+    names_near = []  # either name sounds like, or is, the one typed (either way round)
     if family:
-        family_sound = sound_key(family)
-        if given:
-            sounds = _given_sounds(given, matching)
+        names_near += [p.family_name_sound == family_sound, p.family_name_key.in_(keys)]
+        if _tail(family_sound):
+            names_near.append(func.substr(p.family_name_sound, 2) == _tail(family_sound))
+    if given:
+        names_near.append(p.given_name_sound.in_(sounds))
+    if given and family:
+        names_near += [p.family_name_sound == sound_key(given),
+                       p.given_name_sound == family_sound]
+    if family and given:
+        for pair in ((p.family_name_sound == family_sound, p.given_name_sound.in_(sounds)),
+                     (p.family_name_sound == sound_key(given),
+                      p.given_name_sound == family_sound)):
             if year:
-                block(p.family_name_sound == family_sound, p.given_name_sound.in_(sounds),
-                      p.birth_year.between(year - 1, year + 1))
-            block(p.family_name_sound == family_sound, p.given_name_sound.in_(sounds))
-            block(p.family_name_sound == sound_key(given), p.given_name_sound == family_sound)
-        else:
-            block(p.family_name_sound == family_sound)
-        keys = {family} | set(name_parts(typed.family_name))
-        if year:
-            block(p.family_name_key.in_(keys),
-                  p.date_of_birth.between(date(max(year - 1, 1), 1, 1),
-                                          date(min(year + 1, 9999), 12, 31)))
+                # The same names score a band whatever the date of birth: those born nearest
+                # the year typed, a few either side (a year typed one digit out is still near).
+                nearest = max(limit // 5, 1)
+                block(*pair, p.birth_year >= year, order=p.birth_year.asc(), size=nearest)
+                block(*pair, p.birth_year < year, order=p.birth_year.desc(), size=nearest)
+            else:
+                block(*pair)
+    elif family:
+        block(p.family_name_sound == family_sound)
+    if family and year:
+        near = [p.date_of_birth.in_(dates)]
+        if _tail(sound_key(given)):
+            near.append(func.substr(p.given_name_sound, 2) == _tail(sound_key(given)))
+        block(p.family_name_key.in_(keys),
+              p.date_of_birth.between(date(max(year - 1, 1), 1, 1),
+                                      date(min(year + 1, 9999), 12, 31)),
+              or_(*near) if given else true())
+    elif family:
         block(p.family_name_key.in_(keys))
-        if trigrams:
-            # `%` reads the trigram index (at pg_trgm's own threshold, 0.3 unless set);
-            # similarity() then holds it to the profile's threshold.
-            where = [p.family_name_key.bool_op("%")(family), p.family_name_key != family,
-                     func.similarity(p.family_name_key, family)
-                     >= matching.blocking.trigram_similarity]
-            if given:
-                where.append(p.given_name_key == given)
-            block(*where)
+    if family and trigrams:
+        # `%` reads the trigram index (at pg_trgm's own threshold, 0.3 unless set);
+        # similarity() then holds it to the profile's threshold.
+        where = [p.family_name_key.bool_op("%")(family), p.family_name_key != family,
+                 func.similarity(p.family_name_key, family)
+                 >= matching.blocking.trigram_similarity]
+        if given:
+            where.append(p.given_name_key == given)
+        if year:
+            where.append(near_years)
+        block(*where)
     if given and year:
-        block(p.given_name_key == given, p.birth_year == year)
+        block(p.given_name_key == given, p.birth_year == year,
+              or_(p.date_of_birth.in_(dates), *names_near) if family else true())
     elif given and not family:
         block(p.given_name_key == given)
     if dob:
-        block(p.date_of_birth.in_({d for d in (dob, _swapped(dob)) if d}),
-              p.anonymised_at.is_(None))
+        block(p.date_of_birth.in_(dates), p.anonymised_at.is_(None),
+              or_(*names_near) if names_near else true())
     if typed.phone and (hashed := phone_hash(typed.phone)):
         block(p.phone_hash == hashed)
     if typed.email and (hashed := email_hash(typed.email)):
@@ -171,21 +212,21 @@ def find_candidates(session: Session, typed: Record, matching: MatchingProfile, 
     where = [_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None)]
     if exclude:
         where.append(_PERSON.c.id.not_in(list(exclude)))
-    rows = session.execute(core_select(*_SCORED).where(*where)).all()
-    homes = households_of(session, [r.id for r in rows])
     scored = []
-    for row in rows:
-        household_ids, postcode = homes.get(row.id, ([], None))
+    for row in session.execute(core_select(*_SCORED).where(*where)):
         known = Record(given_name=row.given_name, family_name=row.family_name,
-                       date_of_birth=row.date_of_birth, postcode=postcode,
+                       date_of_birth=row.date_of_birth, postcode=row.postcode,
                        phone=row.phone_key or row.phone, email=row.email)
         match = score(typed, known, matching)
         if match.band is not None:
-            scored.append((row.id, match, postcode, household_ids))
-    people = {p.id: p for p in session.exec(
-        select(Person).where(Person.id.in_([s[0] for s in scored])))} if scored else {}
-    out = [Candidate(people[pid], match, postcode, household_ids)
-           for pid, match, postcode, household_ids in scored]
+            scored.append((row.id, match, row.postcode))
+    if not scored:
+        return []
+    ids = [pid for pid, _, _ in scored]
+    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))}
+    homes = households_of(session, ids)
+    out = [Candidate(people[pid], match, postcode, homes.get(pid, ([], None))[0])
+           for pid, match, postcode in scored]
     out.sort(key=lambda c: (-c.match.score, c.person.id))
     return out
 
