@@ -10,7 +10,8 @@ surname drawn from a long-tailed list (Smith about 1.2% of people, as in England
 hundred common surnames, then thousands of rarer ones), given names from a hundred common
 ones, children born 2005-2024 and parents 1955-2000 (siblings and the odd twin: the hard
 negatives), a mobile for most adults and an email for some. Every key is computed by the
-function intake uses (triage.services.people.keys.person_keys); then ANALYZE.
+functions intake uses (triage.services.people.keys); indexes are built after the COPY, then
+ANALYZE.
 
 Probes: --probes known people, each asked for as a referral would describe them: exactly, a
 typo in the given or family name, names swapped, moved house, a date of birth one digit out
@@ -36,6 +37,7 @@ import time
 from array import array
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import accumulate
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -86,10 +88,14 @@ def _phone(rng: random.Random) -> str:
 def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]:
     """Load `people` in families; return `probes` of them (a third with the commonest
     surnames) as they were stored."""
-    from triage.services.people.keys import person_keys
+    from functools import lru_cache
 
+    from triage.services.people.keys import contact_keys, name_keys
+
+    names_of = lru_cache(maxsize=None)(name_keys)  # a few thousand distinct names
     rng = random.Random(seed)
     surnames, weights = _surnames(rng)
+    cumulative = list(accumulate(weights))
     common = set(surnames[:10])
     units = [f"LE{rng.randint(1, 67)} {rng.randint(0, 9)}{rng.choice(LETTERS)}"
              f"{rng.choice(LETTERS)}" for _ in range(POSTCODE_UNITS)]
@@ -97,7 +103,7 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
     total = 0
     while total < people:
         size = min(rng.choice((1, 2, 2, 3, 3, 4)), people - total)
-        homes.append((rng.choice(units), rng.choices(surnames, weights)[0], size))
+        homes.append((rng.choice(units), rng.choices(surnames, cum_weights=cumulative)[0], size))
         total += size
     wanted_common = set(rng.sample(range(people), probes * 4))
     picked_common: list[Known] = []
@@ -128,7 +134,8 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
                 for k in range(size):
                     pid += 1
                     adult = k == 0 or (k == 1 and size > 2)
-                    family = surname if rng.random() > 0.1 else rng.choices(surnames, weights)[0]
+                    family = surname if rng.random() > 0.1 else \
+                        rng.choices(surnames, cum_weights=cumulative)[0]
                     given = rng.choice(GIVEN)
                     if adult:
                         born = date(1955, 1, 1) + timedelta(days=rng.randint(0, 16000))
@@ -140,8 +147,8 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
                     phone = _phone(rng) if rng.random() < (0.7 if adult else 0.1) else None
                     email = f"{given.lower()}.{pid}@example.org" if adult and \
                         rng.random() < 0.4 else None
-                    keys = person_keys(given_name=given, family_name=family, date_of_birth=born,
-                                       phone=phone, email=email)
+                    keys = {**names_of(given, family), **contact_keys(phone, email)}
+                    keys["birth_year"] = born.year
                     copy.write_row((pid, given, family, keys["given_name_key"],
                                     keys["family_name_key"], keys["given_name_sound"],
                                     keys["family_name_sound"], born, keys["birth_year"],
