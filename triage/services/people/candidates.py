@@ -116,8 +116,8 @@ def _tail(sound: str | None) -> str | None:
 def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
     """The blocking queries for `typed`: each selects person ids through one index, at most
     `blocking.limit` of them. A block read through a broad key (a date of birth, a given name
-    and year, a family name and year) keeps only people whose other name or date could still
-    let the pair reach a band, so a common name or birthday does not fill it with strangers.
+    and year) keeps only people whose names or date could still let the pair reach a band, so
+    a common name or birthday does not fill it with strangers.
     Trigram similarity (PostgreSQL's pg_trgm) only when `trigrams`."""
     limit = matching.blocking.limit
     p = _PERSON.c
@@ -131,7 +131,6 @@ def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
     dob = typed.date_of_birth
     year = dob.year if dob else None
     dates = {d for d in (dob, _swapped(dob)) if d} if dob else set()
-    near_years = p.birth_year.between(year - 1, year + 1) if year else None
     sounds = _given_sounds(given, matching) if given else set()
     family_sound = sound_key(family)
     keys = {family} | set(name_parts(typed.family_name)) if family else set()
@@ -159,30 +158,23 @@ def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
                 block(*pair)
     elif family:
         block(p.family_name_sound == family_sound)
-    if family and year:
-        near = [p.date_of_birth.in_(dates)]
-        if _tail(sound_key(given)):
-            near.append(func.substr(p.given_name_sound, 2) == _tail(sound_key(given)))
-        block(p.family_name_key.in_(keys),
-              p.date_of_birth.between(date(max(year - 1, 1), 1, 1),
-                                      date(min(year + 1, 9999), 12, 31)),
-              or_(*near) if given else true())
+    if family and dob:
+        block(p.family_name_key.in_(keys), p.date_of_birth.in_(dates))
     elif family:
         block(p.family_name_key.in_(keys))
-    if family and trigrams:
-        # `%` reads the trigram index (at pg_trgm's own threshold, 0.3 unless set);
-        # similarity() then holds it to the profile's threshold.
-        where = [p.family_name_key.bool_op("%")(family), p.family_name_key != family,
-                 func.similarity(p.family_name_key, family)
-                 >= matching.blocking.trigram_similarity]
-        if given:
-            where.append(p.given_name_key == given)
-        if year:
-            where.append(near_years)
-        block(*where)
+    # Family names alike by trigrams (pg_trgm): `%` reads the trigram index (at pg_trgm's own
+    # threshold, 0.3 unless set) and similarity() holds it to the profile's. With a date of
+    # birth it filters the given name and year block instead of reading on its own.
+    alike = (p.family_name_key.bool_op("%")(family)
+             & (func.similarity(p.family_name_key, family)
+                >= matching.blocking.trigram_similarity)) if family and trigrams else None
+    if alike is not None and not dob:
+        block(alike, p.family_name_key != family,
+              *([p.given_name_key == given] if given else []))
     if given and year:
         block(p.given_name_key == given, p.birth_year == year,
-              or_(p.date_of_birth.in_(dates), *names_near) if family else true())
+              or_(p.date_of_birth.in_(dates), *names_near,
+                  *([alike] if alike is not None else [])) if family else true())
     elif given and not family:
         block(p.given_name_key == given)
     if dob:
