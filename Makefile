@@ -53,6 +53,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/people.py
 	$(BIN)/python bench/token_recheck.py
 	$(BIN)/python bench/re_referral.py
+	$(BIN)/python bench/matching.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis schemathesis-report
