@@ -54,6 +54,7 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/token_recheck.py
 	$(BIN)/python bench/re_referral.py
 	$(BIN)/python bench/duplicates.py --sizes 10000,100000
+	$(BIN)/python bench/matching.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis schemathesis-report

@@ -56,7 +56,7 @@ GIVEN = _words("Oliver George Harry Noah Jack Leo Arthur Muhammad Oscar Charlie 
 
 
 def bulk_load(url: str, people: int, first_id: int) -> None:
-    from triage.services.people.names import name_key, sound_key
+    from triage.services.people.keys import person_keys
 
     rng = random.Random(11)
     weights = [1 / (i + 1) ** 0.6 for i in range(len(SURNAMES))]
@@ -74,15 +74,18 @@ def bulk_load(url: str, people: int, first_id: int) -> None:
         start = date(1930, 1, 1)
         with cur.copy("COPY person (id, given_name, family_name, given_name_key, "
                       "family_name_key, given_name_sound, family_name_sound, date_of_birth, "
-                      "phone, phone_key, created_at) FROM STDIN") as copy:
+                      "birth_year, phone, phone_key, phone_hash, created_at) FROM STDIN") as copy:
             for i in range(people):
                 g = rng.choice(GIVEN)
                 f = rng.choices(SURNAMES, weights)[0]
                 phone = f"07{rng.randint(100, 999)}{rng.randint(100000, 999999)}" \
                     if i % 3 == 0 else None
-                copy.write_row((first_id + i, g, f, name_key(g), name_key(f), sound_key(g),
-                                sound_key(f), start + timedelta(days=rng.randint(0, 34000)),
-                                phone, phone, "2026-01-01"))
+                born = start + timedelta(days=rng.randint(0, 34000))
+                k = person_keys(given_name=g, family_name=f, date_of_birth=born, phone=phone,
+                                email=None)
+                copy.write_row((first_id + i, g, f, k["given_name_key"], k["family_name_key"],
+                                k["given_name_sound"], k["family_name_sound"], born,
+                                born.year, phone, phone, k["phone_hash"], "2026-01-01"))
         with cur.copy("COPY household_member (household_id, person_id, since) FROM STDIN"
                       ) as copy:
             for i in range(people):
@@ -105,6 +108,7 @@ def family_of_twenty(rt) -> tuple[int, int]:
 
     from triage.demo import ensure_demo_users
     from triage.models import Person, Referral
+    from triage.services.people.keys import phone_hash
     from triage.services.referrals import intake
 
     users = {u.email: u for u in ensure_demo_users(rt)}
@@ -120,8 +124,10 @@ def family_of_twenty(rt) -> tuple[int, int]:
     with rt.db.unit_of_work() as session:
         priya = session.exec(select(Person).where(Person.given_name == "Priya")).first()
         household = session.exec(select(Referral.household_id)).first()
-        session.exec(text("UPDATE person SET phone_key = '07700900123' WHERE id = :id"),
-                     params={"id": priya.id})
+        session.exec(text("UPDATE person SET phone_key = :key, phone_hash = :hash "
+                          "WHERE id = :id"),
+                     params={"id": priya.id, "key": "07700900123",
+                             "hash": phone_hash("07700900123")})
     return priya.id, household
 
 

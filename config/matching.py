@@ -25,13 +25,14 @@ FIELD_LEVELS: dict[str, tuple[str, ...]] = {
 }
 BANDS = ("exact", "likely", "possible")
 LEVEL_KEYS = {"level", "m", "u", "at_least", "at_best"}
-TOP_KEYS = {"bands", "exact_needs", "fields", "nicknames", "duplicate_finder"}
 # What the nightly duplicate finder may block pairs on (columns of its people table).
 BLOCKING_COLUMNS = ("given_name", "family_name", "given_name_sound", "family_name_sound",
                     "date_of_birth", "birth_year", "postcode", "postcode_sector",
                     "postcode_district", "phone", "email")
 FINDER_KEYS = {"threshold_match_weight", "u_sample_pairs", "training_blocking_rules",
                "blocking_rules"}
+TOP_KEYS = {"bands", "blocking", "exact_needs", "fields", "nicknames", "duplicate_finder"}
+BLOCKING_KEYS = {"limit", "trigram_similarity"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ class DuplicateFinder:
     u_sample_pairs: int
     training_blocking_rules: tuple[tuple[str, ...], ...]
     blocking_rules: tuple[tuple[str, ...], ...]
+class Blocking:
+    """How candidates are found before they are scored (people/candidates.py)."""
+    # the most people one blocking query returns (a common surname cannot flood the scorer)
+    limit: int = 50
+    # PostgreSQL's trigram block: the lowest pg_trgm similarity of two family names
+    trigram_similarity: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class MatchingProfile:
     nicknames: tuple[frozenset[str], ...] = ()
     # None: the profile does not run the nightly duplicate finder
     duplicate_finder: DuplicateFinder | None = None
+    blocking: Blocking = Blocking()
 
     def level(self, field: str, code: str) -> Level | None:
         return next((lv for lv in self.fields[field] if lv.code == code), None)
@@ -212,6 +220,23 @@ def _duplicate_finder(data: Any, bands: Mapping[str, float], problem) -> Duplica
         return None
     return DuplicateFinder(threshold_match_weight=float(threshold), u_sample_pairs=int(pairs),
                            training_blocking_rules=training, blocking_rules=blocking)
+def _blocking(data: Any, problem) -> Blocking:
+    if data is None:
+        return Blocking()
+    if not isinstance(data, dict):
+        problem("blocking", "must be a mapping with limit and trigram_similarity")
+        return Blocking()
+    unknown_keys(data, BLOCKING_KEYS, "blocking", problem)
+    out = Blocking()
+    limit = data.get("limit", out.limit)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
+        problem("blocking.limit", "a whole number of people from 1 to 1000")
+        limit = out.limit
+    similarity = data.get("trigram_similarity", out.trigram_similarity)
+    if not (_probability(similarity) and similarity < 1):
+        problem("blocking.trigram_similarity", "a similarity between 0 and 1")
+        similarity = out.trigram_similarity
+    return Blocking(limit=limit, trigram_similarity=float(similarity))
 
 
 def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
@@ -248,10 +273,11 @@ def load_matching(data: Any, file: str, problem) -> MatchingProfile | None:
     exact_needs = _field_levels(data.get("exact_needs"), "exact_needs", problem)
     nicknames = _nicknames(data.get("nicknames"), problem)
     finder = _duplicate_finder(data.get("duplicate_finder"), thresholds, problem)
+    blocking = _blocking(data.get("blocking"), problem)
     if len(fields) != len(FIELD_LEVELS) or len(thresholds) != 3 or not all(fields.values()):
         return None
     matching = MatchingProfile(fields=fields, bands=thresholds, exact_needs=exact_needs,
-                               nicknames=nicknames, duplicate_finder=finder)
+                               nicknames=nicknames, duplicate_finder=finder, blocking=blocking)
     agreeing = sum(lv.weight for f in ("given_name", "family_name", "date_of_birth")
                    if (lv := matching.level(f, "same")) is not None)
     if agreeing < thresholds["exact"]:

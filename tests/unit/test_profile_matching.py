@@ -68,3 +68,14 @@ def test_rules_check_reports_a_bad_matching_file(tmp_path):
     folder = _profile_with(tmp_path, lambda data: data.pop("fields"))
     result = CliRunner().invoke(main, ["rules", "check", "--profile", str(folder)])
     assert result.exit_code == 1 and "matching.yaml: fields" in result.output
+
+
+def test_blocking_limits_are_profile_data_and_checked(tmp_path):
+    blocking = load_profile("leicestershire").matching.blocking
+    assert blocking.limit == 50 and 0 < blocking.trigram_similarity < 1
+
+    def bad(data):
+        data["blocking"] = {"limit": 0, "trigram_similarity": 1.5, "order": "name"}
+
+    assert {("matching.yaml", "blocking.limit"), ("matching.yaml", "blocking.trigram_similarity"),
+            ("matching.yaml", "blocking.order")} <= _problems(_profile_with(tmp_path, bad))

@@ -15,6 +15,7 @@ from triage.models import Person
 @pytest.fixture
 def patel_family(rt, demo_users):
     """The Patels, referred twice (routed to the Charnwood hub); the mother not safe to call."""
+    from triage.services.people.keys import contact_keys
     from triage.services.referrals import intake
 
     references = [intake.submit_referral(rt, user=demo_users["frontdoor@demo.test"],
@@ -23,7 +24,7 @@ def patel_family(rt, demo_users):
     with rt.db.unit_of_work() as session:
         session.exec(update(Person).where(Person.given_name == "Priya").values(
             safe_to_contact=False, safe_contact_notes="Partner checks her phone",
-            phone="07700 900123", phone_key="07700900123"))
+            phone="07700 900123", **contact_keys("07700 900123", None)))
     return references
 
 

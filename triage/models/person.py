@@ -14,9 +14,10 @@ class Household(SQLModel, table=True):
     __tablename__ = "household"
 
     id: int | None = Field(default=None, primary_key=True)
+    # Blocking keys too: candidates at the same postcode unit, sector or district.
     postcode: str = Field(max_length=10, index=True)
-    sector: str = Field(max_length=8)
-    district: str | None = Field(default=None, max_length=64)
+    sector: str = Field(max_length=8, index=True)
+    district: str | None = Field(default=None, max_length=64, index=True)
     # The address as last given (contract 5.1); the postcode above is the one matched on.
     address_line1: str | None = Field(default=None, max_length=200)
     address_line2: str | None = Field(default=None, max_length=200)
@@ -30,11 +31,14 @@ class Person(SQLModel, table=True):
     __tablename__ = "person"
     __table_args__ = (
         Index("ix_person_match", "family_name_key", "date_of_birth"),
-        # Search: forgiving of typos (a sound key per name), by date of birth, by phone.
-        Index("ix_person_sound", "family_name_sound", "given_name_sound"),
-        Index("ix_person_given", "given_name_key", "date_of_birth"),
+        # Blocking (people/candidates.py) and search: each candidate query reads one of these.
+        # On PostgreSQL migration 0013 also adds trigram (pg_trgm GIN) indexes on both name
+        # keys, which SQLite cannot hold: ix_person_family_trgm, ix_person_given_trgm.
+        Index("ix_person_sound", "family_name_sound", "given_name_sound", "birth_year"),
+        Index("ix_person_given_year", "given_name_key", "birth_year"),
         Index("ix_person_dob", "date_of_birth"),
-        Index("ix_person_phone", "phone_key"),
+        Index("ix_person_phone_hash", "phone_hash"),
+        Index("ix_person_email_hash", "email_hash"),
         Index("ix_person_nhs", "nhs_number"),
     )
 
@@ -48,6 +52,11 @@ class Person(SQLModel, table=True):
     family_name_sound: str | None = Field(default=None, max_length=16)
     given_name_sound: str | None = Field(default=None, max_length=16)
     date_of_birth: date
+    # Blocking keys (triage.services.people.keys): the year of birth, and SHA-256 of the phone
+    # number and email address as the scorer compares them, so the indexes hold no contact.
+    birth_year: int | None = None
+    phone_hash: str | None = Field(default=None, max_length=64)
+    email_hash: str | None = Field(default=None, max_length=64)
     # Contact and identity as last given (contract 5.1). What each referral said is kept in
     # its raw body, so a partner sees what they sent and nothing added later.
     phone: str | None = Field(default=None, max_length=32)

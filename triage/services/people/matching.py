@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from config.profile import Place
 from triage.models import Household, HouseholdMember, Person
-from triage.schemas.contact import uk_phone_key
 from triage.schemas.referral import PersonInput
-from triage.services.people.names import name_key, sound_key
+from triage.services.people.keys import contact_keys, person_keys
+from triage.services.people.names import name_key
 from triage.statements import BySize, Prepared, Row, in_list, new_row, new_rows
 
 _PERSON = Person.__table__
@@ -33,10 +33,11 @@ _HOUSEHOLDS_OF = BySize(lambda n: select(_HOUSEHOLD, _MEMBER.c.person_id.label("
                         .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
                         .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(n)])))
 
-# A person's contact and identity columns, from what a referral says about them.
-CONTACT_COLUMNS = ("phone", "phone_key", "email", "preferred_contact", "safe_to_contact",
-                   "safe_contact_notes", "language", "interpreter", "nhs_number", "sex",
-                   "ethnicity")
+# A person's contact and identity columns, from what a referral says about them (with the
+# keys of the phone number and email address, so a new one replaces the old key too).
+CONTACT_COLUMNS = ("phone", "phone_key", "phone_hash", "email", "email_hash",
+                   "preferred_contact", "safe_to_contact", "safe_contact_notes", "language",
+                   "interpreter", "nhs_number", "sex", "ethnicity")
 ADDRESS_COLUMNS = ("address_line1", "address_line2", "town")
 
 # Newest wins: each column given replaces the one kept; a column not given (NULL) keeps it.
@@ -55,8 +56,10 @@ _UPDATE_ADDRESS = Prepared(lambda: update(_HOUSEHOLD).where(_HOUSEHOLD.c.id == b
 def contact_columns(person: PersonInput) -> dict:
     """The contact and identity columns this referral gives a value for (the rest absent)."""
     contact = person.contact
-    values = {"phone": contact.get("phone"), "phone_key": uk_phone_key(contact.get("phone")),
-              "email": contact.get("email"), "preferred_contact": contact.get("preferred"),
+    keys = contact_keys(contact.get("phone"), contact.get("email"))
+    values = {"phone": contact.get("phone"), "phone_key": keys["phone_key"],
+              "phone_hash": keys["phone_hash"], "email": contact.get("email"),
+              "email_hash": keys["email_hash"], "preferred_contact": contact.get("preferred"),
               "safe_to_contact": contact.get("safe_to_contact"),
               "safe_contact_notes": contact.get("safe_contact_notes"),
               "language": contact.get("language"), "interpreter": contact.get("interpreter"),
@@ -109,12 +112,11 @@ def create_people(session: Session, people: tuple[PersonInput, ...],
     for p, known in zip(people, found, strict=True):
         contact = contact_columns(p)
         if known is None:
-            given, family, dob = _key(p)
+            stored = person_keys(given_name=p.given_name, family_name=p.family_name,
+                                 date_of_birth=p.date_of_birth, phone=contact.get("phone"),
+                                 email=contact.get("email"))
             new.append({"given_name": p.given_name, "family_name": p.family_name,
-                        "given_name_key": given, "family_name_key": family,
-                        "given_name_sound": sound_key(given),
-                        "family_name_sound": sound_key(family),
-                        "date_of_birth": dob, **contact,
+                        "date_of_birth": p.date_of_birth, **stored, **contact,
                         "contact_updated_at": now if contact else None})
         elif contact:
             update_contact(session, known, contact, now=now)

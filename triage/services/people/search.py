@@ -22,6 +22,7 @@ from triage.runtime import Runtime
 from triage.schemas.contact import uk_phone_key
 from triage.services import audit
 from triage.services.people.candidates import CANDIDATES, by_name, people_where
+from triage.services.people.keys import phone_hash
 from triage.services.people.names import name_key
 from triage.services.privacy import visibility
 
@@ -133,7 +134,7 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
                 .where(Referral.reference == reference).limit(CANDIDATES)))
         elif q and uk_phone_key(q):
             kind = "phone"
-            add(people_where(session, Person.phone_key == uk_phone_key(q)))
+            add(people_where(session, Person.phone_hash == phone_hash(q)))
         elif q and parse_date(q):
             kind = "date_of_birth"
             dob = dob or parse_date(q)

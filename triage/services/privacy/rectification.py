@@ -15,12 +15,11 @@ from triage.models import Person, PersonChange, User
 from triage.models.base import MAX_ID, utcnow
 from triage.policy import RECTIFY_PEOPLE, require
 from triage.runtime import Runtime
-from triage.schemas.contact import uk_phone_key
 from triage.schemas.privacy import RectificationInSchema
 from triage.schemas.referral import PersonSchema
 from triage.schemas.text import problems_in
 from triage.services import audit
-from triage.services.people.names import name_key, sound_key
+from triage.services.people.keys import keys_of
 from triage.services.privacy import visibility
 from triage.services.privacy.restrictions import load
 
@@ -71,11 +70,8 @@ def _checked(rt: Runtime, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keep_keys_in_step(person: Person) -> None:
-    person.given_name_key = name_key(person.given_name)
-    person.family_name_key = name_key(person.family_name)
-    person.given_name_sound = sound_key(person.given_name_key)
-    person.family_name_sound = sound_key(person.family_name_key)
-    person.phone_key = uk_phone_key(person.phone)
+    for column, value in keys_of(person).items():
+        setattr(person, column, value)
 
 
 def rectify(rt: Runtime, *, user: User, person_id: int, body: Any) -> dict[str, Any]:

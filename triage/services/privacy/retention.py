@@ -35,6 +35,7 @@ from triage.policy import REVIEW_RETENTION, require
 from triage.runtime import Runtime
 from triage.schemas.privacy import ReasonInSchema
 from triage.services import audit
+from triage.services.people.keys import KEY_COLUMNS
 from triage.services.privacy.restrictions import load
 from triage.services.privacy.retention_due import due_audit, due_families, due_referrals
 
@@ -171,10 +172,10 @@ def _sector(postcode: str | None) -> str:
 
 
 def anonymise_person(session: Session, person: Person, now: datetime) -> None:
-    """Names, contact and identity go; sex, ethnicity and the year of birth stay (equality
-    and age-band reports); the corrections history (old values) goes."""
-    for column in ("given_name", "family_name", "given_name_key", "family_name_key",
-                   "given_name_sound", "family_name_sound", "phone", "phone_key", "email",
+    """Names, contact and identity go, and every blocking key with them (an anonymised person
+    is never a candidate); sex, ethnicity and the year of birth (in the date of birth) stay
+    for equality and age-band reports; the corrections history (old values) goes."""
+    for column in ("given_name", "family_name", *KEY_COLUMNS, "phone", "email",
                    "preferred_contact", "safe_to_contact", "safe_contact_notes", "language",
                    "interpreter", "nhs_number"):
         setattr(person, column, None)

@@ -1,0 +1,373 @@
+"""Candidate search (find_candidates) at 10k, 100k and 1M people on PostgreSQL, and intake
+throughput beside the floor in the same run.
+
+Targets (issue 13): find_candidates p95 <= 25 ms at 1M people and <= 2x its 10k figure;
+intake >= 0.45 of the floor.
+
+Loading, per size, into a throwaway database (dropped afterwards): families of one to four
+people bulk-loaded with COPY, each household at one postcode (30,000 units), sharing a
+surname drawn from a long-tailed list (Smith about 1.2% of people, as in England; a few
+hundred common surnames, then thousands of rarer ones), given names from a hundred common
+ones, children born 2005-2024 and parents 1955-2000 (siblings and the odd twin: the hard
+negatives), a mobile for most adults and an email for some. Every key is computed by the
+functions intake uses (triage.services.people.keys); indexes are built after the COPY, then
+ANALYZE.
+
+Probes: --probes known people, each asked for as a referral would describe them: exactly, a
+typo in the given or family name, names swapped, moved house, a date of birth one digit out
+or day and month swapped, no date of birth, with or without the phone; a third from the ten
+commonest surnames. Untimed once (warm caches), then timed: p50/p95/max, the mean number of
+candidates banded, and recall (the true person among them at `possible` or better).
+
+Intake (--intake-size, the largest size by default): bench/intake.py's alternating rounds of
+the real HTTP intake (gunicorn) and its one-row floor, on the database holding those people.
+
+    .venv/bin/python bench/matching.py [--sizes 10000,100000,1000000] [--probes 300]
+                                       [--intake-requests 800] [--intake-size 0 (none)]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from array import array
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from itertools import accumulate
+from pathlib import Path
+from types import SimpleNamespace
+
+from sqlalchemy import create_engine, text
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+sys.path.insert(1, str(BENCH))
+
+from bench.common import throwaway_postgres  # noqa: E402
+from bench.people import GIVEN, SURNAMES  # noqa: E402
+
+P95_TARGET_MS = 25.0
+INTAKE_TARGET = 0.45
+POSTCODE_UNITS = 30_000
+LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+KINDS = ("exact", "typo_given", "typo_family", "swapped", "moved_house", "dob_one_digit",
+         "dob_swapped", "no_dob")
+
+
+@dataclass(frozen=True)
+class Known:
+    id: int
+    given: str
+    family: str
+    born: date
+    postcode: str
+    phone: str | None
+
+
+def _surnames(rng: random.Random) -> tuple[list[str], list[float]]:
+    """The common surnames (Smith first) then 5,000 made-up rarer ones; weights ~ 1/rank^0.75,
+    which gives Smith about 1.2% of people."""
+    syllables = ["ash", "bar", "cal", "dun", "el", "fen", "gar", "hol", "ing", "kin", "lov",
+                 "mor", "nor", "ow", "pen", "ros", "sel", "tor", "ward", "wick", "ley", "ton",
+                 "by", "son", "ham", "ford", "well", "more", "field", "dale"]
+    rare = set()
+    while len(rare) < 5000:
+        rare.add("".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).title())
+    names = SURNAMES + sorted(rare - set(SURNAMES))
+    return names, [1 / (i + 1) ** 0.75 for i in range(len(names))]
+
+
+def _phone(rng: random.Random) -> str:
+    return f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
+
+
+def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]:
+    """Load `people` in families; return `probes` of them (a third with the commonest
+    surnames) as they were stored."""
+    from functools import lru_cache
+
+    from triage.services.people.keys import contact_keys, name_keys
+
+    names_of = lru_cache(maxsize=None)(name_keys)  # a few thousand distinct names
+    rng = random.Random(seed)
+    surnames, weights = _surnames(rng)
+    cumulative = list(accumulate(weights))
+    common = set(surnames[:10])
+    units = [f"LE{rng.randint(1, 67)} {rng.randint(0, 9)}{rng.choice(LETTERS)}"
+             f"{rng.choice(LETTERS)}" for _ in range(POSTCODE_UNITS)]
+    homes: list[tuple[str, str, int]] = []
+    total = 0
+    while total < people:
+        size = min(rng.choice((1, 2, 2, 3, 3, 4)), people - total)
+        homes.append((rng.choice(units), rng.choices(surnames, cum_weights=cumulative)[0], size))
+        total += size
+    wanted_common = set(rng.sample(range(people), probes * 4))
+    picked_common: list[Known] = []
+    picked_any: list[Known] = []
+    member_of = array("i")
+    engine = create_engine(url)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        # Indexes are built once after loading (as a restore does), not row by row.
+        cur.execute("SELECT indexdef, indexname FROM pg_indexes WHERE tablename IN "
+                    "('person', 'household', 'household_member') "
+                    "AND indexname NOT LIKE '%%pkey'")
+        indexes = cur.fetchall()
+        for _, name in indexes:
+            cur.execute(f'DROP INDEX "{name}"')
+        with cur.copy("COPY household (id, postcode, sector, created_at) FROM STDIN") as copy:
+            for h, (unit, _, _) in enumerate(homes, start=1):
+                copy.write_row((h, unit, unit[:-2], "2026-01-01"))
+        columns = ("id", "given_name", "family_name", "given_name_key", "family_name_key",
+                   "given_name_sound", "family_name_sound", "date_of_birth", "birth_year",
+                   "phone", "phone_key", "phone_hash", "email", "email_hash", "created_at")
+        pid = 0
+        with cur.copy(f"COPY person ({', '.join(columns)}) FROM STDIN") as copy:
+            for h, (unit, surname, size) in enumerate(homes, start=1):
+                twins = size >= 3 and rng.random() < 0.05
+                child_born = date(2005, 1, 1) + timedelta(days=rng.randint(0, 7300))
+                for k in range(size):
+                    pid += 1
+                    adult = k == 0 or (k == 1 and size > 2)
+                    family = surname if rng.random() > 0.1 else \
+                        rng.choices(surnames, cum_weights=cumulative)[0]
+                    given = rng.choice(GIVEN)
+                    if adult:
+                        born = date(1955, 1, 1) + timedelta(days=rng.randint(0, 16000))
+                    elif twins and k == size - 1:
+                        born = child_born
+                    else:
+                        child_born = date(2005, 1, 1) + timedelta(days=rng.randint(0, 7300))
+                        born = child_born
+                    phone = _phone(rng) if rng.random() < (0.7 if adult else 0.1) else None
+                    email = f"{given.lower()}.{pid}@example.org" if adult and \
+                        rng.random() < 0.4 else None
+                    keys = {**names_of(given, family), **contact_keys(phone, email)}
+                    keys["birth_year"] = born.year
+                    copy.write_row((pid, given, family, keys["given_name_key"],
+                                    keys["family_name_key"], keys["given_name_sound"],
+                                    keys["family_name_sound"], born, keys["birth_year"],
+                                    phone, keys["phone_key"], keys["phone_hash"], email,
+                                    keys["email_hash"], "2026-01-01"))
+                    member_of.append(h)
+                    if pid - 1 in wanted_common:
+                        known = Known(pid, given, family, born, unit, phone)
+                        if family in common and len(picked_common) < probes // 3:
+                            picked_common.append(known)
+                        elif len(picked_any) < probes - probes // 3:
+                            picked_any.append(known)
+        with cur.copy("COPY household_member (household_id, person_id, since) FROM STDIN"
+                      ) as copy:
+            for i, h in enumerate(member_of, start=1):
+                copy.write_row((h, i, "2026-01-01"))
+        raw.commit()
+        cur.execute("SET maintenance_work_mem = '256MB'")
+        for definition, _ in indexes:
+            cur.execute(definition)
+        raw.commit()
+        for table in ("person", "household"):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))")
+        cur.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    return picked_common + picked_any
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    """One keyboard slip: a letter dropped, doubled, or two neighbours swapped."""
+    if len(word) < 4:
+        return word + word[-1]
+    i = rng.randrange(1, len(word) - 1)
+    how = rng.randrange(3)
+    if how == 0:
+        return word[:i] + word[i + 1:]
+    if how == 1:
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+def _one_digit(rng: random.Random, born: date) -> date:
+    for _ in range(20):
+        digits = list(f"{born:%Y%m%d}")
+        i = rng.choice((3, 5, 7))
+        digits[i] = str((int(digits[i]) + rng.choice((1, 9))) % 10)
+        try:
+            return date(int("".join(digits[:4])), int("".join(digits[4:6])),
+                        int("".join(digits[6:])))
+        except ValueError:
+            continue
+    return born + timedelta(days=1)
+
+
+def probe_records(known: list[Known], seed: int = 17):
+    """Each known person as a referral might describe them; (kind, record, true id)."""
+    from triage.linkage import Record
+
+    rng = random.Random(seed)
+    out = []
+    for n, k in enumerate(known):
+        kind = KINDS[n % len(KINDS)]
+        base = Record(given_name=k.given, family_name=k.family, date_of_birth=k.born,
+                      postcode=k.postcode, phone=k.phone if rng.random() < 0.5 else None)
+        record = {
+            "exact": base,
+            "typo_given": replace(base, given_name=_typo(rng, k.given)),
+            "typo_family": replace(base, family_name=_typo(rng, k.family)),
+            "swapped": replace(base, given_name=k.family, family_name=k.given),
+            "moved_house": replace(base, postcode=f"LE{rng.randint(1, 67)} 9ZZ", phone=None),
+            "dob_one_digit": replace(base, date_of_birth=_one_digit(rng, k.born)),
+            "dob_swapped": replace(base, date_of_birth=k.born.replace(
+                month=k.born.day, day=k.born.month) if k.born.day <= 12 else k.born),
+            "no_dob": replace(base, date_of_birth=None),
+        }[kind]
+        out.append((kind, record, k.id))
+    return out
+
+
+def time_candidates(url: str, probes, matching) -> dict:
+    from sqlmodel import Session
+
+    from triage.services.people.candidates import find_candidates
+
+    engine = create_engine(url)
+    try:
+        for _, record, _ in probes:  # warm: caches, pool, statement cache
+            with Session(engine) as session:
+                find_candidates(session, record, matching)
+        times, cpus, counts, found, missed = [], [], [], 0, {}
+        for kind, record, true_id in probes:
+            with Session(engine) as session:
+                started, cpu = time.perf_counter(), time.process_time()
+                candidates = find_candidates(session, record, matching)
+                times.append((time.perf_counter() - started) * 1000)
+                cpus.append((time.process_time() - cpu) * 1000)
+            counts.append(len(candidates))
+            if any(c.person.id == true_id for c in candidates):
+                found += 1
+            else:
+                missed[kind] = missed.get(kind, 0) + 1
+    finally:
+        engine.dispose()
+    times.sort()
+    return {"p50": statistics.median(times), "p95": times[int(len(times) * 0.95) - 1],
+            "max": times[-1], "cpu": statistics.median(cpus),
+            "candidates": statistics.mean(counts),
+            "recall": found / len(probes), "missed": missed}
+
+
+def explain(url: str, record, matching) -> str:
+    """EXPLAIN ANALYZE of the candidate statement for one probe (--explain)."""
+    from sqlalchemy import select as core_select
+    from sqlalchemy import union
+
+    from triage.services.people.candidates import _PERSON, blocks
+
+    engine = create_engine(url)
+    try:
+        queries = blocks(record, matching, trigrams=True)
+        ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
+        stmt = core_select(_PERSON.c.id).where(_PERSON.c.id.in_(core_select(ids.c.id)))
+        compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, false)"),
+                         {"t": str(matching.blocking.trigram_similarity)})
+            return "\n".join(r[0] for r in conn.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled)))
+    finally:
+        engine.dispose()
+
+
+def intake_scores() -> bool:
+    """Whether the intake on this branch scores candidates (find_candidates) when it runs."""
+    services = BENCH.parent / "triage" / "services"
+    sources = [*(services / "referrals").glob("*.py"), services / "people" / "identity.py"]
+    return any("find_candidates(" in p.read_text() for p in sources if p.exists())
+
+
+def run_intake(url: str, args) -> dict:
+    import intake as intake_bench  # bench/intake.py
+
+    return intake_bench.run_backend("postgres", url, SimpleNamespace(
+        requests=args.intake_requests, clients=16, workers=2, threads=4,
+        rounds=args.intake_rounds, warmup=args.intake_requests // 5))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000",
+                        help="people per run, comma-separated")
+    parser.add_argument("--probes", type=int, default=300)
+    parser.add_argument("--intake-size", type=int, default=None,
+                        help="the size to run the intake at (default the largest; 0: none)")
+    parser.add_argument("--intake-requests", type=int, default=800)
+    parser.add_argument("--intake-rounds", type=int, default=3)
+    parser.add_argument("--explain", action="store_true",
+                        help="print the plan of a common-surname probe at each size")
+    args = parser.parse_args()
+    from config.profile import load_profile
+    from triage.migrations import upgrade
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    intake_size = max(sizes) if args.intake_size is None else args.intake_size
+    matching = load_profile("leicestershire").matching
+    results, intake = {}, None
+    for size in sizes:
+        with throwaway_postgres() as url:
+            engine = create_engine(url)
+            upgrade(engine)
+            engine.dispose()
+            started = time.perf_counter()
+            known = bulk_load(url, size, args.probes)
+            loaded = time.perf_counter() - started
+            probes = probe_records(known)
+            results[size] = time_candidates(url, probes, matching)
+            r = results[size]
+            print(f"{size:>9,} people (loaded in {loaded:.0f} s): find_candidates p50 "
+                  f"{r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms "
+                  f"(CPU in this process p50 {r['cpu']:.1f} ms); "
+                  f"{r['candidates']:.1f} banded candidates a probe; recall "
+                  f"{r['recall']:.3f} (missed: {r['missed'] or 'none'})", flush=True)
+            if args.explain:
+                print(explain(url, probes[0][1], matching))
+            if size == intake_size:
+                intake = run_intake(url, args)
+    print(f"\nfind_candidates over {args.probes} probes ({', '.join(KINDS)}; a third with "
+          f"the ten commonest surnames), PostgreSQL, {len(sizes)} sizes")
+    print(f"{'people':>10}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'CPU ms':>8}{'banded':>8}"
+          f"{'recall':>8}   (CPU: this process's, p50; the load average at the end: "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    for size, r in results.items():
+        print(f"{size:>10,}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['max']:>9.1f}{r['cpu']:>8.1f}"
+              f"{r['candidates']:>8.1f}{r['recall']:>8.3f}")
+    smallest, largest = min(results), max(results)
+    if largest != smallest:
+        ratio = results[largest]["p95"] / results[smallest]["p95"]
+        print(f"p95 at {largest:,} / p95 at {smallest:,} = {ratio:.2f} (target <= 2)")
+    if largest >= 1_000_000:
+        p95 = results[largest]["p95"]
+        print(f"p95 at {largest:,}: {p95:.1f} ms (target <= {P95_TARGET_MS:.0f} ms): "
+              f"{'met' if p95 <= P95_TARGET_MS else 'NOT met'}")
+    if intake:
+        floor, real = intake["floor"], intake["intake"]
+        ratios = intake["ratios"]
+        print(f"\nintake at {intake_size:,} people, {args.intake_rounds} alternating rounds of "
+              f"{args.intake_requests} (gunicorn 2x4, 16 clients); intake scores candidates: "
+              f"{'yes' if intake_scores() else 'NO (find_candidates is not called at intake)'}")
+        print(f"floor  {floor['rps']:.0f}/s p50 {floor['p50_ms']:.1f} ms p99 "
+              f"{floor['p99_ms']:.1f} ms")
+        print(f"intake {real['rps']:.0f}/s p50 {real['p50_ms']:.1f} ms p99 {real['p99_ms']:.1f} ms"
+              f" non-201 {sum(real['failures'].values())}")
+        print(f"intake/floor = {ratios[len(ratios) // 2]:.2f} (rounds: "
+              f"{', '.join(f'{x:.2f}' for x in ratios)}; target >= {INTAKE_TARGET})")
+
+
+if __name__ == "__main__":
+    main()
