@@ -79,7 +79,7 @@ def known_record(person: Person, postcode: str | None) -> Record:
 def find_candidates(session: Session, typed: Record, matching: MatchingProfile, *,
                     exclude: Collection[int] = ()) -> list[Candidate]:
     """Known people who may be `typed`, best first; only those reaching a band (exact, likely
-    or possible). Anonymised people are never candidates."""
+    or possible). Anonymised people and merged records are never candidates."""
     found = by_name(session, typed.given_name, typed.family_name) if typed.family_name else {}
     if typed.date_of_birth is not None:
         found.update({p.id: p for p in people_where(
@@ -88,7 +88,7 @@ def find_candidates(session: Session, typed: Record, matching: MatchingProfile, 
     if phone:
         found.update({p.id: p for p in people_where(session, Person.phone_key == phone)})
     people = {pid: p for pid, p in found.items()
-              if pid not in exclude and p.anonymised_at is None}
+              if pid not in exclude and p.anonymised_at is None and p.merged_into_id is None}
     homes = households_of(session, people)
     out = []
     for pid, person in people.items():
