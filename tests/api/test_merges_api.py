@@ -133,7 +133,7 @@ def _queue(rt, person_id: int, other_id: int, referral: str | None = None) -> in
                              source="intake", score=14.2, band="likely", comparisons=[
                                  {"field": "family_name", "level": "similar", "weight": 2.5,
                                   "reason": "family name sounds the same"},
-                                 {"field": "date_of_birth", "level": "exact", "weight": 9.1,
+                                 {"field": "date_of_birth", "level": "same", "weight": 9.1,
                                   "reason": "same date of birth"}])
         session.add(review)
         session.flush()
@@ -238,3 +238,42 @@ def test_a_hub_team_cannot_reach_the_merge_of_a_family_it_works_with(client, aut
     _, case_id = open_case(client, staff, referral_body, "early_help_hub")
     hub = auth("hub_coordinator", team=team("early_help_hub"))
     assert client.get("/api/v1/merges/1", headers=hub).status_code == 403
+
+
+def test_real_merges_and_worklist_answers_match_the_documented_schemas(client, auth,
+                                                                       referral_body, rt):
+    from tests.api.test_openapi_document import _conforms
+
+    spec = client.get("/api/v1/openapi.json").json
+    staff = auth("front_door")
+    known, newer = _two_toms(client, staff, referral_body, rt)
+    review_id = _queue(rt, known, newer)
+    _conforms(spec, "/api/v1/match-reviews", "get",
+              client.get("/api/v1/match-reviews", headers=staff))
+    _conforms(spec, "/api/v1/match-reviews", "get",
+              client.get("/api/v1/match-reviews?status=nope", headers=staff))
+    answered = client.post(f"/api/v1/match-reviews/{review_id}", headers=staff,
+                           json={"decision": "same", "reason": REASON})
+    _conforms(spec, "/api/v1/match-reviews/{review_id}", "post", answered)
+    _conforms(spec, "/api/v1/match-reviews/{review_id}", "post", client.post(
+        f"/api/v1/match-reviews/{review_id}", headers=staff,
+        json={"decision": "same", "reason": REASON}))
+    merge_id = answered.json["merges"][0]["id"]
+    _conforms(spec, "/api/v1/merges/{merge_id}", "get",
+              client.get(f"/api/v1/merges/{merge_id}", headers=staff))
+    _conforms(spec, "/api/v1/people/{person_id}", "get",
+              client.get(f"/api/v1/people/{known}", headers=staff))
+    home = client.get(f"/api/v1/people/{known}", headers=staff).json["households"][0]["id"]
+    _conforms(spec, "/api/v1/households/{household_id}", "get",
+              client.get(f"/api/v1/households/{home}", headers=staff))
+    undone = client.post(f"/api/v1/merges/{merge_id}/undo", headers=staff,
+                         json={"reason": "Two different children after all."})
+    _conforms(spec, "/api/v1/merges/{merge_id}/undo", "post", undone)
+    _conforms(spec, "/api/v1/merges/{merge_id}/undo", "post", client.post(
+        f"/api/v1/merges/{merge_id}/undo", headers=staff,
+        json={"reason": "Two different children after all."}))
+    _conforms(spec, "/api/v1/people/{person_id}/merge", "post", client.post(
+        f"/api/v1/people/{newer}/merge", headers=staff, json={"into": newer, "reason": REASON}))
+    _conforms(spec, "/api/v1/households/{household_id}/merge", "post", client.post(
+        f"/api/v1/households/{home}/merge", headers=auth("partner"),
+        json={"into": home, "reason": REASON}))

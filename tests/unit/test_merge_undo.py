@@ -122,7 +122,7 @@ def build(session, world, user_id: int) -> tuple[list[int], list[int]]:
             session.add(MatchReview(person_id=low, other_person_id=high,
                                     referral_id=made[0].id if made else None,
                                     source="intake", score=12.5, band="likely",
-                                    comparisons=[{"field": "dob", "level": "exact",
+                                    comparisons=[{"field": "date_of_birth", "level": "same",
                                                   "weight": 3.1, "reason": "same"}],
                                     status=status, created_at=next(at)))
     for p in world["restricted"]:
