@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 import rules
@@ -139,6 +139,19 @@ def list_reviews(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, 
                      review_ids=[r.id for r in reviews])
     return {"reviews": shown, "limit": query["limit"],
             "next_after": reviews[-1].id if len(reviews) == query["limit"] else None}
+
+
+def open_count(rt: Runtime, *, user: User) -> int:
+    """How many pairs wait for the front door (those the user may see)."""
+    require(user, REVIEW_MATCHES, "see the check-who-this-is worklist")
+    with rt.db.reader() as session:
+        hidden = visibility.hidden_for(session, user).people
+        stmt = select(func.count()).select_from(MatchReview).where(
+            MatchReview.status == "open")
+        if hidden:
+            stmt = stmt.where(MatchReview.person_id.not_in(hidden),
+                              MatchReview.other_person_id.not_in(hidden))
+        return session.exec(stmt).one()
 
 
 def _visible_review(session: Session, user: User, review_id: int) -> MatchReview:
