@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from apispec import APISpec
 
+from config.matching import FIELD_LEVELS
 from triage.api.openapi_shapes import (
     BANDS,
     SECURED,
@@ -21,7 +22,6 @@ from triage.api.openapi_shapes import (
     text,
     when,
 )
-from config.matching import FIELD_LEVELS
 from triage.models.base import MAX_ID
 from triage.schemas.merge import MatchReviewInSchema, MergeInSchema
 from triage.services.people.merge import KINDS

@@ -175,7 +175,8 @@ def _move_references(session: Session, snap: Snapshot, kind: str, merged: int,
             changed = {k for k in after if after[k] != values[k]}
             wanted = [(key, tuple(after[k] for k in key)) for key in keys
                       if set(key) & changed and None not in (after[k] for k in key)]
-            if any((key, value) in claimed or _exists(session, table, dict(zip(key, value)))
+            if any((key, value) in claimed
+                   or _exists(session, table, dict(zip(key, value, strict=True)))
                    for key, value in wanted):
                 removing.append(values)
                 continue
