@@ -178,8 +178,8 @@ POST /people/<int:person_id>/merge                  login ok    ok    403   403 
 GET  /families/<int:household_id>/merge              login ok    ok    403   403   ok    ok    403   403   ok    403   403
 POST /families/<int:household_id>/merge             login ok    ok    403   403   ok    ok    403   403   ok    403   403
 POST /merges/<int:merge_id>/undo                    login ok    ok    403   403   ok    ok    403   403   ok    403   403
-GET  /people/check                                  login ok    ok    403   403   ok    ok    403   403   ok    403   403
-POST /people/check/<int:review_id>                  login ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /front-door/check                              login ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /front-door/check/<int:review_id>             login ok    ok    403   403   ok    ok    403   403   ok    403   403
 GET  /self-referral/                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /self-referral/<page>                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /self-referral/<page>                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
@@ -254,7 +254,7 @@ REQUESTS: dict[str, RequestFor] = {
         "reason": "The same family at one address"}),
     "POST /merges/<int:merge_id>/undo": lambda w, c: Req(form={
         "reason": "Two different people after all"}),
-    "POST /people/check/<int:review_id>": lambda w, c: Req(
+    "POST /front-door/check/<int:review_id>": lambda w, c: Req(
         path={"review_id": w.extra["match_review_id"]}, form={
         "decision": "not_same", "reason": "Different schools, different people"}),
     "POST /account/reset/<token>": lambda w, c: Req(form={

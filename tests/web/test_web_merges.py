@@ -93,20 +93,20 @@ def test_the_check_worklist_links_or_keeps_apart(web, rt, demo_users):
                                          "weight": 9.0, "reason": "same date of birth"}]))
     web.sign_in("frontdoor@demo.test")
     assert "Check who this is" in web.get("/front-door/").text
-    page = web.get("/people/check")
+    page = web.get("/front-door/check")
     assert page.status_code == 200
     assert "same date of birth" in page.text and "LE11" in page.text and "Reid" in page.text
     reviews = [int(i) for i in re.findall(r'id="review-(\d+)"', page.text)]
-    missing = web.post(f"/people/check/{reviews[0]}", {"reason": REASON},
-                       from_page="/people/check")
+    missing = web.post(f"/front-door/check/{reviews[0]}", {"reason": REASON},
+                       from_page="/front-door/check")
     assert missing.status_code == 422 and "Answer same or not_same" in missing.text
-    linked = web.post(f"/people/check/{reviews[0]}", {"decision": "same", "reason": REASON},
-                      from_page="/people/check")
+    linked = web.post(f"/front-door/check/{reviews[0]}", {"decision": "same", "reason": REASON},
+                      from_page="/front-door/check")
     assert linked.status_code == 302
-    kept = web.post(f"/people/check/{reviews[1]}", {"decision": "not_same", "reason": REASON},
-                    from_page="/people/check")
+    kept = web.post(f"/front-door/check/{reviews[1]}", {"decision": "not_same", "reason": REASON},
+                    from_page="/front-door/check")
     assert kept.status_code == 302
-    assert "Nothing to check." in web.get("/people/check").text
+    assert "Nothing to check." in web.get("/front-door/check").text
     assert web.get(f"/people/{newer}").status_code == 302
     assert web.get(f"/people/{third}").status_code == 200
 
@@ -117,5 +117,5 @@ def test_hub_staff_and_partners_cannot_merge_or_check(make_web, rt, demo_users):
     for email in ("hub.charnwood@demo.test", "fire@demo.test"):
         browser = make_web()
         browser.sign_in(email)
-        assert browser.get("/people/check").status_code == 403
+        assert browser.get("/front-door/check").status_code == 403
         assert browser.get(f"/people/{known}/merge").status_code == 403

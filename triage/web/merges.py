@@ -97,7 +97,7 @@ def undo(merge_id: int):
     return redirect(url_for(endpoint, **{name: shown["merged_id"]}, unmerged=merge_id))
 
 
-@bp.get("/people/check")
+@bp.get("/front-door/check")
 @require_role(REVIEW_MATCHES)
 def check():
     args = {k: v for k, v in request.args.items() if k in ("after",)}
@@ -108,7 +108,7 @@ def check():
     return render_template("merges/check.html", page=page, errors={}, form={})
 
 
-@bp.post("/people/check/<int:review_id>")
+@bp.post("/front-door/check/<int:review_id>")
 @require_role(REVIEW_MATCHES)
 def answer(review_id: int):
     rt, user = runtime(), current_user()
