@@ -119,6 +119,8 @@ def answer(review_id: int):
     except ValidationFailed as exc:
         page = review_queue.list_reviews(rt, user=user, args={})
         return render_template("merges/check.html", page=page, errors=_errors(exc),
-                               failed=review_id, form=request.form), 422
+                               failed=review_id, form=request.form, error_links={
+                                   "decision": f"#decision-{review_id}",
+                                   "reason": f"#reason-{review_id}"}), 422
     done = "linked" if answered["review"]["status"] == "linked" else "dismissed"
     return redirect(url_for("merges.check", **{done: review_id}))
