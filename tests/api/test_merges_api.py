@@ -3,11 +3,15 @@ through the API: what the front door sees change, and who may do it."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlmodel import select
 
 from tests.api.cases_helpers import CHILD, MUM, open_case, team
+from triage.linkage import Record
 from triage.models import Decision, MatchDecision, MatchReview, Referral, ReferralPerson
+from triage.services.people.candidates import find_candidates
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 REASON = "Same child: the school confirmed the spelling."
@@ -46,6 +50,11 @@ def test_a_merged_person_leaves_search_and_comes_back_when_the_merge_is_undone(
     assert merged.json["merged_id"] == newer and merged.json["survivor_id"] == known
     assert merged.json["changed"]["referral_person"] == 1
     assert newer not in _found(client, staff, "Tom Reid")
+    with rt.db.reader() as session:
+        offered = {c.person.id for c in find_candidates(
+            session, Record(given_name="Tom", family_name="Reid",
+                            date_of_birth=date(2016, 5, 4)), rt.profile.matching)}
+    assert known in offered and newer not in offered
     page = client.get(f"/api/v1/people/{known}", headers=staff).json
     assert len(page["referrals"]) == 2 and page["merges"][0]["reason"] == REASON
     assert client.get(f"/api/v1/people/{newer}", headers=staff).json["merged_into"] == known
