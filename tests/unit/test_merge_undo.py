@@ -231,3 +231,22 @@ def test_an_undo_after_a_later_change_is_refused_saying_what_changed(rt, make_us
         merge.undo_records(session, user=user, merge=session.get(merge.RecordMerge, first),
                            reason="Merged by mistake")
     assert "has since been merged into" in refused.value.message
+
+
+def test_an_undo_after_a_moved_row_was_removed_names_the_row(rt, make_user):
+    from sqlalchemy import delete
+
+    user, _ = make_user("front_door")
+    pids, _ = _two_people_one_home(rt, user.id)
+    with rt.db.unit_of_work() as session:
+        merge_id = merge.merge_records(session, user=user, kind="person", merged_id=pids[1],
+                                       survivor_id=pids[0], reason="Same child twice").id
+    with rt.db.unit_of_work() as session:  # as the retention schedule's anonymising does
+        session.execute(delete(PersonChange).where(PersonChange.person_id == pids[0]))
+    with rt.db.unit_of_work() as session, pytest.raises(Conflict) as refused:
+        merge.undo_records(session, user=user, merge=session.get(merge.RecordMerge, merge_id),
+                           reason="Merged by mistake")
+    assert "The person_change row" in refused.value.message
+    assert "has since been removed" in refused.value.message
+    with rt.db.reader() as session:
+        assert session.get(Person, pids[1]).merged_into_id == pids[0]  # nothing half-undone
