@@ -26,7 +26,7 @@ from triage.models import (
     Referral,
     ReferralPerson,
 )
-from triage.services.people import merge
+from triage.services.people import merge, merge_rows
 
 # The merge's own record and the audit trail grow with every merge and undo, by design.
 LOGS = {"audit_event", "record_merge"}
@@ -139,7 +139,7 @@ def build(session, world, user_id: int) -> tuple[list[int], list[int]]:
 def _referring(session, kind: str, record_id: int, survivor: int) -> list[str]:
     """Rows still naming the merged record, but the pair's own (naming both)."""
     left = []
-    for table, columns in merge.references(kind).items():
+    for table, columns in merge_rows.references(kind).items():
         for row in session.execute(select(table)).mappings():
             named = {row[c.name] for c in columns}
             if record_id in named and not (len(columns) > 1 and survivor in named):
@@ -250,3 +250,27 @@ def test_an_undo_after_a_moved_row_was_removed_names_the_row(rt, make_user):
     assert "has since been removed" in refused.value.message
     with rt.db.reader() as session:
         assert session.get(Person, pids[1]).merged_into_id == pids[0]  # nothing half-undone
+
+
+def test_an_undo_puts_back_a_removed_row_whose_id_sqlite_gave_to_the_merges_decision(
+        rt, make_user):
+    # Found by Hypothesis: the removed decision had the highest id, so SQLite gave that id to
+    # the decision the merge added; the undo takes that one away first.
+    user, _ = make_user("front_door")
+    with rt.db.unit_of_work() as session:
+        pids, _ = build(session, {
+            "people": 3, "households": 1, "members": set(), "referrals": [], "cases": [],
+            "decisions": [((0, 2), False), ((1, 2), False)], "reviews": [],
+            "restricted": [], "changes": []}, user.id)
+    with rt.db.reader() as session:
+        before = dump(session)
+    with rt.db.unit_of_work() as session:
+        row = merge.merge_records(session, user=user, kind="person", merged_id=pids[1],
+                                  survivor_id=pids[0], reason="Same child twice")
+        assert [e["table"] for e in row.snapshot["removed"]] == ["match_decision"]
+        merge_id = row.id
+    with rt.db.unit_of_work() as session:
+        merge.undo_records(session, user=user, merge=session.get(merge.RecordMerge, merge_id),
+                           reason="Merged by mistake")
+    with rt.db.reader() as session:
+        assert dump(session) == before

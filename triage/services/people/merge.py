@@ -1,192 +1,45 @@
 """Merging two records of one person (or one family) into one, and undoing it.
 
-Every row that refers to the merged record by a foreign key comes to refer to the survivor:
-the referring columns are read from the models' metadata, so a table added later follows
-without a change here. A row that would then repeat a unique key the survivor already holds
-(the person twice in one household) is removed; a row naming both records (the pair's own
-match decision and review) is kept as it is. The merged record stays, marked with the
-survivor, and record_merge keeps every changed value and every removed row, so an undo puts
-back every row as it was, unless something since makes that impossible (a 409 saying what).
+Every row that refers to the merged record by a foreign key comes to refer to the survivor
+(merge_rows finds them from the models' metadata, so a table added later follows without a
+change here). A row that would then repeat a unique key the survivor already holds (the person
+twice in one household) is removed; a row naming both records (the pair's own match decision
+and review) is kept as it is. The merged record stays, marked with the survivor, and
+record_merge keeps every changed value and every removed row, so an undo puts back every row
+as it was, unless something since makes that impossible (a 409 saying what).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    Date,
-    DateTime,
-    Table,
-    TypeDecorator,
-    UniqueConstraint,
-    and_,
-    delete,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel
 from sqlmodel import select as select_model
 
 from triage.errors import Conflict, NotFound, ValidationFailed, flatten_errors
-from triage.models import Household, MatchDecision, MatchReview, Person, RecordMerge, User
+from triage.models import MatchDecision, MatchReview, RecordMerge, User
 from triage.models.base import MAX_ID, utcnow
 from triage.policy import MERGE_RECORDS, require
 from triage.runtime import Runtime
 from triage.schemas.merge import MergeInSchema
 from triage.schemas.privacy import ReasonInSchema
 from triage.services import audit
+from triage.services.people.merge_rows import (
+    KINDS,
+    Snapshot,
+    decode,
+    decode_row,
+    encode_row,
+    move_references,
+    unique_keys,
+    update_row,
+    where,
+)
 from triage.services.privacy import visibility
-
-KINDS = {"person": Person, "household": Household}
-_PAIR_ORDER = re.compile(r"^\s*(\w+)\s*<\s*(\w+)\s*$")
-
-
-# -- the tables, read from the metadata ---------------------------------------------------
-def references(kind: str) -> dict[Table, list[Column]]:
-    """Every column that refers to a record of `kind` by foreign key, by table."""
-    target = KINDS[kind].__table__
-    found: dict[Table, list[Column]] = {}
-    for table in SQLModel.metadata.sorted_tables:
-        columns = [c for c in table.columns
-                   if any(fk.column.table is target and fk.column.name == "id"
-                          for fk in c.foreign_keys)]
-        if columns:
-            found[table] = columns
-    return found
-
-
-def unique_keys(table: Table) -> list[tuple[str, ...]]:
-    """The primary key and every unique constraint, index or column of a table."""
-    keys = [tuple(c.name for c in table.primary_key.columns)]
-    keys += [tuple(c.name for c in con.columns) for con in table.constraints
-             if isinstance(con, UniqueConstraint)]
-    keys += [tuple(c.name for c in ix.columns) for ix in table.indexes if ix.unique]
-    keys += [(c.name,) for c in table.columns if c.unique]
-    return list(dict.fromkeys(keys))
-
-
-def ordered_pairs(table: Table) -> list[tuple[str, str]]:
-    """Column pairs a check constraint keeps in order (`person_id < other_person_id`)."""
-    pairs = []
-    for con in table.constraints:
-        if isinstance(con, CheckConstraint):
-            found = _PAIR_ORDER.match(str(con.sqltext))
-            if found and {found[1], found[2]} <= set(table.columns.keys()):
-                pairs.append((found[1], found[2]))
-    return pairs
-
-
-def _kind_of(column: Column) -> Any:
-    kind = column.type
-    return kind.impl if isinstance(kind, TypeDecorator) else kind
-
-
-def encode(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date | datetime) else value
-
-
-def decode(column: Column, value: Any) -> Any:
-    if value is None:
-        return None
-    kind = _kind_of(column)
-    if isinstance(kind, DateTime):
-        return datetime.fromisoformat(value)
-    if isinstance(kind, Date):
-        return date.fromisoformat(value)
-    return value
-
-
-def _encode_row(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: encode(v) for k, v in values.items()}
-
-
-def _decode_row(table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    return {k: decode(table.c[k], v) for k, v in values.items()}
-
-
-def _primary_key(table: Table, values: dict[str, Any]) -> dict[str, Any]:
-    return {c.name: values[c.name] for c in table.primary_key.columns}
-
-
-def _where(table: Table, values: dict[str, Any]):
-    return and_(*[table.c[k] == v for k, v in values.items()])
-
-
-def _exists(session: Session, table: Table, values: dict[str, Any]) -> bool:
-    return session.execute(select(*table.primary_key.columns).where(
-        _where(table, values)).limit(1)).first() is not None
-
-
-# -- merging ------------------------------------------------------------------------------
-class Snapshot:
-    """What a merge did, as record_merge keeps it, written as it goes."""
-
-    def __init__(self) -> None:
-        self.updated: list[dict[str, Any]] = []
-        self.removed: list[dict[str, Any]] = []
-        self.added: list[dict[str, Any]] = []
-
-    def as_json(self) -> dict[str, Any]:
-        return {"updated": self.updated, "removed": self.removed, "added": self.added}
-
-
-def _update_row(session: Session, snap: Snapshot, table: Table, values: dict[str, Any],
-                new: dict[str, Any]) -> None:
-    """Change some columns of one row (as read), keeping the old and new values."""
-    changed = {k: v for k, v in new.items() if v != values[k]}
-    if not changed:
-        return
-    session.execute(update(table).where(_where(table, _primary_key(table, values)))
-                    .values(**changed))
-    after = {**values, **changed}
-    snap.updated.append({"table": table.name,
-                         "key": _encode_row(_primary_key(table, after)),
-                         "old": _encode_row({k: values[k] for k in changed}),
-                         "new": _encode_row(changed)})
-
-
-def _move_references(session: Session, snap: Snapshot, kind: str, merged: int,
-                     survivor: int) -> None:
-    for table, columns in references(kind).items():
-        rows = [dict(r) for r in session.execute(select(table).where(
-            or_(*[c == merged for c in columns]))).mappings()]
-        if not rows:
-            continue
-        keys, pairs = unique_keys(table), ordered_pairs(table)
-        claimed: set[tuple] = set()
-        removing, moving = [], []
-        for values in rows:
-            named = {values[c.name] for c in columns}
-            if len(columns) > 1 and {merged, survivor} <= named:
-                continue  # the pair's own row (their match decision or review) says who
-            after = {**values, **{c.name: survivor for c in columns
-                                  if values[c.name] == merged}}
-            for first, second in pairs:
-                if None not in (after[first], after[second]) and after[first] > after[second]:
-                    after[first], after[second] = after[second], after[first]
-            changed = {k for k in after if after[k] != values[k]}
-            wanted = [(key, tuple(after[k] for k in key)) for key in keys
-                      if set(key) & changed and None not in (after[k] for k in key)]
-            if any((key, value) in claimed
-                   or _exists(session, table, dict(zip(key, value, strict=True)))
-                   for key, value in wanted):
-                removing.append(values)
-                continue
-            claimed.update(wanted)
-            moving.append((values, {k: after[k] for k in changed}))
-        for values in removing:
-            session.execute(delete(table).where(_where(table, _primary_key(table, values))))
-            snap.removed.append({"table": table.name, "row": _encode_row(values)})
-        for values, new in moving:
-            _update_row(session, snap, table, values, new)
 
 
 def _record_pair(session: Session, snap: Snapshot, user: User, merged: int, survivor: int,
@@ -202,12 +55,12 @@ def _record_pair(session: Session, snap: Snapshot, user: User, merged: int, surv
             person_id=low, other_person_id=high, **said)).inserted_primary_key[0]
         snap.added.append({"table": decisions.name, "key": {"id": key}})
     elif not found["same"]:
-        _update_row(session, snap, decisions, dict(found), said)
+        update_row(session, snap, decisions, dict(found), said)
     reviews = MatchReview.__table__
     for row in session.execute(select(reviews).where(
             reviews.c.person_id == low, reviews.c.other_person_id == high,
             reviews.c.status == "open")).mappings():
-        _update_row(session, snap, reviews, dict(row), {
+        update_row(session, snap, reviews, dict(row), {
             "status": "linked", "decided_by_id": user.id, "decided_at": now})
 
 
@@ -236,10 +89,10 @@ def merge_records(session: Session, *, user: User, kind: str, merged_id: int,
     session.flush()
     now = utcnow()
     snap = Snapshot()
-    _move_references(session, snap, kind, merged_id, survivor_id)
+    move_references(session, snap, kind, merged_id, survivor_id)
     table = KINDS[kind].__table__
     current = session.execute(select(table).where(table.c.id == merged_id)).mappings().one()
-    _update_row(session, snap, table, dict(current),
+    update_row(session, snap, table, dict(current),
                 {"merged_into_id": survivor_id, "merged_at": now})
     if kind == "person":
         _record_pair(session, snap, user, merged_id, survivor_id, now)
@@ -268,8 +121,8 @@ def _blockers(session: Session, merge: RecordMerge) -> list[str]:
     problems = []
     for entry in merge.snapshot.get("updated", []):
         table = SQLModel.metadata.tables[entry["table"]]
-        key = _decode_row(table, entry["key"])
-        current = session.execute(select(table).where(_where(table, key))).mappings().first()
+        key = decode_row(table, entry["key"])
+        current = session.execute(select(table).where(where(table, key))).mappings().first()
         described = ", ".join(f"{k} {v}" for k, v in entry["key"].items())
         if current is None:
             problems.append(f"The {table.name} row ({described}) the merge changed has since "
@@ -279,12 +132,18 @@ def _blockers(session: Session, merge: RecordMerge) -> list[str]:
             if current[column] != decode(table.c[column], value):
                 problems.append(f"The {table.name} row ({described}) has changed since the "
                                 f"merge: its {column} is no longer what the merge set.")
+    # Rows the merge added go first, so their places (an id SQLite gave again) are free.
+    added = {(e["table"], tuple(sorted(e["key"].items())))
+             for e in merge.snapshot.get("added", [])}
     for entry in merge.snapshot.get("removed", []):
         table = SQLModel.metadata.tables[entry["table"]]
-        row = _decode_row(table, entry["row"])
+        row = decode_row(table, entry["row"])
         for key in unique_keys(table):
             values = {k: row[k] for k in key}
-            if None not in values.values() and _exists(session, table, values):
+            holders = session.execute(select(*table.primary_key.columns).where(
+                where(table, values))).mappings().all() if None not in values.values() else []
+            if any((table.name, tuple(sorted(encode_row(dict(h)).items()))) not in added
+                   for h in holders):
                 described = ", ".join(f"{k} {v}" for k, v in values.items())
                 problems.append(f"A {table.name} row the merge removed ({described}) cannot "
                                 "be put back: another row holds its place now.")
@@ -306,15 +165,15 @@ def undo_records(session: Session, *, user: User, merge: RecordMerge, reason: st
         with session.begin_nested():
             for entry in snap.get("added", []):
                 table = SQLModel.metadata.tables[entry["table"]]
-                session.execute(delete(table).where(_where(table, _decode_row(
+                session.execute(delete(table).where(where(table, decode_row(
                     table, entry["key"]))))
             for entry in reversed(snap.get("updated", [])):
                 table = SQLModel.metadata.tables[entry["table"]]
-                session.execute(update(table).where(_where(table, _decode_row(
-                    table, entry["key"]))).values(**_decode_row(table, entry["old"])))
+                session.execute(update(table).where(where(table, decode_row(
+                    table, entry["key"]))).values(**decode_row(table, entry["old"])))
             for entry in snap.get("removed", []):
                 table = SQLModel.metadata.tables[entry["table"]]
-                session.execute(insert(table).values(**_decode_row(table, entry["row"])))
+                session.execute(insert(table).values(**decode_row(table, entry["row"])))
     except IntegrityError:
         raise Conflict(f"Merge {merge.id} cannot be undone: rows added since the merge "
                        "would clash with the rows it put back.") from None
