@@ -188,9 +188,46 @@ def build_world(app) -> World:
         link = resets._token(rt.settings.secret_key, reset.id, reset.nonce)
         reset.token_hash = resets._digest(link)
     extra.update(user_id=target.id, former_user_id=former.id, token_id=token_id, token=link)
+    extra.update(_merge_fixtures(rt, api, waiting["reference"]))
     return World(callers=callers, reference=sent["reference"], case_id=case["id"],
                  awaiting_reference=waiting["reference"], agenda_case_id=agenda["id"],
                  person_id=child.person_id, household_id=referral.household_id, extra=extra)
+
+
+def _merge_fixtures(rt, api, waiting_reference: str) -> dict[str, Any]:
+    """A record to merge the world's child (and family) into, a merge done already (to read
+    and undo) and an open pair on the check-who-this-is worklist."""
+    from sqlmodel import select
+
+    from triage.models import MatchReview, Referral, ReferralPerson
+
+    def people_of(reference: str) -> tuple[list[int], int]:
+        with rt.db.reader() as session:
+            referral = session.exec(select(Referral).where(
+                Referral.reference == reference)).one()
+            ids = session.exec(select(ReferralPerson.person_id).where(
+                ReferralPerson.referral_id == referral.id).order_by(ReferralPerson.ref)).all()
+        return list(ids), referral.household_id
+
+    into, into_household = people_of(waiting_reference)
+    twins = api("fd", "POST", "/api/v1/referrals", json=hub_referral(
+        channel="staff", postcode="LE11 2AA", people=[{**MUM, "family_name": "Dupe"},
+                                                       {**CHILD, "family_name": "Dupe"}]))
+    (child, mum), _ = people_of(twins["reference"])
+    done = api("fd", "POST", f"/api/v1/people/{child}/merge",
+               json={"into": mum, "reason": "Entered twice by mistake"})
+    pair = api("fd", "POST", "/api/v1/referrals", json=hub_referral(
+        channel="staff", postcode="LE11 2AA", people=[{**MUM, "family_name": "Pair"},
+                                                       {**CHILD, "family_name": "Pair"}]))
+    (a, b), _ = people_of(pair["reference"])
+    with rt.db.unit_of_work() as session:
+        review = MatchReview(person_id=min(a, b), other_person_id=max(a, b), source="intake",
+                             score=10.0, band="possible", comparisons=[])
+        session.add(review)
+        session.flush()
+        review_id = review.id
+    return {"merge_into_person": into[0], "merge_into_household": into_household,
+            "merge_id": done["id"], "match_review_id": review_id}
 
 
 def answer_of(response) -> str:

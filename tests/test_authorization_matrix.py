@@ -78,6 +78,12 @@ POST /api/v1/cases/reassign                         401   403   403   403   403 
 GET  /api/v1/checklist                              ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /api/v1/households/<int:household_id>          401   ok    ok    ok    ok    ok    ok    404   404   ok    403   403
 GET  /api/v1/notifications                          401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+POST /api/v1/people/<int:person_id>/merge           401   ok    ok    403   403   ok    ok    403   403   ok    403   403  # merging: the roles that see every record
+POST /api/v1/households/<int:household_id>/merge     401   ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /api/v1/merges/<int:merge_id>                  401   ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /api/v1/merges/<int:merge_id>/undo             401   ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /api/v1/match-reviews                          401   ok    ok    403   403   ok    ok    403   403   ok    403   403  # the check-who-this-is worklist: the front door and managers
+POST /api/v1/match-reviews/<int:review_id>          401   ok    ok    403   403   ok    ok    403   403   ok    403   403
 GET  /api/v1/openapi.json                           ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /api/v1/people                                 401   ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 GET  /api/v1/people/<int:person_id>                 401   ok    ok    ok    ok    ok    ok    404   404   ok    403   403
@@ -167,6 +173,13 @@ POST /referrals/<reference>/override                login ok    ok    403   403 
 GET  /referrals/new                                 login ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 POST /referrals/new                                 login ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 GET  /search                                        login ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
+GET  /people/<int:person_id>/merge                  login ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /people/<int:person_id>/merge                  login ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /families/<int:household_id>/merge              login ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /families/<int:household_id>/merge             login ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /merges/<int:merge_id>/undo                    login ok    ok    403   403   ok    ok    403   403   ok    403   403
+GET  /front-door/check                              login ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /front-door/check/<int:review_id>             login ok    ok    403   403   ok    ok    403   403   ok    403   403
 GET  /self-referral/                                ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /self-referral/<page>                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /self-referral/<page>                          ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
@@ -215,6 +228,15 @@ REQUESTS: dict[str, RequestFor] = {
         "reason": "The named worker has left"}),
     "POST /api/v1/retention/reviews/<int:review_id>/confirm": lambda w, c: Req(json={
         "reason": "Checked against the schedule"}),
+    "POST /api/v1/people/<int:person_id>/merge": lambda w, c: Req(json={
+        "into": w.extra["merge_into_person"], "reason": "The family told us it is them"}),
+    "POST /api/v1/households/<int:household_id>/merge": lambda w, c: Req(json={
+        "into": w.extra["merge_into_household"], "reason": "The same family at one address"}),
+    "POST /api/v1/merges/<int:merge_id>/undo": lambda w, c: Req(json={
+        "reason": "Two different people after all"}),
+    "POST /api/v1/match-reviews/<int:review_id>": lambda w, c: Req(
+        path={"review_id": w.extra["match_review_id"]}, json={
+        "decision": "not_same", "reason": "Different schools, different people"}),
     # web
     "POST /people/<int:person_id>/rectify": lambda w, c: Req(form={
         "given_name": "Thom", "family_name": CHILD["family_name"],
@@ -225,6 +247,16 @@ REQUESTS: dict[str, RequestFor] = {
         "reason": "The named worker has left"}),
     "POST /privacy/retention/<int:review_id>/confirm": lambda w, c: Req(form={
         "reason": "Checked against the schedule"}),
+    "POST /people/<int:person_id>/merge": lambda w, c: Req(form={
+        "into": str(w.extra["merge_into_person"]), "reason": "The family told us it is them"}),
+    "POST /families/<int:household_id>/merge": lambda w, c: Req(form={
+        "into": str(w.extra["merge_into_household"]),
+        "reason": "The same family at one address"}),
+    "POST /merges/<int:merge_id>/undo": lambda w, c: Req(form={
+        "reason": "Two different people after all"}),
+    "POST /front-door/check/<int:review_id>": lambda w, c: Req(
+        path={"review_id": w.extra["match_review_id"]}, form={
+        "decision": "not_same", "reason": "Different schools, different people"}),
     "POST /account/reset/<token>": lambda w, c: Req(form={
         "new_password": "a brand new passphrase 2026", "confirm_password":
         "a brand new passphrase 2026"}),

@@ -192,6 +192,10 @@ NAMED_ON_RESTRICTIONS = SEARCH_PEOPLE
 EXPORT_SUBJECT_DATA = {Role.front_door, Role.manager, Role.admin}
 # Correcting a person's details (rectification): the same roles that see every record.
 RECTIFY_PEOPLE = {Role.front_door, Role.manager, Role.admin}
+# Merging two records of one person (or one family) and undoing it, and the "check who this
+# is" worklist: the roles that see every record, so they see both records of a pair.
+MERGE_RECORDS = {Role.front_door, Role.manager, Role.admin}
+REVIEW_MATCHES = MERGE_RECORDS
 # The retention schedule: only admins see what is due and confirm erasure.
 REVIEW_RETENTION = {Role.admin}
 

@@ -146,15 +146,23 @@ def people_paths(spec: APISpec, codes: Codes) -> None:
         "sex": code(SEX, True), "ethnicity": code(codes.ethnicity, True),
         "households": array(obj({"id": {"type": "integer"}, "postcode": postcode,
                                  "address": address})),
-        "referrals": array(referral), "cases": array(case)}))
+        "referrals": array(referral), "cases": array(case),
+        "merged_into": {"type": "integer", "nullable": True,
+                        "description": "The record this one was merged into, or null"},
+        "merges": array(ref("Merge"), description="Merges into or out of this record, "
+                                                  "oldest first")}))
     spec.components.schema("HouseholdRecord", obj({
         "id": {"type": "integer"}, "postcode": postcode, "address": address,
+        "merged_into": {"type": "integer", "nullable": True,
+                        "description": "The household this one was merged into, or null"},
+        "merges": array(ref("Merge"), description="Household merges into or out of it"),
         "members": array(obj({**person, "relationship": text(True), "contact": contact})),
         "referrals": array(referral), "cases": array(case),
         "chronology": array(obj({
             "at": text(format="date-time"), "kind": code(CHRONOLOGY_KINDS),
             "summary": text(), "reference": text(True),
-            "case_id": {"type": "integer", "nullable": True}}))}))
+            "case_id": {"type": "integer", "nullable": True},
+            "merge_id": {"type": "integer", "description": "A merged entry's merge"}}))}))
     spec.path("/api/v1/people", operations={"get": {
         "operationId": "searchPeople",
         "summary": "Search people by name (forgiving typos), date of birth, postcode, referral "

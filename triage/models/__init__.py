@@ -4,6 +4,7 @@ from triage.models.account import ApiToken, PasswordReset, Role, User
 from triage.models.audit import AuditEvent
 from triage.models.case import Case, CaseEvent, CaseReferralLink
 from triage.models.matching import MatchDecision, MatchReview
+from triage.models.merge import RecordMerge
 from triage.models.notification import Notification
 from triage.models.outbox import BatchFingerprint, IdempotencyRecord, OutboxMessage, OutboxStatus
 from triage.models.person import Household, HouseholdMember, Person
@@ -21,7 +22,7 @@ __all__ = [
     "Decision", "Household", "HouseholdMember",
     "IdempotencyRecord", "MatchDecision", "MatchReview", "Notification", "OutboxMessage",
     "OutboxStatus", "PasswordReset",
-    "Person", "PersonChange", "RecordRestriction", "Referral", "RestrictionUser",
+    "Person", "PersonChange", "RecordMerge", "RecordRestriction", "Referral", "RestrictionUser",
     "RetentionReview",
     "ReferralPerson", "ReferralStatus", "Role", "User",
     "CaseNote", "FormDraft", "RateLimitHit", "SignInAttempt", "WebSession",

@@ -25,6 +25,9 @@ class Household(SQLModel, table=True):
     created_at: datetime = stamped()
     # Set when the retention schedule anonymised it (address gone, postcode cut to its sector).
     anonymised_at: datetime | None = maybe_stamped()
+    # Set when staff merged it into another household (record_merge keeps how to undo it).
+    merged_into_id: int | None = Field(default=None, foreign_key="household.id")
+    merged_at: datetime | None = maybe_stamped()
 
 
 class Person(SQLModel, table=True):
@@ -77,6 +80,10 @@ class Person(SQLModel, table=True):
     # Set when the retention schedule anonymised it (names, contact and identity gone; the
     # date of birth kept as 1 January of its year, for age bands in reports).
     anonymised_at: datetime | None = maybe_stamped()
+    # Set when staff merged it into another record of the same person (record_merge keeps
+    # how to undo it): no longer found, suggested or shown as its own page.
+    merged_into_id: int | None = Field(default=None, foreign_key="person.id")
+    merged_at: datetime | None = maybe_stamped()
 
 
 class HouseholdMember(SQLModel, table=True):

@@ -34,6 +34,7 @@ def register_web(app: Flask) -> None:
         errors,
         frontdoor,
         hub,
+        merges,
         partner,
         people,
         privacy,
@@ -61,5 +62,6 @@ def register_web(app: Flask) -> None:
     context.init_app(app)
     errors.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
-               casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp):
+               casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp,
+               merges.bp):
         app.register_blueprint(bp)

@@ -34,6 +34,8 @@ def navigation() -> list[dict]:
             items.append(("Cases", url_for("casework.team_cases")))
         if policy.may(user, policy.SEARCH_PEOPLE):
             items.append(("Search", url_for("people.search_page")))
+        if policy.may(user, policy.REVIEW_MATCHES):
+            items.append(("Check who this is", url_for("merges.check")))
         if policy.may(user, policy.RESTRICT_RECORDS):
             items.append(("Privacy", url_for("privacy.restriction_list")))
         if policy.may(user, policy.ADMINISTER_ACCOUNTS):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from triage.policy import FRONT_DOOR_PAGES
+from triage.policy import FRONT_DOOR_PAGES, REVIEW_MATCHES, may
+from triage.services.people import review_queue
 from triage.services.referrals import front_door as worklists
 from triage.web.security import current_user, page_number, require_role, runtime
 
@@ -17,8 +18,11 @@ def index():
     rt = runtime()
     counts = worklists.counts(rt, user=current_user())
     new_today, _ = worklists.referral_rows(rt, user=current_user(), name="new_today")
+    to_check = review_queue.open_count(rt, user=current_user()) \
+        if may(current_user(), REVIEW_MATCHES) else None
     return render_template("frontdoor/index.html", counts=counts, lists=worklists.WORKLISTS,
-                           descriptions=worklists.DESCRIPTIONS, new_today=new_today[:10])
+                           descriptions=worklists.DESCRIPTIONS, new_today=new_today[:10],
+                           to_check=to_check)
 
 
 @bp.get("/worklists/<name>")

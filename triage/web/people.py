@@ -7,7 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
 from triage.policy import SEARCH_PEOPLE
-from triage.services.people import chronology, record, search
+from triage.services.people import chronology, merge, record, search
 from triage.web.security import current_user, require_role, runtime
 
 bp = Blueprint("people", __name__)
@@ -31,6 +31,9 @@ def search_page():
 @require_role(SEARCH_PEOPLE)
 def person(person_id: int):
     shown = record.get_person(runtime(), user=current_user(), person_id=person_id)
+    if shown["merged_into"]:
+        survivor = merge.survivor_of(runtime(), "person", person_id) or shown["merged_into"]
+        return redirect(url_for("people.person", person_id=survivor, moved=person_id))
     return render_template("people/person.html", person=shown)
 
 
@@ -40,6 +43,10 @@ def family(household_id: int):
     kinds = [k for k in request.args.getlist("kind") if k in chronology.KINDS]
     shown = record.get_household(runtime(), user=current_user(), household_id=household_id,
                                  kinds=",".join(kinds))
+    if shown["merged_into"]:
+        survivor = merge.survivor_of(runtime(), "household", household_id) \
+            or shown["merged_into"]
+        return redirect(url_for("people.family", household_id=survivor, moved=household_id))
     return render_template("people/family.html", family=shown, kinds=chronology.KINDS,
                            chosen=kinds)
 

@@ -195,13 +195,14 @@ def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
 def find_candidates(session: Session, typed: Record, matching: MatchingProfile, *,
                     exclude: Collection[int] = ()) -> list[Candidate]:
     """Known people who may be `typed`, best first; only those reaching a band (exact, likely
-    or possible). Anonymised people are never candidates."""
+    or possible). Anonymised people and merged records are never candidates."""
     trigrams = session.get_bind().dialect.name == "postgresql"
     queries = blocks(typed, matching, trigrams=trigrams)
     if not queries:
         return []
     ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
-    where = [_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None)]
+    where = [_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None),
+             _PERSON.c.merged_into_id.is_(None)]
     if exclude:
         where.append(_PERSON.c.id.not_in(list(exclude)))
     scored = []

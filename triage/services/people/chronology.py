@@ -12,7 +12,7 @@ from triage.models import Case, CaseEvent, CaseNote, CaseReferralLink, Decision,
 from triage.services.cases.case_dues import WORKER_EVENTS
 
 KINDS = ("received", "decided", "overridden", "consent", "closed", "case_event", "note",
-         "step")
+         "step", "merged")
 LIMIT = 2000
 
 
@@ -23,9 +23,23 @@ def _entry(at: datetime, kind: str, summary: str, reference: str | None,
 
 
 def timeline(session: Session, referrals: list[Referral], cases: list[Case],
-             kinds: set[str] | None = None) -> list[dict[str, Any]]:
-    """The entries for these referrals and cases, oldest first, only `kinds` if given."""
+             kinds: set[str] | None = None,
+             merges: list[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The entries for these referrals and cases (and merges, as merge.history gives them),
+    oldest first, only `kinds` if given."""
     out: list[dict[str, Any]] = []
+    for m in merges:
+        who = (m["merged_by"] or {}).get("name") or "someone"
+        out.append({**_entry(m["merged_at"], "merged",
+                             f"{m['kind'].title()} record {m['merged_id']} merged into "
+                             f"{m['survivor_id']} by {who}: {m['reason']}", None, None),
+                    "merge_id": m["id"]})
+        if m["undone_at"]:
+            by = (m["undone_by"] or {}).get("name") or "someone"
+            out.append({**_entry(m["undone_at"], "merged",
+                                 f"Merge of {m['kind']} record {m['merged_id']} into "
+                                 f"{m['survivor_id']} undone by {by}: {m['undo_reason']}",
+                                 None, None), "merge_id": m["id"]})
     by_id = {r.id: r for r in referrals}
     for r in referrals:
         out.append(_entry(r.received_at, "received", f"Referral received ({r.channel})",

@@ -19,12 +19,13 @@ _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__
 _MEMBER = HouseholdMember.__table__
 
-# Everyone known with one of n (given name, family name, date of birth) keys, newest first.
+# Everyone known with one of n (given name, family name, date of birth) keys, newest first;
+# never a record merged into another (its survivor is found instead).
 _PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(or_(*[
     (_PERSON.c.family_name_key == bindparam(f"f{i}"))
     & (_PERSON.c.date_of_birth == bindparam(f"d{i}"))
     & (_PERSON.c.given_name_key == bindparam(f"g{i}")) for i in range(n)
-])).order_by(_PERSON.c.id.desc()))
+]), _PERSON.c.merged_into_id.is_(None)).order_by(_PERSON.c.id.desc()))
 
 # The households n people belong to: one row per (person, household), with the household's
 # columns and the person's id. The only filter is on the people, so every plan starts from

@@ -12,7 +12,7 @@ from triage.models import Case, Household, HouseholdMember, Person, Referral, Re
 from triage.policy import SEARCH_PEOPLE, require, sees_all_people
 from triage.runtime import Runtime
 from triage.services import audit
-from triage.services.people import chronology
+from triage.services.people import chronology, merge
 from triage.services.people.search import linked_household, linked_people
 from triage.services.privacy import rectification, visibility
 
@@ -55,9 +55,11 @@ def get_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
     _check_id(person_id, "person")
     with rt.db.unit_of_work() as session:
         person = session.get(Person, person_id)
+        # A merged record is seen by whoever may see the record it was merged into.
+        anchor = _anchor(session, Person, person)
         hidden = visibility.hidden_for(session, user)
-        if person is None or person_id in hidden.people or not (
-                sees_all_people(user) or person_id in linked_people(session, user, [person_id])):
+        if person is None or anchor in hidden.people or not (
+                sees_all_people(user) or anchor in linked_people(session, user, [anchor])):
             audit.record(session, actor=user, action="person.view_refused",
                          object_type="person", object_id=person_id)
             session.commit()
@@ -79,10 +81,21 @@ def get_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
                 "households": [_household_summary(h) for h in households],
                 "referrals": _referrals(referrals), "cases": _cases(session, cases),
                 "changes": rectification.history(session, person_id),
-                "restriction": visibility.restriction_of(session, person_id)}
+                "restriction": visibility.restriction_of(session, person_id),
+                "merged_into": person.merged_into_id,
+                "merges": merge.history(session, "person", person_id)}
         audit.record(session, actor=user, action="person.view", object_type="person",
                      object_id=person_id, referrals=len(referrals), cases=len(cases))
     return body
+
+
+def _anchor(session: Session, model, record) -> int | None:
+    """The record a merged one now lives in (after every later merge), or its own id."""
+    seen: set[int] = set()
+    while record is not None and record.merged_into_id and record.id not in seen:
+        seen.add(record.id)
+        record = session.get(model, record.merged_into_id)
+    return record.id if record is not None else None
 
 
 def _household_summary(h: Household) -> dict[str, Any]:
@@ -104,9 +117,10 @@ def get_household(rt: Runtime, *, user: User, household_id: int,
         raise ValidationFailed({"kind": [f"Unknown kind; any of: {', '.join(chronology.KINDS)}."]})
     with rt.db.unit_of_work() as session:
         household = session.get(Household, household_id)
+        anchor = _anchor(session, Household, household)
         hidden = visibility.hidden_for(session, user)
-        if household is None or household_id in hidden.households or not (
-                sees_all_people(user) or linked_household(session, user, household_id)):
+        if household is None or anchor in hidden.households or not (
+                sees_all_people(user) or linked_household(session, user, anchor)):
             audit.record(session, actor=user, action="household.view_refused",
                          object_type="household", object_id=household_id)
             session.commit()
@@ -119,14 +133,20 @@ def get_household(rt: Runtime, *, user: User, household_id: int,
             Referral.household_id == household_id).order_by(Referral.received_at)))
         cases = list(session.exec(select(Case).where(Case.household_id == household_id)
                                   .order_by(Case.id)))
+        merges = merge.history(session, "household", household_id)
+        for p, _ in members:
+            merges += [m for m in merge.history(session, "person", p.id)
+                       if m["survivor_id"] == p.id]
         body = {"id": household.id, "postcode": household.postcode,
-                "address": _address(household),
+                "address": _address(household), "merged_into": household.merged_into_id,
+                "merges": [m for m in merges if m["kind"] == "household"],
                 "members": [{"id": p.id, "given_name": p.given_name,
                              "family_name": p.family_name, "date_of_birth": p.date_of_birth,
                              "relationship": rel, "contact": contact(p)}
                             for p, rel in members],
                 "referrals": _referrals(referrals), "cases": _cases(session, cases),
-                "chronology": chronology.timeline(session, referrals, cases, wanted or None)}
+                "chronology": chronology.timeline(session, referrals, cases, wanted or None,
+                                                  merges)}
         audit.record(session, actor=user, action="household.view", object_type="household",
                      object_id=household_id, members=len(members), referrals=len(referrals),
                      cases=len(cases))

@@ -159,7 +159,8 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
         # Only who the caller may see is read further and scored: restricted people never,
         # and outside the front door only families the caller's team works with.
         hidden = visibility.hidden_for(session, user)
-        ids = [pid for pid in found if pid not in hidden.people]
+        ids = [pid for pid in found if pid not in hidden.people
+               and found[pid].person.merged_into_id is None]
         if not sees_all_people(user):
             allowed = linked_people(session, user, ids)
             ids = [pid for pid in ids if pid in allowed]
