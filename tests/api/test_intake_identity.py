@@ -6,7 +6,11 @@ is recorded as new people with the pairs queued for the front door to check."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from triage.models import AuditEvent, HouseholdMember, Person, Referral, ReferralPerson
@@ -262,3 +266,72 @@ def test_a_staff_referral_on_another_channel_may_not_send_identity(client, auth,
         headers=auth("front_door"))
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"identity"}
+
+
+# -- property: a not-same answer is never asked again ------------------------------------------
+SPELLINGS = [("Pria", "Jonson"), ("Priya", "Jonson"), ("Pryia", "Johnson"),
+             ("Priyah", "Johnsen"), ("Pria", "Johnston"), ("Preya", "Johnson")]
+_families = iter(range(1, 10_000))
+
+
+@given(steps=st.lists(st.tuples(st.sampled_from(SPELLINGS), st.booleans(),
+                                st.sampled_from(["staff", "partner"])),
+                      min_size=1, max_size=6))
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_decided_pairs_never_appear_in_a_later_preview_or_the_queue(rt, demo_staff, steps):
+    """Any sequence of referrals of one child under different spellings, each answering
+    "not the same" for all or some of the known people offered (or sent by a partner):
+    afterwards no preview offers a decided pair, and the queue never holds one."""
+    from triage.services.referrals import intake
+
+    staff, partner = demo_staff
+    family = next(_families)
+    dob = (date(1990, 1, 1) + timedelta(days=family)).isoformat()
+    postcode = f"LE{1 + family % 17} {family % 10}AB"
+    base = {"channel": "staff", "referrer": {"organisation": "Front door"},
+            "postcode": postcode, "answers": {"memory_concern": False},
+            "consent": "given"}
+
+    def body(given, family_name, **more):
+        return {**base, "people": [{"ref": "p1", "role": "subject", "given_name": given,
+                                    "family_name": family_name, "date_of_birth": dob}],
+                **more}
+
+    with rt.db.reader() as session:
+        first = session.exec(select(func.coalesce(func.max(Person.id), 0))).one()
+    intake.submit_referral(rt, user=staff, body=body("Priya", "Johnson"))
+    answered = 0
+    for (given_name, family_name), all_of_them, channel in steps:
+        if channel == "partner":
+            intake.submit_referral(rt, user=partner, body=body(given_name, family_name,
+                                                               channel="partner"))
+            continue
+        offered = [c["person"]["id"] for c in intake.preview(
+            rt, user=staff, body=body(given_name, family_name))["candidates"].get("p1", [])]
+        answer = offered if all_of_them else offered[:1]
+        answered += len(answer)
+        identity = {"p1": {"not_same_as": answer}} if answer else {}
+        intake.submit_referral(rt, user=staff, body=body(given_name, family_name,
+                                                         identity=identity))
+    with rt.db.reader() as session:
+        mine = list(session.exec(select(Person).where(Person.id > first)))
+        ids = {(p.given_name, p.family_name): p.id for p in mine}
+        ours = set(ids.values())
+        decided = {(d.person_id, d.other_person_id)
+                   for d in session.exec(select(MatchDecision)) if not d.same
+                   and {d.person_id, d.other_person_id} & ours}
+        queued = {(r.person_id, r.other_person_id) for r in session.exec(select(MatchReview))
+                  if {r.person_id, r.other_person_id} & ours}
+    assert not decided & queued
+    assert len(decided) == answered
+    for (given_name, family_name), _, _ in steps:
+        typed = ids.get((given_name, family_name))
+        shown = intake.preview(rt, user=staff, body=body(given_name, family_name))["candidates"]
+        for c in shown.get("p1", []):
+            assert typed is None or tuple(sorted((typed, c["person"]["id"]))) not in decided
+
+
+@pytest.fixture
+def demo_staff(make_user):
+    return make_user("front_door")[0], make_user("partner")[0]
