@@ -210,8 +210,9 @@ def decide_pair(session: Session, a: int, b: int, *, same: bool, user: User | No
     table = MatchDecision.__table__
     inserted = session.execute(
         _insert(session)(table).values(person_id=low, other_person_id=high, **values)
-        .on_conflict_do_nothing(index_elements=["person_id", "other_person_id"]))
-    if inserted.rowcount == 0:
+        .on_conflict_do_nothing(index_elements=["person_id", "other_person_id"])
+        .returning(table.c.id)).first()
+    if inserted is None:  # decided before
         changed = session.execute(update(table).where(
             table.c.person_id == low, table.c.other_person_id == high,
             table.c.same != same).values(**values))
@@ -236,6 +237,8 @@ def queue_reviews(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     any source) is skipped, so the queue holds each pair once."""
     if not rows:
         return
+    now = utcnow()
+    rows = [{"created_at": now, **r} for r in rows]
     decided = decided_pairs(session, {r["person_id"] for r in rows})
     rows = [r for r in rows if (r["person_id"], r["other_person_id"]) not in decided]
     if not rows:
