@@ -70,7 +70,16 @@ def test_a_staff_preview_lists_a_likely_known_person_with_reasons(client, auth, 
     with rt.db.reader() as session:
         viewed = session.exec(select(AuditEvent).where(
             AuditEvent.action == "person.candidates_view")).one()
-    assert viewed.object_id == str(priya_id(rt)) and "Priya" not in str(viewed.detail)
+    assert viewed.detail == {"person_ids": [priya_id(rt)], "count": 1}
+
+
+@both_databases
+def test_being_offered_as_a_candidate_is_in_the_person_s_subject_access_export(
+        client, auth, rt, referral_body, known):
+    preview(client, auth("front_door"), staff_body(referral_body))
+    export = client.get(f"/api/v1/people/{priya_id(rt)}/export", headers=auth("manager"))
+    assert export.status_code == 200, export.json
+    assert "person.candidates_view" in {v["action"] for v in export.json["views"]}
 
 
 @both_databases

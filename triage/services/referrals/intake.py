@@ -123,9 +123,10 @@ def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
     if shown:
         ids = sorted({c["person"]["id"] for found in shown.values() for c in found})
         with rt.db.unit_of_work() as session:
+            # As a search: a subject access export finds the view by detail.person_ids.
             audit.record(session, actor=user, action="person.candidates_view",
-                         object_type="person",
-                         object_id=",".join(str(i) for i in ids)[:64], count=len(ids))
+                         object_type="person", object_id="candidates", person_ids=ids,
+                         count=len(ids))
     if not may(user, CHECK_KNOWN_PEOPLE):
         return decided.body
     return {**decided.body, "candidates": shown}
