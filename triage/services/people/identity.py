@@ -30,7 +30,7 @@ from triage.services import audit
 from triage.services.people.candidates import Candidate, find_candidates
 from triage.services.people.search import linked_people
 from triage.services.privacy import visibility
-from triage.statements import Row
+from triage.statements import Row, new_rows
 
 SHOWN = 5  # candidates kept per person: the best few are what a worker can weigh
 SOURCES = ("intake", "review", "merge")
@@ -281,7 +281,10 @@ def record_choices(session: Session, *, user: User | None, data: ReferralInput,
                         now=now)
         queued += [review_row(person.id, c, referral_id=referral_id, now=now)
                    for c in candidates.get(person_in.ref, []) if c.person.id not in not_same]
-    queue_reviews(session, queued)
+    # Every pair has a record made just now, so none can be decided or queued already (but
+    # for the answers above, left out): the plain insert, which on PostgreSQL goes in with
+    # the referral's other rows, not queue_reviews' check and ON CONFLICT.
+    new_rows(session, MatchReview, queued, ids=False)
 
 
 def open_reviews_of(session: Session, person_ids: Collection[int]) -> list[MatchReview]:
