@@ -452,3 +452,26 @@ def test_real_retention_reviews_and_an_anonymised_export_match_the_documented_sc
         answer = client.get(url, headers=front_door)
         assert answer.status_code == 200, (url, answer.json)
         _conforms(spec, path, "get", answer)
+
+
+def test_a_staff_preview_with_candidates_and_an_identity_body_match_the_document(
+        client, auth, referral_body, spec):
+    front_door = auth("front_door")
+    priya = {"ref": "p1", "role": "subject", "given_name": "Priya", "family_name": "Johnson",
+             "date_of_birth": "2015-05-31"}
+    client.post("/api/v1/referrals", json=referral_body(people=[priya], postcode="LE11 2AB"),
+                headers=auth("partner"))
+    body = referral_body(channel="staff", postcode="LE11 2AB",
+                         people=[{**priya, "given_name": "Pria", "family_name": "Jonson"}])
+    shown = client.post("/api/v1/triage/preview", json=body, headers=front_door)
+    _conforms(spec, "/api/v1/triage/preview", "post", shown)
+    [candidate] = shown.json["candidates"]["p1"]
+    answered = {**body, "identity": {"p1": {"same_as": candidate["person"]["id"]}}}
+    identity = _resolve(spec, spec["components"]["schemas"]["ReferralBody"])[
+        "properties"]["identity"]
+    schema = {**identity, "components": spec["components"]}
+    OAS30Validator(schema).validate(answered["identity"])
+    _conforms(spec, "/api/v1/referrals", "post",
+              client.post("/api/v1/referrals", json=answered, headers=front_door))
+    _conforms(spec, "/api/v1/triage/preview", "post",
+              client.post("/api/v1/triage/preview", json=body, headers=auth("partner")))

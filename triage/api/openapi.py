@@ -30,7 +30,7 @@ from triage.schemas.checklist import ChecklistOutSchema, ErrorSchema
 from triage.schemas.contact import OptionalBoolean
 from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_schema_for
 from triage.schemas.output import ReferralOutSchema
-from triage.schemas.referral import StrictBoolean, referral_schema_for
+from triage.schemas.referral import MAX_NOT_SAME, StrictBoolean, referral_schema_for
 from triage.urls import REFERENCE_PATTERN
 
 
@@ -70,6 +70,7 @@ def build_spec(rt) -> dict:
     schemas.update(output_components(codes))
     schemas.update(merge_shapes(codes))
     refine(doc, codes)
+    _identity(schemas)
     refine_privacy(doc, codes)
     doc["paths"] = inline_nullable_refs(doc["paths"], schemas)
     doc["components"]["schemas"] = inline_nullable_refs(schemas, schemas)
@@ -113,7 +114,13 @@ def _referral_paths(spec: APISpec, rt, codes: Codes) -> None:
         "operationId": "previewDecision",
         "summary": "The decision for a referral body; nothing is stored", "security": SECURED,
         "requestBody": json_body("ReferralBody"),
-        "responses": responses("200", "Decision", "401", "403", "413", "422")}})
+        "description": "Staff get `candidates` too: for each person (by ref) not matched "
+                       "exactly, the known people who may be them, best first, with band, "
+                       "score and reasons (restricted people never; staff outside the front "
+                       "door only families their team works with). Answer for them with the "
+                       "body's `identity` when recording. A partner's preview has no "
+                       "`candidates` and never reveals whether anyone is known.",
+        "responses": responses("200", "Preview", "401", "403", "413", "422")}})
     idempotency = {"in": "header", "name": "Idempotency-Key", "required": False,
                    "schema": {"type": "string", "maxLength": 255},
                    "description": "Retries with the same key and body return the first "
@@ -218,6 +225,43 @@ def _batch_paths(spec: APISpec, rt, idempotency: dict) -> None:
         "security": SECURED,
         "responses": {"200": {"description": "CSV", "content": {"text/csv": {
             "schema": {"type": "string"}}}}, **errors("401")}}})
+
+
+def _identity(schemas: dict) -> None:
+    """The referral body's `identity` (the staff worker's answers) and the preview's
+    `candidates` (what they answer about)."""
+    person_id = {"type": "integer", "minimum": 1}
+    choice = {"type": "object", "additionalProperties": False,
+              "properties": {"same_as": {**person_id, "description": "This person is that "
+                                         "known person: the referral joins them and their "
+                                         "household at the postcode"},
+                             "not_same_as": array(person_id, minItems=1,
+                                                  maxItems=MAX_NOT_SAME, description=(
+                                                      "None of these known people: a new "
+                                                      "person, and each pair is never "
+                                                      "offered again"))},
+              "minProperties": 1, "maxProperties": 1}
+    schemas["ReferralBody"]["properties"]["identity"] = {
+        "type": "object", "additionalProperties": choice,
+        "description": "Staff on the staff channel only (anyone else: 422): for a person "
+                       "(by ref) whom the preview offered candidates for, which of them "
+                       "they are (same_as) or that they are none of these (not_same_as). "
+                       "Every id must be one the preview offered this user; leave a person "
+                       "out to have the front door check later."}
+    candidate = obj({
+        "person": obj({"id": {"type": "integer"}, "given_name": text(True),
+                       "family_name": text(True), "date_of_birth": text(format="date")}),
+        "postcode_district": text(True, description="The outward code of their household's "
+                                                     "postcode only, like LE11"),
+        "band": code(["exact", "likely", "possible"]), "score": {"type": "number"},
+        "reasons": array(text(), description="Why, field by field, in plain English"),
+        "open_cases": {"type": "integer", "description": "Open cases of their households"}})
+    decision = schemas["Decision"]
+    schemas["Preview"] = {**decision, "properties": {
+        **decision["properties"],
+        "candidates": {"type": "object", "additionalProperties": array(candidate),
+                       "description": "Staff only: person ref -> known people who may be "
+                                      "them, best first"}}}
 
 
 def _too_long_requests(doc: dict) -> None:

@@ -32,6 +32,7 @@ ROLES = ("subject", "household")
 # Channels whose subject needs both names (the public may not know a child's surname...).
 NAMED_CHANNELS = ("staff", "partner")
 MAX_PEOPLE = 30
+MAX_NOT_SAME = 20
 
 
 class StrictBoolean(fields.Field):
@@ -113,6 +114,59 @@ class PersonSchema(Schema):
             raise ValidationError("Must be within the last 125 years.", "date_of_birth")
 
 
+class IdentityChoiceSchema(Schema):
+    """Who one person on the referral is: a known person (same_as) or none of these."""
+
+    class Meta:
+        unknown = RAISE
+
+    same_as = fields.Integer(strict=True, validate=validate.Range(min=1))
+    not_same_as = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1)),
+                              validate=validate.Length(min=1, max=MAX_NOT_SAME))
+
+    @validates_schema
+    def _one_answer(self, data, **kwargs):
+        if "same_as" in data and "not_same_as" in data:
+            raise ValidationError("Give same_as or not_same_as, not both.")
+        if "same_as" not in data and "not_same_as" not in data:
+            raise ValidationError("Give same_as (a person id) or not_same_as (a list of "
+                                  "person ids).")
+
+
+class IdentityField(fields.Field):
+    """{person ref: {"same_as": id} | {"not_same_as": [ids]}}: the staff worker's answer for
+    the known people a staff preview offered for each person (contract 5.1 `identity`)."""
+
+    # make_error formats the message: braces are doubled.
+    default_error_messages = {"invalid": 'Must be an object: person ref -> {{"same_as": '
+                                         '<person id>}} or {{"not_same_as": [<person ids>]}}.'}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, dict):
+            raise self.make_error("invalid")
+        out: dict[str, dict[str, Any]] = {}
+        errors: dict[str, Any] = {}
+        for ref, choice in value.items():
+            if not isinstance(choice, dict):
+                errors[ref] = ['Must be {"same_as": <person id>} or '
+                               '{"not_same_as": [<person ids>]}.']
+                continue
+            try:
+                loaded = _IDENTITY_CHOICE.load(choice)
+            except ValidationError as exc:
+                errors[ref] = exc.messages
+                continue
+            if "not_same_as" in loaded:
+                loaded["not_same_as"] = tuple(sorted(set(loaded["not_same_as"])))
+            out[ref] = loaded
+        if errors:
+            raise ValidationError(errors)
+        return out
+
+
+_IDENTITY_CHOICE = IdentityChoiceSchema()
+
+
 @dataclass(frozen=True)
 class PersonInput:
     ref: str
@@ -143,6 +197,8 @@ class ReferralInput:
     concerns: str | None
     # The household's address: only the lines given (line1, line2, town).
     address: dict[str, str] = field(default_factory=dict)
+    # Staff only: {person ref: {"same_as": id} | {"not_same_as": (ids,)}}.
+    identity: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def children_in_household(checklist: Checklist, answers: dict[str, bool | None],
@@ -209,6 +265,7 @@ def _build_referral_schema(profile: Profile) -> Schema:
         step_down = StrictFlag(load_default=False)
         concerns = Text(validate=validate.Length(max=5000), allow_none=True)
         address = fields.Nested(AddressSchema, allow_none=True)
+        identity = IdentityField(load_default=dict)
 
         @validates_schema
         def _household(self, data, **kwargs):
@@ -216,6 +273,10 @@ def _build_referral_schema(profile: Profile) -> Schema:
             errors: dict[str, list[str]] = {}
             if people and not any(p.get("role") == "subject" for p in people):
                 errors["people"] = ["At least one person must have the role 'subject'."]
+            refs = {p.get("ref") for p in people}
+            for ref in data.get("identity") or {}:
+                if ref not in refs:
+                    errors[f"identity.{ref}"] = ["No person with this ref in people."]
             seen: set[str] = set()
             for i, person in enumerate(people):
                 if person.get("ref") in seen:
@@ -272,6 +333,7 @@ def _build_referral_schema(profile: Profile) -> Schema:
                 concerns=data.get("concerns"),
                 address={k: v for k, v in (data.get("address") or {}).items()
                          if v is not None},
+                identity=data.get("identity") or {},
             )
 
     return ReferralSchema()

@@ -14,10 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.profile import Checklist
+from triage.errors import ValidationFailed
 
 DEFAULT_PERSON_ROWS = 3
 MAX_PERSON_ROWS = 12
 YES, NO = "yes", "no"
+SAME, NOT_SAME = "same", "not_same"
+# identity-<person ref>-<known person id>: the worker's answer for one candidate.
+_IDENTITY = re.compile(r"^identity-(p\d{1,2})-(\d{1,12})$")
 
 
 @dataclass
@@ -97,6 +101,8 @@ class ReferralForm:
     address_line2: str = ""
     town: str = ""
     submission_key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # {person ref: {known person id: "same" or "not_same"}}, from the known-people panel.
+    identity: dict[str, dict[int, str]] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form: Mapping[str, str], checklist: Checklist) -> ReferralForm:
@@ -129,6 +135,11 @@ class ReferralForm:
             if value in (YES, NO):
                 answers[qid] = value
         key = form.get("submission_key", "")
+        identity: dict[str, dict[int, str]] = {}
+        for name in form:
+            found = _IDENTITY.match(name)
+            if found and form.get(name) in (SAME, NOT_SAME):
+                identity.setdefault(found.group(1), {})[int(found.group(2))] = form.get(name)
         return cls(
             postcode=form.get("postcode", "").strip(),
             people=people,
@@ -145,7 +156,32 @@ class ReferralForm:
             address_line2=form.get("address-line2", "").strip(),
             town=form.get("address-town", "").strip(),
             submission_key=key if re.fullmatch(r"[0-9a-f]{32}", key) else uuid.uuid4().hex,
+            identity=identity,
         )
+
+    def choice(self, ref: str, person_id: int) -> str:
+        """The answer given for one candidate ("" when none yet)."""
+        return self.identity.get(ref, {}).get(person_id, "")
+
+    def identity_body(self, offered: Mapping[str, list] | None = None) -> dict[str, Any]:
+        """The body's `identity` from the answers given (only for candidates still `offered`,
+        when given); 422 naming the person when Same person is chosen for two."""
+        out: dict[str, Any] = {}
+        errors: dict[str, list[str]] = {}
+        for ref, answers in self.identity.items():
+            if offered is not None:
+                ids = {c["person"]["id"] for c in offered.get(ref, [])}
+                answers = {pid: a for pid, a in answers.items() if pid in ids}
+            same = sorted(pid for pid, answer in answers.items() if answer == SAME)
+            if len(same) > 1:
+                errors[f"identity.{ref}"] = ["Same person chosen for more than one."]
+            elif same:
+                out[ref] = {"same_as": same[0]}
+            elif answers:
+                out[ref] = {"not_same_as": sorted(answers)}
+        if errors:
+            raise ValidationFailed(errors)
+        return out
 
     def add_person_row(self) -> None:
         if len(self.people) < MAX_PERSON_ROWS:
@@ -231,6 +267,14 @@ def _person_message(row: int, name: str, message: str) -> str:
     return f"The {label} of {who}: {message}"
 
 
+def _identity_message(row: int, message: str) -> str:
+    who = _who(row)
+    if message.startswith("Same person chosen"):
+        return f"Choose Same person for only one of the known people who may be {who}"
+    return (f"The known people who may be {who} have changed: check them again and "
+            "choose for each")
+
+
 def _answer_message(checklist: Checklist, qid: str, message: str) -> str:
     question = checklist.questions.get(qid)
     if "child-domain" in message:
@@ -275,6 +319,10 @@ def referral_errors(errors: Mapping[str, list[str]], rows: Mapping[int, int],
             found.append((100, "people-0-given_name",
                           "List the person being referred, with their date of birth"
                           if "subject" not in message else message))
+        elif parts[0] == "identity" and len(parts) >= 2:
+            ref = parts[1]
+            row = int(ref[1:]) - 1 if ref[1:].isdigit() else 0
+            found.append((150 + row, f"identity-{ref}", _identity_message(row, message)))
         elif parts[0] == "answers" and len(parts) == 2:
             found.append((300 + order.get(parts[1], 0), f"answer-{parts[1]}",
                           _answer_message(checklist, parts[1], message)))

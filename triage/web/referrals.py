@@ -47,6 +47,7 @@ def referral_journey(*, channel: str, template: str, done_endpoint: str,
     errors: dict[str, str] = {}
     preview: dict[str, Any] | None = None
     known_people: list = []
+    candidates: dict[str, list] = {}
     status = 200
     if request.method == "POST":
         form = ReferralForm.from_form(request.form, checklist)
@@ -63,19 +64,54 @@ def referral_journey(*, channel: str, template: str, done_endpoint: str,
         else:
             try:
                 if action == "submit":
+                    answered = _with_identity(form, body, channel)
                     _, created = intake.submit_referral(
-                        rt, user=user, body=body, idempotency_key=f"web-{form.submission_key}")
+                        rt, user=user, body=answered,
+                        idempotency_key=f"web-{form.submission_key}")
                     return redirect(url_for(done_endpoint, reference=created["reference"]))
-                preview = intake.preview(rt, user=user, body=body)
+                preview, candidates = _preview(rt, user, form, body, channel)
                 if may(user, CHECK_KNOWN_PEOPLE):
                     known_people = known.known_people(rt, user=user,
                                                       data=intake.parse_referral(rt, body))
             except ValidationFailed as exc:
                 errors = referral_errors(exc.errors, rows, checklist)
                 status = 422
+                if any(key.startswith("identity-") for key in errors):
+                    # Show the known people again, as they are now, to choose from.
+                    candidates = _offered(rt, user, body)
     return render_template(template, form=form, errors=errors,
                            section_errors=errors_by_section(errors, checklist),
-                           preview=preview, known_people=known_people, channel=channel), status
+                           preview=preview, known_people=known_people, channel=channel,
+                           candidates=candidates), status
+
+
+def _with_identity(form: ReferralForm, body: dict[str, Any], channel: str,
+                   offered: dict[str, list] | None = None) -> dict[str, Any]:
+    """The body with the worker's answers about known people (the staff form only)."""
+    if channel != "staff":
+        return body
+    answers = form.identity_body(offered)
+    return {**body, "identity": answers} if answers else body
+
+
+def _preview(rt, user: User, form: ReferralForm, body: dict[str, Any], channel: str
+             ) -> tuple[dict[str, Any], dict[str, list]]:
+    """The live decision and the known people who may be each person (staff). A Same person
+    answer for one still offered is decided with, as recording will."""
+    preview = intake.preview(rt, user=user, body=body)
+    candidates = preview.pop("candidates", {})
+    answered = _with_identity(form, body, channel, candidates)
+    if any("same_as" in a for a in answered.get("identity", {}).values()):
+        preview = intake.preview(rt, user=user, body=answered)
+        preview.pop("candidates", None)
+    return preview, candidates
+
+
+def _offered(rt, user: User, body: dict[str, Any]) -> dict[str, list]:
+    try:
+        return intake.preview(rt, user=user, body=body).get("candidates", {})
+    except ValidationFailed:
+        return {}
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -124,7 +124,8 @@ def _views(session: Session, person_id: int, households: list[int], referrals: l
         and_(AuditEvent.action == "person.match_view", or_(
             AuditEvent.object_id.like(f"{pid},%"), AuditEvent.object_id.like(f"%,{pid}"),
             AuditEvent.object_id.like(f"%,{pid},%"))),
-        and_(AuditEvent.object_type == "person", AuditEvent.object_id == "search",
+        and_(AuditEvent.object_type == "person",
+             AuditEvent.object_id.in_(["search", "candidates"]),
              _search_found(session, person_id))))
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(VIEWS_LIMIT)).all()
     actors = _names(session, {r.actor_id for r in rows})
@@ -134,7 +135,8 @@ def _views(session: Session, person_id: int, households: list[int], referrals: l
 
 
 def _search_found(session: Session, person_id: int):
-    """A search audit row whose results (detail.person_ids) included the person."""
+    """A search (or intake candidates) audit row whose results (detail.person_ids) included
+    the person."""
     if session.get_bind().dialect.name == "postgresql":
         return text("(audit_event.detail -> 'person_ids') @> CAST(:found AS jsonb)").bindparams(
             found=json.dumps([person_id]))

@@ -31,6 +31,7 @@ from triage.policy import SUBMIT_REFERRALS, require
 from triage.runtime import Runtime
 from triage.schemas import batch_csv
 from triage.schemas.output import referral_out_for
+from triage.services.people import identity
 from triage.services.referrals import intake
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,10 @@ def submit_batch(rt: Runtime, *, user: User, body: Any, idempotency_key: str | N
         for place, messages in found.items():
             errors.setdefault(place, []).extend(messages)
         try:
-            parsed.append(intake.parse_referral(rt, _for_partner(referral, user)))
+            data = intake.parse_referral(rt, _for_partner(referral, user))
+            if data.identity:  # a batch is never linked on a guess, nor on an answer
+                raise ValidationFailed({"identity": [identity.BATCH_NOT_ALLOWED]})
+            parsed.append(data)
         except ValidationFailed as exc:
             bad.add(i)
             for path, messages in exc.errors.items():

@@ -31,12 +31,20 @@ from triage.models import (
 )
 from triage.models.account import Role
 from triage.models.base import utcnow
-from triage.policy import PREVIEW_DECISIONS, SUBMIT_REFERRALS, can_view_referral, require
+from triage.policy import (
+    CHECK_KNOWN_PEOPLE,
+    PREVIEW_DECISIONS,
+    SUBMIT_REFERRALS,
+    can_view_referral,
+    may,
+    require,
+)
 from triage.runtime import Runtime
 from triage.schemas.output import referral_out_for
 from triage.schemas.referral import ReferralInput, referral_schema_for
 from triage.services import audit
 from triage.services.notices import notify, outbox
+from triage.services.people import identity
 from triage.services.people.matching import (
     add_members,
     create_household,
@@ -87,22 +95,41 @@ def _request_hash(body: Any) -> str:
 def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
     """The decision a referral would get now; nothing is stored. For staff the family is
     matched with the same read steps recording uses, so a known family's open family-support
-    case counts (the live decision equals the recorded one); a partner's preview decides as if
-    the family were unknown, so it never reveals whether it is."""
+    case counts (the live decision equals the recorded one), and each person not matched
+    exactly is given the known people who may be them (`candidates`, by person ref; the
+    views are audited, ids only); any `identity` answers are checked and applied as
+    recording would. A partner's preview decides as if the family were unknown, so it never
+    reveals whether it is."""
     require(user, PREVIEW_DECISIONS, "preview triage decisions")
     data = parse_referral(rt, body)
+    identity.refuse_identity(user, data)
     if user.role == Role.partner:
         decision = routing.decide(rt, data, referral_date=date.today(),
                                   open_family_support=None)
         return routing.decision_body(decision)
+    shown: dict[str, list[dict[str, Any]]] = {}
     with rt.db.reader() as session:
-        household, _ = find_household(session, postcode=data.postcode,
-                                      found=match_people(session, data.people))
+        found = match_people(session, data.people)
+        if may(user, CHECK_KNOWN_PEOPLE):
+            candidates = identity.visible_to(session, user, identity.offered(
+                session, rt.profile.matching, data, found))
+            found = identity.resolve(data, found, candidates)
+            shown = identity.shown(session, candidates)
+        household, _ = find_household(session, postcode=data.postcode, found=found)
         decided = routing.decide_new(rt, session, data,
                                      household_id=household.id if household else None,
                                      known_household=household is not None,
                                      received_at=utcnow())
-    return decided.body
+    if shown:
+        ids = sorted({c["person"]["id"] for found in shown.values() for c in found})
+        with rt.db.unit_of_work() as session:
+            # As a search: a subject access export finds the view by detail.person_ids.
+            audit.record(session, actor=user, action="person.candidates_view",
+                         object_type="person", object_id="candidates", person_ids=ids,
+                         count=len(ids))
+    if not may(user, CHECK_KNOWN_PEOPLE):
+        return decided.body
+    return {**decided.body, "candidates": shown}
 
 
 def submit_referral(rt: Runtime, *, user: User | None, body: Any,
@@ -165,9 +192,11 @@ def store_once(rt: Runtime, *, user: User | None, key: str | None, body: Any,
 
 
 def _for_submitter(data: ReferralInput, user: User | None) -> ReferralInput:
-    """A partner's referral always carries its own organisation and the partner channel."""
+    """A partner's referral always carries its own organisation and the partner channel;
+    only staff on the staff channel may say who its people are (`identity`)."""
     from dataclasses import replace
 
+    identity.refuse_identity(user, data)
     if user is None or user.role != "partner":
         return data
     if not data.information_only:
@@ -204,6 +233,12 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     # take every new row's key at once, so every row is written once, complete, and on
     # PostgreSQL they all go in with one statement (see statements.Prepared.later).
     found = match_people(session, data.people)
+    # One candidate lookup per person not matched exactly: checked against the worker's
+    # answers (the staff journey), queued for the front door otherwise.
+    identity.refuse_identity(user, data)
+    candidates = identity.offered(session, profile.matching, data, found)
+    if data.identity:
+        found = identity.resolve(data, found, identity.visible_to(session, user, candidates))
     household, members = find_household(session, postcode=data.postcode, found=found)
     received_at = utcnow()
     # Known people only: a new family has no closed case, so it costs no read.
@@ -263,6 +298,9 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
          "matched": m.known_before}
         for person_in, m in zip(data.people, matched, strict=True)])
     people = [(rp, m.person) for rp, m in zip(named, matched, strict=True)]
+    identity.record_choices(session, user=user, data=data, people=[m.person for m in matched],
+                            known_before=[m.known_before for m in matched],
+                            candidates=candidates, referral_id=referral.id, now=received_at)
     audit.record(session, actor=user, action="referral.create", object_type="referral",
                  object_id=referral.id, channel=data.channel)
     decision, cases = routing.route_new(rt, session, referral=referral, decided=decided,
