@@ -28,8 +28,10 @@ class Count:
         return f"{self.n:,} or more" if self.more else f"{self.n:,}"
 
 
-def capped_count(session, where: list[Any], table, cap: int = COUNT_CAP) -> Count:
-    """Count the rows of `table` matching `where`, reading at most cap + 1 of them."""
+def capped_count(session, where: list[Any], table, cap: int | None = None) -> Count:
+    """Count the rows of `table` matching `where`, reading at most cap + 1 of them (COUNT_CAP
+    unless given)."""
+    cap = COUNT_CAP if cap is None else cap
     rows = select(literal(1)).select_from(table).where(*where).limit(cap + 1).subquery()
     n = session.execute(select(func.count()).select_from(rows)).scalar_one()
     return Count(cap, True) if n > cap else Count(n)

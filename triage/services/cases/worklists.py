@@ -88,13 +88,13 @@ def workers_by_id(session, ids) -> dict[int, dict[str, Any]]:
 
 
 def list_cases(rt: Runtime, *, user: User, args: dict[str, str],
-               count_cap: int = paging.COUNT_CAP) -> dict[str, Any]:
+               count_cap: int | None = None) -> dict[str, Any]:
     """A team's worklist: open cases (or those in `state`), soonest due first and those with
     nothing due last, overdue ones only with overdue=1; worker=me narrows it to the caller's
     caseload (worker=<id> to a worker's, for managers). `total` counts the matching cases up
-    to `count_cap` (`total_capped` when there are more); a page starts after the `next` of the
-    previous one (`after`), or at an `offset`. The list (which case ids were shown) is
-    audited."""
+    to `count_cap` (paging.COUNT_CAP unless given; `total_capped` when there are more); a
+    page starts after the `next` of the previous one (`after`), or at an `offset`. The list
+    (which case ids were shown) is audited."""
     query = _query(args, CaseListQuerySchema())
     cursor = paging.parse_cursor(query["after"])
     if cursor is not None and query["offset"]:

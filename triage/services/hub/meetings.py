@@ -93,7 +93,7 @@ def queue(rt: Runtime, *, user: User, service: str, hub: str) -> dict[str, dict[
 
 
 def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None = None,
-         page_size: int = PACK_PAGE) -> Listed:
+         page_size: int | None = None) -> Listed:
     """The meeting pack, a page of PACK_PAGE cases at a time (soonest due first, starting after
     the cursor `after`): each case on the agenda with its referral (who, what was asked, the
     decision and reasons), read in one transaction with a fixed number of queries; how many
@@ -110,6 +110,7 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
     from triage.services.referrals.intake import ReferralRecord
 
     require(user, HUB_PAGES, "read a hub's meeting pack")
+    page_size = page_size or PACK_PAGE
     cursor = paging.parse_cursor(after)
     out = []
     with rt.db.unit_of_work() as session:

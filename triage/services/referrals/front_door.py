@@ -19,7 +19,7 @@ from triage.models.base import utcnow
 from triage.policy import FRONT_DOOR_PAGES, require
 from triage.runtime import Runtime
 from triage.services import paging
-from triage.services.paging import COUNT_CAP, Count, Listed
+from triage.services.paging import Count, Listed
 from triage.services.privacy import visibility
 
 PAGE_SIZE = 50
@@ -89,7 +89,7 @@ def _visible(session: Session, user: User) -> tuple[list[Any], list[Any]]:
 
 
 def counts(rt: Runtime, *, user: User, now: datetime | None = None,
-           cap: int = COUNT_CAP) -> dict[str, Count]:
+           cap: int | None = None) -> dict[str, Count]:
     """How many are in each worklist, counted up to `cap` ("1,000 or more" beyond)."""
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
@@ -104,12 +104,13 @@ def counts(rt: Runtime, *, user: User, now: datetime | None = None,
 
 
 def referral_rows(rt: Runtime, *, user: User, name: str, after: str | None = None,
-                  now: datetime | None = None, cap: int = COUNT_CAP,
-                  page_size: int = PAGE_SIZE) -> Listed:
+                  now: datetime | None = None, cap: int | None = None,
+                  page_size: int | None = None) -> Listed:
     """One page of a referral worklist (oldest first: the longest waiting at the top; new
     today newest first), starting after the cursor `after`, and the list's count."""
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
+    page_size = page_size or PAGE_SIZE
     cursor = paging.parse_cursor(after)
     calendar = rt.pathways.calendar
     within = rt.profile.front_door.decision_within_working_days
@@ -155,12 +156,13 @@ def _decisions(session: Session, ids: list[int]) -> dict[int, dict]:
 
 
 def overdue_rows(rt: Runtime, *, user: User, after: str | None = None,
-                 now: datetime | None = None, cap: int = COUNT_CAP,
-                 page_size: int = PAGE_SIZE) -> Listed:
+                 now: datetime | None = None, cap: int | None = None,
+                 page_size: int | None = None) -> Listed:
     """One page of the open cases past a timescale, longest overdue first, starting after the
     cursor `after` (read in order from ix_case_open_next_due), and the list's count."""
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
+    page_size = page_size or PAGE_SIZE
     cursor = paging.parse_cursor(after)
     seek = ([paging.after(Case.next_due_at, Case.id, cursor)]
             if cursor and cursor.moment else [])

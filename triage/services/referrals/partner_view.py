@@ -11,7 +11,7 @@ from triage.models import Case, Referral, User
 from triage.policy import PARTNER_PAGES, require
 from triage.runtime import Runtime
 from triage.services import paging
-from triage.services.paging import COUNT_CAP, Listed
+from triage.services.paging import Listed
 
 PAGE_SIZE = 50
 
@@ -25,11 +25,12 @@ class PartnerReferral:
 
 
 def own_referrals(rt: Runtime, *, user: User, after: str | None = None,
-                  cap: int = COUNT_CAP, page_size: int = PAGE_SIZE) -> Listed:
+                  cap: int | None = None, page_size: int | None = None) -> Listed:
     """The partner's own referrals, newest first, each with its cases' states and outcomes:
     one page starting after the cursor `after`, how many they sent (counted up to `cap`),
     and where the next page starts."""
     require(user, PARTNER_PAGES, "see a partner's referrals")
+    page_size = page_size or PAGE_SIZE
     cursor = paging.parse_cursor(after)
     mine = [Referral.submitted_by_id == user.id]
     seek = ([paging.after(Referral.received_at, Referral.id, cursor, descending=True)]
