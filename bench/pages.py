@@ -403,8 +403,32 @@ def main() -> None:
                         help="a throwaway PostgreSQL database, bulk loaded, dropped afterwards")
     parser.add_argument("--shape", choices=("closed", "open"), default="closed",
                         help="PostgreSQL: most cases old and closed, or every case open")
+    parser.add_argument("--url", help="measure this already loaded PostgreSQL database "
+                                      "(migrated to this checkout's head first; not dropped)")
+    parser.add_argument("--keep", action="store_true",
+                        help="with --postgres: keep the loaded database (for --url runs)")
     args = parser.parse_args()
-    if args.postgres:
+    if args.url:
+        from bench.common import migrated_app
+
+        app = migrated_app(args.url)
+        logging.disable(logging.INFO)
+        measure(app, app.extensions["triage"], f"PostgreSQL at {args.url}", args.repeat)
+    elif args.postgres and args.keep:
+        from sqlalchemy.engine import make_url
+
+        from bench.common import PG_ADMIN
+
+        name = f"triage_bench_kept_{args.shape}"
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        app, rt = build_postgres(url, args.referrals or 1_000_000, args.shape)
+        rt.db.dispose()
+        print(f"kept {url}: measure it with --url, then DROP DATABASE \"{name}\"")
+    elif args.postgres:
         from bench.common import throwaway_postgres
 
         with throwaway_postgres() as url:
