@@ -151,12 +151,12 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
             for c in session.exec(select(Case).where(Case.referral_id.in_(ids))
                                   .order_by(Case.id)):
                 cases_of[c.referral_id].append(c)
+        audit.record_each(session, actor=user, events=[
+            event for case, referral in agenda
+            for event in (("case.view", "case", case.id, {"via": "meeting_pack"}),
+                          ("referral.view", "referral", referral.id, {"via": "meeting_pack"}))])
         dump = ReferralOutSchema()
         for case, referral in agenda:
-            audit.record(session, actor=user, action="case.view", object_type="case",
-                         object_id=case.id, via="meeting_pack")
-            audit.record(session, actor=user, action="referral.view", object_type="referral",
-                         object_id=referral.id, via="meeting_pack")
             record = ReferralRecord(
                 referral=referral, people=people[referral.id],
                 decision=decisions[referral.id].get("engine"),
