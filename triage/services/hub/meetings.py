@@ -25,7 +25,9 @@ RECORD_DISCUSSION = "record_discussion"
 DECISIONS = ("allocate", "no_further_action")
 QUEUE_STATES = ("requested", "awaiting_hub_meeting", "discussed", "on_hold")
 AGENDA_STATE = "awaiting_hub_meeting"
-QUEUE_PAGE = 100
+# Each of the queue's lists shows this many, soonest due first (a hub plans a meeting of a few
+# dozen cases; the team's case list pages through the rest).
+QUEUE_PAGE = 50
 # The meeting pack's cases per page (each is a printed page of its own, and about 2.5 ms to
 # prepare): a long agenda is printed a page of them at a time.
 PACK_PAGE = 20
