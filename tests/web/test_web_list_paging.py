@@ -18,7 +18,6 @@ from triage.services import paging
 from triage.services.hub import meetings
 from triage.services.referrals import front_door, intake, partner_view
 
-
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
