@@ -1,4 +1,5 @@
-"""Server time of each staff page with 50,000 referrals in the database (target: < 100 ms).
+"""Server time of each staff page with 50,000 referrals on SQLite, or 1,000,000 on PostgreSQL
+(target: every page's median < 100 ms and p95 < 250 ms).
 
 Loading: every referral goes through the real intake service (intake.submit_referral: the
 schema, matching, the rules, routing, the outbox), from the demo generator's scenarios, with
@@ -12,12 +13,25 @@ Timing: each page is requested through the whole Flask stack (WSGI, session look
 the service calls, the templates) in this process, signed in as the right role; the server
 time is the wall time of the request. Prints median and p95 over --repeat requests.
 
+PostgreSQL (--postgres): a throwaway database, dropped afterwards. First the demo loader makes
+TEMPLATES referrals through the real services (intake, routing, case events with the real
+case service, due moments from the pathways, the escalation sweep); then those rows are
+copied with COPY into --referrals referrals spread over the last five years, each clone
+with new ids, a new reference, its own household and people, and every moment moved by the
+same amount (open cases' due moments too, so old open cases are overdue as nobody worked
+them). Two shapes: `closed` (as in a real council: referrals older than six months are
+cloned only from templates whose cases are all closed and whose referral is settled, so
+about 90% of cases are closed and the open ones are recent) and `open` (cloned only from
+templates with no closed case: every case is open).
+
     .venv/bin/python bench/pages.py [--referrals 50000] [--repeat 20] [--db PATH]
+    .venv/bin/python bench/pages.py --postgres [--shape closed|open] [--referrals 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import random
 import re
 import statistics
@@ -35,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 from config.settings import Settings  # noqa: E402
 
 TARGET_MS = 100.0
+TARGET_P95_MS = 250.0
 SPREAD_DAYS = 730
 
 
@@ -118,6 +133,198 @@ def spread(rt) -> None:
         conn.execute(text("ANALYZE"))
 
 
+# --- PostgreSQL: a million referrals cloned with COPY from ones the real services made ---
+
+TEMPLATES = 400
+YEARS = 5
+RECENT_DAYS = 183  # the closed shape: older referrals are settled, their cases closed
+CLONED = ("household", "person", "household_member", "referral", "referral_person",
+          "decision", "case_record", "case_event")
+
+
+def build_postgres(url: str, referrals: int, shape: str):
+    from bench.common import migrated_app
+    from triage.demo import load_demo
+
+    app = migrated_app(url)
+    rt = app.extensions["triage"]
+    rt.relay = _NoRelay()
+    started = time.perf_counter()
+    logging.disable(logging.INFO)  # a line per referral and event: not what is measured
+    load_demo(rt, referrals=TEMPLATES, seed=15)
+    print(f"made {TEMPLATES} template referrals through the services in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    bulk_load(rt, url, referrals, shape)
+    print(f"copied in {referrals} referrals ({shape} shape) in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    return app, rt
+
+
+def _templates(conn) -> dict:
+    """Every template row by table, grouped under the referral it belongs to."""
+    from sqlmodel import SQLModel
+
+    tables = {name: SQLModel.metadata.tables[name] for name in CLONED}
+    rows = {name: [dict(r._mapping) for r in conn.execute(tables[name].select()
+                                                          .order_by(*tables[name].primary_key))]
+            for name in CLONED}
+    cases_of: dict[int, list] = {}
+    for c in rows["case_record"]:
+        cases_of.setdefault(c["referral_id"], []).append(c)
+    events_of: dict[int, list] = {}
+    for e in rows["case_event"]:
+        events_of.setdefault(e["case_id"], []).append(e)
+    people_of: dict[int, list] = {}
+    for rp in rows["referral_person"]:
+        people_of.setdefault(rp["referral_id"], []).append(rp)
+    persons = {p["id"]: p for p in rows["person"]}
+    members_of: dict[int, list] = {}
+    for m in rows["household_member"]:
+        members_of.setdefault(m["household_id"], []).append(m)
+    households = {h["id"]: h for h in rows["household"]}
+    decisions_of: dict[int, list] = {}
+    for d in rows["decision"]:
+        decisions_of.setdefault(d["referral_id"], []).append(d)
+    out = []
+    for r in rows["referral"]:
+        out.append({"referral": r, "decisions": decisions_of.get(r["id"], []),
+                    "cases": cases_of.get(r["id"], []),
+                    "events": [e for c in cases_of.get(r["id"], [])
+                               for e in events_of.get(c["id"], [])],
+                    "people": people_of.get(r["id"], []),
+                    "persons": {rp["person_id"]: persons[rp["person_id"]]
+                                for rp in people_of.get(r["id"], [])},
+                    "household": households.get(r["household_id"]),
+                    "members": members_of.get(r["household_id"], [])})
+    return {"tables": tables, "referrals": out}
+
+
+def _pools(templates: list[dict], shape: str) -> tuple[list[dict], list[dict]]:
+    """(templates for old referrals, templates for recent ones) in the shape asked for."""
+    if shape == "open":
+        pool = [t for t in templates if all(c["closed_at"] is None for c in t["cases"])]
+        return pool, pool
+    settled = [t for t in templates if t["referral"]["status"] in ("routed", "closed")
+               and all(c["closed_at"] is not None for c in t["cases"])]
+    return settled, templates
+
+
+def bulk_load(rt, url: str, referrals: int, shape: str) -> None:
+    import json
+    from datetime import datetime, timedelta
+
+    from triage.models.base import utcnow
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        loaded = _templates(conn)
+        next_id = {name: (conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {name}"))
+                          .scalar() + 1)
+                   for name in ("household", "person", "referral", "decision", "case_record",
+                                "case_event")}
+    tables = loaded["tables"]
+    old_pool, recent_pool = _pools(loaded["referrals"], shape)
+    print(f"templates: {len(old_pool)} for old referrals, {len(recent_pool)} for recent",
+          flush=True)
+    columns = {name: [c.name for c in tables[name].columns] for name in CLONED}
+    json_columns = {name: {c.name for c in tables[name].columns
+                           if c.type.__class__.__name__ in ("JSON", "JSONB")
+                           or "JSON" in repr(c.type)} for name in CLONED}
+    now = utcnow()
+    rng = random.Random(15)
+    profile = rt.profile
+
+    def row(name: str, values: dict, shift: timedelta, **changes) -> tuple:
+        out = []
+        for column in columns[name]:
+            v = changes[column] if column in changes else values[column]
+            if isinstance(v, datetime):
+                v = v + shift if column not in changes else v
+            elif column in json_columns[name] and v is not None:
+                v = json.dumps(v)
+            out.append(v)
+        return tuple(out)
+
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        # One COPY per table at a time: each table's rows are written in a pass of their own.
+        plan = []
+        for _ in range(referrals):
+            age = timedelta(days=rng.random() * 365 * YEARS)
+            pool = recent_pool if age.days < RECENT_DAYS else old_pool
+            plan.append((rng.randrange(len(pool)), age, pool is recent_pool))
+        ids = dict(next_id)
+        for name in CLONED:
+            with cur.copy(f"COPY {name} ({', '.join(columns[name])}) FROM STDIN") as copy:
+                ids = dict(next_id)
+                for choice, age, recent in plan:
+                    t = (recent_pool if recent else old_pool)[choice]
+                    r = t["referral"]
+                    received = now - age
+                    shift = received - r["received_at"]
+                    referral_id = ids["referral"]
+                    household_id = ids["household"] if t["household"] else None
+                    person_ids = {old: ids["person"] + i for i, old in enumerate(t["persons"])}
+                    case_ids = {c["id"]: ids["case_record"] + i for i, c in enumerate(t["cases"])}
+                    if name == "household" and t["household"]:
+                        copy.write_row(row(name, t["household"], shift, id=household_id))
+                    elif name == "person":
+                        for old, new in person_ids.items():
+                            copy.write_row(row(name, t["persons"][old], shift, id=new))
+                    elif name == "household_member" and t["household"]:
+                        for m in t["members"]:
+                            if m["person_id"] in person_ids:
+                                copy.write_row(row(name, m, shift, household_id=household_id,
+                                                   person_id=person_ids[m["person_id"]]))
+                    elif name == "referral":
+                        copy.write_row(row(
+                            name, r, shift, id=referral_id, household_id=household_id,
+                            reference=profile.reference_for(received, referral_id),
+                            linked_referral_id=None,
+                            re_referral_of_case_id=None, re_referral_closed_at=None))
+                    elif name == "referral_person":
+                        for rp in t["people"]:
+                            copy.write_row(row(name, rp, shift, referral_id=referral_id,
+                                               person_id=person_ids[rp["person_id"]]))
+                    elif name == "decision":
+                        for i, d in enumerate(t["decisions"]):
+                            copy.write_row(row(name, d, shift, id=ids["decision"] + i,
+                                               referral_id=referral_id))
+                    elif name == "case_record":
+                        for c in t["cases"]:
+                            due = c["next_due_at"] + shift if c["next_due_at"] else None
+                            since = (c["overdue_since"] + shift if c["overdue_since"]
+                                     else due if due is not None and due <= now else None)
+                            copy.write_row(row(name, c, shift, id=case_ids[c["id"]],
+                                               referral_id=referral_id,
+                                               household_id=household_id,
+                                               source_case_id=case_ids.get(c["source_case_id"]),
+                                               next_due_at=due, overdue_since=since))
+                    elif name == "case_event":
+                        for i, e in enumerate(t["events"]):
+                            copy.write_row(row(name, e, shift, id=ids["case_event"] + i,
+                                               case_id=case_ids[e["case_id"]]))
+                    ids["referral"] += 1
+                    ids["household"] += 1 if t["household"] else 0
+                    ids["person"] += len(t["persons"])
+                    ids["decision"] += len(t["decisions"])
+                    ids["case_record"] += len(t["cases"])
+                    ids["case_event"] += len(t["events"])
+            raw.commit()
+            print(f"  {name} copied", flush=True)
+        for name in next_id:
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT max(id) FROM {name}))")
+        raw.commit()
+        raw.driver_connection.autocommit = True
+        cur.execute("VACUUM ANALYZE")
+    finally:
+        raw.close()
+        engine.dispose()
+
+
 def signed_in(app, email: str):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -157,10 +364,14 @@ def sample(rt) -> dict:
         reference = session.exec(select(Referral.reference).where(
             Referral.status == "routed").order_by(Referral.id.desc())).first()
         lac_case = session.exec(select(Case.id).where(
-            Case.service == "local_area_coordination").order_by(Case.id.desc())).first()
+            Case.service == "local_area_coordination", Case.state == "requested")
+            .order_by(Case.id.desc())).first()
         hub_case = session.exec(select(Case.id).where(
             Case.instance == "charnwood-hub", Case.state == "awaiting_hub_meeting")).first()
-    return {"reference": reference, "lac_case": lac_case, "hub_case": hub_case}
+        household = session.exec(select(Referral.household_id).where(
+            Referral.reference == reference)).first()
+    return {"reference": reference, "lac_case": lac_case, "hub_case": hub_case,
+            "household": household}
 
 
 def time_page(client, method: str, path: str, data: dict | None, repeat: int) -> list[float]:
@@ -183,12 +394,52 @@ def time_page(client, method: str, path: str, data: dict | None, repeat: int) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--referrals", type=int, default=50_000)
+    parser.add_argument("--referrals", type=int, default=None,
+                        help="50,000 on SQLite (through intake), 1,000,000 on PostgreSQL")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--db", type=Path,
                         default=Path(tempfile.gettempdir()) / "triage-bench-pages.sqlite3")
+    parser.add_argument("--postgres", action="store_true",
+                        help="a throwaway PostgreSQL database, bulk loaded, dropped afterwards")
+    parser.add_argument("--shape", choices=("closed", "open"), default="closed",
+                        help="PostgreSQL: most cases old and closed, or every case open")
+    parser.add_argument("--url", help="measure this already loaded PostgreSQL database "
+                                      "(migrated to this checkout's head first; not dropped)")
+    parser.add_argument("--keep", action="store_true",
+                        help="with --postgres: keep the loaded database (for --url runs)")
     args = parser.parse_args()
-    app, rt = build(args.db, args.referrals)
+    if args.url:
+        from bench.common import migrated_app
+
+        app = migrated_app(args.url)
+        logging.disable(logging.INFO)
+        measure(app, app.extensions["triage"], f"PostgreSQL at {args.url}", args.repeat)
+    elif args.postgres and args.keep:
+        from sqlalchemy.engine import make_url
+
+        from bench.common import PG_ADMIN
+
+        name = f"triage_bench_kept_{args.shape}"
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        app, rt = build_postgres(url, args.referrals or 1_000_000, args.shape)
+        rt.db.dispose()
+        print(f"kept {url}: measure it with --url, then DROP DATABASE \"{name}\"")
+    elif args.postgres:
+        from bench.common import throwaway_postgres
+
+        with throwaway_postgres() as url:
+            app, rt = build_postgres(url, args.referrals or 1_000_000, args.shape)
+            measure(app, rt, f"PostgreSQL, {args.shape} shape", args.repeat)
+    else:
+        app, rt = build(args.db, args.referrals or 50_000)
+        measure(app, rt, str(args.db), args.repeat)
+
+
+def measure(app, rt, where: str, repeat: int) -> None:
     prepare_meeting(app, rt)
     ids = sample(rt)
     from triage.models import Case, Referral
@@ -196,6 +447,10 @@ def main() -> None:
     with rt.db.reader() as session:
         total = session.exec(select(func.count()).select_from(Referral)).one()
         cases = session.exec(select(func.count()).select_from(Case)).one()
+        open_cases = session.exec(select(func.count()).select_from(Case)
+                                  .where(Case.closed_at.is_(None))).one()
+        agenda = session.exec(select(func.count()).select_from(Case).where(
+            Case.instance == "charnwood-hub", Case.state == "awaiting_hub_meeting")).one()
     front = signed_in(app, "frontdoor@demo.test")
     hub = signed_in(app, "hub.charnwood@demo.test")
     lac = signed_in(app, "lac@demo.test")
@@ -214,6 +469,7 @@ def main() -> None:
         ("front door: new referral form", front, "GET", "/referrals/new", None),
         ("front door: check decision (POST)", front, "POST", "/referrals/new", check),
         ("referral page", front, "GET", f"/referrals/{ids['reference']}", None),
+        ("family page", front, "GET", f"/families/{ids['household']}", None),
         ("cases of the biggest team (front door)", front, "GET",
          "/cases/?team=first_contact_plus", None),
         ("team cases (coordinators)", lac, "GET", "/cases/", None),
@@ -221,22 +477,31 @@ def main() -> None:
         ("case event form", lac, "GET", f"/cases/{ids['lac_case']}/events/introduce", None),
         ("hub queue", hub, "GET", "/hub/", None),
         ("hub meeting", hub, "GET", "/hub/meeting", None),
-        ("hub meeting pack (20 cases)", hub, "GET", "/hub/meeting/pack", None),
+        (f"hub meeting pack ({agenda} cases)", hub, "GET", "/hub/meeting/pack", None),
         ("hub decision form", hub, "GET", f"/hub/meeting/cases/{ids['hub_case']}", None),
         ("partner: own referrals", partner, "GET", "/partner/", None),
     ]
-    print(f"\n{total} referrals, {cases} cases in {args.db}; {args.repeat} requests per page")
-    print(f"{'page':40} {'median ms':>10} {'p95 ms':>8}  under {TARGET_MS:.0f} ms")
-    worst = 0.0
+    print(f"\n{total} referrals, {cases} cases ({open_cases} open) in {where}; "
+          f"{repeat} requests per page; load {_load()}")
+    print(f"{'page':40} {'median ms':>10} {'p95 ms':>8}  under {TARGET_MS:.0f}/"
+          f"{TARGET_P95_MS:.0f} ms")
+    worst = worst_p95 = 0.0
     for name, client, method, path, data in pages:
-        times = sorted(time_page(client, method, path, data, args.repeat))
+        times = sorted(time_page(client, method, path, data, repeat))
         median = statistics.median(times)
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        worst = max(worst, median)
-        print(f"{name:40} {median:10.1f} {p95:8.1f}  {'yes' if median < TARGET_MS else 'NO'}")
-    print(f"\nslowest page median: {worst:.1f} ms (target < {TARGET_MS:.0f} ms)")
+        worst, worst_p95 = max(worst, median), max(worst_p95, p95)
+        met = median < TARGET_MS and p95 < TARGET_P95_MS
+        print(f"{name:40} {median:10.1f} {p95:8.1f}  {'yes' if met else 'NO'}", flush=True)
+    print(f"\nslowest page median: {worst:.1f} ms (target < {TARGET_MS:.0f} ms); "
+          f"worst p95: {worst_p95:.1f} ms (target < {TARGET_P95_MS:.0f} ms); load {_load()}")
     rt.db.dispose()
 
+
+def _load() -> str:
+    import os
+
+    return " ".join(f"{n:.1f}" for n in os.getloadavg())
 
 if __name__ == "__main__":
     main()

@@ -175,7 +175,8 @@ def test_the_decision_due_date_follows_the_profile_s_front_door_timescale(
     slower = create_app(replace(settings, profile=str(folder)), background=False)
     try:
         def due_in(runtime):
-            rows, _ = referral_rows(runtime, user=front_door, name="awaiting_consent", now=friday)
+            rows = referral_rows(runtime, user=front_door, name="awaiting_consent",
+                                 now=friday).rows
             (row,) = rows
             return row.due
 

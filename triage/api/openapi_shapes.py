@@ -8,6 +8,7 @@ from typing import Any
 
 from triage.models import ReferralStatus
 from triage.models.base import MAX_ID
+from triage.schemas.cases import CURSOR_PATTERN
 from triage.schemas.contact import PREFERRED_CONTACT, SEX
 from triage.schemas.referral import CHANNELS, CONSENT, ROLES
 from workflows.machine import OPEN_EVENT
@@ -106,7 +107,10 @@ def page_parameters() -> list[dict]:
                   "Page size"),
             query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1,
                              "default": 0},
-                  "Where the page starts (next_offset of the previous page)")]
+                  "Where the page starts (next_offset of the previous page)"),
+            query("after", {"type": "string", "pattern": CURSOR_PATTERN},
+                  "Start after the last row of the previous page: its `next` (instead of "
+                  "offset; no row is repeated or skipped when rows are added meanwhile)")]
 
 
 class Codes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from triage.models.base import json_column, maybe_stamped, stamped
@@ -23,6 +23,12 @@ class Case(SQLModel, table=True):
         Index("ix_case_worker_open", "worker_id", "closed_at"),
         # A new referral's re-referral check: a household's cases closed since a moment.
         Index("ix_case_household_closed", "household_id", "closed_at"),
+        # The front door's overdue list: open cases only (most cases of a council are closed),
+        # soonest due first, read in order a page at a time.
+        Index("ix_case_open_next_due", "next_due_at", "id",
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+        # The hub queue and meeting: one hub's cases in one state, soonest due first.
+        Index("ix_case_team_state_due", "service", "instance", "state", "next_due_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

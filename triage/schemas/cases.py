@@ -10,6 +10,9 @@ from triage.models.base import MAX_ID
 from triage.schemas.output import CaseSummarySchema
 
 MAX_PAGE = 200
+# A page cursor: microseconds since 1970 of the last row's sort moment (none: nothing due),
+# a dot, its id (triage.services.paging).
+CURSOR_PATTERN = r"^(none|-?[0-9]{1,17})\.[0-9]{1,10}$"
 
 
 class CodeSchema(Schema):
@@ -145,6 +148,9 @@ class PageQuerySchema(Schema):
 
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
+    # The `next` of the previous page: the page starts after the last row it showed.
+    after = fields.String(load_default=None, validate=validate.Regexp(
+        CURSOR_PATTERN, error="Give the `next` value of the previous page."))
 
 
 class PageSchema(Schema):
@@ -153,6 +159,10 @@ class PageSchema(Schema):
     limit = fields.Integer()
     offset = fields.Integer()
     next_offset = fields.Integer(allow_none=True)
+    next = fields.String(allow_none=True, metadata={
+        "description": "Where the next page starts: pass it as `after` (null on the last "
+                       "page); unlike next_offset it neither repeats nor skips a row when "
+                       "rows are added meanwhile, and costs the same however deep"})
 
 
 class CaseListQuerySchema(PageQuerySchema):
@@ -186,7 +196,10 @@ class CaseListItemSchema(Schema):
 
 class CaseListSchema(PageSchema):
     cases = fields.List(fields.Nested(CaseListItemSchema))
-    total = fields.Integer(metadata={"description": "How many cases match, on every page"})
+    total = fields.Integer(metadata={"description": "How many cases match, on every page, "
+                                                    "counted up to 1,000 (see total_capped)"})
+    total_capped = fields.Boolean(metadata={"description": "True when more cases match than "
+                                                          "`total` (counting stops at 1,000)"})
 
 
 class ReferralListQuerySchema(PageQuerySchema):

@@ -20,3 +20,14 @@ def record(session: Session, *, actor: User | None, action: str, object_type: st
         "object_id": str(object_id),
         "detail": detail,
     }], ids=False)
+
+
+def record_each(session: Session, *, actor: User | None,
+                events: list[tuple[str, str, str | int, dict[str, Any]]]) -> None:
+    """Add many audit rows at once, (action, object_type, object_id, detail) each: one
+    statement for a page that shows many records (a meeting pack's cases and referrals)."""
+    if events:
+        new_rows(session, AuditEvent, [{
+            "actor_id": actor.id if actor else None, "action": action,
+            "object_type": object_type, "object_id": str(object_id), "detail": detail,
+        } for action, object_type, object_id, detail in events], ids=False)

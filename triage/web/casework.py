@@ -13,7 +13,7 @@ from triage.services.accounts import signin
 from triage.services.cases import case_notes, casework, permissions
 from triage.services.referrals import intake
 from triage.web.forms import PersonRow
-from triage.web.security import current_user, require_role, runtime
+from triage.web.security import current_user, require_role, runtime, start_number
 
 bp = Blueprint("casework", __name__, url_prefix="/cases")
 CONNECTION_ROWS = 3
@@ -81,7 +81,8 @@ def team_cases():
     choose the team first: one team's list is what anyone can work through."""
     rt = runtime()
     user = current_user()
-    args = {k: v for k, v in request.args.items() if k in ("state", "overdue", "offset")}
+    args = {k: v for k, v in request.args.items()
+            if k in ("state", "overdue", "offset", "after")}
     own_service, _ = team_of(user)
     chosen = request.args.get("team", "")
     if own_service not in rt.profile.services:
@@ -95,7 +96,14 @@ def team_cases():
     except ValidationFailed:
         listing = casework.list_cases(rt, user=user, args={k: v for k, v in args.items()
                                                          if k in ("service", "instance")})
-    return render_template("cases/team.html", listing=listing, teams=_teams(rt), chosen=chosen)
+    return render_template("cases/team.html", listing=listing, teams=_teams(rt), chosen=chosen,
+                           start=_start(listing))
+
+
+def _start(listing: dict[str, Any]) -> int:
+    """Where the page sits in the list, for "Showing 51 to 100": the next-page link carries
+    it (`start`), as a cursor says where to start reading but not how far in that is."""
+    return listing["offset"] + 1 if listing["offset"] else start_number()
 
 
 @bp.get("/mine")
@@ -105,9 +113,11 @@ def my_cases():
     worker = request.args.get("worker", "")
     args = {"worker": worker if worker.isdigit() else "me",
             **({"offset": request.args["offset"]}
-                               if request.args.get("offset", "").isdigit() else {})}
+                               if request.args.get("offset", "").isdigit() else {}),
+            **({"after": request.args["after"]} if request.args.get("after") else {})}
     listing = casework.list_cases(runtime(), user=current_user(), args=args)
-    return render_template("cases/mine.html", listing=listing, other=worker.isdigit())
+    return render_template("cases/mine.html", listing=listing, other=worker.isdigit(),
+                           worker=worker if worker.isdigit() else None, start=_start(listing))
 
 
 @bp.get("/caseloads")

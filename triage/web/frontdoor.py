@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from triage.errors import ValidationFailed
 from triage.policy import FRONT_DOOR_PAGES, REVIEW_MATCHES, may
 from triage.services.people import review_queue
 from triage.services.referrals import front_door as worklists
-from triage.web.security import current_user, page_number, require_role, runtime
+from triage.web.security import current_user, require_role, runtime, start_number
 
 bp = Blueprint("frontdoor", __name__, url_prefix="/front-door")
 
@@ -17,7 +18,7 @@ bp = Blueprint("frontdoor", __name__, url_prefix="/front-door")
 def index():
     rt = runtime()
     counts = worklists.counts(rt, user=current_user())
-    new_today, _ = worklists.referral_rows(rt, user=current_user(), name="new_today")
+    new_today = worklists.referral_rows(rt, user=current_user(), name="new_today").rows
     to_check = review_queue.open_count(rt, user=current_user()) \
         if may(current_user(), REVIEW_MATCHES) else None
     return render_template("frontdoor/index.html", counts=counts, lists=worklists.WORKLISTS,
@@ -31,12 +32,15 @@ def worklist(name: str):
     if name not in worklists.WORKLISTS:
         abort(404)
     rt = runtime()
-    page = page_number()
-    if name == "overdue":
-        rows, total = worklists.overdue_rows(rt, user=current_user(), page=page)
-    else:
-        rows, total = worklists.referral_rows(rt, user=current_user(), name=name, page=page)
+    after = request.args.get("after") or None
+    try:
+        if name == "overdue":
+            listed = worklists.overdue_rows(rt, user=current_user(), after=after)
+        else:
+            listed = worklists.referral_rows(rt, user=current_user(), name=name, after=after)
+    except ValidationFailed:  # a mangled next-page link: the list from its start
+        return redirect(url_for("frontdoor.worklist", name=name))
     return render_template("frontdoor/worklist.html", name=name,
                            title=worklists.WORKLISTS[name],
-                           description=worklists.DESCRIPTIONS[name], rows=rows, total=total,
-                           page=page, pages=worklists.pages(total))
+                           description=worklists.DESCRIPTIONS[name], listed=listed,
+                           rows=listed.rows, start=start_number())

@@ -12,7 +12,7 @@ from triage.models.base import MAX_ID
 from triage.policy import HUB_PAGES
 from triage.services.hub import meetings
 from triage.web.forms import PersonRow
-from triage.web.security import current_user, require_role, runtime
+from triage.web.security import current_user, require_role, runtime, start_number
 
 bp = Blueprint("hub", __name__, url_prefix="/hub")
 
@@ -61,9 +61,14 @@ def meeting():
 @require_role(HUB_PAGES)
 def pack():
     rt, service, instance, meeting = _context()
-    items = meetings.pack(rt, user=current_user(), service=service, hub=instance)
-    return render_template("hub/pack.html", items=items, hub=instance, service=service,
-                           meeting=meeting)
+    try:
+        listed = meetings.pack(rt, user=current_user(), service=service, hub=instance,
+                               after=request.args.get("after") or None)
+    except ValidationFailed:  # a mangled next-page link: the pack from its start
+        return redirect(url_for("hub.pack", hub=instance))
+    return render_template("hub/pack.html", items=listed.rows, listed=listed, hub=instance,
+                           service=service, meeting=meeting, start=start_number(),
+                           page_size=meetings.PACK_PAGE)
 
 
 @bp.route("/meeting/cases/<int:case_id>", methods=["GET", "POST"])

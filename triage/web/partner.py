@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
 from triage.models import User
 from triage.policy import PARTNER_PAGES
 from triage.schemas import batch_csv
 from triage.services.referrals import batches, intake, partner_view
-from triage.services.referrals.front_door import pages
 from triage.web.context import date_time
 from triage.web.referrals import referral_journey, referrer_fields
-from triage.web.security import current_user, page_number, require_role, runtime
+from triage.web.security import current_user, require_role, runtime, start_number
 
 bp = Blueprint("partner", __name__, url_prefix="/partner")
 
@@ -22,10 +21,13 @@ bp = Blueprint("partner", __name__, url_prefix="/partner")
 @bp.get("/")
 @require_role(PARTNER_PAGES)
 def index():
-    page = page_number()
-    rows, total = partner_view.own_referrals(runtime(), user=current_user(), page=page)
-    return render_template("partner/index.html", rows=rows, total=total, page=page,
-                           pages=pages(total))
+    try:
+        listed = partner_view.own_referrals(runtime(), user=current_user(),
+                                            after=request.args.get("after") or None)
+    except ValidationFailed:  # a mangled next-page link: the list from its start
+        return redirect(url_for("partner.index"))
+    return render_template("partner/index.html", rows=listed.rows, listed=listed,
+                           start=start_number())
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])

@@ -204,6 +204,13 @@ def init_app(app: Flask, *, inline_script_hash: str) -> None:
         return response
 
 
+def start_number() -> int:
+    """The `?start=` of a list read page by page after a cursor: where in the list the page
+    begins (1 for the first page), carried by the next-page link for "Showing 51 to 100"."""
+    given = request.args.get("start", "")
+    return min(int(given), 10**9) if given.isdigit() and int(given) > 0 else 1
+
+
 def page_number() -> int:
     """The `?page=` of a paged list: 1 when missing or not a positive whole number."""
     try:

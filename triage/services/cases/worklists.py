@@ -20,7 +20,7 @@ from triage.policy import (
 )
 from triage.runtime import Runtime
 from triage.schemas.cases import CaseListQuerySchema, CaseListSchema
-from triage.services import audit
+from triage.services import audit, paging
 from triage.services.privacy import visibility
 
 _LIST = CaseListSchema()
@@ -87,12 +87,18 @@ def workers_by_id(session, ids) -> dict[int, dict[str, Any]]:
     return {i: {"id": i, "name": name or email} for i, name, email in rows}
 
 
-def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
+def list_cases(rt: Runtime, *, user: User, args: dict[str, str],
+               count_cap: int | None = None) -> dict[str, Any]:
     """A team's worklist: open cases (or those in `state`), soonest due first and those with
-    nothing due last, overdue ones only with overdue=1; `total` counts every matching case;
-    worker=me narrows it to the caller's caseload (worker=<id> to a worker's, for managers).
-    The list (which case ids were shown) is audited."""
+    nothing due last, overdue ones only with overdue=1; worker=me narrows it to the caller's
+    caseload (worker=<id> to a worker's, for managers). `total` counts the matching cases up
+    to `count_cap` (paging.COUNT_CAP unless given; `total_capped` when there are more); a
+    page starts after the `next` of the previous one (`after`), or at an `offset`. The list
+    (which case ids were shown) is audited."""
     query = _query(args, CaseListQuerySchema())
+    cursor = paging.parse_cursor(query["after"])
+    if cursor is not None and query["offset"]:
+        raise ValidationFailed({"after": ["Give after or offset, not both."]})
     worker_id = _worker_filter(user, query)
     service, instance = _scope(rt, user, query)
     if service and instance is None and len(rt.profile.services[service].instances) == 1:
@@ -132,16 +138,27 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
             .join(Referral, Referral.id == Case.referral_id).where(*matching)
             .order_by(*order))
     offset, limit = query["offset"], query["limit"]
+    wanted = limit + 1  # one more than the page: whether there is a next page
     with rt.db.unit_of_work() as session:
-        total, dated_total = session.exec(
-            select(func.count(), func.count(Case.next_due_at)).select_from(Case)
-            .where(*matching)).one()
-        rows = []
-        if offset < dated_total:
-            rows = list(session.exec(page.where(*dated).offset(offset).limit(limit)).all())
-        if len(rows) < limit and offset + len(rows) < total:
-            rows += session.exec(page.where(*undated).offset(max(0, offset - dated_total))
-                                 .limit(limit - len(rows))).all()
+        total = paging.capped_count(session, matching, Case, count_cap)
+        if cursor is not None and cursor.moment is None:
+            rows = list(session.exec(page.where(*undated, Case.id > cursor.id)
+                                     .limit(wanted)).all())
+        else:
+            seek = [paging.after(Case.next_due_at, Case.id, cursor)] if cursor else []
+            rows = list(session.exec(page.where(*dated, *seek).offset(offset)
+                                     .limit(wanted)).all())
+            if len(rows) < wanted:
+                skip = 0
+                if offset and not rows:
+                    # Past the dated cases: how many there are says where the undated start.
+                    dated_total = session.exec(select(func.count()).select_from(Case)
+                                               .where(*matching, *dated)).one()
+                    skip = max(0, offset - dated_total)
+                rows += session.exec(page.where(*undated).offset(skip)
+                                     .limit(wanted - len(rows))).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
         audit.record(session, actor=user, action="case.list", object_type="case",
                      object_id=f"{service or '*'}:{instance or '*'}",
                      state=query["state"], overdue=query["overdue"], worker=worker_id,
@@ -152,9 +169,12 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, An
               "status": rt.pathways.for_service(c.service).status_of(c.state),
               "overdue": c.next_due_at is not None and c.next_due_at <= now}
              for c, ref, urgent in rows]
-    more = len(items) == limit and offset + len(items) < total
-    return _LIST.dump({"cases": items, "total": total, "limit": limit, "offset": offset,
-                       "next_offset": offset + len(items) if more else None})
+    last = rows[-1][0] if rows else None
+    return _LIST.dump({
+        "cases": items, "total": total.n, "total_capped": total.more, "limit": limit,
+        "offset": offset,
+        "next_offset": offset + len(items) if more and cursor is None else None,
+        "next": paging.cursor_after(last.next_due_at, last.id) if more and last else None})
 
 
 def caseloads(rt: Runtime, *, user: User, service: str, instance: str | None

@@ -7,11 +7,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import or_
+
 from triage.errors import Forbidden, ValidationFailed
 from triage.models import Role, User
 from triage.policy import HUB_PAGES, require, team_of
 from triage.runtime import Runtime
+from triage.services import paging
 from triage.services.cases import casework
+from triage.services.paging import Listed
 from workflows.calendar import nth_weekday
 from workflows.timescales import next_meeting
 
@@ -21,7 +25,12 @@ RECORD_DISCUSSION = "record_discussion"
 DECISIONS = ("allocate", "no_further_action")
 QUEUE_STATES = ("requested", "awaiting_hub_meeting", "discussed", "on_hold")
 AGENDA_STATE = "awaiting_hub_meeting"
-QUEUE_PAGE = 100
+# Each of the queue's lists shows this many, soonest due first (a hub plans a meeting of a few
+# dozen cases; the team's case list pages through the rest).
+QUEUE_PAGE = 50
+# The meeting pack's cases per page (each is a printed page of its own, and about 2.5 ms to
+# prepare): a long agenda is printed a page of them at a time.
+PACK_PAGE = 20
 
 
 @dataclass(frozen=True)
@@ -73,20 +82,25 @@ def meeting(rt: Runtime, *, service: str, hub: str, today: date) -> Meeting:
 
 def queue(rt: Runtime, *, user: User, service: str, hub: str) -> dict[str, dict[str, Any]]:
     """The hub's open cases by state: the first QUEUE_PAGE, soonest due first, and how many
-    there are in all ({"cases": [...], "total": n}); each list read is audited."""
+    there are in all, counted up to the cap ({"cases": [...], "total": n, "more": whether
+    there are more than n}); each list read is audited."""
     out = {}
     for state in QUEUE_STATES:
         listing = casework.list_cases(rt, user=user, args={"service": service, "instance": hub,
                                                         "state": state,
                                                         "limit": str(QUEUE_PAGE)})
-        out[state] = {"cases": listing["cases"], "total": listing["total"]}
+        out[state] = {"cases": listing["cases"], "total": listing["total"],
+                      "more": listing["total_capped"]}
     return out
 
 
-def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, Any]]:
-    """The meeting pack: each case on the agenda with its referral (who, what was asked, the
-    decision and reasons), read in one transaction with a fixed number of queries however
-    long the agenda; each case and referral view is audited."""
+def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None = None,
+         page_size: int | None = None) -> Listed:
+    """The meeting pack, a page of PACK_PAGE cases at a time (soonest due first, starting after
+    the cursor `after`): each case on the agenda with its referral (who, what was asked, the
+    decision and reasons), read in one transaction with a fixed number of queries; how many
+    are on the agenda (up to the count cap); and where the next page starts. Each case and
+    referral view is audited."""
     from sqlmodel import select
 
     from triage.models import Case, Decision, Person, Referral, ReferralPerson
@@ -98,15 +112,30 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
     from triage.services.referrals.intake import ReferralRecord
 
     require(user, HUB_PAGES, "read a hub's meeting pack")
+    page_size = page_size or PACK_PAGE
+    cursor = paging.parse_cursor(after)
     out = []
     with rt.db.unit_of_work() as session:
-        agenda = session.exec(select(Case, Referral).join(Referral, Referral.id == Case.referral_id)
-                              .where(Case.service == service, Case.instance == hub,
-                                     Case.state == AGENDA_STATE)
-                              .order_by(Case.next_due_at, Case.id)).all()
         hidden = visibility.hidden_for(session, user)
-        agenda = [(c, r) for c, r in agenda
-                  if c.id not in hidden.cases and can_view_case(user, c)]
+        on_agenda = [Case.service == service, Case.instance == hub, Case.state == AGENDA_STATE]
+        if hidden.cases:
+            on_agenda.append(Case.id.not_in(hidden.cases))
+        total = paging.capped_count(session, on_agenda, Case)
+        if cursor is None:
+            seek = []
+        elif cursor.moment is None:
+            seek = [Case.next_due_at.is_(None), Case.id > cursor.id]
+        else:
+            seek = [or_(paging.after(Case.next_due_at, Case.id, cursor),
+                        Case.next_due_at.is_(None))]
+        agenda = session.exec(select(Case, Referral).join(Referral, Referral.id == Case.referral_id)
+                              .where(*on_agenda, *seek)
+                              .order_by(Case.next_due_at.is_(None), Case.next_due_at, Case.id)
+                              .limit(page_size + 1)).all()
+        more = len(agenda) > page_size
+        agenda = agenda[:page_size]
+        last = agenda[-1][0] if agenda else None
+        agenda = [(c, r) for c, r in agenda if can_view_case(user, c)]
         ids = [r.id for _, r in agenda]
         people: dict[int, list] = {i: [] for i in ids}
         decisions: dict[int, dict[str, Decision]] = {i: {} for i in ids}
@@ -124,12 +153,12 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
             for c in session.exec(select(Case).where(Case.referral_id.in_(ids))
                                   .order_by(Case.id)):
                 cases_of[c.referral_id].append(c)
+        audit.record_each(session, actor=user, events=[
+            event for case, referral in agenda
+            for event in (("case.view", "case", case.id, {"via": "meeting_pack"}),
+                          ("referral.view", "referral", referral.id, {"via": "meeting_pack"}))])
         dump = ReferralOutSchema()
         for case, referral in agenda:
-            audit.record(session, actor=user, action="case.view", object_type="case",
-                         object_id=case.id, via="meeting_pack")
-            audit.record(session, actor=user, action="referral.view", object_type="referral",
-                         object_id=referral.id, via="meeting_pack")
             record = ReferralRecord(
                 referral=referral, people=people[referral.id],
                 decision=decisions[referral.id].get("engine"),
@@ -139,7 +168,8 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str) -> list[dict[str, A
             out.append({"case": {"id": case.id, "referral": referral.reference,
                                  "state": case.state},
                         "referral": dump.dump(record)})
-    return out
+    return Listed(out, total, paging.cursor_after(last.next_due_at, last.id)
+                  if more and last else None)
 
 
 def _place(place) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
 """The front door's worklists: new today, awaiting consent, needs review, overdue (read-only).
 
-Every list is one indexed count and one page of rows, so a list costs the same with fifty
-thousand referrals as with fifty. (A team's own case worklist is triage.services.worklists.)
+Every list is one indexed count that stops at a cap and one page of rows read from where the
+last page ended, so a list costs the same with a million referrals as with fifty. (A team's
+own case worklist is triage.services.worklists.)
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from triage.models import Case, Decision, Referral, ReferralStatus, User
 from triage.models.base import utcnow
 from triage.policy import FRONT_DOOR_PAGES, require
 from triage.runtime import Runtime
+from triage.services import paging
+from triage.services.paging import Count, Listed
 from triage.services.privacy import visibility
 
 PAGE_SIZE = 50
@@ -86,38 +88,45 @@ def _visible(session: Session, user: User) -> tuple[list[Any], list[Any]]:
             [Case.id.not_in(hidden.cases)] if hidden.cases else [])
 
 
-def counts(rt: Runtime, *, user: User, now: datetime | None = None) -> dict[str, int]:
+def counts(rt: Runtime, *, user: User, now: datetime | None = None,
+           cap: int | None = None) -> dict[str, Count]:
+    """How many are in each worklist, counted up to `cap` ("1,000 or more" beyond)."""
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
     out = {}
     with rt.db.reader() as session:
         referrals, cases = _visible(session, user)
         for name in ("new_today", "awaiting_consent", "needs_review"):
-            out[name] = session.exec(select(func.count()).select_from(Referral)
-                                     .where(*_where(name, now), *referrals)).one()
-        out["overdue"] = session.exec(select(func.count()).select_from(Case)
-                                      .where(*_overdue_where(now), *cases)).one()
+            out[name] = paging.capped_count(session, [*_where(name, now), *referrals],
+                                            Referral, cap)
+        out["overdue"] = paging.capped_count(session, [*_overdue_where(now), *cases], Case, cap)
     return out
 
 
-def referral_rows(rt: Runtime, *, user: User, name: str, page: int = 1,
-                  now: datetime | None = None) -> tuple[list[ReferralRow], int]:
+def referral_rows(rt: Runtime, *, user: User, name: str, after: str | None = None,
+                  now: datetime | None = None, cap: int | None = None,
+                  page_size: int | None = None) -> Listed:
     """One page of a referral worklist (oldest first: the longest waiting at the top; new
-    today newest first) and the list's total."""
+    today newest first), starting after the cursor `after`, and the list's count."""
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
+    page_size = page_size or PAGE_SIZE
+    cursor = paging.parse_cursor(after)
     calendar = rt.pathways.calendar
     within = rt.profile.front_door.decision_within_working_days
     today = now.astimezone(LONDON).date()
-    order = Referral.received_at.desc() if name == "new_today" else Referral.received_at
+    newest_first = name == "new_today"
+    order = ([Referral.received_at.desc(), Referral.id.desc()] if newest_first
+             else [Referral.received_at, Referral.id])
+    seek = ([paging.after(Referral.received_at, Referral.id, cursor, descending=newest_first)]
+            if cursor and cursor.moment else [])
     with rt.db.reader() as session:
         visible, _ = _visible(session, user)
-        total = session.exec(select(func.count()).select_from(Referral)
-                             .where(*_where(name, now), *visible)).one()
-        referrals = session.exec(select(Referral).where(*_where(name, now), *visible)
-                                 .order_by(order)
-                                 .offset((max(page, 1) - 1) * PAGE_SIZE)
-                                 .limit(PAGE_SIZE)).all()
+        total = paging.capped_count(session, [*_where(name, now), *visible], Referral, cap)
+        referrals = session.exec(select(Referral).where(*_where(name, now), *visible, *seek)
+                                 .order_by(*order).limit(page_size + 1)).all()
+        more = len(referrals) > page_size
+        referrals = referrals[:page_size]
         decisions = _decisions(session, [r.id for r in referrals])
     rows = []
     for r in referrals:
@@ -129,7 +138,9 @@ def referral_rows(rt: Runtime, *, user: User, name: str, page: int = 1,
             overdue=today > due and r.status != ReferralStatus.routed,
             review_reasons=list(body.get("review_reasons") or []),
             re_referral=r.re_referral_of_case_id is not None))
-    return rows, total
+    last = referrals[-1] if referrals else None
+    return Listed(rows, total, paging.cursor_after(last.received_at, last.id)
+                  if more and last else None)
 
 
 def _decisions(session: Session, ids: list[int]) -> dict[int, dict]:
@@ -144,24 +155,31 @@ def _decisions(session: Session, ids: list[int]) -> dict[int, dict]:
     return out
 
 
-def overdue_rows(rt: Runtime, *, user: User, page: int = 1, now: datetime | None = None
-                 ) -> tuple[list[CaseRow], int]:
+def overdue_rows(rt: Runtime, *, user: User, after: str | None = None,
+                 now: datetime | None = None, cap: int | None = None,
+                 page_size: int | None = None) -> Listed:
+    """One page of the open cases past a timescale, longest overdue first, starting after the
+    cursor `after` (read in order from ix_case_open_next_due), and the list's count."""
     require(user, FRONT_DOOR_PAGES, "see the front door's worklists")
     now = now or utcnow()
+    page_size = page_size or PAGE_SIZE
+    cursor = paging.parse_cursor(after)
+    seek = ([paging.after(Case.next_due_at, Case.id, cursor)]
+            if cursor and cursor.moment else [])
     with rt.db.reader() as session:
         _, visible = _visible(session, user)
-        total = session.exec(select(func.count()).select_from(Case)
-                             .where(*_overdue_where(now), *visible)).one()
+        total = paging.capped_count(session, [*_overdue_where(now), *visible], Case, cap)
         rows = session.exec(select(Case, Referral.reference)
                             .join(Referral, Referral.id == Case.referral_id)
-                            .where(*_overdue_where(now), *visible).order_by(Case.next_due_at)
-                            .offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+                            .where(*_overdue_where(now), *visible, *seek)
+                            .order_by(Case.next_due_at, Case.id).limit(page_size + 1)).all()
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    last = rows[-1][0] if rows else None
     # next_due_at is the moment the case becomes overdue: the start of the day after it is due.
-    return [CaseRow(case=c, reference=ref,
-                    due=(c.next_due_at - timedelta(microseconds=1)).astimezone(LONDON).date()
-                    if c.next_due_at else None,
-                    overdue_since=c.overdue_since) for c, ref in rows], total
-
-
-def pages(total: int) -> int:
-    return max(1, -(-total // PAGE_SIZE))
+    return Listed([CaseRow(case=c, reference=ref,
+                           due=(c.next_due_at - timedelta(microseconds=1)).astimezone(LONDON)
+                           .date() if c.next_due_at else None,
+                           overdue_since=c.overdue_since) for c, ref in rows],
+                  total, paging.cursor_after(last.next_due_at, last.id) if more and last
+                  else None)

@@ -13,7 +13,7 @@ from triage.models import Case, Referral, Role, User
 from triage.policy import SEE_ALL_REFERRALS
 from triage.runtime import Runtime
 from triage.schemas.cases import ReferralListQuerySchema, ReferralListSchema
-from triage.services import audit
+from triage.services import audit, paging
 from triage.services.privacy import visibility
 
 
@@ -37,10 +37,21 @@ def list_referrals(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str
     # A partner's own list keeps what they sent (policy.restriction_spares_own_referral).
     if hidden.referrals and user.role != Role.partner:
         stmt = stmt.where(Referral.id.not_in(hidden.referrals))
+    cursor = paging.parse_cursor(query["after"])
+    if cursor is not None:
+        if query["offset"]:
+            raise ValidationFailed({"after": ["Give after or offset, not both."]})
+        if cursor.moment is None:
+            raise ValidationFailed({"after": ["Give the `next` value of the previous page."]})
+        stmt = stmt.where(paging.after(Referral.received_at, Referral.id, cursor,
+                                       descending=True))
+    limit = query["limit"]
     stmt = (stmt.order_by(Referral.received_at.desc(), Referral.id.desc())
-            .offset(query["offset"]).limit(query["limit"]))
+            .offset(query["offset"]).limit(limit + 1))
     with rt.db.unit_of_work() as session:
         referrals = session.exec(stmt).all()
+        more = len(referrals) > limit
+        referrals = referrals[:limit]
         ids = [r.id for r in referrals]
         cases = session.exec(select(Case).where(Case.referral_id.in_(ids))
                              .order_by(Case.id)).all() if ids else []
@@ -64,6 +75,8 @@ def list_referrals(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str
     items = [{"reference": r.reference, "status": r.status, "received_at": r.received_at,
               "channel": r.channel, "linked_referral": linked.get(r.linked_referral_id),
               "cases": by_referral[r.id]} for r in referrals]
+    last = referrals[-1] if referrals else None
     return ReferralListSchema().dump({
-        "referrals": items, "limit": query["limit"], "offset": query["offset"],
-        "next_offset": query["offset"] + len(items) if len(items) == query["limit"] else None})
+        "referrals": items, "limit": limit, "offset": query["offset"],
+        "next_offset": query["offset"] + len(items) if more and cursor is None else None,
+        "next": paging.cursor_after(last.received_at, last.id) if more and last else None})
