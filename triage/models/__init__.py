@@ -4,7 +4,7 @@ from triage.models.account import ApiToken, PasswordReset, Role, User
 from triage.models.audit import AuditEvent
 from triage.models.case import Case, CaseEvent, CaseReferralLink
 from triage.models.matching import MatchDecision, MatchReview
-from triage.models.notification import Notification
+from triage.models.notification import Notification, NotificationRead
 from triage.models.outbox import BatchFingerprint, IdempotencyRecord, OutboxMessage, OutboxStatus
 from triage.models.person import Household, HouseholdMember, Person
 from triage.models.privacy import (
@@ -19,8 +19,8 @@ from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, 
 __all__ = [
     "ApiToken", "AuditEvent", "BatchFingerprint", "Case", "CaseEvent", "CaseReferralLink",
     "Decision", "Household", "HouseholdMember",
-    "IdempotencyRecord", "MatchDecision", "MatchReview", "Notification", "OutboxMessage",
-    "OutboxStatus", "PasswordReset",
+    "IdempotencyRecord", "MatchDecision", "MatchReview", "Notification", "NotificationRead",
+    "OutboxMessage", "OutboxStatus", "PasswordReset",
     "Person", "PersonChange", "RecordRestriction", "Referral", "RestrictionUser",
     "RetentionReview",
     "ReferralPerson", "ReferralStatus", "Role", "User",

@@ -28,12 +28,14 @@ def register_web(app: Flask) -> None:
     from triage.web import (
         admin_access,
         admin_users,
+        audit,
         auth,
         casework,
         context,
         errors,
         frontdoor,
         hub,
+        notifications,
         partner,
         people,
         privacy,
@@ -61,5 +63,6 @@ def register_web(app: Flask) -> None:
     context.init_app(app)
     errors.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
-               casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp):
+               casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp,
+               audit.bp, notifications.bp):
         app.register_blueprint(bp)
