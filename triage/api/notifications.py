@@ -32,7 +32,7 @@ def mark_all_read():
 @bp.get("/notifications/unread-count")
 def unread_count():
     return jsonify({"unread": inbox.unread_count(runtime(), user=current_user()),
-                    "capped_at": inbox.UNREAD_CAP + 1})
+                    "counted_up_to": inbox.UNREAD_CAP + 1})
 
 
 @bp.get("/notifications/overview")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from triage.api.openapi_audit import oversight_paths, oversight_shapes
 from triage.api.openapi_cases import case_paths, people_paths
 from triage.api.openapi_privacy import privacy_paths, refine_privacy
 from triage.api.openapi_shapes import (
@@ -60,12 +61,14 @@ def build_spec(rt) -> dict:
     case_paths(spec, codes)
     people_paths(spec, codes)
     privacy_paths(spec, SECURED)
+    oversight_paths(spec, SECURED)
     spec.components.schema("ReferralConflict", obj({
         "message": text(), "status": code(ReferralStatus)}, required=["message"]))
     doc = spec.to_dict()
     _too_long_requests(doc)
     schemas = doc["components"]["schemas"]
     schemas.update(output_components(codes))
+    schemas.update(oversight_shapes(codes))
     refine(doc, codes)
     refine_privacy(doc, codes)
     doc["paths"] = inline_nullable_refs(doc["paths"], schemas)

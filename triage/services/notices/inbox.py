@@ -146,7 +146,7 @@ def mark_all_read(rt: Runtime, *, user: User) -> dict[str, Any]:
         unread = (select(Notification.id, literal(user.id), literal(now, NotificationRead
                                                                      .__table__.c.read_at.type))
                   .where(_mine(rt.profile, user), ~_read_by(user)))
-        result = session.execute(_insert_ignoring_repeats(session).from_select(
-            ["notification_id", "user_id", "read_at"], unread).on_conflict_do_nothing())
-        marked = max(result.rowcount or 0, 0)
+        marked = len(session.execute(_insert_ignoring_repeats(session).from_select(
+            ["notification_id", "user_id", "read_at"], unread).on_conflict_do_nothing()
+            .returning(NotificationRead.__table__.c.notification_id)).all())
     return {"marked": marked, "read_at": now}
