@@ -222,7 +222,7 @@ def test_the_csv_download_has_every_matching_event_with_formula_cells_neutralise
     with rt.db.unit_of_work() as session:
         audit.record(session, actor=trail["users"]["fd"][0], action="case.view",
                      object_type="endpoint", object_id="=HYPERLINK(1)")
-    response = client.get("/api/v1/audit?format=csv&user=%d" % trail["users"]["fd"][0].id,
+    response = client.get(f"/api/v1/audit?format=csv&user={trail['users']['fd'][0].id}",
                           headers=trail["h"]["manager"])
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
