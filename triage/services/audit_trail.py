@@ -172,6 +172,21 @@ _COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor_id, AuditEvent.action
             AuditEvent.object_type, AuditEvent.object_id, AuditEvent.route)
 
 
+def page_statement(session: Session, user: User, query: dict[str, Any]
+                   ) -> tuple[Any, str, str]:
+    """The SELECT of one page (limit + 1 rows, to tell whether there is a next page) and what
+    the look is audited as."""
+    conditions, object_type, object_id = _conditions(session, user, query)
+    if query["before"]:
+        at, event_id = _from_cursor(query["before"])
+        # The cursor's time bound with the column's type (UTC as each database keeps it).
+        conditions.append(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(
+            bindparam("cursor_at", at, type_=AuditEvent.__table__.c.at.type), event_id))
+    stmt = (select(*_COLUMNS).where(*conditions)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(query["limit"] + 1))
+    return stmt, object_type, object_id
+
+
 def events(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
     """A page of events, newest first, and where the next one starts (next_before, or None
     on the last page). Stable across pages: an event written meanwhile is newer than every
@@ -180,15 +195,8 @@ def events(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
     query = parse_query(args)
     limit = query["limit"]
     with rt.db.unit_of_work() as session:
-        conditions, object_type, object_id = _conditions(session, user, query)
-        if query["before"]:
-            at, event_id = _from_cursor(query["before"])
-            # The cursor's time bound with the column's type (UTC as each database keeps it).
-            conditions.append(tuple_(AuditEvent.at, AuditEvent.id) < tuple_(
-                bindparam("cursor_at", at, type_=AuditEvent.__table__.c.at.type), event_id))
-        rows = session.exec(select(*_COLUMNS).where(*conditions)
-                            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                            .limit(limit + 1)).all()
+        stmt, object_type, object_id = page_statement(session, user, query)
+        rows = session.exec(stmt).all()
         more = len(rows) > limit
         rows = rows[:limit]
         shown = _described(session, rows)
