@@ -88,7 +88,7 @@ def notifications_for(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[
     return _LIST.dump({"notifications": items})
 
 
-def inbox(rt: Runtime, *, user: User, unread_limit: int = 100, read_limit: int = 50
+def inbox(rt: Runtime, *, user: User, unread_limit: int = 50, read_limit: int = 20
           ) -> dict[str, Any]:
     """For the notifications page: the unread ones and the latest read ones, newest first."""
     with rt.db.reader() as session:
