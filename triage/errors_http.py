@@ -99,7 +99,7 @@ def _name_the_route_for_audit(app: Flask) -> None:
 
     def _set() -> None:
         g.audit_route = audit.current_route.set(
-            request.url_rule.rule if request.url_rule else None)
+            request.url_rule.rule[:200] if request.url_rule else None)
 
     def _reset(_exc: BaseException | None) -> None:
         token = g.pop("audit_route", None)

@@ -46,6 +46,8 @@ class NotificationRead(SQLModel, table=True):
     members, so read state is per user, not a column of the notification."""
 
     __tablename__ = "notification_read"
+    # A user's reads, for the anti-join that finds what they have not read.
+    __table_args__ = (Index("ix_notification_read_user", "user_id", "notification_id"),)
 
     notification_id: int = Field(foreign_key="notification.id", primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", primary_key=True)

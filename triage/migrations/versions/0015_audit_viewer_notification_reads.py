@@ -42,9 +42,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ),
     sa.PrimaryKeyConstraint('notification_id', 'user_id')
     )
+    op.create_index('ix_notification_read_user', 'notification_read',
+                    ['user_id', 'notification_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_notification_read_user', table_name='notification_read')
     op.drop_table('notification_read')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_action_at')

@@ -55,8 +55,9 @@ def _read_by(user: User) -> Any:
                           NotificationRead.user_id == user.id)
 
 
-def _listed(session: Session, profile: Any, user: User, *, unread: bool | None,
-            limit: int) -> list[dict[str, Any]]:
+def listed_statement(profile: Any, user: User, *, unread: bool | None, limit: int) -> Any:
+    """The user's notifications (unread, read or both), newest first, with their referral's
+    reference and when this user read them."""
     stmt = (select(Notification, Referral.reference, NotificationRead.read_at)
             .join(Referral, Referral.id == Notification.referral_id, isouter=True)
             .join(NotificationRead, and_(NotificationRead.notification_id == Notification.id,
@@ -66,8 +67,12 @@ def _listed(session: Session, profile: Any, user: User, *, unread: bool | None,
         stmt = stmt.where(NotificationRead.notification_id.is_(None))
     elif unread is False:
         stmt = stmt.where(NotificationRead.notification_id.is_not(None))
-    rows = session.exec(stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
-                        .limit(limit)).all()
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+
+
+def _listed(session: Session, profile: Any, user: User, *, unread: bool | None,
+            limit: int) -> list[dict[str, Any]]:
+    rows = session.exec(listed_statement(profile, user, unread=unread, limit=limit)).all()
     return [{"id": n.id, "recipient": n.recipient, "kind": n.kind, "subject": n.subject,
              "body": n.body, "referral": ref, "case_id": n.case_id, "created_at": n.created_at,
              "sent_at": n.sent_at, "read_at": read_at} for n, ref, read_at in rows]
@@ -100,10 +105,15 @@ def inbox(rt: Runtime, *, user: User, unread_limit: int = 50, read_limit: int = 
             "unread_count": count}
 
 
-def _unread(session: Session, profile: Any, user: User) -> int:
+def unread_statement(profile: Any, user: User) -> Any:
+    """How many of the user's notifications they have not read, up to UNREAD_CAP + 1."""
     capped = (select(literal(1)).select_from(Notification)
               .where(_mine(profile, user), ~_read_by(user)).limit(UNREAD_CAP + 1).subquery())
-    return session.exec(select(func.count()).select_from(capped)).one()
+    return select(func.count()).select_from(capped)
+
+
+def _unread(session: Session, profile: Any, user: User) -> int:
+    return session.exec(unread_statement(profile, user)).one()
 
 
 def unread_count(rt: Runtime, *, user: User) -> int:
