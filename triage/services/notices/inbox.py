@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, exists, func, literal
+from sqlalchemy import and_, case, exists, func, literal, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -55,19 +55,36 @@ def _read_by(user: User) -> Any:
                           NotificationRead.user_id == user.id)
 
 
+def _newest_ids(profile: Any, user: User, *, unread: bool | None, limit: int) -> Any:
+    """The ids of the user's newest `limit` notifications (unread, read or both): each inbox
+    read newest first down its index (recipient, created_at) and stopped at `limit`, then
+    merged. One query over every inbox at once would gather and sort all of a team's
+    notifications, however old, to take the newest fifty."""
+    parts = []
+    for name in recipients(profile, user):
+        part = select(Notification.id, Notification.created_at).where(
+            Notification.recipient == name)
+        if unread is True:
+            part = part.where(~_read_by(user))
+        elif unread is False:
+            part = part.where(_read_by(user))
+        parts.append(select(part.order_by(Notification.created_at.desc(),
+                                          Notification.id.desc()).limit(limit).subquery()))
+    merged = union_all(*parts).subquery()
+    return (select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc())
+            .limit(limit))
+
+
 def listed_statement(profile: Any, user: User, *, unread: bool | None, limit: int) -> Any:
     """The user's notifications (unread, read or both), newest first, with their referral's
     reference and when this user read them."""
+    newest = _newest_ids(profile, user, unread=unread, limit=limit).subquery()
     stmt = (select(Notification, Referral.reference, NotificationRead.read_at)
+            .join(newest, newest.c.id == Notification.id)
             .join(Referral, Referral.id == Notification.referral_id, isouter=True)
             .join(NotificationRead, and_(NotificationRead.notification_id == Notification.id,
-                                         NotificationRead.user_id == user.id), isouter=True)
-            .where(_mine(profile, user)))
-    if unread is True:
-        stmt = stmt.where(NotificationRead.notification_id.is_(None))
-    elif unread is False:
-        stmt = stmt.where(NotificationRead.notification_id.is_not(None))
-    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+                                         NotificationRead.user_id == user.id), isouter=True))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
 
 
 def _listed(session: Session, profile: Any, user: User, *, unread: bool | None,
@@ -106,10 +123,15 @@ def inbox(rt: Runtime, *, user: User, unread_limit: int = 50, read_limit: int = 
 
 
 def unread_statement(profile: Any, user: User) -> Any:
-    """How many of the user's notifications they have not read, up to UNREAD_CAP + 1."""
-    capped = (select(literal(1)).select_from(Notification)
-              .where(_mine(profile, user), ~_read_by(user)).limit(UNREAD_CAP + 1).subquery())
-    return select(func.count()).select_from(capped)
+    """How many of the user's notifications they have not read, up to UNREAD_CAP + 1 (each
+    inbox counted down its index only as far as the cap)."""
+    parts = [select(select(literal(1).label("one")).select_from(Notification)
+                    .where(Notification.recipient == name, ~_read_by(user))
+                    .limit(UNREAD_CAP + 1).subquery())
+             for name in recipients(profile, user)]
+    counted = func.count()
+    return select(case((counted > UNREAD_CAP + 1, UNREAD_CAP + 1), else_=counted)).select_from(
+        union_all(*parts).subquery())
 
 
 def _unread(session: Session, profile: Any, user: User) -> int:
