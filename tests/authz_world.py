@@ -189,6 +189,13 @@ def build_world(app) -> World:
         reset.token_hash = resets._digest(link)
     extra.update(user_id=target.id, former_user_id=former.id, token_id=token_id, token=link)
     extra.update(_merge_fixtures(rt, api, waiting["reference"]))
+    # The Charnwood hub's notification of its new case (a team notification: read per member).
+    from triage.models import Notification
+
+    with rt.db.reader() as session:
+        extra["notification_id"] = session.exec(select(Notification.id).where(
+            Notification.case_id == case["id"],
+            Notification.recipient == f"team:{HUB_TEAM}")).one()
     return World(callers=callers, reference=sent["reference"], case_id=case["id"],
                  awaiting_reference=waiting["reference"], agenda_case_id=agenda["id"],
                  person_id=child.person_id, household_id=referral.household_id, extra=extra)

@@ -71,6 +71,7 @@ CALLERS = ("anon", "admin", "fd", "hub", "prac", "mgr", "mgr0", "xhub", "xprac",
 MATRIX = """
 # -- API (bearer tokens; anon has none) -----------------------------------------------------------------------------------
 # METHOD rule                                       anon  admin fd    hub   prac  mgr   mgr0  xhub  xprac xmgr  ptnr  xptnr
+GET  /api/v1/audit                                  401   ok    403   403   403   ok    ok    403   403   ok    403   403  # the audit trail: managers and admins
 GET  /api/v1/cases                                  401   ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 GET  /api/v1/cases/<int:case_id>                    401   ok    ok    ok    ok    ok    ok    403   403   ok    403   403
 POST /api/v1/cases/<int:case_id>/events             401   403   403   ok    ok    ok    ok    403   403   403   403   403
@@ -84,6 +85,10 @@ GET  /api/v1/merges/<int:merge_id>                  401   ok    ok    403   403 
 POST /api/v1/merges/<int:merge_id>/undo             401   ok    ok    403   403   ok    ok    403   403   ok    403   403
 GET  /api/v1/match-reviews                          401   ok    ok    403   403   ok    ok    403   403   ok    403   403  # the check-who-this-is worklist: the front door and managers
 POST /api/v1/match-reviews/<int:review_id>          401   ok    ok    403   403   ok    ok    403   403   ok    403   403
+POST /api/v1/notifications/<int:notification_id>/read 401   404   404   ok    ok    ok    404   404   404   404   404   404  # a Charnwood hub notification: its team's members only
+GET  /api/v1/notifications/overview                 401   ok    403   403   403   ok    ok    403   403   ok    403   403
+POST /api/v1/notifications/read-all                 401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /api/v1/notifications/unread-count             401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /api/v1/openapi.json                           ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /api/v1/people                                 401   ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 GET  /api/v1/people/<int:person_id>                 401   ok    ok    ok    ok    ok    ok    404   404   ok    403   403
@@ -126,6 +131,7 @@ POST /admin/users/<int:user_id>/tokens/<int:token_id>/revoke login ok 403 403 40
 POST /admin/users/<int:user_id>/unlock              login ok    403   403   403   403   403   403   403   403   403   403
 GET  /admin/users/new                               login ok    403   403   403   403   403   403   403   403   403   403
 POST /admin/users/new                               login ok    403   403   403   403   403   403   403   403   403   403
+GET  /audit                                         login ok    403   403   403   ok    ok    403   403   ok    403   403
 GET  /cases/                                        login ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
 GET  /cases/<int:case_id>                           login ok    ok    ok    ok    ok    ok    403   403   ok    403   403
 GET  /cases/<int:case_id>/events/<event>            login 403   403   ok    ok    ok    ok    403   403   403   403   403  # a form only for those whose POST is allowed
@@ -145,6 +151,10 @@ POST /hub/meeting/cases/<int:case_id>               login 403   403   ok    403 
 GET  /hub/meeting/pack                              login ok    403   ok    403   ok    ok    ok    403   ok    403   403
 GET  /login                                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /login                                         401   401   401   401   401   401   401   401   401   401   401   401
+GET  /notifications/                                login ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+POST /notifications/<int:notification_id>/read      login 404   404   ok    ok    ok    404   404   404   404   404   404
+GET  /notifications/overview                        login ok    403   403   403   ok    ok    403   403   ok    403   403
+POST /notifications/read-all                        login ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /partner/                                      login 403   403   403   403   403   403   403   403   403   ok    ok
 GET  /partner/batches/new                           login 403   403   403   403   403   403   403   403   403   ok    ok
 POST /partner/batches/new                           login 403   403   403   403   403   403   403   403   403   ok    ok

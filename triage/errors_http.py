@@ -22,6 +22,8 @@ def _html_page(app: Flask, status: int, **context):
 
 
 def register(app: Flask) -> None:
+    _name_the_route_for_audit(app)
+
     @app.errorhandler(TriageError)
     def _triage_error(exc: TriageError):
         if exc.status == 403:
@@ -87,6 +89,28 @@ def register(app: Flask) -> None:
 
 
 RETRY_AFTER_SECONDS = 5
+
+
+def _name_the_route_for_audit(app: Flask) -> None:
+    """Audit rows written while a request is served name its route pattern (what
+    request_fields logs as "route"); set before any other hook, so a refusal or a session
+    ending in another hook is named too."""
+    from triage.services import audit
+
+    def _set() -> None:
+        g.audit_route = audit.current_route.set(
+            request.url_rule.rule[:200] if request.url_rule else None)
+
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("audit_route", None)
+        if token is not None:
+            try:
+                audit.current_route.reset(token)
+            except ValueError:  # set in another context: clear it rather than leak it
+                audit.current_route.set(None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _set)
+    app.teardown_request(_reset)
 
 
 def request_fields() -> dict[str, object]:

@@ -218,6 +218,23 @@ def restriction_spares_own_referral(user: User, referral: Referral) -> bool:
     return user.role == Role.partner and referral.submitted_by_id == user.id
 
 
+# Oversight (issue 15)
+# Notifications: everyone signed in reads their own and their team's.
+READ_NOTIFICATIONS = set(Role)
+# The audit trail (who viewed or changed which record): managers and admins. A restriction
+# hides its records' events as it hides the records (may_see_restricted), admins included.
+VIEW_AUDIT = {Role.manager, Role.admin}
+# Overdue and escalated cases counted by team: managers (their own team's, or every team's
+# without one) and admins.
+SEE_OVERDUE_OVERVIEW = {Role.manager, Role.admin}
+
+
+def overview_teams(user: User) -> str | None:
+    """Whose cases a user's overdue overview counts: None for every team (admins, managers
+    without a team), else the manager's team (a service, or service:instance)."""
+    return user.team or None if user.role == Role.manager else None
+
+
 # Accounts (issue 12): only administrators create, change, deactivate and reset accounts,
 # issue or revoke tokens for others and see sign-in history.
 ADMINISTER_ACCOUNTS = {Role.admin}

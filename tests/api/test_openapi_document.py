@@ -17,8 +17,10 @@ from triage.models import Case, Person, ReferralStatus
 from triage.services.cases import case_notes
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-# POST operations that take no body: asking for a retention report now.
-NO_BODY = {"/api/v1/retention/reviews"}
+# POST operations that take no body: asking for a retention report now, marking
+# notifications read.
+NO_BODY = {"/api/v1/retention/reviews", "/api/v1/notifications/{notification_id}/read",
+           "/api/v1/notifications/read-all"}
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 REASON = "Checked with the family on the phone today."
 # Properties whose value is a code: a client must be told which codes there are.

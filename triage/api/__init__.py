@@ -6,7 +6,16 @@ from flask import Flask
 
 
 def register_api(app: Flask) -> None:
-    from triage.api import cases, merges, meta, notifications, people, privacy, referrals
+    from triage.api import (
+        audit,
+        cases,
+        merges,
+        meta,
+        notifications,
+        people,
+        privacy,
+        referrals,
+    )
 
     app.register_blueprint(meta.health)
     app.register_blueprint(meta.bp, url_prefix="/api/v1")
@@ -16,3 +25,4 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(people.bp, url_prefix="/api/v1")
     app.register_blueprint(privacy.bp, url_prefix="/api/v1")
     app.register_blueprint(merges.bp, url_prefix="/api/v1")
+    app.register_blueprint(audit.bp, url_prefix="/api/v1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from triage.api.openapi_audit import oversight_paths, oversight_shapes
 from triage.api.openapi_cases import case_paths, people_paths
 from triage.api.openapi_merges import merge_paths, merge_shapes
 from triage.api.openapi_privacy import privacy_paths, refine_privacy
@@ -62,6 +63,7 @@ def build_spec(rt) -> dict:
     people_paths(spec, codes)
     privacy_paths(spec, SECURED)
     merge_paths(spec)
+    oversight_paths(spec, SECURED)
     spec.components.schema("ReferralConflict", obj({
         "message": text(), "status": code(ReferralStatus)}, required=["message"]))
     doc = spec.to_dict()
@@ -69,6 +71,7 @@ def build_spec(rt) -> dict:
     schemas = doc["components"]["schemas"]
     schemas.update(output_components(codes))
     schemas.update(merge_shapes(codes))
+    schemas.update(oversight_shapes(codes))
     refine(doc, codes)
     _identity(schemas)
     refine_privacy(doc, codes)

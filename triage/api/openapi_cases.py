@@ -113,7 +113,8 @@ def case_paths(spec: APISpec, codes: Codes) -> None:
         "responses": responses("200", "Reassigned", "401", "403", "413", "422")}})
     spec.path("/api/v1/notifications", operations={"get": {
         "operationId": "listNotifications",
-        "summary": "Your notifications and your team's, newest first",
+        "summary": "Your notifications and your team's: unread first, each part newest "
+                   "first; read_at is when you read it (a team's are read per member)",
         "security": SECURED,
         "parameters": [query("unread", {"type": "boolean"}, "Only unread ones"),
                        query("limit", {"type": "integer", "minimum": 1, "maximum": 200},

@@ -5,7 +5,7 @@ from triage.models.audit import AuditEvent
 from triage.models.case import Case, CaseEvent, CaseReferralLink
 from triage.models.matching import MatchDecision, MatchReview
 from triage.models.merge import RecordMerge
-from triage.models.notification import Notification
+from triage.models.notification import Notification, NotificationRead
 from triage.models.outbox import BatchFingerprint, IdempotencyRecord, OutboxMessage, OutboxStatus
 from triage.models.person import Household, HouseholdMember, Person
 from triage.models.privacy import (
@@ -20,8 +20,8 @@ from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, 
 __all__ = [
     "ApiToken", "AuditEvent", "BatchFingerprint", "Case", "CaseEvent", "CaseReferralLink",
     "Decision", "Household", "HouseholdMember",
-    "IdempotencyRecord", "MatchDecision", "MatchReview", "Notification", "OutboxMessage",
-    "OutboxStatus", "PasswordReset",
+    "IdempotencyRecord", "MatchDecision", "MatchReview", "Notification", "NotificationRead",
+    "OutboxMessage", "OutboxStatus", "PasswordReset",
     "Person", "PersonChange", "RecordMerge", "RecordRestriction", "Referral", "RestrictionUser",
     "RetentionReview",
     "ReferralPerson", "ReferralStatus", "Role", "User",

@@ -39,3 +39,16 @@ class Notification(SQLModel, table=True):
     email_claimed_at: datetime | None = maybe_stamped()
     email_attempts: int = 0
     email_error: str | None = Field(default=None, max_length=200)
+
+
+class NotificationRead(SQLModel, table=True):
+    """That one user has read one notification. A team's notifications are shared by its
+    members, so read state is per user, not a column of the notification."""
+
+    __tablename__ = "notification_read"
+    # A user's reads, for the anti-join that finds what they have not read.
+    __table_args__ = (Index("ix_notification_read_user", "user_id", "notification_id"),)
+
+    notification_id: int = Field(foreign_key="notification.id", primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    read_at: datetime = stamped()

@@ -28,6 +28,7 @@ def register_web(app: Flask) -> None:
     from triage.web import (
         admin_access,
         admin_users,
+        audit,
         auth,
         casework,
         context,
@@ -35,6 +36,7 @@ def register_web(app: Flask) -> None:
         frontdoor,
         hub,
         merges,
+        notifications,
         partner,
         people,
         privacy,
@@ -63,5 +65,5 @@ def register_web(app: Flask) -> None:
     errors.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
                casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp,
-               merges.bp):
+               merges.bp, audit.bp, notifications.bp):
         app.register_blueprint(bp)

@@ -43,11 +43,31 @@ def navigation() -> list[dict]:
         if policy.may(user, policy.PARTNER_PAGES):
             items.append(("Your referrals", url_for("partner.index")))
             items.append(("New referral", url_for("partner.new")))
+        if policy.may(user, policy.VIEW_AUDIT):
+            items.append(("Audit trail", url_for("audit.index")))
+        if policy.may(user, policy.READ_NOTIFICATIONS):
+            items.append((_notifications_label(user), url_for("inbox.index")))
         items.append(("Sign out", url_for("auth.logout_confirm")))
     path = request.path
     best = max((href for _, href in items if path.startswith(href) and href != "/"),
                key=len, default=None)
     return [{"text": text, "href": href, "active": href == best} for text, href in items]
+
+
+def _notifications_label(user) -> str:
+    """"Notifications", with how many are unread (one capped count; "99+" past the cap)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from triage.services.notices import inbox
+
+    try:
+        unread = inbox.unread_count(runtime(), user=user)
+    except SQLAlchemyError:  # an error page while the database is down still renders
+        return "Notifications"
+    if not unread:
+        return "Notifications"
+    shown = f"{inbox.UNREAD_CAP}+" if unread > inbox.UNREAD_CAP else str(unread)
+    return f"Notifications ({shown} unread)"
 
 
 def footer_links() -> list[dict]:

@@ -1,5 +1,5 @@
-"""Notifications: who is told what when a referral arrives or a case moves (outbox handlers),
-and the notifications a user can see.
+"""Notifications: who is told what when a referral arrives or a case moves (outbox handlers).
+Reading them (a user's inbox, marking them read) is triage.services.notices.inbox.
 
 Recipients: `user:<id>` (a person with an account), `team:<service>:<instance>` (the team's
 shared inbox, emailed to its members), `team:front_door`, `managers` (when a team has no
@@ -12,14 +12,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from triage.errors import ValidationFailed, flatten_errors
 from triage.models import Case, CaseEvent, Notification, Referral, Role, User
-from triage.policy import team_of
-from triage.schemas.cases import NotificationListSchema, NotificationQuerySchema
 from triage.services.cases import lead_agency
 from triage.services.notices import mail
 from triage.services.notices.outbox import after_commit, before_done, handler
@@ -287,41 +283,3 @@ def case_escalated(session: Session, rt: Any, payload: dict, outbox_id: int) -> 
     for recipient, email in recipients:
         _add(session, outbox_id=outbox_id, recipient=recipient, email=email,
              referral_id=referral.id, case_id=case.id, **notice)
-
-
-# -- reading -----------------------------------------------------------------------------
-def recipients_for(user: User) -> list[Any]:
-    """The conditions that pick a user's notifications: their own, their team's, and the
-    managers' inbox for managers."""
-    conditions = [Notification.recipient == f"user:{user.id}"]
-    service, instance = team_of(user)
-    if service and user.role != Role.partner:
-        if instance:
-            conditions.append(Notification.recipient == f"team:{service}:{instance}")
-        else:
-            conditions.append(Notification.recipient == f"team:{service}")
-            conditions.append(Notification.recipient.startswith(f"team:{service}:"))
-    if user.role == Role.manager:
-        conditions.append(Notification.recipient == "managers")
-    return conditions
-
-
-def notifications_for(rt: Any, *, user: User, args: dict[str, str]) -> dict[str, Any]:
-    """The user's notifications, newest first (they carry references, never personal data)."""
-    try:
-        query = NotificationQuerySchema().load(args)
-    except ValidationError as exc:
-        raise ValidationFailed(flatten_errors(exc.messages)) from None
-    stmt = (select(Notification, Referral.reference)
-            .join(Referral, Referral.id == Notification.referral_id, isouter=True)
-            .where(or_(*recipients_for(user))))
-    if query["unread"]:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()) \
-        .limit(query["limit"])
-    with rt.db.reader() as session:
-        rows = session.exec(stmt).all()
-    items = [{"id": n.id, "recipient": n.recipient, "kind": n.kind, "subject": n.subject,
-              "body": n.body, "referral": ref, "case_id": n.case_id, "created_at": n.created_at,
-              "sent_at": n.sent_at, "read_at": n.read_at} for n, ref in rows]
-    return NotificationListSchema().dump({"notifications": items})
