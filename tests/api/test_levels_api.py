@@ -148,3 +148,32 @@ class TestASplitStatutoryLevel:
         assert created["decision"]["level_code"] == "4a"
         assert created["status"] == "awaiting_consent" and created["cases"] == []
         assert _stored_levels(rt) == [("engine", 4, "4a")]
+
+
+@both_databases
+def test_the_migration_gives_existing_decisions_their_number_as_their_code(
+        client, auth, referral_body, rt, database_url):
+    """Revision 0016 adds decision.level_code: a decision stored before it (when every level
+    was a whole number) gets that number as its code."""
+    from sqlalchemy import create_engine, text
+
+    from triage.migrations import downgrade, upgrade
+
+    _new(client, auth("front_door"), referral_body)
+    rt.db.dispose()
+    engine = create_engine(database_url)
+    try:
+        downgrade(engine, "0011")
+        with engine.connect() as connection:
+            columns = [c[1] if engine.dialect.name == "sqlite" else c[0] for c in
+                       connection.execute(text(
+                           "PRAGMA table_info(decision)" if engine.dialect.name == "sqlite"
+                           else "SELECT column_name FROM information_schema.columns "
+                                "WHERE table_name = 'decision'"))]
+        assert "level_code" not in columns
+        upgrade(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT level, level_code FROM decision")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [(2, "2")]
