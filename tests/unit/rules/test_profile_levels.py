@@ -242,3 +242,51 @@ def test_level_codes_and_numbers_round_trip(specs):
         else:
             with pytest.raises(ValidationError):
                 schema.load({"level": number, "reason": "x" * 10})
+
+
+def _thresholds(graph, code_for_harm="'4b'"):
+    """Each safeguarding row names its threshold; the level table reads which were met."""
+    safeguarding = table(graph, "safeguarding")
+    safeguarding["outputs"].append({"id": "safeguarding_o4", "name": "threshold",
+                                    "field": "threshold"})
+    for r in safeguarding["rules"]:
+        r["safeguarding_o4"] = code_for_harm if r["_id"] == "L4-child-at-risk-of-harm" \
+            else "'4'"
+    content = table(graph, "level")
+    content["inputs"].append({"id": "level_i6", "name": "Child protection threshold",
+                              "field": "some(safeguarding, #.threshold == '4b')"})
+    for r in content["rules"]:
+        r["level_i6"] = ""
+    l4 = row(content, "L4-statutory")
+    content["rules"].insert(0, {**l4, "_id": "L4b-child-protection", "level_i6": "true",
+                                "level_o0": "'4b'", "level_o1": "'L4b-child-protection'"})
+    for r in table(graph, "routes")["rules"]:
+        if r["routes_i0"] == "'4'":
+            r["routes_i0"] = "'4', '4b'"
+
+
+def test_safeguarding_rows_name_their_threshold_and_the_level_table_reads_it(tmp_path):
+    folder = copy_profile(tmp_path)
+    edit_yaml(folder, "profile.yaml", lambda meta: meta["levels"].append(
+        level("4b", 4, "Child protection", statutory=True, urgent=True,
+              consent="not_required")))
+    edit_graph(folder, _thresholds)
+    status, output = check(folder)
+    assert status == 0, output
+    assert "can never fire" not in output
+    profile = load_profile(folder)
+    facts = rules.derive_facts(
+        profile.checklist, answers={"child_at_risk_of_harm": True, "adult_at_risk": True},
+        people=[rules.Person("subject", date(2016, 5, 4))], referral_date=date(2026, 11, 2),
+        place=profile.place_for("LE11 2AB"))
+    decision = rules.load(profile).evaluate(facts)
+    assert (decision.level_code, decision.level) == ("4b", 4)
+    assert decision.thresholds == ("4b", "4")
+    assert rules.decision_as_dict(decision)["thresholds"] == ["4b", "4"]
+
+    edit_graph(folder, lambda g: row(table(g, "safeguarding"), "L4-adult-at-risk").update(
+        safeguarding_o4="'4z'"))
+    status, output = check(folder)
+    assert status == 1
+    assert "L4-adult-at-risk): outputs threshold \"'4z'\", which is not a quoted level code" \
+        in output
