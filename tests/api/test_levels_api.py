@@ -150,6 +150,35 @@ class TestASplitStatutoryLevel:
         assert _stored_levels(rt) == [("engine", 4, "4a")]
 
 
+    def test_a_step_up_goes_in_at_the_profile_s_step_up_level(
+            self, client, auth, referral_body, rt):
+        """Not the "highest" level: the one profile.yaml names (here 4a, Child in Need, which
+        needs consent; the family's consent on the stepping-up referral carries over)."""
+        from tests.api.cases_helpers import fire
+
+        mother = {"ref": "m1", "role": "subject", "given_name": "Dana", "family_name": "Ives",
+                  "date_of_birth": "1984-01-20"}
+        teenager = {"ref": "c1", "role": "household", "relationship": "son",
+                    "given_name": "Kit", "family_name": "Ives", "date_of_birth": "2012-06-01"}
+        created = _new(client, auth("partner"), referral_body, postcode="LE11 2AB",
+                       people=[mother, teenager],
+                       answers={"child_behaviour_concern": True, "family_conflict": True})
+        (case,) = [c for c in created["cases"] if c["service"] == "early_help_hub"]
+        hub = auth("hub_coordinator", team=f"early_help_hub:{case['instance']}")
+        stepped = fire(client, hub, case["id"], "step_up", reason="Disclosed harm at school")
+        assert stepped.status_code == 200, stepped.json
+        (link,) = client.get(f"/api/v1/cases/{case['id']}", headers=hub).json[
+            "linked_referrals"]
+        linked = client.get(f"/api/v1/referrals/{link['reference']}",
+                            headers=auth("front_door")).json
+        decision = linked["decision"]
+        assert (decision["level_code"], decision["level"]) == ("4a", 4)
+        assert [(r["service"], r["consent_needed"]) for r in decision["routes"]] == [
+            ("first_response", True)]
+        assert [c["service"] for c in linked["cases"]] == ["first_response"]
+        assert ("override", 4, "4a") in _stored_levels(rt)
+
+
 @both_databases
 def test_the_migration_gives_existing_decisions_their_number_as_their_code(
         client, auth, referral_body, rt, database_url):

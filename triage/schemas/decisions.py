@@ -49,7 +49,7 @@ def override_schema_for(profile) -> Schema:
                            f"is accepted only where it names one level: "
                            f"{', '.join(map(str, numbers)) or 'none'}."), metadata={
             "description": "Deprecated: the level's number, accepted where exactly one of the "
-                           "profile's levels has it; use level_code"})
+                           "profile's levels has it; use level_code", "deprecated": True})
         routes = fields.List(fields.Nested(RouteInSchema), load_default=None)
         reason = fields.String(required=True, validate=validate.Length(
             min=10, max=2000, error="Explain the override in {min} to {max} characters."))
