@@ -290,3 +290,12 @@ def test_safeguarding_rows_name_their_threshold_and_the_level_table_reads_it(tmp
     assert status == 1
     assert "L4-adult-at-risk): outputs threshold \"'4z'\", which is not a quoted level code" \
         in output
+
+
+def test_rules_test_names_an_unknown_level_code_instead_of_crashing(tmp_path):
+    folder = copy_profile(tmp_path)
+    edit_graph(folder, _level_row_output("'3b'"))
+    result = CliRunner().invoke(rules_group, ["test", "--profile", str(folder)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "which is not a quoted level code" in result.output
