@@ -104,6 +104,28 @@ def test_a_statutory_route_opens_at_once_while_a_voluntary_one_waits_for_consent
         "early_help_hub", "first_response"], "the open case is kept, not opened twice"
 
 
+@both_databases
+def test_a_voluntary_route_added_to_a_routed_statutory_referral_waits_for_consent(
+        client, auth, referral_body, rt):
+    headers = auth("front_door")
+    created = _new(client, headers, referral_body, consent="not_asked", postcode="LE13 1AB",
+                   people=[CHILD, {**GRAN, "date_of_birth": "1985-02-11"}],
+                   answers={"child_at_risk_of_harm": True})
+    assert created["status"] == "routed"
+    assert [c["service"] for c in created["cases"]] == ["first_response"]
+    response = client.post(f"/api/v1/referrals/{created['reference']}/override", json={
+        "reason": REASON,
+        "routes": [{"service": "first_response", "instance": "countywide"},
+                   {"service": "early_help_hub", "instance": "melton-hub"}]}, headers=headers)
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "awaiting_consent"
+    assert [c["service"] for c in response.json["cases"]] == ["first_response"]
+    given = client.post(f"/api/v1/referrals/{created['reference']}/consent",
+                        json={"consent": "given"}, headers=headers).json
+    assert given["status"] == "routed"
+    assert sorted(c["service"] for c in given["cases"]) == ["early_help_hub", "first_response"]
+
+
 class TestASplitStatutoryLevel:
     """A profile shaped like Lancashire's: child safeguarding is level 4a (Child in Need,
     consent required), the adult route is level "adult" (consent not required)."""

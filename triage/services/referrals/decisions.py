@@ -218,11 +218,14 @@ def _check_routes(rt: Runtime, routes: list[dict] | None) -> None:
 
 def _route_again(rt: Runtime, session, referral, cases: list[Case], body: dict,
                  user: User) -> list[Case]:
-    """Open cases for routes that have none open yet (if the referral may be routed)."""
+    """Open cases for routes that have none open yet (if the referral may be routed). A new
+    route that needs consent the family has not given waits, even on a routed referral."""
     have = {(c.service, c.instance) for c in cases if c.closed_at is None}
     missing = [r for r in body["routes"] if (r["service"], r["instance"]) not in have]
-    if referral.status in (ReferralStatus.needs_review, ReferralStatus.awaiting_consent,
-                           ReferralStatus.received):
+    waits = referral.consent != "given" and any(
+        routing.route_needs_consent(rt, body, r) for r in missing)
+    if waits or referral.status in (ReferralStatus.needs_review,
+                                    ReferralStatus.awaiting_consent, ReferralStatus.received):
         # A referral back at the front door after a decline may still have other open cases:
         # open only the routes it lacks, and it is routed again if anything is open.
         opened = routing.apply_decision(rt, session, referral=referral,
