@@ -74,15 +74,34 @@ class Domain:
 
 
 @dataclass(frozen=True)
+class Kind:
+    """A kind of checklist question and what a true answer of that kind means: whether it is
+    a statutory concern, the level code it sets on its own, and whether a step-down from a
+    statutory service drops it (the statutory team found the threshold not met)."""
+
+    id: str
+    title: str
+    statutory: bool = False
+    sets_level: str | None = None
+    dropped_on_step_down: bool = False
+
+
+KIND_FIELDS = ("title", "statutory", "sets_level", "dropped_on_step_down")
+
+
+@dataclass(frozen=True)
 class Checklist:
     id: str
     version: str
     title: str
-    kinds: Mapping[str, str]
+    kinds: Mapping[str, Kind]
     headline_areas: Mapping[str, str]
     domains: Mapping[str, Domain]
     sections: tuple[Section, ...]
     questions: Mapping[str, Question] = field(default_factory=dict)
+
+    def kinds_dropped_on_step_down(self) -> frozenset[str]:
+        return frozenset(k.id for k in self.kinds.values() if k.dropped_on_step_down)
 
     def ids_on_side(self, side: str) -> frozenset[str]:
         return frozenset(q.id for q in self.questions.values() if q.side == side)
@@ -125,11 +144,32 @@ class Place:
         return getattr(self, name)
 
 
+CONSENT = ("required", "not_required")
+LEVEL_FIELDS = ("code", "number", "name", "description", "statutory", "urgent", "consent")
+_LEVEL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
+
+
 @dataclass(frozen=True)
 class Level:
+    """A level on the council's continuum of need: its code (what decisions store and show),
+    its number (its rank on the continuum: Lancashire's 4a, 4b and 4c are all 4), and whether
+    a route at this level may go ahead without the family's consent."""
+
+    code: str
     number: int
     name: str
     description: str
+    statutory: bool = False
+    urgent: bool = False
+    consent: str = "required"
+
+    @property
+    def rank(self) -> int:
+        return self.number
+
+    @property
+    def consent_needed(self) -> bool:
+        return self.consent != "not_required"
 
 
 @dataclass(frozen=True)
@@ -159,7 +199,8 @@ class Profile:
     checklist: Checklist
     services: Mapping[str, Service]
     localities: Mapping[str, Place]
-    levels: Mapping[int, Level]
+    # Ordered as profile.yaml lists them, keyed by code.
+    levels: Mapping[str, Level]
     bank_holidays: Mapping[str, str]
     front_door: FrontDoor
     files: Mapping[str, str]
@@ -172,6 +213,20 @@ class Profile:
     retention: RetentionSchedule | None = None
     # How two records of a person are scored and banded (files.matching).
     matching: MatchingProfile | None = None
+    # The level a case's step-up to the statutory front door goes in at (profile.yaml).
+    step_up_level: str | None = None
+
+    def level(self, code: str | int | None) -> Level | None:
+        """The level with this code (a stored integer level is read as its code), or None."""
+        return self.levels.get(str(code)) if code is not None else None
+
+    def level_name(self, code: str | int | None) -> str:
+        level = self.level(code)
+        return level.name if level is not None else ""
+
+    def codes_numbered(self, number: int) -> tuple[str, ...]:
+        """The codes of the levels at this number on the continuum (4: 4a, 4b, 4c, adult)."""
+        return tuple(c for c, level in self.levels.items() if level.number == number)
 
     @property
     def family_support_services(self) -> tuple[str, ...]:
@@ -247,6 +302,38 @@ def _unknown_keys(
         Problem(file, at, message)))
 
 
+def load_kinds(data: Any, file: str, problems: list[Problem]) -> dict[str, Kind]:
+    """checklist.yaml `kinds`: kind id -> {title, statutory, sets_level, dropped_on_step_down}
+    (a plain title is a kind with none of these)."""
+    if not isinstance(data, dict) or not data:
+        problems.append(Problem(file, "kinds", "must be a mapping of kind id: its title and "
+                                               "meaning"))
+        return {}
+    kinds = {}
+    for kid, spec in data.items():
+        key = f"kinds.{kid}"
+        if isinstance(spec, str):
+            spec = {"title": spec}
+        if not isinstance(spec, dict) or not isinstance(spec.get("title"), str):
+            problems.append(Problem(file, key, "must be a title, or a mapping with title"))
+            continue
+        _unknown_keys(spec, set(KIND_FIELDS), key, file, problems)
+        flags = {name: spec.get(name, False) for name in ("statutory", "dropped_on_step_down")}
+        bad = [name for name, value in flags.items() if not isinstance(value, bool)]
+        for name in bad:
+            problems.append(Problem(file, f"{key}.{name}", "must be true or false"))
+        sets_level = spec.get("sets_level")
+        if isinstance(sets_level, int) and not isinstance(sets_level, bool):
+            sets_level = str(sets_level)
+        if sets_level is not None and not isinstance(sets_level, str):
+            problems.append(Problem(file, f"{key}.sets_level", "must be a level code"))
+            continue
+        if bad:
+            continue
+        kinds[str(kid)] = Kind(id=str(kid), title=spec["title"], sets_level=sets_level, **flags)
+    return kinds
+
+
 def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
     data = _read_yaml(path, problems)
     file = path.name
@@ -258,7 +345,7 @@ def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
         data, {"id", "version", "title", "kinds", "headline_areas", "domains", "sections"},
         "", file, problems,
     )
-    kinds = data.get("kinds") or {}
+    kinds = load_kinds(data.get("kinds"), file, problems)
     areas = data.get("headline_areas") or {}
     domains: dict[str, Domain] = {}
     for did, d in (data.get("domains") or {}).items():
@@ -323,7 +410,7 @@ def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
         id=str(data.get("id")),
         version=str(data.get("version")),
         title=str(data.get("title", "")),
-        kinds=dict(kinds),
+        kinds=kinds,
         headline_areas=dict(areas),
         domains=domains,
         sections=tuple(sections),
@@ -455,6 +542,59 @@ def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
                      re_referral_months=months)
 
 
+def load_levels(data: Any, problems: list[Problem]) -> dict[str, Level]:
+    """profile.yaml `levels`: an ordered list of {code, number, name, description, statutory,
+    urgent, consent}. Every problem is named; nothing here raises."""
+    file, levels = "profile.yaml", {}
+    if not isinstance(data, list) or not data:
+        problems.append(Problem(file, "levels", "must be a list of levels, each with code, "
+                                                "number, name, description, statutory, urgent "
+                                                "and consent"))
+        return levels
+    for i, spec in enumerate(data):
+        key = f"levels[{i}]"
+        if not isinstance(spec, dict):
+            problems.append(Problem(file, key, "must be a mapping with code, number, name..."))
+            continue
+        _unknown_keys(spec, set(LEVEL_FIELDS), key, file, problems)
+        bad = False
+        for name in LEVEL_FIELDS:
+            if name not in spec or spec[name] is None:
+                problems.append(Problem(file, f"{key}.{name}", "is required"))
+                bad = True
+        if bad:
+            continue
+        code = spec["code"]
+        code = str(code) if isinstance(code, int) and not isinstance(code, bool) else code
+        number = spec["number"]
+        checks = [
+            (isinstance(code, str) and _LEVEL_CODE.fullmatch(code), "code",
+             f"must be a short code of letters, digits, _ or - (at most 16; got {code!r})"),
+            (isinstance(number, int) and not isinstance(number, bool) and 0 <= number <= 99,
+             "number", f"must be a whole number from 0 to 99 (got {number!r})"),
+            (isinstance(spec["name"], str) and spec["name"].strip(), "name", "needs words"),
+            (isinstance(spec["description"], str), "description", "must be text"),
+            (isinstance(spec["statutory"], bool), "statutory", "must be true or false"),
+            (isinstance(spec["urgent"], bool), "urgent", "must be true or false"),
+            (spec["consent"] in CONSENT, "consent",
+             f"must be one of {', '.join(CONSENT)} (got {spec['consent']!r})"),
+        ]
+        for ok, name, message in checks:
+            if not ok:
+                problems.append(Problem(file, f"{key}.{name}", message))
+                bad = True
+        if bad:
+            continue
+        if code in levels:
+            problems.append(Problem(file, f"{key}.code", f"duplicate level code {code!r}"))
+            continue
+        levels[code] = Level(code=code, number=number, name=spec["name"].strip(),
+                             description=spec["description"].strip(),
+                             statutory=spec["statutory"], urgent=spec["urgent"],
+                             consent=spec["consent"])
+    return levels
+
+
 def load_codes(data: Any, key: str, problems: list[Problem]) -> dict[str, str]:
     """A profile.yaml code list (code -> the words shown); absent is an empty list."""
     if data is None:
@@ -517,7 +657,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "front_door", "ethnicity", "districts"}, "", "profile.yaml", problems)
+                         "step_up_level", "front_door", "ethnicity", "districts"},
+                  "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
     files = dict(meta.get("files") or {})
@@ -538,13 +679,24 @@ def load_profile(name_or_path: str | Path) -> Profile:
         name = files["matching"]
         matching = load_matching(_read_yaml(folder / name, problems), name, lambda key, msg:
                                  problems.append(Problem(name, key, msg)))
-    levels: dict[int, Level] = {}
-    for number, spec in (meta.get("levels") or {}).items():
-        levels[int(number)] = Level(number=int(number), name=str(spec.get("name")),
-                                    description=str(spec.get("description", "")))
-    for number in (1, 2, 3, 4):
-        if number not in levels:
-            problems.append(Problem("profile.yaml", f"levels.{number}", "is required"))
+    levels = load_levels(meta.get("levels"), problems)
+    step_up_level = meta.get("step_up_level")
+    if step_up_level is None:
+        problems.append(Problem("profile.yaml", "step_up_level", "is required: the level code "
+                                                                 "a step-up goes in at"))
+    else:
+        step_up_level = str(step_up_level)
+        if levels and step_up_level not in levels:
+            problems.append(Problem("profile.yaml", "step_up_level",
+                                    f"{step_up_level!r} is not a level code; one of "
+                                    f"{', '.join(levels)}"))
+    if checklist is not None and levels:
+        for kind in checklist.kinds.values():
+            if kind.sets_level is not None and kind.sets_level not in levels:
+                problems.append(Problem(files.get("checklist", "checklist.yaml"),
+                                        f"kinds.{kind.id}.sets_level",
+                                        f"{kind.sets_level!r} is not a level code in "
+                                        f"profile.yaml; one of {', '.join(levels)}"))
     # Every locality value must name an instance of the service that reads that column.
     for service in services.values():
         if not service.instance_from:
@@ -578,5 +730,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         districts=districts,
         retention=retention,
         matching=matching,
+        step_up_level=step_up_level,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )

@@ -6,6 +6,7 @@ from rules.engine import (
     Reason,
     Route,
     RuleSet,
+    consent_needed,
     decision_as_dict,
     decision_from_dict,
     load,
@@ -17,7 +18,7 @@ from rules.simulate import SimulationReport, format_simulation, simulate
 
 __all__ = [
     "Decision", "ExampleResult", "Facts", "Person", "Reason", "Route", "RuleError", "RuleSet",
-    "SimulationReport", "check", "child_domain_contradictions", "decision_as_dict",
-    "decision_from_dict", "derive_facts", "format_simulation", "load", "run_examples",
-    "simulate",
+    "SimulationReport", "check", "child_domain_contradictions", "consent_needed",
+    "decision_as_dict", "decision_from_dict", "derive_facts", "format_simulation", "load",
+    "run_examples", "simulate",
 ]

@@ -24,6 +24,8 @@ class Route:
     service: str
     instance: str | None
     reason: str
+    # Whether this route waits for the family's consent (its service and level say).
+    consent_needed: bool = True
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class Reason:
 
 @dataclass(frozen=True)
 class Decision:
-    level: int
+    level_code: str
+    level: int  # the level's number (rank) on the continuum, from the profile
     level_name: str
     safeguarding: dict[str, bool]
     urgent: bool
@@ -45,6 +48,8 @@ class Decision:
     ruleset_version: str
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
+    # The level codes the safeguarding rows that matched name as their threshold, if any.
+    thresholds: tuple[str, ...] = ()
     evaluated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -75,11 +80,11 @@ class RuleSet:
         """Decide many referrals in this thread (simulate() spreads them over processes)."""
         return [self._decision_from(self._result(f), f) for f in many]
 
-    def outcome(self, facts: Facts) -> tuple[int, tuple[str, ...]]:
-        """Only the level and the sorted 'service:instance' routes, as evaluate() decides
+    def outcome(self, facts: Facts) -> tuple[str, tuple[str, ...]]:
+        """Only the level code and the sorted 'service:instance' routes, as evaluate() decides
         them, without building reasons: what a simulation compares."""
         result = self._result(facts)
-        return int(result["level"]["level"]), tuple(sorted(
+        return str(result["level"]["level"]), tuple(sorted(
             f"{row['service']}:{self._instance(row['service'], facts)}"
             for row in self._route_rows(result)))
 
@@ -97,6 +102,7 @@ class RuleSet:
     def _decision_from(self, result: dict[str, Any], facts: Facts) -> Decision:
         sg_rows = result.get("safeguarding") or []
         level_row = result["level"]
+        level = self.profile.levels[str(level_row["level"])]
         reasons = [self._reason(row, facts) for row in sg_rows]
         reasons.append(self._reason(level_row, facts))
         routes, review = [], []
@@ -109,21 +115,27 @@ class RuleSet:
                 text = row["text"]
             else:
                 text = f"{row['text']} ({service.instances[instance].name})"
-            routes.append(Route(service=row["service"], instance=instance, reason=text))
+            route_level = str(row.get("level") or level.code)
+            routes.append(Route(service=row["service"], instance=instance, reason=text,
+                                consent_needed=consent_needed(self.profile, row["service"],
+                                                              route_level)))
             reasons.append(self._reason(row, facts))
-        level = int(level_row["level"])
+        thresholds = tuple(dict.fromkeys(str(r["threshold"]) for r in sg_rows
+                                         if r.get("threshold")))
         return Decision(
-            level=level,
-            level_name=self.profile.levels[level].name,
+            level_code=level.code,
+            level=level.number,
+            level_name=level.name,
             safeguarding={"child": any(r["flag"] == "child" for r in sg_rows),
                           "adult": any(r["flag"] == "adult" for r in sg_rows)},
-            urgent=bool(level_row.get("urgent")),
+            urgent=bool(level_row["urgent"]) if "urgent" in level_row else level.urgent,
             routes=tuple(routes),
             reasons=tuple(reasons),
             ruleset_id=self.id,
             ruleset_version=self.version,
             needs_review=bool(review),
             review_reasons=tuple(review),
+            thresholds=thresholds,
         )
 
     def _reason(self, row: dict[str, Any], facts: Facts) -> Reason:
@@ -148,6 +160,16 @@ class RuleSet:
         return instance if instance in service.instances else None
 
 
+def consent_needed(profile: Profile, service_id: str, level_code: str | None) -> bool:
+    """Whether a route waits for the family's consent: it goes ahead without it only when
+    its service is statutory and its level says consent is not required (a child protection
+    hand-off does not wait; early help alongside it, or Child in Need work, does)."""
+    service = profile.services.get(service_id)
+    level = profile.level(level_code)
+    return not (service is not None and service.statutory
+                and level is not None and not level.consent_needed)
+
+
 def load(profile: Profile) -> RuleSet:
     path = profile.path("decision_graph")
     try:
@@ -168,11 +190,13 @@ def load(profile: Profile) -> RuleSet:
 def decision_as_dict(d: Decision) -> dict[str, Any]:
     return {
         "level": d.level,
+        "level_code": d.level_code,
         "level_name": d.level_name,
         "safeguarding": dict(d.safeguarding),
+        "thresholds": list(d.thresholds),
         "urgent": d.urgent,
-        "routes": [{"service": r.service, "instance": r.instance, "reason": r.reason}
-                   for r in d.routes],
+        "routes": [{"service": r.service, "instance": r.instance, "reason": r.reason,
+                    "consent_needed": r.consent_needed} for r in d.routes],
         "reasons": [{"rule": r.rule, "text": r.text, "indicators": list(r.indicators)}
                     for r in d.reasons],
         "ruleset": {"id": d.ruleset_id, "version": d.ruleset_version},
@@ -182,8 +206,10 @@ def decision_as_dict(d: Decision) -> dict[str, Any]:
 
 
 def decision_from_dict(data: dict[str, Any]) -> Decision:
+    """A stored decision body; one stored before level codes reads its number as its code."""
     return Decision(
-        level=data["level"], level_name=data["level_name"],
+        level_code=str(data.get("level_code", data["level"])), level=data["level"],
+        level_name=data["level_name"],
         safeguarding=dict(data["safeguarding"]), urgent=data["urgent"],
         routes=tuple(Route(**r) for r in data["routes"]),
         reasons=tuple(Reason(r["rule"], r["text"], tuple(r["indicators"]))
@@ -191,4 +217,5 @@ def decision_from_dict(data: dict[str, Any]) -> Decision:
         ruleset_id=data["ruleset"]["id"], ruleset_version=data["ruleset"]["version"],
         needs_review=data.get("needs_review", False),
         review_reasons=tuple(data.get("review_reasons", ())),
+        thresholds=tuple(data.get("thresholds", ())),
     )

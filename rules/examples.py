@@ -7,7 +7,7 @@ from datetime import date
 
 import yaml
 
-from config.profile import Profile
+from config.profile import Problem, Profile
 from rules.engine import RuleSet
 from rules.facts import Person, derive_facts
 
@@ -32,6 +32,27 @@ def _facts(profile: Profile, example: dict):
         open_family_support_instance=example.get("open_family_support"))
 
 
+def example_problems(profile: Profile) -> list[Problem]:
+    """Each worked example's expected level must be one of the profile's level codes."""
+    if "examples" not in profile.files:
+        return []
+    path = profile.path("examples")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        return [Problem(path.name, "-", f"cannot read: {type(exc).__name__}")]
+    problems = []
+    for i, example in enumerate(data.get("examples") or []):
+        expected = example.get("expected") if isinstance(example, dict) else None
+        if not isinstance(expected, dict) or "level" not in expected:
+            continue
+        if str(expected["level"]) not in profile.levels:
+            problems.append(Problem(path.name, f"examples[{i}] ({example.get('name')})",
+                                    f"expects level {expected['level']!r}, which is not a "
+                                    f"level code (one of {', '.join(profile.levels)})"))
+    return problems
+
+
 def run_examples(profile: Profile, ruleset: RuleSet) -> list[ExampleResult]:
     path = profile.path("examples")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -40,13 +61,15 @@ def run_examples(profile: Profile, ruleset: RuleSet) -> list[ExampleResult]:
         decision = ruleset.evaluate(_facts(profile, example))
         expected = example["expected"]
         got = {
-            "level": decision.level,
+            "level": decision.level_code,
             "routes": sorted([r.service, r.instance] for r in decision.routes),
             "safeguarding": decision.safeguarding,
             "urgent": decision.urgent,
             "needs_review": decision.needs_review,
         }
         want = dict(expected)
+        if "level" in want:
+            want["level"] = str(want["level"])
         if "routes" in want:
             want["routes"] = sorted([r["service"], r.get("instance")] for r in want["routes"])
         differences = tuple(f"{key}: expected {want[key]!r}, got {got[key]!r}"

@@ -49,6 +49,7 @@ def check(profile_path: str | None) -> None:
     click.echo(f"profile {profile.id}: checklist {profile.checklist.id} v"
                f"{profile.checklist.version} ({len(profile.checklist.questions)} questions), "
                f"{len(profile.services)} services, {len(profile.localities)} postcode sectors, "
+               f"{len(profile.levels)} levels ({', '.join(profile.levels)}), "
                f"rules v{rules.load(profile).version}, matching bands "
                f"{' / '.join(f'{b} {t:g}' for b, t in profile.matching.bands.items())} bits: "
                "no errors "
@@ -62,7 +63,13 @@ def test(profile_path: str | None) -> None:
     import rules
 
     profile = _profile(profile_path)
-    results = rules.run_examples(profile, rules.load(profile))
+    try:
+        ruleset = rules.load(profile)
+    except rules.RuleError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+    results = rules.run_examples(profile, ruleset)
     failed = [r for r in results if not r.passed]
     for r in results:
         click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.name}")

@@ -19,10 +19,10 @@ def test_preview_decides_without_storing_anything(client, auth, referral_body, r
     response = client.post("/api/v1/triage/preview", json=referral_body(), headers=auth())
     assert response.status_code == 200
     decision = response.json
-    assert decision["level"] == 2
+    assert decision["level"] == 2 and decision["level_code"] == "2"
     assert decision["routes"] == [{"service": "local_area_coordination",
                                    "instance": "melton-north", "reason": decision["routes"][0][
-                                       "reason"]}]
+                                       "reason"], "consent_needed": True}]
     assert decision["reasons"] and decision["ruleset"]["id"] == "leicestershire"
     client_get = client.get("/api/v1/referrals/EH-2026-000001", headers=auth())
     assert client_get.status_code == 404

@@ -29,7 +29,7 @@ from triage.api.openapi_shapes import (
 from triage.models import ReferralStatus
 from triage.schemas.checklist import ChecklistOutSchema, ErrorSchema
 from triage.schemas.contact import OptionalBoolean
-from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_schema_for
+from triage.schemas.decisions import ConsentSchema, close_schema_for, override_schema_for
 from triage.schemas.output import ReferralOutSchema
 from triage.schemas.referral import MAX_NOT_SAME, StrictBoolean, referral_schema_for
 from triage.urls import REFERENCE_PATTERN
@@ -54,7 +54,7 @@ def build_spec(rt) -> dict:
     spec.components.schema("Checklist", schema=ChecklistOutSchema)
     spec.components.schema("Error", schema=ErrorSchema)
     spec.components.schema("ConsentBody", schema=ConsentSchema)
-    spec.components.schema("OverrideBody", schema=OverrideInSchema)
+    spec.components.schema("OverrideBody", schema=override_schema_for(rt.profile))
     spec.components.schema("CloseBody", schema=close_schema_for(
         rt.profile.front_door.closures or {"-": ""}))
     _meta_paths(spec)

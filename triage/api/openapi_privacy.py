@@ -134,6 +134,7 @@ def _export(codes: Codes) -> dict:
     postcode = text(pattern=KEPT_POSTCODE_PATTERN)
     decision = complete({
         "kind": code(["engine", "override"]), "level": {**INTEGER, "enum": codes.levels},
+        "level_code": code(codes.level_codes),
         "level_name": text(True),
         "routes": array(complete({"service": code(codes.services), "instance": text(True),
                                   "reason": text()})),

@@ -120,7 +120,8 @@ class Codes:
         profile = rt.profile
         self.services = list(profile.services)
         self.closures = list(profile.front_door.closures)
-        self.levels = sorted(profile.levels)
+        self.levels = sorted({level.number for level in profile.levels.values()})
+        self.level_codes = list(profile.levels)
         self.ethnicity = list(profile.ethnicity)
         self.instances = sorted({i for s in profile.services.values() for i in s.instances})
         states: set[str] = set()
@@ -147,17 +148,25 @@ def output_components(codes: Codes) -> dict[str, dict]:
                   nullable=True)
     worker = obj({"id": {"type": "integer"}, "name": text(True)}, nullable=True,
                  description="The named worker who holds the case, or null")
-    level = {"type": "integer", "enum": codes.levels}
-    route = obj({"service": code(codes.services), "instance": text(True), "reason": text()})
+    level = {"type": "integer", "enum": codes.levels,
+             "description": "The level's number on the continuum (several codes may share one)"}
+    route = obj({"service": code(codes.services), "instance": text(True), "reason": text(),
+                 "consent_needed": {"type": "boolean", "description": (
+                     "The route waits for the family's consent (false: a statutory route at a "
+                     "level that does not need it, opened at once); absent on decisions made "
+                     "before routes carried it")}})
     decision = obj({
-        "level": level, "level_name": text(),
+        "level": level, "level_code": code(codes.level_codes), "level_name": text(),
         "safeguarding": obj({"child": {"type": "boolean"}, "adult": {"type": "boolean"}}),
+        "thresholds": array(code(codes.level_codes), description=(
+            "The level codes the safeguarding rows that matched name as their threshold")),
         "urgent": {"type": "boolean"}, "routes": array(route),
         "reasons": array(obj({"rule": text(), "text": text(), "indicators": array(text())})),
         "ruleset": obj({"id": text(), "version": text()}),
         "needs_review": {"type": "boolean"}, "review_reasons": array(text())},
         description="A decision as the engine (or an override) made it; a partner sees "
-                    "level, level_name, urgent and each route's service and instance only")
+                    "level, level_code, level_name, urgent and each route's service and "
+                    "instance only")
     return {
         "KeptContact": contact,
         "KeptAddress": address,

@@ -94,7 +94,8 @@ class Decision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)
     kind: str = Field(max_length=16)  # engine | override
-    level: int
+    level: int  # the level's number (rank) on the continuum
+    level_code: str = Field(max_length=16)  # the profile's level code ("4", "4a", "adult")
     body: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
     # Facts known only at decision time (e.g. the family's open case), so it can be re-run.
     inputs: dict[str, Any] = json_column()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_dump
 
 
 class QuestionOutSchema(Schema):
@@ -27,6 +27,13 @@ class ChecklistOutSchema(Schema):
     kinds = fields.Dict(keys=fields.String(), values=fields.String())
     headline_areas = fields.Dict(keys=fields.String(), values=fields.String())
     sections = fields.List(fields.Nested(SectionOutSchema))
+
+    @pre_dump
+    def _kind_titles(self, checklist, **kwargs):
+        """Partners see each kind's title; what a kind means to the rules stays inside."""
+        return {"id": checklist.id, "version": checklist.version, "title": checklist.title,
+                "kinds": {k: kind.title for k, kind in checklist.kinds.items()},
+                "headline_areas": checklist.headline_areas, "sections": checklist.sections}
 
 
 class ErrorSchema(Schema):

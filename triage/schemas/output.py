@@ -57,8 +57,16 @@ class ReReferralSchema(Schema):
     closed_at = fields.DateTime(metadata={"description": "When the case closed"})
 
 
+def with_level_code(body: dict) -> dict:
+    """A stored decision body, with its level code (a body stored before level codes has
+    only its number, which was its code)."""
+    if "level_code" in body or body.get("level") is None:
+        return body
+    return {**body, "level_code": str(body["level"])}
+
+
 class OverrideSchema(Schema):
-    decision = fields.Dict(attribute="body")
+    decision = fields.Function(lambda row: with_level_code(row.body))
     reason = fields.String()
     decided_at = fields.DateTime()
     decided_by = fields.Integer(attribute="decided_by_id")
@@ -116,10 +124,11 @@ class ReferralOutSchema(Schema):
     def _decision(self, record):
         """The decision in force: the override when there is one, else the engine's."""
         chosen = record.override or record.decision
-        return chosen.body if chosen else None
+        return with_level_code(chosen.body) if chosen else None
 
     def _original(self, record):
-        return record.decision.body if record.decision and record.override else None
+        return with_level_code(record.decision.body) if record.decision and record.override \
+            else None
 
     def _override(self, record):
         return _OVERRIDE.dump(record.override) if record.override else None
@@ -173,7 +182,8 @@ class PartnerReferralOutSchema(ReferralOutSchema):
         body = super()._decision(record)
         if body is None:
             return None
-        return {"level": body.get("level"), "level_name": body.get("level_name"),
+        return {"level": body.get("level"), "level_code": body.get("level_code"),
+                "level_name": body.get("level_name"),
                 "urgent": body.get("urgent"),
                 "routes": [{"service": r["service"], "instance": r["instance"]}
                            for r in body.get("routes", [])]}

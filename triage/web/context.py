@@ -128,9 +128,31 @@ def instance_name_of(service: str, instance: str | None) -> str:
     return inst.name if inst else instance
 
 
-def level_name_of(level: int | None) -> str:
-    levels = _profile().levels
-    return levels[int(level)].name if level is not None and int(level) in levels else ""
+def level_of(decision: dict | None):
+    """The profile's level for a decision body (its code; a body stored before level codes
+    has only its number, which was its code), or None."""
+    if not decision:
+        return None
+    return _profile().level(decision.get("level_code", decision.get("level")))
+
+
+def level_name_of(code: str | None) -> str:
+    return _profile().level_name(code)
+
+
+def routes_split_by_consent(decision: dict | None) -> tuple[list[dict], list[dict]]:
+    """A decision's routes as (those that go ahead without consent, those that wait for it)."""
+    import rules
+
+    if not decision:
+        return [], []
+    code = str(decision.get("level_code", decision.get("level")))
+    now, wait = [], []
+    for route in decision.get("routes") or []:
+        needed = route["consent_needed"] if "consent_needed" in route else \
+            rules.consent_needed(_profile(), route["service"], code)
+        (wait if needed else now).append(route)
+    return now, wait
 
 
 def question_text(qid: str) -> str:
@@ -155,6 +177,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         csrf_token=csrf_token, may=policy.may, service_name_of=service_name_of,
         instance_name_of=instance_name_of, level_name_of=level_name_of,
+        level_of=level_of, routes_split_by_consent=routes_split_by_consent,
         question_text=question_text, closure_text=closure_text, team_name_of=team_name_of,
         district_name_of=district_name_of)
 

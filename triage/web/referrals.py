@@ -195,14 +195,16 @@ def consent(reference: str):
 @require_role(OVERRIDE_DECISIONS)
 def override(reference: str):
     body: dict[str, Any] = {"reason": request.form.get("reason", "")}
-    if request.form.get("level"):
-        body["level"] = int(request.form["level"]) if request.form["level"].isdigit() else None
+    code = request.form.get("level_code") or request.form.get("level")
+    if code:
+        body["level_code"] = code
     route = request.form.get("route", "")
     if route:
         service, _, instance = route.partition(":")
         body["routes"] = [{"service": service, "instance": instance}]
     return _act(reference, decisions.override_decision, body, lambda errors: {
-        ("override-" + k.split(".")[0]): " ".join(v) for k, v in errors.items()},
+        ("override-" + k.split(".")[0].replace("level_code", "level")): " ".join(v)
+        for k, v in errors.items()},
         done="override")
 
 

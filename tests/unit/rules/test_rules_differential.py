@@ -130,7 +130,7 @@ def test_the_simulation_shortcut_decides_as_evaluate_does(referrals):
         if rejected:
             continue
         decision = RULES.evaluate(facts)
-        assert RULES.outcome(facts) == (decision.level, tuple(sorted(
+        assert RULES.outcome(facts) == (decision.level_code, tuple(sorted(
             f"{x.service}:{x.instance}" for x in decision.routes))), show(r)
 
 

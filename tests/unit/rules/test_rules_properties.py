@@ -105,3 +105,19 @@ def test_check_reports_a_row_that_can_never_fire(tmp_path):
     problems = rules.check(load_profile(tmp_path / "p"))
     dead = [p for p in problems if "can never fire" in p.message]
     assert len(dead) == len(rows) - 1  # every row but the new catch-all at the top
+
+
+@settings(max_examples=300, deadline=None)
+@given(ans=answers, ppl=people, postcode=st.sampled_from(POSTCODES))
+def test_consent_is_per_route_and_leicestershire_s_routes_keep_their_old_consent(
+        ans, ppl, postcode):
+    """A route goes ahead without consent exactly when its service is statutory and its
+    level does not need consent. With Leicestershire's data that is every route at level 4
+    and none below it: what deciding consent for the whole referral used to do."""
+    decision = decide(ans, ppl, postcode)
+    level = PROFILE.level(decision.level_code)
+    assert level.number == decision.level
+    for route in decision.routes:
+        assert route.consent_needed == (not (route.service in STATUTORY
+                                             and not level.consent_needed))
+        assert route.consent_needed == (decision.level_code != "4")

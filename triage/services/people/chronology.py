@@ -56,9 +56,9 @@ def timeline(session: Session, referrals: list[Referral], cases: list[Case],
             ref = by_id[d.referral_id].reference
             if d.kind == "override":
                 out.append(_entry(d.decided_at, "overridden",
-                                  f"Decision overridden to level {d.level}", ref, None))
+                                  f"Decision overridden to level {d.level_code}", ref, None))
             else:
-                out.append(_entry(d.decided_at, "decided", f"Decided: level {d.level}",
+                out.append(_entry(d.decided_at, "decided", f"Decided: level {d.level_code}",
                                   ref, None))
     case_ids = [c.id for c in cases]
     refs = {c.id: by_id[c.referral_id].reference if c.referral_id in by_id else None

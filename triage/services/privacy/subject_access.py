@@ -54,7 +54,8 @@ def _referrals(session: Session, person_id: int) -> list[dict[str, Any]]:
     for d in session.exec(select(Decision).where(Decision.referral_id.in_(ids or [0]))
                           .order_by(Decision.decided_at, Decision.id)):
         decisions[d.referral_id].append({
-            "kind": d.kind, "level": d.level, "level_name": d.body.get("level_name"),
+            "kind": d.kind, "level": d.level, "level_code": d.level_code,
+            "level_name": d.body.get("level_name"),
             "routes": d.body.get("routes", []),
             "reasons": [r.get("text") for r in d.body.get("reasons", [])],
             "decided_at": d.decided_at, "reason": d.reason, "current": d.current,

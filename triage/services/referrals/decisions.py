@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlmodel import select
 
+import rules
 from triage.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_errors
 from triage.models import Case, Decision, ReferralStatus, User
 from triage.models.base import utcnow
@@ -18,7 +19,7 @@ from triage.policy import (
     require,
 )
 from triage.runtime import Runtime
-from triage.schemas.decisions import ConsentSchema, OverrideInSchema, close_schema_for
+from triage.schemas.decisions import ConsentSchema, close_schema_for, override_schema_for
 from triage.schemas.output import ReferralOutSchema
 from triage.services import audit
 from triage.services.notices import outbox
@@ -55,8 +56,7 @@ def record_consent(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
                      object_id=referral.id, consent=data["consent"])
         if data["consent"] == "given":
             chosen = record.override or record.decision
-            record.cases = routing.apply_decision(rt, session, referral=referral,
-                                                  body=chosen.body, actor=user)
+            record.cases = _route_again(rt, session, referral, record.cases, chosen.body, user)
         session.flush()
         ids = outbox.committed_ids(session)
         response = _OUT.dump(record)
@@ -68,7 +68,7 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
                       body: Any) -> dict[str, Any]:
     """Replace the level and/or routes with a written reason; the engine's decision is kept."""
     require(user, OVERRIDE_DECISIONS, "override triage decisions")
-    data = _load(OverrideInSchema(), body)
+    data = _load(override_schema_for(rt.profile), body)
     _check_routes(rt, data.get("routes"))
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference, for_update=True)
@@ -80,16 +80,26 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
         if record.decision is None:
             raise Conflict(f"Referral {referral.reference} has no decision to override.")
         base = dict((record.override or record.decision).body)
-        level = data["level"] if data.get("level") is not None else base["level"]
+        code = data["level_code"] or routing.level_code_of(base)
+        level = rt.profile.level(code)
+        if level is None:
+            raise Conflict(f"The decision's level {code!r} is no longer one of this council's "
+                           "levels: give level_code.")
         if data.get("routes") is None:
             _check_kept_routes(base["routes"])
-        routes = base["routes"] if data.get("routes") is None else [
+        relevel = code != routing.level_code_of(base)
+        routes = [{**r, "consent_needed": rules.consent_needed(rt.profile, r["service"], code)
+                   if relevel or "consent_needed" not in r else r["consent_needed"]}
+                  for r in base["routes"]] if data.get("routes") is None else [
             {"service": r["service"], "instance": r["instance"],
-             "reason": f"Chosen by {user.email}: {data['reason']}"} for r in data["routes"]]
+             "reason": f"Chosen by {user.email}: {data['reason']}",
+             "consent_needed": rules.consent_needed(rt.profile, r["service"], code)}
+            for r in data["routes"]]
         new_body = {
             **base,
-            "level": level,
-            "level_name": rt.profile.levels[level].name,
+            "level": level.number,
+            "level_code": level.code,
+            "level_name": level.name,
             "routes": routes,
             "needs_review": False,
             "review_reasons": [],
@@ -100,13 +110,14 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
                 Decision.referral_id == referral.id, Decision.kind == "override",
                 Decision.current.is_(True))).all():
             previous.current = False
-        row = Decision(referral_id=referral.id, kind="override", level=level, body=new_body,
+        row = Decision(referral_id=referral.id, kind="override", level=level.number,
+                       level_code=level.code, body=new_body,
                        ruleset_id=record.decision.ruleset_id,
                        ruleset_version=record.decision.ruleset_version,
                        decided_by_id=user.id, reason=data["reason"])
         session.add(row)
         audit.record(session, actor=user, action="decision.override", object_type="referral",
-                     object_id=referral.id, level=level,
+                     object_id=referral.id, level=level.code,
                      routes=[f"{r['service']}:{r['instance']}" for r in routes])
         record.override = row
         record.cases = _route_again(rt, session, referral, record.cases, new_body, user)
@@ -207,11 +218,14 @@ def _check_routes(rt: Runtime, routes: list[dict] | None) -> None:
 
 def _route_again(rt: Runtime, session, referral, cases: list[Case], body: dict,
                  user: User) -> list[Case]:
-    """Open cases for routes that have none open yet (if the referral may be routed)."""
+    """Open cases for routes that have none open yet (if the referral may be routed). A new
+    route that needs consent the family has not given waits, even on a routed referral."""
     have = {(c.service, c.instance) for c in cases if c.closed_at is None}
     missing = [r for r in body["routes"] if (r["service"], r["instance"]) not in have]
-    if referral.status in (ReferralStatus.needs_review, ReferralStatus.awaiting_consent,
-                           ReferralStatus.received):
+    waits = referral.consent != "given" and any(
+        routing.route_needs_consent(rt, body, r) for r in missing)
+    if waits or referral.status in (ReferralStatus.needs_review,
+                                    ReferralStatus.awaiting_consent, ReferralStatus.received):
         # A referral back at the front door after a decline may still have other open cases:
         # open only the routes it lacks, and it is routed again if anything is open.
         opened = routing.apply_decision(rt, session, referral=referral,

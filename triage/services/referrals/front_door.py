@@ -48,6 +48,7 @@ class ReferralRow:
     status: str
     urgent: bool
     level: int | None
+    level_code: str | None
     due: date
     overdue: bool
     review_reasons: list[str]
@@ -134,7 +135,8 @@ def referral_rows(rt: Runtime, *, user: User, name: str, after: str | None = Non
         body = decisions.get(r.id, {})
         rows.append(ReferralRow(
             reference=r.reference, received_at=r.received_at, channel=r.channel,
-            status=r.status, urgent=r.urgent, level=body.get("level"), due=due,
+            status=r.status, urgent=r.urgent, level=body.get("level"),
+            level_code=str(body.get("level_code", body.get("level"))) if body else None, due=due,
             overdue=today > due and r.status != ReferralStatus.routed,
             review_reasons=list(body.get("review_reasons") or []),
             re_referral=r.re_referral_of_case_id is not None))

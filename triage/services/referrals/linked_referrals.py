@@ -5,8 +5,9 @@ The new referral goes the way every referral goes: the same people and household
 rules engine's decision stored with its rule-set version, cases opened by routing (or held
 for consent), the receiving team told through the outbox. A step-up keeps the engine's
 decision beside a staff override to the statutory service that takes the people on it (by
-the services' age ranges); a step-down drops the safeguarding answers (the statutory team
-found the threshold not met), is marked as a step-down and is routed by the rules.
+the services' age ranges, at the profile's step_up_level); a step-down drops the answers of
+the checklist kinds marked dropped_on_step_down (the statutory team found the threshold not
+met), is marked as a step-down and is routed by the rules.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+import rules
 from rules.facts import age_on
 from triage.models import (
     Case,
@@ -37,8 +39,6 @@ from triage.services.referrals import routing
 from triage.statements import insert_rows
 
 STEP_DOWN = "open_early_help_referral"
-# The checklist kind that puts a referral at the statutory threshold (see checklist.yaml).
-STATUTORY_KIND = "safeguarding"
 
 
 def statutory_routes(rt: Runtime, people: tuple[PersonInput, ...], postcode: str,
@@ -48,6 +48,7 @@ def statutory_routes(rt: Runtime, people: tuple[PersonInput, ...], postcode: str
     works with (its age range in the profile: a family hub's children, First Contact Plus's
     adults); failing that the subjects, failing that everyone on the referral."""
     ages = [age_on(p.date_of_birth, on) for p in _concerned(rt, people, on, from_service)]
+    level = rt.profile.step_up_level
     place = rt.profile.place_for(postcode)
     routes = []
     for service in rt.profile.services.values():
@@ -59,7 +60,9 @@ def statutory_routes(rt: Runtime, people: tuple[PersonInput, ...], postcode: str
             instance = next(iter(service.instances), None)
         if instance in service.instances:
             routes.append({"service": service.id, "instance": instance,
-                           "reason": f"Stepped up to {service.name}."})
+                           "reason": f"Stepped up to {service.name}.",
+                           "consent_needed": rules.consent_needed(rt.profile, service.id,
+                                                                  level)})
     return routes
 
 
@@ -86,9 +89,10 @@ def _step_up(rt: Runtime, session: Session, *, referral: Referral, data: Referra
     body = routing.decision_body(decision)
     routes = statutory_routes(rt, data.people, data.postcode, referral.received_at.date(),
                               from_service=case.service)
-    threshold = max(rt.profile.levels)  # the highest level is the statutory threshold
+    threshold = rt.profile.levels[rt.profile.step_up_level]
     stepped_up = {
-        **body, "level": threshold, "level_name": rt.profile.levels[threshold].name,
+        **body, "level": threshold.number, "level_code": threshold.code,
+        "level_name": threshold.name,
         "routes": routes, "needs_review": not routes,
         "review_reasons": [] if routes else [
             "No statutory service in the profile takes the people on this referral."],
@@ -99,10 +103,11 @@ def _step_up(rt: Runtime, session: Session, *, referral: Referral, data: Referra
     common = {"referral_id": referral.id, "ruleset_id": decision.ruleset_id,
               "ruleset_version": decision.ruleset_version}
     insert_rows(session, [
-        Decision(kind="engine", level=decision.level, body=body,
+        Decision(kind="engine", level=decision.level, level_code=decision.level_code, body=body,
                  inputs={"referral_date": referral.received_at.date().isoformat(),
                          "open_family_support_instance": None}, **common),
-        Decision(kind="override", level=threshold, body=stepped_up, reason=row.reason,
+        Decision(kind="override", level=threshold.number, level_code=threshold.code,
+                 body=stepped_up, reason=row.reason,
                  decided_by_id=actor.id if actor else None, **common),
     ])
     referral.urgent = decision.urgent
@@ -122,8 +127,9 @@ def open_linked_referral(session: Session, rt: Any, payload: dict, outbox_id: in
     actor = session.get(User, row.by_id) if row.by_id is not None else None
     step_down = payload["effect"] == STEP_DOWN
     checklist = rt.profile.checklist
-    answers = {k: v for k, v in source.answers.items() if k in checklist.questions and not (
-        step_down and checklist.questions[k].kind == STATUTORY_KIND)}
+    dropped = checklist.kinds_dropped_on_step_down() if step_down else frozenset()
+    answers = {k: v for k, v in source.answers.items()
+               if k in checklist.questions and checklist.questions[k].kind not in dropped}
     named = session.exec(
         select(ReferralPerson, Person).join(Person, Person.id == ReferralPerson.person_id)
         .where(ReferralPerson.referral_id == source.id).order_by(ReferralPerson.ref)).all()

@@ -49,25 +49,47 @@ def decision_body(decision: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a decision body means for the referral: its status, whether a case opens per
-    route, and whether that happens without consent (statutory; audited)."""
+    """What a decision body means for the referral: its status, the routes whose cases open
+    now, and whether any open without the family's consent (a statutory route whose level
+    does not need it; audited). Routes that need consent wait until it is given."""
 
     status: str
-    opens: bool
-    consent_bypassed: bool
+    open: tuple[dict[str, Any], ...] = ()
+    consent_bypassed: bool = False
+
+    @property
+    def opens(self) -> bool:
+        return bool(self.open)
+
+
+def level_code_of(body: dict[str, Any]) -> str:
+    """A decision body's level code (a body stored before level codes has only its number)."""
+    return str(body.get("level_code", body.get("level")))
+
+
+def route_needs_consent(rt: Runtime, body: dict[str, Any], route: dict[str, Any]) -> bool:
+    """Whether a route waits for consent: as the decision recorded it, or (for a body stored
+    before routes carried it) as its service and the decision's level say."""
+    if "consent_needed" in route:
+        return bool(route["consent_needed"])
+    return rules.consent_needed(rt.profile, route["service"], level_code_of(body))
 
 
 def outcome_of(rt: Runtime, body: dict[str, Any], consent: str) -> Outcome:
-    """Early help is voluntary: below the statutory threshold nothing is routed without
-    consent. At the statutory threshold the referral proceeds without it."""
+    """Early help is voluntary: a route that needs consent opens only once it is given. A
+    route that does not (a statutory hand-off at a level whose consent is not required) opens
+    at once; the referral waits for consent while any of its routes still need it."""
     if body.get("needs_review"):
-        return Outcome(ReferralStatus.needs_review, opens=False, consent_bypassed=False)
-    needs_consent = not statutory(rt, body)
-    if needs_consent and consent != "given":
-        return Outcome(ReferralStatus.awaiting_consent, opens=False, consent_bypassed=False)
-    routed = bool(body["routes"])
-    return Outcome(ReferralStatus.routed if routed else ReferralStatus.needs_review,
-                   opens=routed, consent_bypassed=consent != "given")
+        return Outcome(ReferralStatus.needs_review)
+    routes = body["routes"]
+    if not routes:
+        return Outcome(ReferralStatus.needs_review)
+    if consent == "given":
+        return Outcome(ReferralStatus.routed, open=tuple(routes))
+    now = tuple(r for r in routes if not route_needs_consent(rt, body, r))
+    status = ReferralStatus.routed if len(now) == len(routes) else \
+        ReferralStatus.awaiting_consent
+    return Outcome(status, open=now, consent_bypassed=bool(now))
 
 
 @dataclass(frozen=True)
@@ -81,8 +103,8 @@ class Decided:
 
     @property
     def cases_to_open(self) -> int:
-        """How many cases route_new opens for it (one per route, when it may)."""
-        return len(self.body["routes"]) if self.outcome.opens else 0
+        """How many cases route_new opens for it (one per route that may open now)."""
+        return len(self.outcome.open)
 
 
 def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_id: int | None,
@@ -108,7 +130,7 @@ def route_new(rt: Runtime, session: Session, *, referral: Referral | Row, decide
     # Nothing reads the decision's key, so it goes in with the next write (see later()).
     row = new_rows(session, Decision, [{
         "referral_id": referral.id, "kind": "engine", "level": decided.result.level,
-        "body": decided.body, "inputs": decided.inputs,
+        "level_code": decided.result.level_code, "body": decided.body, "inputs": decided.inputs,
         "ruleset_id": decided.result.ruleset_id,
         "ruleset_version": decided.result.ruleset_version}], ids=False)[0]
     cases = _carry_out(rt, session, referral=referral, body=decided.body,
@@ -134,8 +156,11 @@ _OPEN_CASE_AT = BySize(lambda n: select(_CASE.c.instance).where(
 
 
 def statutory(rt: Runtime, body: dict[str, Any]) -> bool:
-    return any(rt.profile.services[r["service"]].statutory for r in body["routes"]
-               if r["service"] in rt.profile.services)
+    """At a statutory level, or routed to a statutory service."""
+    level = rt.profile.level(level_code_of(body))
+    return (level is not None and level.statutory) or any(
+        rt.profile.services[r["service"]].statutory for r in body["routes"]
+        if r["service"] in rt.profile.services)
 
 
 def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: dict[str, Any],
@@ -153,12 +178,14 @@ def _carry_out(rt: Runtime, session: Session, *, referral: Referral | Row,
                announce: bool, keys: list[int] | None = None) -> list[Row]:
     if outcome.consent_bypassed:
         audit.record(session, actor=actor, action="consent.bypassed", object_type="referral",
-                     object_id=referral.id, basis="safeguarding",
+                     object_id=referral.id, basis="consent_not_required",
+                     level=level_code_of(body),
+                     routes=[f"{r['service']}:{r['instance']}" for r in outcome.open],
                      rules=[r["rule"] for r in body["reasons"]])
     if not outcome.opens:
         return []
-    return open_cases(rt, session, referral=referral, routes=body["routes"], actor=actor,
-                      announce=announce, keys=keys)
+    return open_cases(rt, session, referral=referral, routes=list(outcome.open), actor=actor,
+                      announce=announce, keys=keys[:len(outcome.open)] if keys else keys)
 
 
 def open_cases(rt: Runtime, session: Session, *, referral: Referral | Row,
