@@ -59,6 +59,9 @@ class DuplicateFinder:
     u_sample_pairs: int
     training_blocking_rules: tuple[tuple[str, ...], ...]
     blocking_rules: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Blocking:
     """How candidates are found before they are scored (people/candidates.py)."""
     # the most people one blocking query returns (a common surname cannot flood the scorer)
