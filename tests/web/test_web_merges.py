@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import delete
 from sqlmodel import select
 
 from triage.models import MatchReview, Referral, ReferralPerson
@@ -86,6 +87,8 @@ def test_the_check_worklist_links_or_keeps_apart(web, rt, demo_users):
     _, newer = _refer(rt, staff, {**CHILD, "family_name": "Reid"}, "LE11 2AB")
     _, third = _refer(rt, staff, {**CHILD, "given_name": "Thomas"}, "LE11 2AB")
     with rt.db.unit_of_work() as session:
+        # the queue holds just these two pairs (not the ones intake queued itself)
+        session.execute(delete(MatchReview))
         for other in (newer, third):
             session.add(MatchReview(person_id=known, other_person_id=other, source="intake",
                                     score=11.0, band="likely", comparisons=[

@@ -287,7 +287,7 @@ def _redecide(rt: Runtime, session: Session, user: User, referral: Referral,
         return f"{referral.reference} {LINKED}: its decision is unchanged."
     engine.current = False
     session.add(Decision(referral_id=referral.id, kind="engine", level=result.level,
-                         body=body, inputs={"referral_date": on.isoformat(),
+                         level_code=result.level_code, body=body, inputs={"referral_date": on.isoformat(),
                                             "open_family_support_instance": open_support},
                          ruleset_id=result.ruleset_id, ruleset_version=result.ruleset_version,
                          decided_by_id=user.id, reason=LINKED))
@@ -295,11 +295,11 @@ def _redecide(rt: Runtime, session: Session, user: User, referral: Referral,
         Decision.referral_id == referral.id, Decision.kind == "override",
         Decision.current.is_(True))).first()
     audit.record(session, actor=user, action="decision.redecided", object_type="referral",
-                 object_id=referral.id, level=result.level, reason="linked")
+                 object_id=referral.id, level=result.level_code, reason="linked")
     if overridden is not None:
-        return (f"{referral.reference} decided again as {LINKED} (level {result.level}); "
+        return (f"{referral.reference} decided again as {LINKED} (level {result.level_code}); "
                 "the staff override stands.")
     session.flush()
     routing.apply_decision(rt, session, referral=referral, body=body, actor=user)
-    return (f"{referral.reference} decided again as {LINKED}: level {result.level}, now "
+    return (f"{referral.reference} decided again as {LINKED}: level {result.level_code}, now "
             f"{referral.status}.")
