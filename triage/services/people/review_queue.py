@@ -287,8 +287,9 @@ def _redecide(rt: Runtime, session: Session, user: User, referral: Referral,
         return f"{referral.reference} {LINKED}: its decision is unchanged."
     engine.current = False
     session.add(Decision(referral_id=referral.id, kind="engine", level=result.level,
-                         level_code=result.level_code, body=body, inputs={"referral_date": on.isoformat(),
-                                            "open_family_support_instance": open_support},
+                         level_code=result.level_code, body=body,
+                         inputs={"referral_date": on.isoformat(),
+                                 "open_family_support_instance": open_support},
                          ruleset_id=result.ruleset_id, ruleset_version=result.ruleset_version,
                          decided_by_id=user.id, reason=LINKED))
     overridden = session.exec(select(Decision.id).where(
