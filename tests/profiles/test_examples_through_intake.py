@@ -5,39 +5,21 @@ waits, one that does not opens a case at once)."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
-import yaml
 
+from rules.examples import load_examples, referral_body
 from triage.models.base import utcnow
 
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
 def _examples(rt) -> list[dict]:
-    data = yaml.safe_load(rt.profile.path("examples").read_text(encoding="utf-8")) or {}
-    return data.get("examples") or []
+    return load_examples(rt.profile)
 
 
 def _body(example: dict, n: int, consent: str) -> dict:
-    """The example as a staff referral. Dates of birth move with the calendar, so everyone is
-    as old on today's date as on the example's referral date; the names are the example's own
-    so no two examples are taken for the same family."""
-    on = date.fromisoformat(str(example.get("referral_date", "2026-11-02")))
-    shift = utcnow().date() - on
-    people = []
-    for i, person in enumerate(example.get("people") or []):
-        born = date.fromisoformat(str(person["date_of_birth"])) + shift
-        people.append({"ref": f"p{i}", "role": person.get("role", "subject"),
-                       "relationship": None if person.get("role", "subject") == "subject"
-                       else "family member",
-                       "given_name": f"Given{i}", "family_name": f"Example{n}x{consent[0]}",
-                       "date_of_birth": born.isoformat()})
-    return {"channel": "staff", "postcode": example["postcode"], "people": people,
-            "answers": example.get("answers") or {}, "consent": consent,
-            "information_only": bool(example.get("information_only", False)),
-            "step_down": bool(example.get("step_down", False))}
+    return referral_body(example, today=utcnow().date(), n=n * 2 + (consent == "given"),
+                         consent=consent)
 
 
 def _routes(decision: dict) -> list[tuple[str, str | None]]:
