@@ -46,7 +46,7 @@ def record_consent(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
-        _may_act_on(session, user, referral, record, reference, "consent")
+        _may_act_on(rt, session, user, referral, record, reference, "consent")
         if referral.status != ReferralStatus.awaiting_consent:
             raise Conflict(f"Referral {referral.reference} is {referral.status}, not waiting "
                            "for consent.", status=referral.status)
@@ -73,7 +73,7 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
-        _may_act_on(session, user, referral, record, reference, "override")
+        _may_act_on(rt, session, user, referral, record, reference, "override")
         if referral.status == ReferralStatus.closed:
             raise Conflict(f"Referral {referral.reference} is closed; a new referral is needed "
                            "to route the family now.", status=referral.status)
@@ -157,7 +157,7 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
-        _may_act_on(session, user, referral, record, reference, "close")
+        _may_act_on(rt, session, user, referral, record, reference, "close")
         open_cases = [c for c in record.cases if c.closed_at is None]
         if open_cases:
             raise Conflict(
@@ -189,12 +189,13 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     return response
 
 
-def _may_act_on(session, user: User, referral, record, reference: str, what: str) -> None:
+def _may_act_on(rt: Runtime, session, user: User, referral, record, reference: str,
+                what: str) -> None:
     """Only someone who may see a referral may change it. Otherwise the same answer as for a
     missing reference (no probing), and the refusal is audited (committed on its own, since
     the caller's transaction is rolled back by the error)."""
     if (not visibility.hides_referral(session, user, referral)
-            and can_view_referral(user, referral, record.cases)):
+            and can_view_referral(user, referral, record.cases, rt.profile.teams)):
         return
     audit.record(session, actor=user, action=f"referral.{what}_refused", object_type="referral",
                  object_id=referral.id)

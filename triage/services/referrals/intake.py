@@ -112,7 +112,7 @@ def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
         found = match_people(session, data.people)
         if may(user, CHECK_KNOWN_PEOPLE):
             candidates = identity.visible_to(session, user, identity.offered(
-                session, rt.profile.matching, data, found))
+                session, rt.profile.matching, data, found), rt.profile.teams)
             found = identity.resolve(data, found, candidates)
             shown = identity.shown(session, candidates)
         household, _ = find_household(session, postcode=data.postcode, found=found)
@@ -238,7 +238,8 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     identity.refuse_identity(user, data)
     candidates = identity.offered(session, profile.matching, data, found)
     if data.identity:
-        found = identity.resolve(data, found, identity.visible_to(session, user, candidates))
+        found = identity.resolve(data, found, identity.visible_to(session, user, candidates,
+                                                                         rt.profile.teams))
     household, members = find_household(session, postcode=data.postcode, found=found)
     received_at = utcnow()
     # Known people only: a new family has no closed case, so it costs no read.
@@ -361,7 +362,7 @@ def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
         referral = find_referral(session, reference)
         record = load_record(rt, session, referral)
         if (visibility.hides_referral(session, user, referral)
-                or not can_view_referral(user, referral, record.cases)):
+                or not can_view_referral(user, referral, record.cases, rt.profile.teams)):
             # Same answer as a missing one: a partner cannot probe other partners' references.
             audit.record(session, actor=user, action="referral.view_refused",
                          object_type="referral", object_id=referral.id)
