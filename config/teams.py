@@ -138,7 +138,11 @@ class Teams:
         set of cases (a one-instance service's instance team is its service team). A derived
         service team of several instances says "(all)"."""
         out, seen = [], set()
-        for team in self.by_id.values():
+        services = list(dict.fromkeys(t.service for t in self.by_id.values()))
+        ordered = sorted(self.by_id.values(), key=lambda t: (
+            services.index(t.service), 0 if t.whole_service and not t.declared else
+            1 if t.declared else 2))
+        for team in ordered:
             if team.service is None and not with_front_door:
                 continue
             key = (team.service, team.instances)

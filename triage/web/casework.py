@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
-from triage.policy import TEAM_CASE_PAGES, manages, team_of
+from triage.policy import SEE_CAPACITY, TEAM_CASE_PAGES, manages, team_of
 from triage.services.accounts import signin
 from triage.services.cases import case_notes, casework, permissions
 from triage.services.referrals import intake
@@ -120,6 +120,16 @@ def my_cases():
     listing = casework.list_cases(runtime(), user=current_user(), args=args)
     return render_template("cases/mine.html", listing=listing, other=worker.isdigit(),
                            worker=worker if worker.isdigit() else None, start=_start(listing))
+
+
+@bp.get("/capacity")
+@require_role(SEE_CAPACITY)
+def capacity_page():
+    """For managers and admins: each team's open cases against its capacity (policy §5)."""
+    from triage.services.cases import capacity
+
+    return render_template("cases/capacity.html", load=capacity.load_against_capacity(
+        runtime(), user=current_user()))
 
 
 @bp.get("/caseloads")

@@ -93,7 +93,10 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
                   for r in base["routes"]] if data.get("routes") is None else [
             {"service": r["service"], "instance": r["instance"],
              "reason": f"Chosen by {user.email}: {data['reason']}",
-             "consent_needed": rules.consent_needed(rt.profile, r["service"], code)}
+             "consent_needed": rules.consent_needed(rt.profile, r["service"], code),
+             # A person chose the instance: caseload allocation never moves it.
+             **({"allocation": {"home": r["instance"], "outcome": "chosen"}}
+                if rt.profile.allocation_for(r["service"]) else {})}
             for r in data["routes"]]
         new_body = {
             **base,
@@ -235,4 +238,4 @@ def _route_again(rt: Runtime, session, referral, cases: list[Case], body: dict,
             referral.status = ReferralStatus.routed
         return cases + opened
     return cases + routing.open_cases(rt, session, referral=referral, routes=missing,
-                                      actor=user)
+                                      actor=user, allocate=True)

@@ -54,7 +54,7 @@ from triage.services.people.matching import (
     update_address,
 )
 from triage.services.privacy import visibility
-from triage.services.referrals import re_referral, routing
+from triage.services.referrals import allocation, re_referral, routing
 from triage.statements import Row, new_row, new_rows, next_keys
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,13 @@ def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
     if user.role == Role.partner:
         decision = routing.decide(rt, data, referral_date=date.today(),
                                   open_family_support=None)
-        return routing.decision_body(decision)
+        body = routing.decision_body(decision)
+        if rt.profile.allocation:
+            # Where it would go now (teams' loads, never whether the family is known).
+            with rt.db.reader() as session:
+                body["routes"] = allocation.allocate_routes(rt, session, body["routes"],
+                                                            household_id=None)
+        return body
     shown: dict[str, list[dict[str, Any]]] = {}
     with rt.db.reader() as session:
         found = match_people(session, data.people)
@@ -249,7 +255,7 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     decided = routing.decide_new(rt, session, data,
                                  household_id=household.id if household else None,
                                  known_household=household is not None,
-                                 received_at=received_at)
+                                 received_at=received_at, lock=True)
     keys = next_keys(session, {
         Person: sum(1 for p in found if p is None),
         Household: 0 if household else 1,
