@@ -5,8 +5,10 @@ Charnwood; Melton North (2) is alone in Melton."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import select
 
 from config.settings import Settings
@@ -20,6 +22,7 @@ from tests.allocation_profile import (
 from triage.errors import ValidationFailed
 from triage.models import Case, CaseEvent
 from triage.services.accounts import users
+from triage.services.referrals.allocation import lock_key
 
 LAC = "local_area_coordination"
 
@@ -235,3 +238,41 @@ def test_managers_see_each_teams_open_cases_against_capacity(client, auth, refer
     assert len([r for r in everyone["teams"] if r["service"] == LAC]) == 8
     assert client.get("/api/v1/cases/capacity",
                       headers=auth("practitioner", team=CHARNWOOD_TEAM)).status_code == 403
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_on_postgresql_an_intake_waits_for_another_allocating_in_its_unit(
+        client, auth, referral_body, rt):
+    """Two intakes at once cannot both take a team's last place: the second waits on the
+    unit's advisory lock until the first commits, then counts its case."""
+    staff = auth("front_door", team="front_door")
+    first = _lac_case(rt, _submit(client, staff, _body(referral_body, LOUGHBOROUGH_EAST)))
+    second = _lac_case(rt, _submit(client, staff, _body(referral_body, LOUGHBOROUGH_EAST)))
+    with rt.db.unit_of_work() as session:  # Loughborough East: 1 of 2 open
+        session.execute(update(Case.__table__).where(Case.__table__.c.id == second.id)
+                        .values(closed_at=second.opened_at))
+    results: dict[str, object] = {}
+
+    def intake():
+        try:
+            results["reply"] = _submit(app_client, staff, _body(referral_body,
+                                                                LOUGHBOROUGH_EAST))
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            results["error"] = exc
+
+    app_client = client.application.test_client()
+    with rt.db.unit_of_work() as session:
+        # Another writer allocating in Charnwood holds the lock and takes the last place.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": lock_key(LAC, "charnwood")})
+        session.execute(update(Case.__table__).where(Case.__table__.c.id == second.id)
+                        .values(closed_at=None))
+        worker = threading.Thread(target=intake)
+        worker.start()
+        worker.join(timeout=2.0)
+        assert worker.is_alive(), "the intake did not wait for the unit's lock"
+    worker.join(timeout=60)
+    assert "error" not in results, results.get("error")
+    route = _lac_route(results["reply"]["decision"])
+    assert (route["instance"], route["allocation"]["home_open"]) == ("shepshed", 2)
+    assert first.instance == "loughborough-east"
