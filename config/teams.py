@@ -16,7 +16,7 @@ capacity (never outside the unit). The rule itself is `choose`; the services app
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,40 +44,6 @@ class LocalityView(Protocol):
     def name_of(self, unit: str, value: str | None) -> str: ...
 
     def instances_within(self, unit: str, value: str, column: str) -> frozenset[str]: ...
-
-
-@dataclass(frozen=True)
-class FlatLocalities:
-    """A LocalityView over a plain {sector: Place} table whose Place answers column(name)
-    (the localities before they declared a hierarchy): units are the given columns, names
-    come from `names` (unit -> value -> words)."""
-
-    rows: Mapping[str, Any]
-    units: tuple[str, ...]
-    names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self.units
-
-    def values(self, unit: str) -> tuple[str, ...]:
-        return tuple(sorted({v for p in self.rows.values() if (v := p.column(unit))}))
-
-    def name_of(self, unit: str, value: str | None) -> str:
-        return self.names.get(unit, {}).get(value, value) if value else ""
-
-    def instances_within(self, unit: str, value: str, column: str) -> frozenset[str]:
-        return frozenset(v for p in self.rows.values()
-                         if p.column(unit) == value and (v := p.column(column)))
-
-
-def locality_view(localities: Any, *, units: Sequence[str] = (),
-                  names: Mapping[str, Mapping[str, str]] | None = None) -> LocalityView:
-    """The profile's localities as a LocalityView: itself when it already is one (declared
-    columns and hierarchy), else a flat view over `units`."""
-    if hasattr(localities, "instances_within") and hasattr(localities, "values"):
-        return localities
-    return FlatLocalities(rows=localities, units=tuple(units), names=names or {})
 
 
 @dataclass(frozen=True)
