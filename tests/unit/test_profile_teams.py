@@ -4,6 +4,7 @@ allocation block named by file and key, and the allocation rule itself (Hypothes
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.profile import ProfileError, load_profile
+from config.profile import PROFILES_DIR, ProfileError, load_profile
 from config.teams import HOME, MOVED, OVER_CAPACITY, choose
 from tests.allocation_profile import ALLOCATION, CHARNWOOD_TEAM, allocation_profile
 from triage.cli import main
@@ -209,3 +210,32 @@ def test_the_rule_depends_only_on_the_figures(unit, data):
     again = choose(home, group, {**open_cases, "elsewhere": extra},
                    {**capacity, "elsewhere": 1})
     assert first == again
+
+
+LANCASHIRE = PROFILES_DIR / "lancashire"
+LANCASHIRE_TEAMS = Path(__file__).resolve().parents[1] / "fixtures" / "lancashire-teams" / \
+    "teams.yaml"
+
+
+@pytest.mark.skipif(not LANCASHIRE.exists(), reason="the Lancashire profile is not on this "
+                                                   "branch yet (it comes with i14-lancs)")
+def test_a_lancashire_footprint_managers_team_covers_the_planning_areas_of_its_footprint(
+        tmp_path):
+    folder = tmp_path / "lancashire"
+    shutil.copytree(LANCASHIRE, folder)
+    shutil.copy(LANCASHIRE_TEAMS, folder / "teams.yaml")
+    meta = (folder / "profile.yaml").read_text(encoding="utf-8")
+    if "teams: teams.yaml" not in meta:
+        meta = meta.replace("files:\n", "files:\n  teams: teams.yaml\n", 1)
+        (folder / "profile.yaml").write_text(meta, encoding="utf-8")
+    profile = load_profile(folder)
+    team = profile.teams.get("wpehs_targeted:burnley-pendle")
+    assert team.name == "Targeted early help, Burnley and Pendle footprint"
+    assert "nelson-brierfield" in team.instances and "preston-east" not in team.instances
+    allocation = profile.allocation_for("wpehs_targeted")
+    assert allocation is not None and allocation.unit == "footprint"
+    # The footprint team is exactly the unit allocation balances within.
+    assert set(allocation.group("nelson-brierfield")) == team.instances
+    assert profile.teams.refusal("wpehs_targetted:nelson") == \
+        'no team "wpehs_targetted:nelson" in this council\'s profile'
+    assert "wpehs_targetted:nelson" not in profile.teams
