@@ -241,10 +241,10 @@ def test_managers_see_each_teams_open_cases_against_capacity(client, auth, refer
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-def test_on_postgresql_an_intake_waits_for_another_allocating_in_its_unit(
+def test_on_postgresql_an_intake_waits_for_another_allocating(
         client, auth, referral_body, rt):
     """Two intakes at once cannot both take a team's last place: the second waits on the
-    unit's advisory lock until the first commits, then counts its case."""
+    allocation's advisory lock until the first commits, then counts its case."""
     staff = auth("front_door", team="front_door")
     first = _lac_case(rt, _submit(client, staff, _body(referral_body, LOUGHBOROUGH_EAST)))
     second = _lac_case(rt, _submit(client, staff, _body(referral_body, LOUGHBOROUGH_EAST)))
@@ -262,9 +262,9 @@ def test_on_postgresql_an_intake_waits_for_another_allocating_in_its_unit(
 
     app_client = client.application.test_client()
     with rt.db.unit_of_work() as session:
-        # Another writer allocating in Charnwood holds the lock and takes the last place.
+        # Another writer allocating holds the lock and takes Charnwood's last place.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                        {"key": lock_key(LAC, "charnwood")})
+                        {"key": lock_key()})
         session.execute(update(Case.__table__).where(Case.__table__.c.id == second.id)
                         .values(closed_at=None))
         worker = threading.Thread(target=intake)

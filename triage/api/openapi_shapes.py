@@ -165,7 +165,8 @@ def output_components(codes: Codes) -> dict[str, dict]:
                      "home": text(), "outcome": code(["home", "moved", "over_capacity",
                                                       "open_case", "chosen"]),
                      "open": {"type": "integer"}, "capacity": {"type": "integer"},
-                     "home_open": {"type": "integer"}, "home_capacity": {"type": "integer"}},
+                     "home_open": {"type": "integer"}, "home_capacity": {"type": "integer"},
+                     "text": text()},
                      description="Caseload allocation (a balanced service only): the "
                                  "family's own instance, where the case went and why, "
                                  "with the open cases and capacity counted")})

@@ -1,20 +1,18 @@
 """Each team's open cases against its capacity (policy §5): the figures caseload allocation
-uses, for managers and admins. Counts only (no case or person), read with one grouped query
-over ix_case_team_open_due; cases a restriction hides still count, since allocation counts
-them too."""
+uses, for managers and admins. Counts only (no case or person), read per service over
+ix_case_team_open_due; cases a restriction hides still count, since allocation counts them
+too."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import select
-
 from config.teams import open_cases_capacity
-from triage.models import Case, User
+from triage.models import User
 from triage.models.base import utcnow
 from triage.policy import SEE_CAPACITY, overview_teams, require
 from triage.runtime import Runtime
+from triage.services.referrals.allocation import open_counts
 
 
 def _instances_seen(rt: Runtime, user: User) -> dict[str, list[str]]:
@@ -45,13 +43,12 @@ def load_against_capacity(rt: Runtime, *, user: User) -> dict[str, Any]:
     require(user, SEE_CAPACITY, "see the teams' open cases against their capacity")
     seen = _instances_seen(rt, user)
     counts: dict[tuple[str, str], int] = {}
-    if seen:
-        with rt.db.reader() as session:
-            rows = session.exec(
-                select(Case.service, Case.instance, func.count())
-                .where(Case.service.in_(list(seen)), Case.closed_at.is_(None))
-                .group_by(Case.service, Case.instance)).all()
-        counts = {(s, i): int(n) for s, i, n in rows}
+    with rt.db.reader() as session:
+        for service_id, instances in seen.items():
+            # Per service, its instances named: the index's (service, instance, closed_at)
+            # prefix, so only open cases are read (a service-wide IN would read them all).
+            counts |= {(service_id, i): n
+                       for i, n in open_counts(session, service_id, instances).items()}
     teams = []
     for service_id, instances in seen.items():
         service = rt.profile.services[service_id]

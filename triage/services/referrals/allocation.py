@@ -10,9 +10,12 @@ stays with that case's team. Statutory services are never balanced (the profile 
 The preview, intake and recording consent all call `allocate_routes`, so the preview shows
 what recording would do now. Open cases are counted with one grouped query read from
 ix_case_team_open_due (service, instance, closed_at, ...). On PostgreSQL a writer first takes
-a transaction-scoped advisory lock per (service, unit value): a second intake for the same
-unit waits until the first commits, then counts its case, so two cannot both take a team's
-last place. SQLite writers are serialised already (BEGIN IMMEDIATE).
+a transaction-scoped advisory lock (one for all allocation): a second intake that allocates
+waits until the first commits, then counts its case, so two cannot both take a team's last
+place. One lock rather than one per unit: a transaction that allocates in several units (a
+partner's batch) would otherwise take their locks in any order and could deadlock with
+another; allocating intakes are a few a minute at most, each holding it for milliseconds.
+SQLite writers are serialised already (BEGIN IMMEDIATE).
 """
 
 from __future__ import annotations
@@ -31,9 +34,9 @@ CHOSEN = "chosen"  # a person chose the instance (an override): it is never move
 _CASE = Case.__table__
 
 
-def lock_key(service: str, unit_value: str) -> int:
-    """A stable signed 64-bit advisory-lock key for one service's unit."""
-    digest = hashlib.sha256(f"triage.allocation:{service}:{unit_value}".encode()).digest()
+def lock_key() -> int:
+    """The stable signed 64-bit advisory-lock key writers that allocate take."""
+    digest = hashlib.sha256(b"triage.allocation").digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -63,11 +66,11 @@ def _open_case_instance(session: Session, household_id: int | None, service: str
     return found[0] if found else None
 
 
-def _lock(session: Session, allocation: Allocation, home: str) -> None:
+def _lock(session: Session) -> None:
+    """Until the transaction ends (taking it again in the same one is free)."""
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the writer already holds the database's write lock
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": lock_key(allocation.service, allocation.unit_of.get(home, home))})
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key()})
 
 
 def engine_reason(route: Mapping[str, Any]) -> str:
@@ -102,7 +105,7 @@ def _allocate(rt: Any, session: Session, allocation: Allocation, route: Mapping[
     if home not in allocation.capacity:
         return dict(route)
     if lock:
-        _lock(session, allocation, home)
+        _lock(session)
     names = {i: inst.name for i, inst in service.instances.items()}
     held = _open_case_instance(session, household_id, allocation.service)
     group = allocation.group(home)
