@@ -109,7 +109,7 @@ BROKEN_ALLOCATION = {
                      "balance_within: footprint}\n",
                      "profile.yaml: allocation.balance_within: unknown locality unit "
                      "'footprint'"),
-    "an instance in two units": (
+    "a balanced service without capacities": (
         "allocation: {service: supporting_leicestershire_families, balance_within: district}\n",
         "services.yaml: supporting_leicestershire_families.instances.north-west.capacity: "
         "needs open_cases"),
