@@ -366,6 +366,15 @@ def _allocation(service: Any, unit: str, capacity: Mapping[str, int],
 HOME, MOVED, OVER_CAPACITY, OPEN_CASE = "home", "moved", "over_capacity", "open_case"
 
 
+def allocate(home: str, group: Iterable[str], open_cases: Mapping[str, int],
+             capacity: Mapping[str, int], *, held: str | None = None) -> tuple[str, str]:
+    """(instance, outcome) for a new case: the team of the family's open case of the service
+    when it has one (OPEN_CASE, whatever the figures), else as `choose` says."""
+    if held is not None:
+        return held, OPEN_CASE
+    return choose(home, group, open_cases, capacity)
+
+
 def choose(home: str, group: Iterable[str], open_cases: Mapping[str, int],
            capacity: Mapping[str, int]) -> tuple[str, str]:
     """(instance, outcome): the family's own instance while it is under capacity (HOME);

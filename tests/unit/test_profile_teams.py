@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.profile import PROFILES_DIR, ProfileError, load_profile
-from config.teams import HOME, MOVED, OVER_CAPACITY, choose
+from config.teams import HOME, MOVED, OPEN_CASE, OVER_CAPACITY, allocate, choose
 from tests.allocation_profile import ALLOCATION, CHARNWOOD_TEAM, allocation_profile
 from triage.cli import main
 
@@ -210,6 +210,17 @@ def test_the_rule_depends_only_on_the_figures(unit, data):
     again = choose(home, group, {**open_cases, "elsewhere": extra},
                    {**capacity, "elsewhere": 1})
     assert first == again
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(units(), st.data())
+def test_a_family_with_an_open_case_stays_with_its_team_whatever_the_figures(unit, data):
+    home, group, open_cases, capacity = unit
+    held = data.draw(st.sampled_from(group))
+    assert allocate(home, group, open_cases, capacity, held=held) == (held, OPEN_CASE)
+    assert allocate(home, group, open_cases, capacity) == choose(home, group, open_cases,
+                                                                 capacity)
 
 
 LANCASHIRE = PROFILES_DIR / "lancashire"

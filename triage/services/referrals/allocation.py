@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from config.teams import HOME, MOVED, OPEN_CASE, OVER_CAPACITY, Allocation, choose
+from config.teams import HOME, MOVED, OPEN_CASE, OVER_CAPACITY, Allocation, allocate
 from triage.models import Case
 
 CHOSEN = "chosen"  # a person chose the instance (an override): it is never moved
@@ -112,12 +112,11 @@ def _allocate(rt: Any, session: Session, allocation: Allocation, route: Mapping[
     counts = open_counts(session, allocation.service, sorted({*group, home, *(
         [held] if held in allocation.capacity else [])}))
     capacity = allocation.capacity
-    if held is not None:
-        instance, outcome = held, OPEN_CASE
+    instance, outcome = allocate(home, group, counts, capacity, held=held)
+    if outcome == OPEN_CASE:
         said = (f"The family already has an open case with {names.get(held, held)}; it "
                 "stays with that team.")
     else:
-        instance, outcome = choose(home, group, counts, capacity)
         said = sentence(outcome, home=names[home], to=names[instance],
                         home_open=counts[home], home_capacity=capacity[home],
                         open=counts[instance], capacity=capacity[instance],
