@@ -10,7 +10,8 @@ value of a locality unit (a Lancashire footprint manager's `wpehs_targeted` team
 **Allocation** (profile.yaml `allocation`, one or a list): a new case of the service goes to
 the family's own instance unless that team is at or over its capacity in open cases, then to
 the instance in the same `balance_within` unit with the most spare capacity as a share of its
-capacity (never outside the unit). The rule itself is `choose`; the services apply it.
+capacity (never outside the unit). The rule itself is `allocate` (and `choose`); the
+services apply it.
 """
 
 from __future__ import annotations
