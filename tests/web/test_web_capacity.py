@@ -12,6 +12,7 @@ from tests.allocation_profile import (
     SHEPSHED,
     allocation_profile,
 )
+from triage.models import User
 from triage.services.referrals import intake
 
 
@@ -72,3 +73,21 @@ def test_a_practitioner_may_not_see_the_capacity_page(web, demo_users):
     web.sign_in("lac@demo.test")
     assert web.get("/cases/capacity").status_code == 403
     assert 'href="/cases/capacity"' not in web.last
+
+
+def test_an_administrator_gives_a_team_of_the_profile_and_is_told_of_a_misspelt_one(
+        web, rt, demo_users):
+    lee = demo_users["lac@demo.test"]
+    web.sign_in("admin@demo.test")
+    web.get(f"/admin/users/{lee.id}/change")
+    assert f'<option value="{CHARNWOOD_TEAM}"' in web.last  # the form lists it by name
+    assert "Charnwood coordinators</option>" in web.last
+    form = {"name": lee.name, "role": "practitioner", "team": "local_area_coordination:charnwod"}
+    refused = web.post(f"/admin/users/{lee.id}/change", form)
+    assert refused.status_code == 422
+    assert "no team &#34;local_area_coordination:charnwod&#34; in this council&#39;s profile" \
+        in web.last
+    done = web.post(f"/admin/users/{lee.id}/change", {**form, "team": CHARNWOOD_TEAM})
+    assert done.status_code == 302
+    with rt.db.reader() as session:
+        assert session.get(User, lee.id).team == CHARNWOOD_TEAM
