@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from config.directory import Directory, load_directory
 from config.keys import unknown_keys
 from config.matching import MatchingProfile, load_matching
 from config.retention import RetentionSchedule, load_retention
@@ -215,6 +216,8 @@ class Profile:
     matching: MatchingProfile | None = None
     # The level a case's step-up to the statutory front door goes in at (profile.yaml).
     step_up_level: str | None = None
+    # The services' public directory data (services.yaml `directory` keys; config.directory).
+    directory: Directory = field(default_factory=Directory)
 
     def level(self, code: str | int | None) -> Level | None:
         """The level with this code (a stored integer level is read as its code), or None."""
@@ -427,7 +430,7 @@ def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
             problems.append(Problem(file, "services", "must be a list of services"))
         return services
     allowed = {"id", "name", "description", "status", "area_served", "ages", "capacity",
-               "instances", "instance_from", "statutory", "family_support"}
+               "instances", "instance_from", "statutory", "family_support", "directory"}
     for i, s in enumerate(data["services"]):
         key = f"services[{i}]"
         _unknown_keys(s, allowed, key, file, problems)
@@ -709,6 +712,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
                     f"{place.sector}.{service.instance_from}",
                     f"{value!r} is not an instance of service {service.id} in services.yaml",
                 ))
+    directory = Directory()
+    if checklist is not None:
+        name = files.get("services", "services.yaml")
+        directory = load_directory(
+            _read_yaml(folder / name, []), lambda key, msg: problems.append(
+                Problem(name, key, msg)),
+            needs=set(checklist.domains) | set(checklist.headline_areas))
     prefix = str(meta.get("reference_prefix", "EH"))
     if not re.fullmatch(r"[A-Z]{1,6}", prefix):
         problems.append(Problem("profile.yaml", "reference_prefix", "must be 1-6 capital letters"))
@@ -731,5 +741,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         retention=retention,
         matching=matching,
         step_up_level=step_up_level,
+        directory=directory,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )
