@@ -26,7 +26,8 @@ from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, 
 
 __all__ = [
     "ApiToken", "AuditEvent", "BatchFingerprint", "CapacityStatus", "DirectoryImport",
-    "DirectoryOrganisation", "DirectoryService", "OnwardConnection", "Case", "CaseEvent", "CaseReferralLink",
+    "DirectoryOrganisation", "DirectoryService", "OnwardConnection", "Case", "CaseEvent",
+    "CaseReferralLink",
     "Decision", "Household", "HouseholdMember",
     "IdempotencyRecord", "MatchDecision", "MatchReview", "Notification", "NotificationRead",
     "OutboxMessage", "OutboxStatus", "PasswordReset",
