@@ -218,7 +218,7 @@ def _near(rt: Runtime, args: Mapping[str, str]) -> tuple[str | None, tuple[float
 
 def service_at_locations_page(rt: Runtime, args: Mapping[str, str]) -> dict[str, Any]:
     paging = Paging.of(args)
-    search = _search(args)
+    search, term = _search(args), _term(args)
     outward, point, proximity = _near(rt, args)
     docs = profile_documents(rt)
     with rt.db.reader() as session:
@@ -226,7 +226,7 @@ def service_at_locations_page(rt: Runtime, args: Mapping[str, str]) -> dict[str,
             DirectoryService.name, DirectoryService.id)).all()]
     rows: list[tuple[float, int, dict[str, Any]]] = []
     for doc in docs:
-        if search and search not in _profile_text(doc):
+        if (search and search not in _profile_text(doc)) or (term and not _has_term(doc, term)):
             continue
         for sal in doc.get("service_at_locations", []):
             location = sal.get("location") or {}
