@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, abort, g, redirect, render_template, request
 
 from triage.errors import NotFound, ValidationFailed
 from triage.policy import SET_CAPACITY, can_set_capacity
-from triage.services.directory import capacity, catalogue, feed
+from triage.services.directory import capacity, catalogue, connections, feed
 from triage.web.security import current_user, is_web_request, require_role, runtime
 
 bp = Blueprint("directory", __name__)
@@ -48,6 +48,13 @@ def capacity_of(service: str, instance: str | None) -> capacity.Status | None:
     return _statuses().get((service, instance))
 
 
+def directory_choices() -> list[tuple[str, str]]:
+    """The services a case's onward connection may pick (the council's and partners')."""
+    if "directory_choices" not in g:
+        g.directory_choices = connections.choices(runtime())
+    return g.directory_choices
+
+
 def capacity_route(route: Any) -> capacity.Status | None:
     """A route's capacity status when it is worth a warning (anything but `capacity`)."""
     found = capacity_of(route.get("service"), route.get("instance"))
@@ -55,7 +62,8 @@ def capacity_route(route: Any) -> capacity.Status | None:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(capacity_of=capacity_of, capacity_tag=TAG)
+    app.jinja_env.globals.update(capacity_of=capacity_of, capacity_tag=TAG,
+                                 directory_choices=directory_choices)
     app.jinja_env.filters["schedule_days"] = days
     app.jinja_env.filters["capacity_route"] = capacity_route
 
