@@ -65,7 +65,7 @@ def build_spec(rt) -> dict:
     privacy_paths(spec, SECURED)
     merge_paths(spec)
     oversight_paths(spec, SECURED)
-    capacity_paths(spec, SECURED)
+    capacity_paths(spec, SECURED, codes)
     spec.components.schema("ReferralConflict", obj({
         "message": text(), "status": code(ReferralStatus)}, required=["message"]))
     doc = spec.to_dict()

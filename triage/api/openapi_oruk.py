@@ -156,9 +156,9 @@ def feed_spec(rt) -> dict:
             "paths": paths}
 
 
-def capacity_paths(spec: APISpec, secured: list) -> None:
+def capacity_paths(spec: APISpec, secured: list, codes) -> None:
     """The capacity status operations (main API document)."""
-    status = complete({"service": text(), "instance": text(),
+    status = complete({"service": code(codes.services), "instance": code(codes.instances),
                        "code": code(CODES, nullable=True), "display": text(),
                        "notes": text(nullable=True),
                        "set_by": obj({"id": {"type": "integer"}, "name": text()},
@@ -169,9 +169,9 @@ def capacity_paths(spec: APISpec, secured: list) -> None:
         "summary": "Every service instance's capacity status (signed-in users)",
         "security": secured,
         "responses": responses("200", obj({"capacity": array(status)}), "401")}})
-    params = [{"in": "path", "name": name, "required": True,
-               "schema": {"type": "string", "maxLength": 64}} for name in ("service",
-                                                                           "instance")]
+    params = [{"in": "path", "name": name, "required": True, "schema": code(values)}
+              for name, values in (("service", codes.services),
+                                   ("instance", codes.instances))]
     body = obj({"code": code(CODES), "notes": text(nullable=True, maxLength=MAX_NOTES)},
                required=["code"], additionalProperties=False)
     spec.path("/api/v1/capacity/{service}/{instance}", operations={
