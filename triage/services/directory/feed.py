@@ -87,20 +87,50 @@ def _term(args: Mapping[str, str]) -> str | None:
 def _profile_text(doc: Mapping[str, Any]) -> str:
     words = [doc.get("name", ""), doc.get("description", ""),
              doc.get("organization", {}).get("name", "")]
-    words += [a["taxonomy_term"]["name"] for a in doc.get("attributes", [])]
+    words += [a.get("taxonomy_term", {}).get("name", "") for a in doc.get("attributes", [])]
     words += [area.get("name", "") for area in doc.get("service_areas", [])]
-    return " ".join(words).lower()
+    return " ".join(w for w in words if isinstance(w, str)).lower()
 
 
 def _has_term(doc: Mapping[str, Any], term: str) -> bool:
     return any(a.get("taxonomy_term_id") == term for a in doc.get("attributes", []))
 
 
+# Built documents, kept per process while what they are built from is unchanged: the
+# profile's services (its content hash) with the capacity statuses as read now; the imported
+# services as of their count and newest import (read on every request, so every process sees
+# an import or a capacity change at once). Callers never change a document they are given.
+_OWN: dict[Any, list[dict[str, Any]]] = {}
+_IMPORTED: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+
+
 def profile_documents(rt: Runtime) -> list[dict[str, Any]]:
     with rt.db.reader() as session:
         capacity = all_statuses(session)
-    return [catalogue.profile_service(rt.profile, s, capacity)
-            for s in rt.profile.services.values()]
+    key = (rt.profile.id, rt.profile.content_hash, tuple(sorted(
+        (k, s.code, s.notes, s.set_at) for k, s in capacity.items())))
+    found = _OWN.get(key)
+    if found is None:
+        found = [catalogue.profile_service(rt.profile, s, capacity)
+                 for s in rt.profile.services.values()]
+        if len(_OWN) > 16:
+            _OWN.clear()
+        _OWN[key] = found
+    return found
+
+
+def imported_documents(rt: Runtime) -> list[dict[str, Any]]:
+    """Every imported service, by name (for the filters a query cannot make)."""
+    with rt.db.reader() as session:
+        key = tuple(session.exec(select(func.count(), func.max(DirectoryService.import_id),
+                                        func.max(DirectoryService.updated_at))).one())
+        cached = _IMPORTED.get(rt.db.url)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        docs = [r.document for r in session.exec(select(DirectoryService).order_by(
+            DirectoryService.name, DirectoryService.id)).all()]
+    _IMPORTED[rt.db.url] = (key, docs)
+    return docs
 
 
 def _imported_query(search: str | None):
@@ -121,8 +151,8 @@ def services_page(rt: Runtime, args: Mapping[str, str], *,
     with rt.db.reader() as session:
         query = _imported_query(search)
         if term:
-            rows = [r.document for r in session.exec(query.order_by(
-                DirectoryService.name, DirectoryService.id)).all() if _has_term(r.document, term)]
+            rows = [d for d in imported_documents(rt) if _has_term(d, term)
+                    and (not search or search in _profile_text(d))]
             total_imported = len(rows)
             imported = rows[max(0, paging.start - len(own)):][:paging.per_page]
         else:
@@ -220,10 +250,7 @@ def service_at_locations_page(rt: Runtime, args: Mapping[str, str]) -> dict[str,
     paging = Paging.of(args)
     search, term = _search(args), _term(args)
     outward, point, proximity = _near(rt, args)
-    docs = profile_documents(rt)
-    with rt.db.reader() as session:
-        docs += [r.document for r in session.exec(_imported_query(search).order_by(
-            DirectoryService.name, DirectoryService.id)).all()]
+    docs = [*profile_documents(rt), *imported_documents(rt)]
     rows: list[tuple[float, int, dict[str, Any]]] = []
     for doc in docs:
         if (search and search not in _profile_text(doc)) or (term and not _has_term(doc, term)):

@@ -249,7 +249,7 @@ def check(data: Any, *, own_ids: set[str]) -> tuple[str, list[dict[str, Any]]]:
     return fmt, [catalogue._clean(d) for d in docs]
 
 
-def _search_text(doc: Mapping[str, Any]) -> str:
+def search_text(doc: Mapping[str, Any]) -> str:
     words = [doc.get("name", ""), doc.get("description", ""),
              doc.get("organization", {}).get("name", "")]
     words += [a.get("taxonomy_term", {}).get("name", "") for a in doc.get("attributes", [])]
@@ -295,7 +295,7 @@ def load(rt: Runtime, path: Path, *, today: date | None = None) -> Loaded:
             row.organisation_id = doc["organization_id"]
             row.name, row.status = str(doc["name"])[:300], str(doc["status"])
             row.assured_date = date.fromisoformat(str(assured)[:10]) if assured else None
-            row.search_text, row.document = _search_text(doc), doc
+            row.search_text, row.document = search_text(doc), doc
             row.import_id, row.updated_at = run.id, now
             session.add(row)
         run.organisations = len(orgs)
