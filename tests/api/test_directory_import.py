@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlmodel import func, select
 
 from tests.api.test_oruk_feed import SERVICE, SERVICE_LIST, _problems
-from triage.models import DirectoryImport, DirectoryOrganisation, DirectoryService
+from triage.models import AuditEvent, DirectoryImport, DirectoryOrganisation, DirectoryService
 from triage.services.directory import importer
 from triage.services.directory.ids import imported
 
@@ -72,6 +72,10 @@ def test_importing_again_updates_by_id_and_adds_nothing_twice(rt, client, tmp_pa
     again = importer.load(rt, _write(tmp_path, data), today=TODAY)
     assert (again.created, again.updated, again.stale) == (0, 4, 1)
     assert _counts(rt) == (4, 2, 2)
+    with rt.db.reader() as session:
+        logged = session.exec(select(AuditEvent.detail).where(
+            AuditEvent.action == "directory.import").order_by(AuditEvent.id)).all()
+    assert [(d["created"], d["updated"]) for d in logged] == [(4, 0), (0, 4)]
     one = client.get(f"/oruk/services/{data['contents'][1]['id']}").json
     assert one["name"] == "Emergency food parcels and toiletries"
     assert one["assured_date"] == "2026-12-01"

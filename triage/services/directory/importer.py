@@ -21,6 +21,7 @@ from triage.errors import ValidationFailed
 from triage.models import DirectoryImport, DirectoryOrganisation, DirectoryService
 from triage.models.base import utcnow
 from triage.runtime import Runtime
+from triage.services import audit
 from triage.services.directory import catalogue
 from triage.services.directory.ids import as_uuid, imported
 
@@ -300,6 +301,9 @@ def load(rt: Runtime, path: Path, *, today: date | None = None) -> Loaded:
             session.add(row)
         run.organisations = len(orgs)
         session.add(run)
+        audit.record(session, actor=None, action="directory.import",
+                     object_type="directory_import", object_id=run.id, format=fmt,
+                     services=len(docs), created=created, updated=updated)
     stale = sum(1 for d in docs if catalogue.is_stale(d, today))
     return Loaded(format=fmt, services=len(docs), created=created, updated=updated,
                   organisations=len(orgs), stale=stale)
