@@ -64,8 +64,9 @@ def _lookup(rt: Runtime, session: Session, service_id: str) -> tuple[str, str] |
 
 
 def resolve(rt: Runtime, session: Session, pathway, payload: dict[str, Any]) -> dict[str, Any]:
-    """The payload with each picked directory service checked and its organisation filled in
-    (a typed organisation is kept as typed); 422 naming an unknown service."""
+    """The payload with each picked directory service checked and its organisation named as
+    the directory names it (a connection without a pick keeps the organisation typed); 422
+    naming an unknown service."""
     errors: dict[str, list[str]] = {}
     out = dict(payload)
     for name in _fields(pathway):
@@ -84,10 +85,8 @@ def resolve(rt: Runtime, session: Session, pathway, payload: dict[str, Any]) -> 
                                                  "from the list or type the organisation."]
                 resolved.append(item)
                 continue
-            typed = item.get("organisation")
-            resolved.append({**item, "service": sid,
-                             "organisation": typed if isinstance(typed, str) and typed.strip()
-                             else found[1]})
+            # The directory's name for it wins over anything typed beside the pick.
+            resolved.append({**item, "service": sid, "organisation": found[1]})
         out[name] = resolved
     if errors:
         raise ValidationFailed(errors)
