@@ -251,13 +251,12 @@ def service_at_locations_page(rt: Runtime, args: Mapping[str, str]) -> dict[str,
     search, term = _search(args), _term(args)
     outward, point, proximity = _near(rt, args)
     docs = [*profile_documents(rt), *imported_documents(rt)]
-    rows: list[tuple[float, int, dict[str, Any]]] = []
+    found: list[tuple[float, int, dict[str, Any], dict[str, Any], float | None]] = []
     for doc in docs:
         if (search and search not in _profile_text(doc)) or (term and not _has_term(doc, term)):
             continue
         for sal in doc.get("service_at_locations", []):
             location = sal.get("location") or {}
-            codes = [a.get("postal_code", "") for a in location.get("addresses", [])]
             here = (location.get("latitude"), location.get("longitude"))
             distance = (metres_between(point, here)  # type: ignore[arg-type]
                         if point is not None and None not in here else None)
@@ -265,17 +264,22 @@ def service_at_locations_page(rt: Runtime, args: Mapping[str, str]) -> dict[str,
                 if distance is None or distance > proximity:
                     continue
             elif outward is not None and not any(
-                    _outward(str(c).upper().strip()) == outward for c in codes):
+                    _outward(str(a.get("postal_code", "")).upper().strip()) == outward
+                    for a in location.get("addresses", [])):
                 continue
-            item = {"id": sal["id"], "service_id": doc["id"],
-                    "location_id": sal.get("location_id") or location.get("id"),
-                    "location": location, "service": catalogue.list_form(doc)}
-            if catalogue.CAPACITY_EXTENSION in sal:
-                item[catalogue.CAPACITY_EXTENSION] = sal[catalogue.CAPACITY_EXTENSION]
-            if distance is not None:
-                item["distance"] = round(distance)
-            rows.append((distance if distance is not None else 0.0, len(rows), item))
+            found.append((distance if distance is not None else 0.0, len(found), doc, sal,
+                          distance))
     if point is not None:
-        rows.sort(key=lambda r: (r[0], r[1]))
-    items = [r[2] for r in rows]
-    return paging.envelope(items[paging.start:paging.start + paging.per_page], len(items))
+        found.sort(key=lambda r: (r[0], r[1]))
+    items = []  # only the page's items are built
+    for _, _, doc, sal, distance in found[paging.start:paging.start + paging.per_page]:
+        location = sal.get("location") or {}
+        item = {"id": sal["id"], "service_id": doc["id"],
+                "location_id": sal.get("location_id") or location.get("id"),
+                "location": location, "service": catalogue.list_form(doc)}
+        if catalogue.CAPACITY_EXTENSION in sal:
+            item[catalogue.CAPACITY_EXTENSION] = sal[catalogue.CAPACITY_EXTENSION]
+        if distance is not None:
+            item["distance"] = round(distance)
+        items.append(item)
+    return paging.envelope(items, len(found))
