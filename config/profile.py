@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from config.directory import Directory, load_directory
 from config.keys import unknown_keys
 from config.localities import Localities, Place, load_localities, load_scheme, parse_postcode
 from config.matching import MatchingProfile, load_matching
@@ -212,6 +213,8 @@ class Profile:
     teams: Teams = field(default_factory=lambda: Teams(by_id=derived_teams({})))
     # Which services balance new cases within which locality unit (profile.yaml allocation).
     allocation: tuple[Allocation, ...] = ()
+    # The services' public directory data (services.yaml `directory` keys; config.directory).
+    directory: Directory = field(default_factory=Directory)
 
     def allocation_for(self, service: str) -> Allocation | None:
         return next((a for a in self.allocation if a.service == service), None)
@@ -414,7 +417,7 @@ def load_services(path: Path, problems: list[Problem],
             problems.append(Problem(file, "services", "must be a list of services"))
         return services
     allowed = {"id", "name", "description", "status", "area_served", "ages", "capacity",
-               "instances", "instance_from", "statutory", "family_support"}
+               "instances", "instance_from", "statutory", "family_support", "directory"}
     for i, s in enumerate(data["services"]):
         key = f"services[{i}]"
         _unknown_keys(s, allowed, key, file, problems)
@@ -682,6 +685,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
                 ))
     teams, allocation = _teams_and_allocation(folder, meta, files, services, localities,
                                               problems)
+    directory = Directory()
+    if checklist is not None:
+        name = files.get("services", "services.yaml")
+        directory = load_directory(
+            _read_yaml(folder / name, []), lambda key, msg: problems.append(
+                Problem(name, key, msg)),
+            needs=set(checklist.domains) | set(checklist.headline_areas))
     prefix = str(meta.get("reference_prefix", "EH"))
     if not re.fullmatch(r"[A-Z]{1,6}", prefix):
         problems.append(Problem("profile.yaml", "reference_prefix", "must be 1-6 capital letters"))
@@ -705,6 +715,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
         step_up_level=step_up_level,
         teams=teams,
         allocation=allocation,
+        directory=directory,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )
 

@@ -69,9 +69,14 @@ class World:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def value(self, name: str) -> Any:
+        from triage.services.directory.ids import derived
+
         defaults = {"case_id": self.case_id, "reference": self.reference,
                     "person_id": self.person_id, "household_id": self.household_id,
-                    "event": "add_to_agenda", "name": "new_today", "page": "about_you"}
+                    "event": "add_to_agenda", "name": "new_today", "page": "about_you",
+                    # the directory: the Charnwood hub (the case's team) and its ORUK id
+                    "service": "early_help_hub", "instance": "charnwood-hub",
+                    "service_id": derived("leicestershire", "service", "early_help_hub")}
         return self.extra.get(name, defaults.get(name))
 
 

@@ -111,6 +111,17 @@ POST /api/v1/referrals/batch                        401   ok    ok    ok    ok  
 GET  /api/v1/referrals/batch/template.csv           401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /api/v1/triage/preview                         401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /healthz                                       ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /api/v1/capacity                               401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok  # capacity status: anyone signed in reads it
+GET  /api/v1/capacity/<service>/<instance>          401   ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+PUT  /api/v1/capacity/<service>/<instance>          401   ok    403   403   403   ok    ok    403   403   403   403   403  # the team's managers (and admins) set it
+# -- the Open Referral UK feed (public, read-only) --------------------------------------------------------------------------
+GET  /oruk/                                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /oruk/openapi.json                             ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /oruk/services                                 ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /oruk/services/<service_id>                    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /oruk/taxonomies                               ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /oruk/taxonomy_terms                           ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /oruk/service_at_locations                     ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 # -- web (session cookies; anon has none) ---------------------------------------------------------------------------------
 # METHOD rule                                       anon  admin fd    hub   prac  mgr   mgr0  xhub  xprac xmgr  ptnr  xptnr
 GET  /                                              ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
@@ -203,6 +214,11 @@ GET  /self-referral/privacy                         ok    ok    ok    ok    ok  
 GET  /sign-out                                      login ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 POST /sign-out                                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
 GET  /signed-out                                    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /services                                      ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok  # the public service directory
+GET  /services/<service_id>                         ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok    ok
+GET  /capacity                                      login ok    403   403   403   ok    ok    403   403   ok    403   403  # managers (their teams) and admins
+GET  /capacity/<service>/<instance>                 login ok    403   403   403   ok    ok    403   403   403   403   403
+POST /capacity/<service>/<instance>                 login ok    403   403   403   ok    ok    403   403   403   403   403
 """  # noqa: E501  (one line per route keeps the table readable)
 
 # Routes deliberately without a row, with the reason.
@@ -249,7 +265,10 @@ REQUESTS: dict[str, RequestFor] = {
     "POST /api/v1/match-reviews/<int:review_id>": lambda w, c: Req(
         path={"review_id": w.extra["match_review_id"]}, json={
         "decision": "not_same", "reason": "Different schools, different people"}),
+    "PUT /api/v1/capacity/<service>/<instance>": lambda w, c: Req(json={
+        "code": "waitlist", "notes": "About three weeks"}),
     # web
+    "POST /capacity/<service>/<instance>": lambda w, c: Req(form={"code": "no-capacity"}),
     "POST /people/<int:person_id>/rectify": lambda w, c: Req(form={
         "given_name": "Thom", "family_name": CHILD["family_name"],
         "reason": "The family spelt it for us"}),

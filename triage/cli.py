@@ -199,3 +199,7 @@ def _problems(errors: dict[str, list[str]]) -> str:
 from triage.cli_rules import rules_group  # noqa: E402  (kept in its own module)
 
 main.add_command(rules_group)
+
+from triage.cli_directory import directory_group  # noqa: E402  (kept in its own module)
+
+main.add_command(directory_group)

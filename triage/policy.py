@@ -259,3 +259,17 @@ ADMINISTER_ACCOUNTS = {Role.admin}
 # A role change or deactivation that would leave no active account with one of these roles
 # is refused (someone must always be able to administer the service).
 MUST_KEEP_ONE_ACTIVE = Role.admin
+
+
+# The service directory (issue 16)
+# Capacity status (whether a service instance can take people now): its team's managers
+# (a manager without a team manages every team) and admins.
+SET_CAPACITY = {Role.manager, Role.admin}
+
+
+def can_set_capacity(user: User, service: str, instance: str) -> bool:
+    return user.role == Role.admin or manages(user, service, instance)
+
+
+# Loading partners' Open Referral UK feeds into the directory is done at the command line
+# (`triage directory import`), by whoever runs the service; nobody does it over the web.

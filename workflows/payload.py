@@ -78,7 +78,9 @@ def check_field(spec: FieldSpec, value: Any, codes: Mapping[str, str] | None
                 missing = " and ".join(k for k, v in (("organisation", org), ("need", need))
                                        if v is None)
                 return None, f"item {i} needs {missing}"
-            clean.append({"organisation": org, "need": need})
+            picked = _text(item.get("service"))  # a directory service's id, when picked
+            clean.append({"organisation": org, "need": need,
+                          **({"service": picked} if picked else {})})
         if len(clean) < max(spec.min, 1):
             return None, f"needs at least {max(spec.min, 1)} onward connection(s)"
         return clean, None

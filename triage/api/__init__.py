@@ -12,6 +12,8 @@ def register_api(app: Flask) -> None:
         merges,
         meta,
         notifications,
+        oruk,
+        oruk_capacity,
         people,
         privacy,
         referrals,
@@ -26,3 +28,5 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(privacy.bp, url_prefix="/api/v1")
     app.register_blueprint(merges.bp, url_prefix="/api/v1")
     app.register_blueprint(audit.bp, url_prefix="/api/v1")
+    app.register_blueprint(oruk_capacity.bp, url_prefix="/api/v1")
+    app.register_blueprint(oruk.bp)

@@ -8,6 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from triage.api.openapi_audit import oversight_paths, oversight_shapes
 from triage.api.openapi_cases import case_paths, people_paths
 from triage.api.openapi_merges import merge_paths, merge_shapes
+from triage.api.openapi_oruk import capacity_paths
 from triage.api.openapi_privacy import privacy_paths, refine_privacy
 from triage.api.openapi_shapes import (
     SECURED,
@@ -64,6 +65,7 @@ def build_spec(rt) -> dict:
     privacy_paths(spec, SECURED)
     merge_paths(spec)
     oversight_paths(spec, SECURED)
+    capacity_paths(spec, SECURED, codes)
     spec.components.schema("ReferralConflict", obj({
         "message": text(), "status": code(ReferralStatus)}, required=["message"]))
     doc = spec.to_dict()

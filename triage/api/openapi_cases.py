@@ -98,7 +98,11 @@ def case_paths(spec: APISpec, codes: Codes) -> None:
                        "worker who holds an open case (an active member of its team; 422 "
                        "naming `worker` otherwise): the team's managers assign anyone, a "
                        "member may take a case or hand back their own (403 otherwise). It "
-                       "keeps the state and adds an `assign` history row.",
+                       "keeps the state and adds an `assign` history row. Onward "
+                       "`connections` are `{\"organisation\", \"need\"}` or `{\"service\": "
+                       "<a directory service id from /oruk/services>, \"need\"}` (the "
+                       "organisation is then the service's; an unknown one is a 422 naming "
+                       "`connections.<i>.service`).",
         "security": SECURED, "parameters": [_id("case_id")],
         "requestBody": json_body("CaseEventBody"),
         "responses": {**responses("200", "Case", "401", "403", "404", "413", "422",

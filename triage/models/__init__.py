@@ -3,6 +3,13 @@
 from triage.models.account import ApiToken, PasswordReset, Role, User
 from triage.models.audit import AuditEvent
 from triage.models.case import Case, CaseEvent, CaseReferralLink
+from triage.models.directory import (
+    CapacityStatus,
+    DirectoryImport,
+    DirectoryOrganisation,
+    DirectoryService,
+    OnwardConnection,
+)
 from triage.models.matching import MatchDecision, MatchReview
 from triage.models.merge import RecordMerge
 from triage.models.notification import Notification, NotificationRead
@@ -18,7 +25,9 @@ from triage.models.referral import Decision, Referral, ReferralPerson, ReferralS
 from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, WebSession
 
 __all__ = [
-    "ApiToken", "AuditEvent", "BatchFingerprint", "Case", "CaseEvent", "CaseReferralLink",
+    "ApiToken", "AuditEvent", "BatchFingerprint", "CapacityStatus", "DirectoryImport",
+    "DirectoryOrganisation", "DirectoryService", "OnwardConnection", "Case", "CaseEvent",
+    "CaseReferralLink",
     "Decision", "Household", "HouseholdMember",
     "IdempotencyRecord", "MatchDecision", "MatchReview", "Notification", "NotificationRead",
     "OutboxMessage", "OutboxStatus", "PasswordReset",

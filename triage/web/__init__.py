@@ -32,6 +32,7 @@ def register_web(app: Flask) -> None:
         auth,
         casework,
         context,
+        directory,
         errors,
         frontdoor,
         hub,
@@ -63,7 +64,8 @@ def register_web(app: Flask) -> None:
     security.init_app(app, inline_script_hash=_inline_script_hash())
     context.init_app(app)
     errors.init_app(app)
+    directory.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
                casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp,
-               merges.bp, audit.bp, notifications.bp):
+               merges.bp, audit.bp, notifications.bp, directory.bp):
         app.register_blueprint(bp)

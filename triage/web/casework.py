@@ -34,8 +34,10 @@ def event_payload(spec: dict[str, Any], form) -> dict[str, Any]:
             for i in range(CONNECTION_ROWS):
                 org = form.get(f"{name}-{i}-organisation", "").strip()
                 need = form.get(f"{name}-{i}-need", "").strip()
-                if org or need:
-                    rows.append({"organisation": org, "need": need})
+                picked = form.get(f"{name}-{i}-service", "").strip()  # from the directory
+                if org or need or picked:
+                    rows.append({"organisation": org, "need": need,
+                                 **({"service": picked} if picked else {})})
             body[name] = rows
         elif kind == "worker":
             value = form.get(name, "").strip()

@@ -41,7 +41,8 @@ def cookie_name(base: str) -> str:
 
 def is_web_request() -> bool:
     path = request.path
-    return not (path.startswith("/api/") or path == "/healthz" or path.startswith("/assets/"))
+    return not (path.startswith("/api/") or path == "/healthz" or path.startswith("/assets/")
+                or path == "/oruk" or path.startswith("/oruk/"))
 
 
 def current_user() -> User | None:

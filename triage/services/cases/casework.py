@@ -44,6 +44,7 @@ from triage.services import audit
 from triage.services.cases import lead_agency
 from triage.services.cases.case_dues import WORKER_EVENTS, CaseView, columns_for, histories
 from triage.services.cases.worklists import list_cases  # noqa: F401  (callers use cases.list_cases)
+from triage.services.directory import connections
 from triage.services.notices import outbox
 from triage.services.privacy import visibility
 from triage.statements import insert_rows
@@ -454,6 +455,7 @@ def _fire(rt: Runtime, session: Session, user: User, pathway: Any, case: Case, v
     spec = next((e for e in pathway.allowed_events(view, at=now) if e.name == event), None)
     if spec is not None:
         _check_extras(pathway, spec, payload)
+    payload = connections.resolve(rt, session, pathway, payload)
     try:
         step = pathway.fire(view, event, payload, actor=user.email, at=now)
     except EventNotAllowed as exc:
@@ -475,6 +477,7 @@ def _fire(rt: Runtime, session: Session, user: User, pathway: Any, case: Case, v
               "outcome": step.outcome if closed else None, **due.as_values()}
     _compare_and_set(session, pathway, case, values, now)
     insert_rows(session, [row])
+    connections.record(rt, session, pathway, case, row, now)
     was_closed = case.closed_at is not None
     for key, value in values.items():
         setattr(case, key, value)
