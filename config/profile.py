@@ -447,7 +447,7 @@ def load_services(path: Path, problems: list[Problem],
             if not inst.get("id"):
                 problems.append(Problem(file, f"{key}.instances[{j}].id", "is required"))
                 continue
-            _unknown_keys(inst, {"id", "name", "capacity"}, f"{key}.instances[{j}]", file,
+            _unknown_keys(inst, {"id", "name", "capacity", "directory"}, f"{key}.instances[{j}]", file,
                           problems)
             own = inst.get("capacity") or {}
             if not isinstance(own, dict):

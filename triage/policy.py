@@ -267,8 +267,8 @@ MUST_KEEP_ONE_ACTIVE = Role.admin
 SET_CAPACITY = {Role.manager, Role.admin}
 
 
-def can_set_capacity(user: User, service: str, instance: str) -> bool:
-    return user.role == Role.admin or manages(user, service, instance)
+def can_set_capacity(user: User, service: str, instance: str, teams: Teams) -> bool:
+    return user.role == Role.admin or manages(user, service, instance, teams)
 
 
 # Loading partners' Open Referral UK feeds into the directory is done at the command line

@@ -129,7 +129,7 @@ def show(service_id: str):
         statuses = [(name, s) for name, s in statuses if s is not None]
     user = current_user()
     manages = own is not None and user is not None and any(
-        can_set_capacity(user, own, i) for i in rt.profile.services[own].instances)
+        can_set_capacity(user, own, i, rt.profile.teams) for i in rt.profile.services[own].instances)
     return render_template("directory/show.html", s=doc, imported=imported,
                            stale=imported and catalogue.is_stale(doc, date.today()),
                            statuses=statuses, manages=manages, own=own)
@@ -142,7 +142,7 @@ def _teams(user) -> list[dict[str, Any]]:
     return [{"service": s.id, "instance": i.id, "name": i.name if len(s.instances) > 1
              else s.name, "service_name": s.name, "status": known.get((s.id, i.id))}
             for s in rt.profile.services.values() for i in s.instances.values()
-            if can_set_capacity(user, s.id, i.id)]
+            if can_set_capacity(user, s.id, i.id, rt.profile.teams)]
 
 
 @bp.get("/capacity")
@@ -159,7 +159,7 @@ def capacity_form(service: str, instance: str):
     if found is None or instance not in found.instances:
         abort(404)
     user = current_user()
-    if not can_set_capacity(user, service, instance):
+    if not can_set_capacity(user, service, instance, rt.profile.teams):
         abort(403)
     status = _statuses().get((service, instance))
     form = {"code": status.code if status else "", "notes": (status.notes or "")

@@ -113,7 +113,7 @@ def set_status(rt: Runtime, *, user: User, service: str, instance: str,
     """Set (replace) the instance's capacity status; its team's managers and admins only.
     Audited (codes only: notes are for referrers and never about a person)."""
     _instance(rt, service, instance)
-    if not can_set_capacity(user, service, instance):
+    if not can_set_capacity(user, service, instance, rt.profile.teams):
         with rt.db.unit_of_work() as session:
             audit.record(session, actor=user, action="capacity.set_refused",
                          object_type="service_instance", object_id=f"{service}:{instance}")

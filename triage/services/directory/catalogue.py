@@ -126,7 +126,7 @@ def _location(profile: Profile, key: str, place: Location) -> dict[str, Any]:
 def _sectors(profile: Profile, service: Service, instance: str) -> list[str]:
     if not service.instance_from:
         return []
-    return sorted(p.sector for p in profile.localities.values()
+    return sorted(p.sector for p in profile.localities.rows.values()
                   if p.column(service.instance_from) == instance)
 
 
