@@ -16,6 +16,14 @@ from config.keys import unknown_keys
 from config.localities import Localities, Place, load_localities, load_scheme, parse_postcode
 from config.matching import MatchingProfile, load_matching
 from config.retention import RetentionSchedule, load_retention
+from config.teams import (
+    Allocation,
+    Teams,
+    capacity_problem,
+    derived_teams,
+    load_allocation,
+    load_teams,
+)
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -109,6 +117,9 @@ class Checklist:
 class ServiceInstance:
     id: str
     name: str
+    # Free-form like the service's; `open_cases` (a whole number) is the team's capacity,
+    # over the service's own `capacity.open_cases`.
+    capacity: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -197,6 +208,13 @@ class Profile:
     matching: MatchingProfile | None = None
     # The level a case's step-up to the statutory front door goes in at (profile.yaml).
     step_up_level: str | None = None
+    # The teams an account may have (files.teams, or derived from the services).
+    teams: Teams = field(default_factory=lambda: Teams(by_id=derived_teams({})))
+    # Which services balance new cases within which locality unit (profile.yaml allocation).
+    allocation: tuple[Allocation, ...] = ()
+
+    def allocation_for(self, service: str) -> Allocation | None:
+        return next((a for a in self.allocation if a.service == service), None)
 
     def level(self, code: str | int | None) -> Level | None:
         """The level with this code (a stored integer level is read as its code), or None."""
@@ -227,6 +245,8 @@ class Profile:
         Help Hub', 'first_contact_plus' is 'First Contact Plus', 'front_door' 'Front door'."""
         if not team:
             return ""
+        if team in self.teams:
+            return self.teams.name(team)
         service_id, _, instance_id = team.partition(":")
         service = self.services.get(service_id)
         if service is None:
@@ -450,13 +470,28 @@ def load_services(path: Path, problems: list[Problem],
                                     f"localities.columns does not declare "
                                     f"({', '.join(columns)})"))
         instances = {}
+        capacity = capacity or {}
+        if "open_cases" in capacity and capacity_problem(capacity["open_cases"]):
+            problems.append(Problem(file, f"{key}.capacity.open_cases",
+                                    capacity_problem(capacity["open_cases"])))
         for j, inst in _entries(s.get("instances"), file, f"{key}.instances", problems,
                                 "instances with id and name"):
             if not inst.get("id") or not isinstance(inst["id"], str):
                 problems.append(Problem(file, f"{key}.instances[{j}].id", "is required"))
                 continue
+            _unknown_keys(inst, {"id", "name", "capacity"}, f"{key}.instances[{j}]", file,
+                          problems)
+            own = inst.get("capacity") or {}
+            if not isinstance(own, dict):
+                problems.append(Problem(file, f"{key}.instances[{j}].capacity",
+                                        "must be a mapping, like {open_cases: 120}"))
+                own = {}
+            if "open_cases" in own and capacity_problem(own["open_cases"]):
+                problems.append(Problem(file, f"{key}.instances[{j}].capacity.open_cases",
+                                        capacity_problem(own["open_cases"])))
             instances[inst["id"]] = ServiceInstance(id=inst["id"],
-                                                    name=inst.get("name", inst["id"]))
+                                                    name=inst.get("name", inst["id"]),
+                                                    capacity=dict(own))
         if not instances:
             problems.append(Problem(file, f"{key}.instances", f"service {sid} has no instances"))
         services[sid] = Service(
@@ -466,7 +501,7 @@ def load_services(path: Path, problems: list[Problem],
             status=str(s.get("status")),
             area_served=str(s.get("area_served", "")),
             ages=dict(ages or {}),
-            capacity=dict(capacity or {}),
+            capacity=dict(capacity),
             instances=instances,
             instance_from=instance_from,
             statutory=bool(s.get("statutory", False)),
@@ -612,7 +647,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "step_up_level", "front_door", "ethnicity", "localities"},
+                         "step_up_level", "front_door", "ethnicity", "localities",
+                         "allocation"},
                   "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
@@ -682,6 +718,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
     bank_holidays = _shaped(meta.get("bank_holidays"), dict, "profile.yaml", "bank_holidays",
                             problems, "a mapping with country and subdivision")
     bank_holidays = dict(bank_holidays or {"country": "GB", "subdivision": "ENG"})
+    teams, allocation = _teams_and_allocation(folder, meta, files, services, localities,
+                                              problems)
     prefix = str(meta.get("reference_prefix", "EH"))
     if not re.fullmatch(r"[A-Z]{1,6}", prefix):
         problems.append(Problem("profile.yaml", "reference_prefix", "must be 1-6 capital letters"))
@@ -703,5 +741,27 @@ def load_profile(name_or_path: str | Path) -> Profile:
         retention=retention,
         matching=matching,
         step_up_level=step_up_level,
+        teams=teams,
+        allocation=allocation,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )
+
+
+def _teams_and_allocation(folder: Path, meta: Mapping[str, Any], files: Mapping[str, str],
+                          services: Mapping[str, Service], localities: Localities | None,
+                          problems: list[Problem]
+                          ) -> tuple[Teams, tuple[Allocation, ...]]:
+    """files.teams (optional: without it the teams are derived from the services) and
+    profile.yaml `allocation` (optional: without it nothing is balanced)."""
+    def report(file: str, key: str, message: str) -> None:
+        problems.append(Problem(file, key, message))
+
+    data = None
+    if "teams" in files:
+        before = len(problems)
+        data = _read_yaml(folder / files["teams"], problems)
+        if len(problems) > before:
+            return Teams(by_id=derived_teams(services)), ()
+        data = {} if data is None else data
+    teams = load_teams(data, services, localities, files.get("teams", "teams.yaml"), report)
+    return teams, load_allocation(meta.get("allocation"), services, localities, report)

@@ -147,7 +147,7 @@ def ensure_demo_users(rt: Runtime) -> list[User]:
         with rt.db.reader() as session:
             user = session.exec(select(User).where(User.email == spec["email"])).first()
         if user is None:
-            user = users.create_user(rt.db, password=DEMO_PASSWORD, **spec)
+            user = users.create_user(rt.db, password=DEMO_PASSWORD, teams=rt.profile.teams, **spec)
         found.append(user)
     return found
 

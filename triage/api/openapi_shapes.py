@@ -129,6 +129,7 @@ class Codes:
         self.level_codes = list(profile.levels)
         self.ethnicity = list(profile.ethnicity)
         self.instances = sorted({i for s in profile.services.values() for i in s.instances})
+        self.teams = [t.id for t in profile.teams if t.service is not None]
         states: set[str] = set()
         events: set[str] = set()
         for service in rt.pathways.services:
@@ -164,7 +165,16 @@ def output_components(codes: Codes) -> dict[str, dict]:
                  "consent_needed": {"type": "boolean", "description": (
                      "The route waits for the family's consent (false: a statutory route at a "
                      "level that does not need it, opened at once); absent on decisions made "
-                     "before routes carried it")}})
+                     "before routes carried it")},
+                 "allocation": obj({
+                     "home": text(), "outcome": code(["home", "moved", "over_capacity",
+                                                      "open_case", "chosen"]),
+                     "open": {"type": "integer"}, "capacity": {"type": "integer"},
+                     "home_open": {"type": "integer"}, "home_capacity": {"type": "integer"},
+                     "text": text()},
+                     description="Caseload allocation (a balanced service only): the "
+                                 "family's own instance, where the case went and why, "
+                                 "with the open cases and capacity counted")})
     decision = obj({
         "level": level, "level_code": code(codes.level_codes), "level_name": text(),
         "safeguarding": obj({"child": {"type": "boolean"}, "adult": {"type": "boolean"}}),

@@ -34,6 +34,8 @@ def navigation() -> list[dict]:
         if policy.may(user, policy.TEAM_CASE_PAGES):
             items.append(("My cases", url_for("casework.my_cases")))
             items.append(("Cases", url_for("casework.team_cases")))
+        if policy.may(user, policy.SEE_CAPACITY) and _has_capacities():
+            items.append(("Capacity", url_for("casework.capacity_page")))
         if policy.may(user, policy.SEARCH_PEOPLE):
             items.append(("Search", url_for("people.search_page")))
         if policy.may(user, policy.REVIEW_MATCHES):
@@ -54,6 +56,15 @@ def navigation() -> list[dict]:
     best = max((href for _, href in items if path.startswith(href) and href != "/"),
                key=len, default=None)
     return [{"text": text, "href": href, "active": href == best} for text, href in items]
+
+
+def _has_capacities() -> bool:
+    """Whether any team of the profile has a capacity in open cases (policy §5)."""
+    from config.teams import open_cases_capacity
+    from triage.web.security import runtime
+
+    return any(open_cases_capacity(s, i) is not None
+               for s in runtime().profile.services.values() for i in s.instances)
 
 
 def _notifications_label(user) -> str:

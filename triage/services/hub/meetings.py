@@ -56,11 +56,11 @@ def hub_for(rt: Runtime, user: User, requested: str | None) -> tuple[str, str]:
         raise Forbidden("This council's profile has no hub pathway.")
     service = services[0]
     instances = list(rt.profile.services[service].instances)
-    own_service, own_instance = team_of(user)
+    own = team_of(user, rt.profile.teams)
     if user.role == Role.hub_coordinator:
-        if own_service != service or own_instance not in instances:
+        if own is None or own.service != service or own.single_instance not in instances:
             raise Forbidden("Your account is not the coordinator of a hub.")
-        return service, own_instance
+        return service, own.single_instance
     return service, requested if requested in instances else instances[0]
 
 
@@ -135,7 +135,7 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
         more = len(agenda) > page_size
         agenda = agenda[:page_size]
         last = agenda[-1][0] if agenda else None
-        agenda = [(c, r) for c, r in agenda if can_view_case(user, c)]
+        agenda = [(c, r) for c, r in agenda if can_view_case(user, c, rt.profile.teams)]
         ids = [r.id for _, r in agenda]
         people: dict[int, list] = {i: [] for i in ids}
         decisions: dict[int, dict[str, Decision]] = {i: {} for i in ids}
