@@ -73,3 +73,12 @@ def test_a_wrongly_shaped_file_is_a_named_problem(tmp_path, case):
     result = CliRunner().invoke(rules_group, ["check", "--profile", str(folder)])
     assert isinstance(result.exception, SystemExit) and result.exit_code == 1
     assert f"error: {expected}" in result.output
+
+
+@pytest.mark.parametrize("section", ["outcomes", "code_lists", "fields", "pathways"])
+def test_a_pathways_section_of_the_wrong_shape_is_a_named_problem(tmp_path, section):
+    folder = copy_profile(tmp_path)
+    edit_yaml(folder, "pathways.yaml", _set(section, value=["x"]))
+    result = CliRunner().invoke(rules_group, ["check", "--profile", str(folder)])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1
+    assert f"error: pathways.yaml: {section}: must be a mapping (got list)" in result.output
