@@ -3,11 +3,13 @@ keeps the contract's names, and the household keeps the value of the top unit (i
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from triage.models import Household
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 def test_leicestershire_s_place_keeps_the_contract_names(client, auth, referral_body, rt):
     headers = auth("partner")
     created = client.post("/api/v1/referrals", json=referral_body(), headers=headers)

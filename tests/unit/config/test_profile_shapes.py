@@ -82,3 +82,20 @@ def test_a_pathways_section_of_the_wrong_shape_is_a_named_problem(tmp_path, sect
     result = CliRunner().invoke(rules_group, ["check", "--profile", str(folder)])
     assert isinstance(result.exception, SystemExit) and result.exit_code == 1
     assert f"error: pathways.yaml: {section}: must be a mapping (got list)" in result.output
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: ["x"], "examples.yaml: -: must be a mapping with examples"),
+    (_set("examples", value=3), "examples.yaml: examples: must be a list of worked examples"),
+    (_set("examples", 0, value="x"), "examples.yaml: examples[0]: must be a mapping"),
+    (_set("examples", 0, value={"a": 1}), "examples.yaml: examples[0].name: must be a str"),
+    (_set("examples", 0, "people", 0, "date_of_birth", value="soon"),
+     "examples.yaml: examples[0].people[0].date_of_birth: 'soon' is not a date"),
+])
+def test_a_wrongly_shaped_examples_file_is_named_by_check_and_test(tmp_path, change, expected):
+    folder = copy_profile(tmp_path)
+    edit_yaml(folder, "examples.yaml", change)
+    for command in ("check", "test"):
+        result = CliRunner().invoke(rules_group, [command, "--profile", str(folder)])
+        assert isinstance(result.exception, SystemExit) and result.exit_code == 1, command
+        assert f"error: {expected}" in result.output, (command, result.output)
