@@ -281,6 +281,33 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Any:
     return None
 
 
+def _shaped(value: Any, kind: type, file: str, key: str, problems: list[Problem],
+            what: str) -> Any:
+    """`value` when it is a `kind` (absent: an empty one); otherwise a named problem and
+    None, so a wrongly shaped file is a problem, never a traceback."""
+    if value is None:
+        return kind()
+    if isinstance(value, kind):
+        return value
+    problems.append(Problem(file, key, f"must be {what} (got {type(value).__name__})"))
+    return None
+
+
+def _entries(value: Any, file: str, key: str, problems: list[Problem], what: str
+             ) -> list[tuple[int, dict[str, Any]]]:
+    """(index, mapping) for each entry of a list of mappings; each entry that is not a
+    mapping, or a value that is not a list, is a named problem."""
+    items = _shaped(value, list, file, key, problems, f"a list of {what}")
+    found = []
+    for i, item in enumerate(items or []):
+        if isinstance(item, dict):
+            found.append((i, item))
+        else:
+            problems.append(Problem(file, f"{key}[{i}]", f"must be a mapping ({what}), not "
+                                                         f"{type(item).__name__}"))
+    return found
+
+
 def _unknown_keys(
     data: Mapping[str, Any], allowed: set[str], key: str, file: str, problems: list[Problem]
 ) -> None:
@@ -332,9 +359,11 @@ def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
         "", file, problems,
     )
     kinds = load_kinds(data.get("kinds"), file, problems)
-    areas = data.get("headline_areas") or {}
+    areas = _shaped(data.get("headline_areas"), dict, file, "headline_areas", problems,
+                    "a mapping of area id: its title") or {}
     domains: dict[str, Domain] = {}
-    for did, d in (data.get("domains") or {}).items():
+    for did, d in (_shaped(data.get("domains"), dict, file, "domains", problems,
+                           "a mapping of domain id: title and side") or {}).items():
         if not isinstance(d, dict) or d.get("side") not in SIDES:
             problems.append(
                 Problem(file, f"domains.{did}.side", f"must be one of {', '.join(SIDES)}")
@@ -343,14 +372,16 @@ def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
         domains[did] = Domain(id=did, title=str(d.get("title", did)), side=d["side"])
     sections: list[Section] = []
     questions: dict[str, Question] = {}
-    for si, s in enumerate(data.get("sections") or []):
+    for si, s in _entries(data.get("sections"), file, "sections", problems,
+                          "sections with id, title, domain and questions"):
         skey = f"sections[{si}]"
-        domain = domains.get(s.get("domain"))
+        domain = domains.get(s["domain"]) if isinstance(s.get("domain"), str) else None
         if domain is None:
             problems.append(Problem(file, f"{skey}.domain", f"unknown domain {s.get('domain')!r}"))
             continue
         qs: list[Question] = []
-        for qi, q in enumerate(s.get("questions") or []):
+        for qi, q in _entries(s.get("questions"), file, f"{skey}.questions", problems,
+                              "questions with id, text and kind"):
             qkey = f"{skey}.questions[{qi}]"
             _unknown_keys(
                 q, {"id", "text", "kind", "area", "implies_child_in_household"},
@@ -418,37 +449,41 @@ def load_services(path: Path, problems: list[Problem],
         return services
     allowed = {"id", "name", "description", "status", "area_served", "ages", "capacity",
                "instances", "instance_from", "statutory", "family_support", "directory"}
-    for i, s in enumerate(data["services"]):
+    for i, s in _entries(data["services"], file, "services", problems, "services"):
         key = f"services[{i}]"
         _unknown_keys(s, allowed, key, file, problems)
         sid = s.get("id")
-        if not sid:
-            problems.append(Problem(file, f"{key}.id", "is required"))
+        if not sid or not isinstance(sid, str):
+            problems.append(Problem(file, f"{key}.id", "is required: the service's id"))
             continue
+        ages = _shaped(s.get("ages"), dict, file, f"{key}.ages", problems, "a mapping")
+        capacity = _shaped(s.get("capacity"), dict, file, f"{key}.capacity", problems,
+                           "a mapping")
         if sid in services:
             problems.append(Problem(file, f"{key}.id", f"duplicate service id {sid!r}"))
         if s.get("status") not in ("active", "inactive", "defunct"):
             problems.append(Problem(file, f"{key}.status", "must be active, inactive or defunct"))
         instance_from = s.get("instance_from")
-        if instance_from is not None and columns is not None and instance_from not in columns:
+        if instance_from is not None and not isinstance(instance_from, str):
+            problems.append(Problem(file, f"{key}.instance_from", "must be a column name"))
+            instance_from = None
+        elif instance_from is not None and columns is not None and instance_from not in columns:
             problems.append(Problem(file, f"{key}.instance_from",
                                     f"names column {instance_from!r}, which profile.yaml "
                                     f"localities.columns does not declare "
                                     f"({', '.join(columns)})"))
         instances = {}
-        capacity = s.get("capacity") or {}
-        if not isinstance(capacity, dict):
-            problems.append(Problem(file, f"{key}.capacity", "must be a mapping"))
-            capacity = {}
+        capacity = capacity or {}
         if "open_cases" in capacity and capacity_problem(capacity["open_cases"]):
             problems.append(Problem(file, f"{key}.capacity.open_cases",
                                     capacity_problem(capacity["open_cases"])))
-        for j, inst in enumerate(s.get("instances") or []):
-            if not inst.get("id"):
+        for j, inst in _entries(s.get("instances"), file, f"{key}.instances", problems,
+                                "instances with id and name"):
+            if not inst.get("id") or not isinstance(inst["id"], str):
                 problems.append(Problem(file, f"{key}.instances[{j}].id", "is required"))
                 continue
-            _unknown_keys(inst, {"id", "name", "capacity", "directory"}, f"{key}.instances[{j}]", file,
-                          problems)
+            _unknown_keys(inst, {"id", "name", "capacity", "directory"},
+                          f"{key}.instances[{j}]", file, problems)
             own = inst.get("capacity") or {}
             if not isinstance(own, dict):
                 problems.append(Problem(file, f"{key}.instances[{j}].capacity",
@@ -468,7 +503,7 @@ def load_services(path: Path, problems: list[Problem],
             description=str(s.get("description", "")),
             status=str(s.get("status")),
             area_served=str(s.get("area_served", "")),
-            ages=dict(s.get("ages") or {}),
+            ages=dict(ages or {}),
             capacity=dict(capacity),
             instances=instances,
             instance_from=instance_from,
@@ -683,6 +718,9 @@ def load_profile(name_or_path: str | Path) -> Profile:
                     f"{value!r} ({place.sector}) is not an instance of service {service.id} "
                     f"in {files.get('services', 'services.yaml')}",
                 ))
+    bank_holidays = _shaped(meta.get("bank_holidays"), dict, "profile.yaml", "bank_holidays",
+                            problems, "a mapping with country and subdivision")
+    bank_holidays = dict(bank_holidays or {"country": "GB", "subdivision": "ENG"})
     teams, allocation = _teams_and_allocation(folder, meta, files, services, localities,
                                               problems)
     directory = Directory()
@@ -706,7 +744,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
         services=services,
         localities=localities,
         levels=levels,
-        bank_holidays=dict(meta.get("bank_holidays") or {"country": "GB", "subdivision": "ENG"}),
+        bank_holidays=bank_holidays,
         front_door=front_door,
         files=files,
         ethnicity=ethnicity,

@@ -33,16 +33,66 @@ def _facts(profile: Profile, example: dict):
         units=profile.localities.columns)
 
 
+def _shape_problems(data: object, file: str) -> list[Problem]:
+    """A wrongly shaped examples file (a list where a mapping goes, a date that is not one) is
+    named here, so running the examples never meets it as a traceback."""
+    if not isinstance(data, dict):
+        return [Problem(file, "-", "must be a mapping with examples")]
+    examples = data.get("examples")
+    if not isinstance(examples, list):
+        return [Problem(file, "examples", "must be a list of worked examples")]
+    problems = []
+    for i, example in enumerate(examples):
+        key = f"examples[{i}]"
+        if not isinstance(example, dict):
+            problems.append(Problem(file, key, "must be a mapping with name, the referral and "
+                                               "expected"))
+            continue
+        shapes = [("name", str, True), ("expected", dict, True), ("answers", dict, False),
+                  ("people", list, False)]
+        for name, kind, required in shapes:
+            value = example.get(name)
+            if (value is None and required) or (value is not None
+                                                 and not isinstance(value, kind)):
+                problems.append(Problem(file, f"{key}.{name}",
+                                        f"must be a {'mapping' if kind is dict else kind.__name__}"
+                                        + (" (required)" if required else "")))
+        dates = [("referral_date", example.get("referral_date"))]
+        people = example.get("people") if isinstance(example.get("people"), list) else []
+        for j, person in enumerate(people):
+            if not isinstance(person, dict):
+                problems.append(Problem(file, f"{key}.people[{j}]", "must be a mapping with "
+                                                                    "role and date_of_birth"))
+                continue
+            dates.append((f"people[{j}].date_of_birth", person.get("date_of_birth", "")))
+        for name, value in dates:
+            if name == "referral_date" and value is None:
+                continue
+            try:
+                date.fromisoformat(str(value))
+            except ValueError:
+                problems.append(Problem(file, f"{key}.{name}",
+                                        f"{value!r} is not a date like 2026-11-02"))
+    return problems
+
+
+def _read(profile: Profile) -> tuple[dict, list[Problem]]:
+    path = profile.path("examples")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        return {}, [Problem(path.name, "-", f"cannot read: {type(exc).__name__}")]
+    return data, _shape_problems(data, path.name)
+
+
 def example_problems(profile: Profile) -> list[Problem]:
     """Each worked example's expected level must be one of the profile's level codes."""
     if "examples" not in profile.files:
         return []
     path = profile.path("examples")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        return [Problem(path.name, "-", f"cannot read: {type(exc).__name__}")]
-    problems = []
+    data, problems = _read(profile)
+    if problems:
+        return problems
     for i, example in enumerate(data.get("examples") or []):
         expected = example.get("expected") if isinstance(example, dict) else None
         if not isinstance(expected, dict) or "level" not in expected:
@@ -55,8 +105,10 @@ def example_problems(profile: Profile) -> list[Problem]:
 
 
 def run_examples(profile: Profile, ruleset: RuleSet) -> list[ExampleResult]:
-    path = profile.path("examples")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Run each worked example (call example_problems first: a badly shaped file raises)."""
+    data, problems = _read(profile)
+    if problems:
+        raise ValueError("; ".join(map(str, problems)))
     results = []
     for example in data.get("examples", []):
         decision = ruleset.evaluate(_facts(profile, example))

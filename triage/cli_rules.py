@@ -84,6 +84,13 @@ def test(profile_path: str | None) -> None:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         raise SystemExit(1) from None
+    from rules.examples import example_problems
+
+    problems = example_problems(profile)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
     results = rules.run_examples(profile, ruleset)
     failed = [r for r in results if not r.passed]
     for r in results:

@@ -386,6 +386,13 @@ def read_pathways(profile: Profile) -> tuple[PathwaysData | None, list[Problem]]
         return None, [Problem(file, "-", f"not valid YAML: {exc}")]
     if not isinstance(data, Mapping):
         return None, [Problem(file, "-", "must be a mapping")]
+    # A section of the wrong shape (a list where a mapping goes) is named, not a traceback.
+    shapes = [Problem(file, key, f"must be a mapping (got {type(data[key]).__name__})")
+              for key in ("outcomes", "code_lists", "fields", "effects", "hub_meetings",
+                          "common_events", "pathways", "lead_agency_services")
+              if data.get(key) is not None and not isinstance(data[key], Mapping)]
+    if shapes:
+        return None, shapes
     r = _Reader(file, data, profile)
     r.unknown_keys(data, {"version", "reopen_within_months", "outcomes", "code_lists", "fields",
                           "effects", "hub_meetings", "common_events", "pathways",

@@ -11,6 +11,7 @@ from triage.api.openapi_shapes import (
     KEPT_POSTCODE_PATTERN,
     POSTCODE_QUERY_PATTERN,
     SECURED,
+    TOP_UNIT,
     Codes,
     array,
     code,
@@ -141,7 +142,7 @@ def people_paths(spec: APISpec, codes: Codes) -> None:
                 "closed_at": text(True, format="date-time"), "worker": ref("Worker")})
     postcode = text(True, pattern=KEPT_POSTCODE_PATTERN)
     address = obj({"line1": text(True), "line2": text(True), "town": text(True),
-                   "postcode": postcode, "district": text(True)})
+                   "postcode": postcode, "district": text(True, description=TOP_UNIT)})
     contact = ref("KeptContact")
     spec.components.schema("PersonSearch", obj({"results": array(obj({
         "person": obj(person), "band": code(BANDS), "score": {"type": "number"},

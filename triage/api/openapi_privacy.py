@@ -11,6 +11,7 @@ from apispec import APISpec
 from config.retention import KINDS as RETENTION_KINDS
 from triage.api.openapi_shapes import (
     KEPT_POSTCODE_PATTERN,
+    TOP_UNIT,
     Codes,
     array,
     code,
@@ -183,7 +184,7 @@ def _export(codes: Codes) -> dict:
             "id": INTEGER, "relationship": text(True), "since": when(),
             "address": complete({"line1": text(True), "line2": text(True),
                                  "town": text(True), "postcode": postcode,
-                                 "district": text(True)})})),
+                                 "district": text(True, description=TOP_UNIT)})})),
         "referrals": array(referral, description="Every referral naming the person, oldest "
                                                  "first"),
         "cases": array(case, description="The cases of those referrals and of the person's "

@@ -113,6 +113,11 @@ def page_parameters() -> list[dict]:
                   "offset; no row is repeated or skipped when rows are added meanwhile)")]
 
 
+# The household's `district`: the value of the profile's top locality unit.
+TOP_UNIT = ("The value of the council's top locality unit (profile.yaml localities.top: the "
+            "district in Leicestershire); null outside its area")
+
+
 class Codes:
     """The codes a council's profile and pathways allow, read once per document."""
 
