@@ -48,7 +48,7 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(1, str(BENCH))
 
 from bench.common import throwaway_postgres  # noqa: E402
-from bench.people import GIVEN, SURNAMES  # noqa: E402
+from bench.people import GIVEN, PROFILE_ID, SURNAMES  # noqa: E402
 
 P95_TARGET_MS = 25.0
 INTAKE_TARGET = 0.45
@@ -120,12 +120,13 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
         indexes = cur.fetchall()
         for _, name in indexes:
             cur.execute(f'DROP INDEX "{name}"')
-        with cur.copy("COPY household (id, postcode, sector, created_at) FROM STDIN") as copy:
+        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) FROM STDIN") as copy:
             for h, (unit, _, _) in enumerate(homes, start=1):
-                copy.write_row((h, unit, unit[:-2], "2026-01-01"))
+                copy.write_row((h, unit, unit[:-2], "2026-01-01", PROFILE_ID))
         columns = ("id", "given_name", "family_name", "given_name_key", "family_name_key",
                    "given_name_sound", "family_name_sound", "date_of_birth", "birth_year",
-                   "phone", "phone_key", "phone_hash", "email", "email_hash", "created_at")
+                   "phone", "phone_key", "phone_hash", "email", "email_hash", "created_at",
+                   "profile_id")
         pid = 0
         with cur.copy(f"COPY person ({', '.join(columns)}) FROM STDIN") as copy:
             for h, (unit, surname, size) in enumerate(homes, start=1):
@@ -153,7 +154,7 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
                                     keys["family_name_key"], keys["given_name_sound"],
                                     keys["family_name_sound"], born, keys["birth_year"],
                                     phone, keys["phone_key"], keys["phone_hash"], email,
-                                    keys["email_hash"], "2026-01-01"))
+                                    keys["email_hash"], "2026-01-01", PROFILE_ID))
                     member_of.append(h)
                     if pid - 1 in wanted_common:
                         known = Known(pid, given, family, born, unit, phone)
@@ -241,12 +242,12 @@ def time_candidates(url: str, probes, matching) -> dict:
     try:
         for _, record, _ in probes:  # warm: caches, pool, statement cache
             with Session(engine) as session:
-                find_candidates(session, record, matching)
+                find_candidates(session, record, matching, profile_id=PROFILE_ID)
         times, cpus, counts, found, missed = [], [], [], 0, {}
         for kind, record, true_id in probes:
             with Session(engine) as session:
                 started, cpu = time.perf_counter(), time.process_time()
-                candidates = find_candidates(session, record, matching)
+                candidates = find_candidates(session, record, matching, profile_id=PROFILE_ID)
                 times.append((time.perf_counter() - started) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
             counts.append(len(candidates))
@@ -272,7 +273,7 @@ def explain(url: str, record, matching) -> str:
 
     engine = create_engine(url)
     try:
-        queries = blocks(record, matching, trigrams=True)
+        queries = blocks(record, matching, trigrams=True, profile_id=PROFILE_ID)
         ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
         stmt = core_select(_PERSON.c.id).where(_PERSON.c.id.in_(core_select(ids.c.id)))
         compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})

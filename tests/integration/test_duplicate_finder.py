@@ -68,12 +68,13 @@ PLANTED = [
 
 def _person(session, *, given, family, dob, postcode, phone=None, email=None,
             anonymised=False) -> int:
-    person = Person(given_name=given, family_name=family, given_name_key=name_key(given),
-                    family_name_key=name_key(family), given_name_sound=sound_key(given),
+    person = Person(profile_id="leicestershire", given_name=given, family_name=family,
+                    given_name_key=name_key(given), family_name_key=name_key(family), given_name_sound=sound_key(given),
                     family_name_sound=sound_key(family), date_of_birth=dob, phone=phone,
                     phone_key=phone, email=email,
                     anonymised_at=datetime(2026, 1, 1, tzinfo=UTC) if anonymised else None)
-    household = Household(postcode=postcode, sector=postcode[:-2])
+    household = Household(profile_id="leicestershire", postcode=postcode,
+                          sector=postcode[:-2])
     session.add_all([person, household])
     session.flush()
     session.add(HouseholdMember(household_id=household.id, person_id=person.id))

@@ -26,6 +26,7 @@ from triage.statements import (
     next_keys,
 )
 
+P = "leicestershire"  # every person and household is recorded under a profile
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
@@ -40,7 +41,7 @@ def db(database_url):
 def test_a_new_row_reads_back_through_the_orm_with_its_types(db):
     at = datetime(2026, 3, 1, 9, 30, 0, 0, tzinfo=UTC)  # no microseconds: SQLite's format
     with db.unit_of_work() as session:
-        person = new_row(session, Person, given_name="Zoë", family_name="O'Neil",
+        person = new_row(session, Person, profile_id=P, given_name="Zoë", family_name="O'Neil",
                          given_name_key="zoe", family_name_key="oneil",
                          date_of_birth=date(2015, 2, 28), created_at=at)
         message = new_row(session, OutboxMessage, topic="t",
@@ -63,8 +64,8 @@ def test_a_new_row_reads_back_through_the_orm_with_its_types(db):
 def test_many_rows_in_one_call_keep_their_order_and_keys(db):
     with db.unit_of_work() as session:
         people = new_rows(session, Person, [
-            {"given_name": f"P{i}", "date_of_birth": date(2000, 1, 1 + i)} for i in range(5)])
-        household = new_row(session, Household, postcode="LE13 0AB", sector="LE13 0")
+            {"profile_id": P, "given_name": f"P{i}", "date_of_birth": date(2000, 1, 1 + i)} for i in range(5)])
+        household = new_row(session, Household, profile_id=P, postcode="LE13 0AB", sector="LE13 0")
         # 100 rows of a table without a generated key: chunks of 64, 32 and 4.
         new_rows(session, AuditEvent, [
             {"action": "a", "object_type": "o", "object_id": str(i)} for i in range(100)],
@@ -84,7 +85,7 @@ def test_many_rows_in_one_call_keep_their_order_and_keys(db):
 @both_databases
 def test_a_failed_insert_raises_sqlalchemy_s_error_and_leaves_nothing(db):
     with pytest.raises(IntegrityError), db.unit_of_work() as session:
-        new_row(session, Household, postcode="LE13 0AB", sector="LE13 0")
+        new_row(session, Household, profile_id=P, postcode="LE13 0AB", sector="LE13 0")
         new_rows(session, HouseholdMember, [{"household_id": 999_999, "person_id": 999_999}])
     with db.reader() as session:
         assert session.exec(select(Household)).first() is None
@@ -103,9 +104,9 @@ def test_selects_convert_results_and_in_lists_pad_with_nulls(db):
                     .order_by(table.c.id))
     with db.unit_of_work() as session:
         people = new_rows(session, Person, [
-            {"given_name": "A", "date_of_birth": date(2010, 5, 6)},
-            {"given_name": "B", "date_of_birth": date(2011, 7, 8)},
-            {"given_name": "C", "date_of_birth": date(2012, 9, 10)}])
+            {"profile_id": P, "given_name": "A", "date_of_birth": date(2010, 5, 6)},
+            {"profile_id": P, "given_name": "B", "date_of_birth": date(2011, 7, 8)},
+            {"profile_id": P, "given_name": "C", "date_of_birth": date(2012, 9, 10)}])
         size, params = in_list("i", [p.id for p in people])
         assert size == 4 and params["i3"] is None
         found = by_ids[size].records(session, params)
@@ -123,14 +124,14 @@ def test_a_statement_that_expands_lists_per_call_is_refused(db):
 @both_databases
 def test_insert_rows_sets_the_keys_of_model_instances(db):
     with db.unit_of_work() as session:
-        first = Person(date_of_birth=date(2001, 1, 1))
-        second = Person(date_of_birth=date(2002, 1, 1))
+        first = Person(profile_id=P, date_of_birth=date(2001, 1, 1))
+        second = Person(profile_id=P, date_of_birth=date(2002, 1, 1))
         insert_rows(session, [first, second])
     with db.reader() as session:
         assert session.get(Person, first.id).date_of_birth == date(2001, 1, 1)
         assert session.get(Person, second.id).date_of_birth == date(2002, 1, 1)
     with pytest.raises(ValueError, match="generated"), db.unit_of_work() as session:
-        insert_rows(session, [Person(id=5, date_of_birth=date(2001, 1, 1))])
+        insert_rows(session, [Person(id=5, profile_id=P, date_of_birth=date(2001, 1, 1))])
 
 
 @both_databases
@@ -187,13 +188,13 @@ def test_keys_of_several_tables_taken_at_once_let_rows_that_refer_to_each_other_
         keys = next_keys(session, {Person: 2, Household: 1, OutboxMessage: 0})
         assert keys[OutboxMessage] == [] and len(set(keys[Person])) == 2
         people = new_rows(session, Person, [
-            {"id": key, "given_name": name, "date_of_birth": date(2012, 5, 1)}
+            {"id": key, "profile_id": P, "given_name": name, "date_of_birth": date(2012, 5, 1)}
             for key, name in zip(keys[Person], ("Ada", "Bo"), strict=True)])
-        home = new_row(session, Household, id=keys[Household][0], postcode="LE1 1AA",
+        home = new_row(session, Household, id=keys[Household][0], profile_id=P, postcode="LE1 1AA",
                        sector="LE1 1")
         new_rows(session, HouseholdMember, [{"household_id": home.id, "person_id": p.id}
                                             for p in people])
-        later = new_row(session, Person, given_name="Cy", date_of_birth=date(2013, 1, 1))
+        later = new_row(session, Person, profile_id=P, given_name="Cy", date_of_birth=date(2013, 1, 1))
     assert [p.id for p in people] == keys[Person] and home.id == keys[Household][0]
     assert later.id not in keys[Person]
     with db.reader() as session:

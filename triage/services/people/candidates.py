@@ -45,12 +45,16 @@ class Candidate:
     household_ids: list[int] = field(default_factory=list)
 
 
-def people_where(session: Session, *where) -> list[Person]:
-    return list(session.exec(select(Person).where(*where).limit(CANDIDATES)))
+def people_where(session: Session, profile_id: str, *where) -> list[Person]:
+    """At most CANDIDATES people recorded under this profile meeting `where`."""
+    return list(session.exec(select(Person).where(Person.profile_id == profile_id, *where)
+                             .limit(CANDIDATES)))
 
 
-def by_name(session: Session, given: str | None, family: str | None) -> dict[int, Person]:
-    """People whose names sound like these (either way round) or whose family name is this."""
+def by_name(session: Session, profile_id: str, given: str | None, family: str | None
+            ) -> dict[int, Person]:
+    """People under this profile whose names sound like these (either way round) or whose
+    family name is this."""
     given, family = name_key(given), name_key(family)
     found: dict[int, Person] = {}
     pairs = [(given, family)] + ([(family, given)] if given else [])
@@ -60,13 +64,13 @@ def by_name(session: Session, given: str | None, family: str | None) -> dict[int
         where = [Person.family_name_sound == sound_key(f)]
         if g:
             where.append(Person.given_name_sound == sound_key(g))
-        for p in people_where(session, *where):
+        for p in people_where(session, profile_id, *where):
             found[p.id] = p
-        for p in people_where(session, Person.family_name_key == f):
+        for p in people_where(session, profile_id, Person.family_name_key == f):
             found[p.id] = p
     if given is None and family:
         # One word may be a given name ("Priya").
-        for p in people_where(session, Person.given_name_key == family):
+        for p in people_where(session, profile_id, Person.given_name_key == family):
             found[p.id] = p
     return found
 
@@ -113,9 +117,11 @@ def _tail(sound: str | None) -> str | None:
     return sound[1:] if sound and len(sound) > 1 else None
 
 
-def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
-    """The blocking queries for `typed`: each selects person ids through one index, at most
-    `blocking.limit` of them. A block read through a broad key (a date of birth, a given name
+def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool, profile_id: str
+           ) -> list:
+    """The blocking queries for `typed`: each selects the ids of people recorded under this
+    profile through one index, at most `blocking.limit` of them (the profile is part of each
+    block, so another profile's people never take a block's places). A block read through a broad key (a date of birth, a given name
     and year) keeps only people whose names or date could still let the pair reach a band, so
     a common name or birthday does not fill it with strangers.
     Trigram similarity (PostgreSQL's pg_trgm) only when `trigrams`."""
@@ -124,7 +130,8 @@ def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
     out = []
 
     def block(*where, frm=_PERSON, column=p.id, order=None, size=limit) -> None:
-        query = core_select(column.label("id")).select_from(frm).where(*where)
+        query = core_select(column.label("id")).select_from(frm).where(
+            p.profile_id == profile_id, *where)
         out.append((query.order_by(order) if order is not None else query).limit(size))
 
     given, family = name_key(typed.given_name), name_key(typed.family_name)
@@ -193,11 +200,12 @@ def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
 
 
 def find_candidates(session: Session, typed: Record, matching: MatchingProfile, *,
-                    exclude: Collection[int] = ()) -> list[Candidate]:
-    """Known people who may be `typed`, best first; only those reaching a band (exact, likely
-    or possible). Anonymised people and merged records are never candidates."""
+                    profile_id: str, exclude: Collection[int] = ()) -> list[Candidate]:
+    """Known people recorded under this profile who may be `typed`, best first; only those
+    reaching a band (exact, likely or possible). Anonymised people and merged records are
+    never candidates."""
     trigrams = session.get_bind().dialect.name == "postgresql"
-    queries = blocks(typed, matching, trigrams=trigrams)
+    queries = blocks(typed, matching, trigrams=trigrams, profile_id=profile_id)
     if not queries:
         return []
     ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
