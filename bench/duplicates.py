@@ -145,7 +145,8 @@ def bulk_load(url: str, people: list[dict]) -> None:
         homes = {}
         for p in people:
             homes.setdefault(p["household"], p["postcode"])
-        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) FROM STDIN") as copy:
+        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) "
+                      "FROM STDIN") as copy:
             for household, postcode in homes.items():
                 copy.write_row((household, postcode, postcode[:-2], "2026-01-01", PROFILE_ID))
         with cur.copy("COPY person (id, given_name, family_name, given_name_key, "

@@ -120,7 +120,8 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
         indexes = cur.fetchall()
         for _, name in indexes:
             cur.execute(f'DROP INDEX "{name}"')
-        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) FROM STDIN") as copy:
+        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) "
+                      "FROM STDIN") as copy:
             for h, (unit, _, _) in enumerate(homes, start=1):
                 copy.write_row((h, unit, unit[:-2], "2026-01-01", PROFILE_ID))
         columns = ("id", "given_name", "family_name", "given_name_key", "family_name_key",

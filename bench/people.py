@@ -70,14 +70,16 @@ def bulk_load(url: str, people: int, first_id: int) -> None:
     try:
         cur = raw.cursor()
         households = people * 2 // 5
-        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) FROM STDIN") as copy:
+        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) "
+                      "FROM STDIN") as copy:
             for i in range(households):
                 pc = rng.choice(postcodes)
                 copy.write_row((first_id + i, pc, pc[:-2], "2026-01-01", PROFILE_ID))
         start = date(1930, 1, 1)
         with cur.copy("COPY person (id, given_name, family_name, given_name_key, "
                       "family_name_key, given_name_sound, family_name_sound, date_of_birth, "
-                      "birth_year, phone, phone_key, phone_hash, created_at, profile_id) FROM STDIN") as copy:
+                      "birth_year, phone, phone_key, phone_hash, created_at, profile_id) "
+                      "FROM STDIN") as copy:
             for i in range(people):
                 g = rng.choice(GIVEN)
                 f = rng.choices(SURNAMES, weights)[0]

@@ -69,7 +69,8 @@ PLANTED = [
 def _person(session, *, given, family, dob, postcode, phone=None, email=None,
             anonymised=False) -> int:
     person = Person(profile_id="leicestershire", given_name=given, family_name=family,
-                    given_name_key=name_key(given), family_name_key=name_key(family), given_name_sound=sound_key(given),
+                    given_name_key=name_key(given), family_name_key=name_key(family),
+                    given_name_sound=sound_key(given),
                     family_name_sound=sound_key(family), date_of_birth=dob, phone=phone,
                     phone_key=phone, email=email,
                     anonymised_at=datetime(2026, 1, 1, tzinfo=UTC) if anonymised else None)

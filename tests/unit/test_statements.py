@@ -64,7 +64,8 @@ def test_a_new_row_reads_back_through_the_orm_with_its_types(db):
 def test_many_rows_in_one_call_keep_their_order_and_keys(db):
     with db.unit_of_work() as session:
         people = new_rows(session, Person, [
-            {"profile_id": P, "given_name": f"P{i}", "date_of_birth": date(2000, 1, 1 + i)} for i in range(5)])
+            {"profile_id": P, "given_name": f"P{i}", "date_of_birth": date(2000, 1, 1 + i)}
+            for i in range(5)])
         household = new_row(session, Household, profile_id=P, postcode="LE13 0AB", sector="LE13 0")
         # 100 rows of a table without a generated key: chunks of 64, 32 and 4.
         new_rows(session, AuditEvent, [
@@ -194,7 +195,8 @@ def test_keys_of_several_tables_taken_at_once_let_rows_that_refer_to_each_other_
                        sector="LE1 1")
         new_rows(session, HouseholdMember, [{"household_id": home.id, "person_id": p.id}
                                             for p in people])
-        later = new_row(session, Person, profile_id=P, given_name="Cy", date_of_birth=date(2013, 1, 1))
+        later = new_row(session, Person, profile_id=P, given_name="Cy",
+                        date_of_birth=date(2013, 1, 1))
     assert [p.id for p in people] == keys[Person] and home.id == keys[Household][0]
     assert later.id not in keys[Person]
     with db.reader() as session:

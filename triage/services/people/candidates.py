@@ -121,9 +121,10 @@ def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool, profile_
            ) -> list:
     """The blocking queries for `typed`: each selects the ids of people recorded under this
     profile through one index, at most `blocking.limit` of them (the profile is part of each
-    block, so another profile's people never take a block's places). A block read through a broad key (a date of birth, a given name
-    and year) keeps only people whose names or date could still let the pair reach a band, so
-    a common name or birthday does not fill it with strangers.
+    block, so another profile's people never take a block's places). A block read through a
+    broad key (a date of birth, a given name and year) keeps only people whose names or date
+    could still let the pair reach a band, so a common name or birthday does not fill it with
+    strangers.
     Trigram similarity (PostgreSQL's pg_trgm) only when `trigrams`."""
     limit = matching.blocking.limit
     p = _PERSON.c

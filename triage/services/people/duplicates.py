@@ -110,10 +110,10 @@ def _parts(name: str | None) -> str | None:
 
 def read_people(session: Session, matching: MatchingProfile, *, profile_id: str,
                 batch: int = READ_BATCH) -> dict[str, list[Any]]:
-    """The people recorded under this profile to compare, column by column (as the finder's table has them): folded
-    names, sound keys, name parts, nickname groups, date of birth, the newest household's
-    postcode (unit, sector, district), phone and email keys. Anonymised and merged-away
-    people are left out."""
+    """The people recorded under this profile to compare, column by column (as the finder's
+    table has them): folded names, sound keys, name parts, nickname groups, date of birth,
+    the newest household's postcode (unit, sector, district), phone and email keys.
+    Anonymised and merged-away people, and every other profile's, are left out."""
     groups: dict[str, list[str]] = {}
     for i, group in enumerate(matching.nicknames):
         for name in group:

@@ -119,9 +119,9 @@ def create_people(session: Session, people: tuple[PersonInput, ...],
             stored = person_keys(given_name=p.given_name, family_name=p.family_name,
                                  date_of_birth=p.date_of_birth, phone=contact.get("phone"),
                                  email=contact.get("email"))
-            new.append({"profile_id": profile_id, "given_name": p.given_name, "family_name": p.family_name,
-                        "date_of_birth": p.date_of_birth, **stored, **contact,
-                        "contact_updated_at": now if contact else None})
+            new.append({"profile_id": profile_id, "given_name": p.given_name,
+                        "family_name": p.family_name, "date_of_birth": p.date_of_birth,
+                        **stored, **contact, "contact_updated_at": now if contact else None})
         elif contact:
             update_contact(session, known, contact, now=now)
     for row, key in zip(new, keys, strict=True):

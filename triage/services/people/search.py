@@ -111,8 +111,9 @@ def _best(typed: list[Record], entry: Found, matching: MatchingProfile) -> Match
 
 
 def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
-    """People recorded under the running profile matching the query, best first; staff outside the front door see only families
-    their team works with. Audited with counts and ids only, never the query."""
+    """People recorded under the running profile matching the query, best first; staff
+    outside the front door see only families their team works with. Audited with counts and
+    ids only, never the query."""
     require(user, SEARCH_PEOPLE, "search for people")
     query = parse_query(args)
     q, dob, postcode = query["q"], query["date_of_birth"], query["postcode"]
