@@ -94,7 +94,7 @@ def test_a_failed_insert_raises_sqlalchemy_s_error_and_leaves_nothing(db):
 
 def test_a_missing_required_value_is_named():
     with pytest.raises(TypeError, match="person: no value for date_of_birth"):
-        new_row(Session(), Person, given_name="No birthday")
+        new_row(Session(), Person, profile_id=P, given_name="No birthday")
 
 
 @both_databases
@@ -140,11 +140,11 @@ def test_after_a_commit_the_next_statement_uses_the_new_transaction(db):
     """The cached connection is dropped when a transaction ends: a session that commits and
     goes on writes through its new transaction, not the finished one."""
     with db.unit_of_work() as session:
-        new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
         session.commit()
-        new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
         session.rollback()
-        new_row(session, Household, postcode="LE1 1AC", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AC", sector="LE1 1")
     with db.reader() as session:
         stored = sorted(session.exec(select(Household.postcode)).scalars())
     assert stored == ["LE1 1AA", "LE1 1AC"]
@@ -157,11 +157,11 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(databas
     db = Database(database_url, ping_after_idle_seconds=0.05)
     try:
         with db.unit_of_work() as session:
-            new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+            new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
         assert kill_connections(database_url) >= 1
         time.sleep(0.2)
         with db.unit_of_work() as session:
-            new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+            new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
         with db.reader() as session:
             stored = sorted(session.exec(select(Household.postcode)).scalars())
         assert stored == ["LE1 1AA", "LE1 1AB"]
@@ -173,8 +173,9 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(databas
 def test_a_key_taken_beforehand_is_used_and_never_handed_out_again(db):
     with db.unit_of_work() as session:
         key = next_key(session, Household)
-        taken = new_row(session, Household, id=key, postcode="LE1 1AA", sector="LE1 1")
-        after = new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        taken = new_row(session, Household, id=key, profile_id=P, postcode="LE1 1AA",
+                        sector="LE1 1")
+        after = new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
         again = next_key(session, Household)
     assert taken.id == key and after.id > key and again > after.id
     with db.reader() as session:
@@ -218,17 +219,18 @@ def test_writes_that_wait_are_seen_by_every_later_read_in_the_transaction(db):
     by_name = Prepared(lambda: select(people.c.id).where(
         people.c.given_name == bindparam("name")))
     with db.unit_of_work() as session:
-        household = new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        household = new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
         new_rows(session, AuditEvent, [{"action": "a", "object_type": "o", "object_id": "1"}],
                  ids=False)
         assert session.exec(select(AuditEvent.object_id)).scalars().all() == ["1"]
-        new_rows(session, Person, [{"given_name": "Waits", "date_of_birth": date(2001, 1, 1)}],
-                 ids=False)
+        new_rows(session, Person, [{"profile_id": P, "given_name": "Waits",
+                                   "date_of_birth": date(2001, 1, 1)}], ids=False)
         assert len(by_name.rows(session, {"name": "Waits"})) == 1
         # Waits for the next INSERT, which checks its foreign keys once both are in.
         new_rows(session, AuditEvent, [{"action": "b", "object_type": "o", "object_id": "2"}],
                  ids=False)
-        person = new_row(session, Person, given_name="Next", date_of_birth=date(2002, 2, 2))
+        person = new_row(session, Person, profile_id=P, given_name="Next",
+                         date_of_birth=date(2002, 2, 2))
         new_rows(session, HouseholdMember, [{"household_id": household.id,
                                             "person_id": person.id}])
     with db.reader() as session:
@@ -240,12 +242,12 @@ def test_writes_that_wait_are_seen_by_every_later_read_in_the_transaction(db):
 def test_a_bad_write_that_waited_fails_the_transaction_and_a_rollback_drops_the_rest(db):
     with pytest.raises(IntegrityError), db.unit_of_work() as session:
         new_rows(session, HouseholdMember, [{"household_id": 404, "person_id": 404}])
-        new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
     with db.unit_of_work() as session:
         new_rows(session, AuditEvent, [{"action": "dropped", "object_type": "o",
                                         "object_id": "1"}], ids=False)
         session.rollback()
-        new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
     with db.reader() as session:
         assert session.exec(select(AuditEvent)).first() is None
         assert session.exec(select(Household.postcode)).scalars().all() == ["LE1 1AB"]
