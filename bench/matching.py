@@ -267,16 +267,12 @@ def time_candidates(url: str, probes, matching) -> dict:
 
 def explain(url: str, record, matching) -> str:
     """EXPLAIN ANALYZE of the candidate statement for one probe (--explain)."""
-    from sqlalchemy import select as core_select
-    from sqlalchemy import union
-
-    from triage.services.people.candidates import _PERSON, blocks
+    from triage.services.people.candidates import candidate_statement, shape_of
 
     engine = create_engine(url)
     try:
-        queries = blocks(record, matching, trigrams=True, profile_id=PROFILE_ID)
-        ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
-        stmt = core_select(_PERSON.c.id).where(_PERSON.c.id.in_(core_select(ids.c.id)))
+        shape, params = shape_of(record, matching, trigrams=True, profile_id=PROFILE_ID)
+        stmt = candidate_statement(shape).params(**params)
         compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
         with engine.connect() as conn:
             conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, false)"),
