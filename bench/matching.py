@@ -272,13 +272,12 @@ def explain(url: str, record, matching) -> str:
     engine = create_engine(url)
     try:
         shape, params = shape_of(record, matching, trigrams=True, profile_id=PROFILE_ID)
-        stmt = candidate_statement(shape).params(**params)
-        compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+        compiled = candidate_statement(shape).compile(engine)
         with engine.connect() as conn:
             conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, false)"),
                          {"t": str(matching.blocking.trigram_similarity)})
             return "\n".join(r[0] for r in conn.exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled)))
+                "EXPLAIN (ANALYZE, BUFFERS) " + compiled.string, {**compiled.params, **params}))
     finally:
         engine.dispose()
 

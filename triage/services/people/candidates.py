@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import bindparam, func, or_, true, union
 from sqlalchemy import select as core_select
@@ -20,19 +21,12 @@ from triage.linkage.compare import name_parts, postcode_parts
 from triage.models import Household, HouseholdMember, Person
 from triage.services.people.keys import email_hash, phone_hash
 from triage.services.people.names import name_key, sound_key
-from triage.statements import BySize, Prepared, in_list
+from triage.statements import Prepared
 
 CANDIDATES = 500  # each search query is bounded so a common surname cannot flood it
 _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__
 _MEMBER = HouseholdMember.__table__
-# The postcode of a candidate's newest household, which scoring reads.
-# (Joins are written as WHERE conditions: triage.statements reads a statement's tables, and
-# a JOIN is not one.)
-_NEWEST_POSTCODE = (core_select(_HOUSEHOLD.c.postcode)
-                    .where(_HOUSEHOLD.c.id == _MEMBER.c.household_id,
-                           _MEMBER.c.person_id == _PERSON.c.id)
-                    .order_by(_MEMBER.c.since.desc()).limit(1).scalar_subquery())
 
 
 @dataclass
@@ -241,23 +235,23 @@ def blocks(shape: Shape) -> list:
 
 
 def candidate_statement(shape: Shape):
-    """Every live person the shape's blocks find (one statement, the blocks' union), with the
-    postcode of their newest household: what scoring reads, and the rest of the person for
-    those banded, so one round trip reads them all."""
+    """Every live person the shape's blocks find (one statement, the blocks' union), once per
+    household they belong to, newest membership first (a person with none once, without):
+    the newest household's postcode is what scoring reads, and the rest of the person and
+    their households are kept for those banded, so one round trip reads them all."""
     ids = union(*[core_select(q.subquery().c.id) for q in blocks(shape)]).subquery()
-    return core_select(_PERSON, _NEWEST_POSTCODE.label("postcode")).where(
-        _PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None),
-        _PERSON.c.merged_into_id.is_(None))
+    homes = _PERSON.outerjoin(_MEMBER, _MEMBER.c.person_id == _PERSON.c.id).outerjoin(
+        _HOUSEHOLD, _HOUSEHOLD.c.id == _MEMBER.c.household_id)
+    return (core_select(_PERSON, _MEMBER.c.household_id, _HOUSEHOLD.c.postcode)
+            .select_from(homes)
+            .where(_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None),
+                   _PERSON.c.merged_into_id.is_(None))
+            .order_by(_PERSON.c.id, _MEMBER.c.since.desc(), _MEMBER.c.household_id.desc()))
 
 
 # One compiled statement per shape (and database), run on the driver's cursor: building and
 # compiling the union anew cost more than running it.
 _STATEMENTS: dict[Shape, Prepared] = {}
-_HOMES = BySize(lambda n: core_select(_MEMBER.c.person_id, _HOUSEHOLD.c.id,
-                                      _HOUSEHOLD.c.postcode)
-                .where(_HOUSEHOLD.c.id == _MEMBER.c.household_id,
-                       _MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(n)]))
-                .order_by(_MEMBER.c.since.desc()))
 _COLUMNS = tuple(c.name for c in _PERSON.columns)
 
 
@@ -278,25 +272,22 @@ def find_candidates(session: Session, typed: Record, matching: MatchingProfile, 
     if not (shape.given or shape.family or shape.dob or shape.phone or shape.email):
         return []
     excluded = set(exclude)
-    scored = []
+    read: dict[int, tuple[Any, list[int]]] = {}  # id: (row with the newest postcode, homes)
     for row in _prepared(shape).records(session, params):
         if row.id in excluded:
             continue
+        _, homes = read.setdefault(row.id, (row, []))
+        if row.household_id is not None:
+            homes.append(row.household_id)
+    scored = []
+    for row, homes in read.values():
         known = Record(given_name=row.given_name, family_name=row.family_name,
                        date_of_birth=row.date_of_birth, postcode=row.postcode,
                        phone=row.phone_key or row.phone, email=row.email)
         match = score(typed, known, matching)
         if match.band is not None:
             person = Person(**{name: getattr(row, name) for name in _COLUMNS})
-            scored.append(Candidate(person, match, row.postcode))
-    if not scored:
-        return []
-    size, ids = in_list("p", [c.person.id for c in scored])
-    homes: dict[int, list[int]] = {}
-    for person_id, household_id, _ in _HOMES[size].rows(session, ids):
-        homes.setdefault(person_id, []).append(household_id)
-    for candidate in scored:
-        candidate.household_ids = homes.get(candidate.person.id, [])
+            scored.append(Candidate(person, match, row.postcode, homes))
     scored.sort(key=lambda c: (-c.match.score, c.person.id))
     return scored
 
