@@ -47,7 +47,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(1, str(BENCH))
 
-from bench.common import throwaway_postgres  # noqa: E402
+from bench.common import PROFILE, throwaway_postgres  # noqa: E402
 from bench.people import GIVEN, PROFILE_ID, SURNAMES  # noqa: E402
 
 P95_TARGET_MS = 25.0
@@ -314,7 +314,7 @@ def main() -> None:
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
     intake_size = max(sizes) if args.intake_size is None else args.intake_size
-    matching = load_profile("leicestershire").matching
+    matching = load_profile(PROFILE).matching
     results, intake = {}, None
     for size in sizes:
         with throwaway_postgres() as url:

@@ -26,13 +26,14 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import migrated_app, throwaway_postgres  # noqa: E402
+from bench.common import PROFILE, migrated_app, throwaway_postgres  # noqa: E402
 from bench.pages import signed_in  # noqa: E402
+from config.profile import load_profile  # noqa: E402
 
 TARGET_MS = 100.0
-# The profile the bench's service runs (the default): every person and household loaded is
-# recorded under it, as intake would record them.
-PROFILE_ID = "leicestershire"
+# The id of the profile the bench's service runs (TRIAGE_PROFILE): every person and household
+# loaded is recorded under it, as intake would record them.
+PROFILE_ID = load_profile(PROFILE).id
 
 
 def _words(text: str) -> list[str]:

@@ -17,6 +17,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from config.teams import Teams
 from triage.models import Role
 
 ROLE_NAMES = [r.value for r in Role]
@@ -87,9 +88,9 @@ class _AccountFields(Schema):
     team = _text(128)
     organisation = _text(200)
 
-    def __init__(self, *, teams: Iterable[str], **kwargs: Any):
+    def __init__(self, *, teams: Teams, **kwargs: Any):
         super().__init__(**kwargs)
-        self.teams = frozenset(teams)
+        self.teams = teams
 
     @pre_load
     def _blanks(self, data: Any, **_: Any) -> Any:
@@ -100,8 +101,7 @@ class _AccountFields(Schema):
         errors: dict[str, list[str]] = {}
         role, team, organisation = data.get("role"), data.get("team"), data.get("organisation")
         if team is not None and team not in self.teams:
-            errors["team"] = ["Must be a service or service:instance of the profile "
-                              "(for example early_help_hub:melton-hub)."]
+            errors["team"] = [self.teams.refusal(team)]
         if role == Role.partner:
             if not organisation:
                 errors["organisation"] = ["A partner needs an organisation."]

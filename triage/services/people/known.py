@@ -55,7 +55,8 @@ def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownP
         ]), Person.profile_id == rt.profile.id, Person.merged_into_id.is_(None))
             .order_by(Person.id)).all()
         if not sees_all_people(user):
-            ours = linked_people(session, user, [p.id for p in people])
+            ours = linked_people(session, user, [p.id for p in people],
+                                 rt.profile.teams)
             people = [p for p in people if p.id in ours]
         hidden = visibility.hidden_for(session, user)
         people = [p for p in people if p.id not in hidden.people]

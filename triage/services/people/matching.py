@@ -175,8 +175,7 @@ def create_household(session: Session, *, key: int, postcode: str, place: Place 
                      profile_id: str, address: dict | None = None) -> Row:
     sector = place.sector if place else postcode[:-2].strip()
     return new_row(session, Household, id=key, profile_id=profile_id, postcode=postcode,
-                   sector=sector,
-                   district=place.district if place else None,
+                   sector=sector, district=place.top if place else None,
                    **address_columns(address or {}))
 
 
