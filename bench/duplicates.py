@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import migrated_app, throwaway_postgres  # noqa: E402
-from bench.people import GIVEN, SURNAMES  # noqa: E402
+from bench.people import GIVEN, PROFILE_ID, SURNAMES  # noqa: E402
 
 
 def _words(text: str) -> list[str]:
@@ -145,16 +145,18 @@ def bulk_load(url: str, people: list[dict]) -> None:
         homes = {}
         for p in people:
             homes.setdefault(p["household"], p["postcode"])
-        with cur.copy("COPY household (id, postcode, sector, created_at) FROM STDIN") as copy:
+        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) "
+                      "FROM STDIN") as copy:
             for household, postcode in homes.items():
-                copy.write_row((household, postcode, postcode[:-2], "2026-01-01"))
+                copy.write_row((household, postcode, postcode[:-2], "2026-01-01", PROFILE_ID))
         with cur.copy("COPY person (id, given_name, family_name, given_name_key, "
                       "family_name_key, given_name_sound, family_name_sound, date_of_birth, "
-                      "phone, phone_key, created_at) FROM STDIN") as copy:
+                      "phone, phone_key, created_at, profile_id) FROM STDIN") as copy:
             for p in people:
                 g, f = p["given"], p["family"]
                 copy.write_row((p["id"], g, f, name_key(g), name_key(f), sound_key(g),
-                                sound_key(f), p["dob"], p["phone"], p["phone"], "2026-01-01"))
+                                sound_key(f), p["dob"], p["phone"], p["phone"], "2026-01-01",
+                                PROFILE_ID))
         with cur.copy("COPY household_member (household_id, person_id, since) FROM STDIN"
                       ) as copy:
             for p in people:

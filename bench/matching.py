@@ -47,8 +47,8 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(1, str(BENCH))
 
-from bench.common import throwaway_postgres  # noqa: E402
-from bench.people import GIVEN, SURNAMES  # noqa: E402
+from bench.common import PROFILE, throwaway_postgres  # noqa: E402
+from bench.people import GIVEN, PROFILE_ID, SURNAMES  # noqa: E402
 
 P95_TARGET_MS = 25.0
 INTAKE_TARGET = 0.45
@@ -120,12 +120,14 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
         indexes = cur.fetchall()
         for _, name in indexes:
             cur.execute(f'DROP INDEX "{name}"')
-        with cur.copy("COPY household (id, postcode, sector, created_at) FROM STDIN") as copy:
+        with cur.copy("COPY household (id, postcode, sector, created_at, profile_id) "
+                      "FROM STDIN") as copy:
             for h, (unit, _, _) in enumerate(homes, start=1):
-                copy.write_row((h, unit, unit[:-2], "2026-01-01"))
+                copy.write_row((h, unit, unit[:-2], "2026-01-01", PROFILE_ID))
         columns = ("id", "given_name", "family_name", "given_name_key", "family_name_key",
                    "given_name_sound", "family_name_sound", "date_of_birth", "birth_year",
-                   "phone", "phone_key", "phone_hash", "email", "email_hash", "created_at")
+                   "phone", "phone_key", "phone_hash", "email", "email_hash", "created_at",
+                   "profile_id")
         pid = 0
         with cur.copy(f"COPY person ({', '.join(columns)}) FROM STDIN") as copy:
             for h, (unit, surname, size) in enumerate(homes, start=1):
@@ -153,7 +155,7 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
                                     keys["family_name_key"], keys["given_name_sound"],
                                     keys["family_name_sound"], born, keys["birth_year"],
                                     phone, keys["phone_key"], keys["phone_hash"], email,
-                                    keys["email_hash"], "2026-01-01"))
+                                    keys["email_hash"], "2026-01-01", PROFILE_ID))
                     member_of.append(h)
                     if pid - 1 in wanted_common:
                         known = Known(pid, given, family, born, unit, phone)
@@ -241,12 +243,12 @@ def time_candidates(url: str, probes, matching) -> dict:
     try:
         for _, record, _ in probes:  # warm: caches, pool, statement cache
             with Session(engine) as session:
-                find_candidates(session, record, matching)
+                find_candidates(session, record, matching, profile_id=PROFILE_ID)
         times, cpus, counts, found, missed = [], [], [], 0, {}
         for kind, record, true_id in probes:
             with Session(engine) as session:
                 started, cpu = time.perf_counter(), time.process_time()
-                candidates = find_candidates(session, record, matching)
+                candidates = find_candidates(session, record, matching, profile_id=PROFILE_ID)
                 times.append((time.perf_counter() - started) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
             counts.append(len(candidates))
@@ -265,22 +267,17 @@ def time_candidates(url: str, probes, matching) -> dict:
 
 def explain(url: str, record, matching) -> str:
     """EXPLAIN ANALYZE of the candidate statement for one probe (--explain)."""
-    from sqlalchemy import select as core_select
-    from sqlalchemy import union
-
-    from triage.services.people.candidates import _PERSON, blocks
+    from triage.services.people.candidates import candidate_statement, shape_of
 
     engine = create_engine(url)
     try:
-        queries = blocks(record, matching, trigrams=True)
-        ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
-        stmt = core_select(_PERSON.c.id).where(_PERSON.c.id.in_(core_select(ids.c.id)))
-        compiled = stmt.compile(engine, compile_kwargs={"literal_binds": True})
+        shape, params = shape_of(record, matching, trigrams=True, profile_id=PROFILE_ID)
+        compiled = candidate_statement(shape).compile(engine)
         with engine.connect() as conn:
             conn.execute(text("SELECT set_config('pg_trgm.similarity_threshold', :t, false)"),
                          {"t": str(matching.blocking.trigram_similarity)})
             return "\n".join(r[0] for r in conn.exec_driver_sql(
-                "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled)))
+                "EXPLAIN (ANALYZE, BUFFERS) " + compiled.string, {**compiled.params, **params}))
     finally:
         engine.dispose()
 
@@ -317,7 +314,7 @@ def main() -> None:
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
     intake_size = max(sizes) if args.intake_size is None else args.intake_size
-    matching = load_profile("leicestershire").matching
+    matching = load_profile(PROFILE).matching
     results, intake = {}, None
     for size in sizes:
         with throwaway_postgres() as url:

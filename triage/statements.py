@@ -99,7 +99,8 @@ class Prepared:
             found = _Compiled(
                 sql=compiled.string.encode() if raw else compiled.string, raw=raw,
                 writes=statement.table.name if isinstance(statement, Insert) else None,
-                reads=frozenset(t.name for t in find_tables(statement, include_joins=True))
+                reads=frozenset(t.name for t in find_tables(statement, include_joins=True)
+                                if isinstance(t, Table))  # (a JOIN is listed, and its tables)
                 if isinstance(statement, Select) else None,
                 names=names,
                 positional=compiled.positional, processors=tuple(processors),

@@ -53,7 +53,8 @@ def test_a_merged_person_leaves_search_and_comes_back_when_the_merge_is_undone(
     with rt.db.reader() as session:
         offered = {c.person.id for c in find_candidates(
             session, Record(given_name="Tom", family_name="Reid",
-                            date_of_birth=date(2016, 5, 4)), rt.profile.matching)}
+                            date_of_birth=date(2016, 5, 4)), rt.profile.matching,
+            profile_id=rt.profile.id)}
     assert known in offered and newer not in offered
     page = client.get(f"/api/v1/people/{known}", headers=staff).json
     assert len(page["referrals"]) == 2 and page["merges"][0]["reason"] == REASON

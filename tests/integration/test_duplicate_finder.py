@@ -68,12 +68,14 @@ PLANTED = [
 
 def _person(session, *, given, family, dob, postcode, phone=None, email=None,
             anonymised=False) -> int:
-    person = Person(given_name=given, family_name=family, given_name_key=name_key(given),
-                    family_name_key=name_key(family), given_name_sound=sound_key(given),
+    person = Person(profile_id="leicestershire", given_name=given, family_name=family,
+                    given_name_key=name_key(given), family_name_key=name_key(family),
+                    given_name_sound=sound_key(given),
                     family_name_sound=sound_key(family), date_of_birth=dob, phone=phone,
                     phone_key=phone, email=email,
                     anonymised_at=datetime(2026, 1, 1, tzinfo=UTC) if anonymised else None)
-    household = Household(postcode=postcode, sector=postcode[:-2])
+    household = Household(profile_id="leicestershire", postcode=postcode,
+                          sector=postcode[:-2])
     session.add_all([person, household])
     session.flush()
     session.add(HouseholdMember(household_id=household.id, person_id=person.id))
@@ -168,6 +170,29 @@ def test_a_second_run_adds_nothing_and_decided_pairs_are_skipped(rt, planted):
     second = duplicates.find_duplicates(rt)
     assert second.queued == 0 and second.skipped == second.pairs >= len(planted) - 2
     assert [r.id for r in _queue(rt)] == [r.id for r in queued]
+
+
+@both_databases
+def test_pairs_queued_or_decided_while_the_finder_ran_are_skipped_not_failed(rt, monkeypatch):
+    """The finder reads what is decided and queued, then takes minutes to compare; meanwhile
+    intake queues one of its pairs and a worker decides another. Writing, it skips both (no
+    error, nothing queued twice, the worker's answer stands) and queues the rest."""
+    with rt.db.unit_of_work() as session:
+        ids = [_person(session, given="Amy", family="Reed", dob=date(2015, 1, 1 + i),
+                       postcode="LE11 2AB") for i in range(6)]
+    found = [duplicates.Pair(ids[i], ids[i + 1], 20.0, "likely", ()) for i in (0, 2, 4)]
+    monkeypatch.setattr(duplicates, "_known_pairs", lambda session: set())  # read before
+    with rt.db.unit_of_work() as session:  # ...these came in
+        session.add(MatchReview(person_id=ids[0], other_person_id=ids[1], source="intake",
+                                score=18.0, band="likely", comparisons=[], status="open"))
+        session.add(MatchDecision(person_id=ids[2], other_person_id=ids[3], same=False,
+                                  source="review"))
+
+    assert duplicates.queue_pairs(rt, found) == (1, 2)
+
+    queue = {(r.person_id, r.other_person_id): r.source for r in _queue(rt)}
+    assert queue == {(ids[0], ids[1]): "intake", (ids[4], ids[5]): "duplicate_finder"}
+    assert duplicates.queue_pairs(rt, found) == (0, 3)  # and again: idempotent
 
 
 def test_without_splink_the_finder_does_nothing_and_says_so(rt, planted, monkeypatch, caplog):

@@ -23,7 +23,8 @@ from triage.services.people.candidates import find_candidates
 from triage.services.people.keys import person_keys
 
 ROWS = list(csv.DictReader(GOLDEN.open(encoding="utf-8")))
-MATCHING = load_profile("leicestershire").matching
+PROFILE = "leicestershire"
+MATCHING = load_profile(PROFILE).matching
 
 
 def _load_right_hand_records(session: Session) -> list[int]:
@@ -31,7 +32,7 @@ def _load_right_hand_records(session: Session) -> list[int]:
     ids = []
     for row in ROWS:
         b = _record(row, "b")
-        person = Person(given_name=b.given_name, family_name=b.family_name,
+        person = Person(profile_id=PROFILE, given_name=b.given_name, family_name=b.family_name,
                         # a known person always has a date of birth (the model needs one)
                         date_of_birth=b.date_of_birth or _record(row, "a").date_of_birth,
                         phone=b.phone, email=b.email,
@@ -42,7 +43,7 @@ def _load_right_hand_records(session: Session) -> list[int]:
         session.flush()
         parts = postcode_parts(b.postcode)
         if parts:
-            home = Household(postcode=parts[0], sector=parts[1])
+            home = Household(profile_id=PROFILE, postcode=parts[0], sector=parts[1])
             session.add(home)
             session.flush()
             session.add(HouseholdMember(household_id=home.id, person_id=person.id))
@@ -59,7 +60,8 @@ def _candidates(url: str) -> list[dict[int, tuple[str, float]]]:
             ids = _load_right_hand_records(session)
             index = {pid: i for i, pid in enumerate(ids)}
             return [{index[c.person.id]: (c.match.band, round(c.match.score, 6))
-                     for c in find_candidates(session, _record(row, "a"), MATCHING)}
+                     for c in find_candidates(session, _record(row, "a"), MATCHING,
+                                                     profile_id=PROFILE)}
                     for row in ROWS]
     finally:
         engine.dispose()
@@ -104,14 +106,14 @@ def test_on_postgresql_a_first_letter_typo_is_found_by_trigrams(database_url):
     engine = create_engine(database_url)
     try:
         with Session(engine) as session:
-            session.add(Person(given_name="Leo", family_name="Kowalski",
+            session.add(Person(profile_id=PROFILE, given_name="Leo", family_name="Kowalski",
                                date_of_birth=date(2012, 4, 18),
                                **person_keys(given_name="Leo", family_name="Kowalski",
                                              date_of_birth=date(2012, 4, 18), phone=None,
                                              email=None)))
             session.commit()
             found = find_candidates(session, Record(given_name="Leo", family_name="Cowalski"),
-                                    MATCHING)
+                                    MATCHING, profile_id=PROFILE)
     finally:
         engine.dispose()
     assert [(c.person.family_name, c.match.band) for c in found] == [("Kowalski", "possible")]

@@ -18,8 +18,8 @@ both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indi
 
 def people(rt, n: int) -> list[int]:
     with rt.db.unit_of_work() as session:
-        made = [Person(given_name=f"P{i}", family_name="Test", date_of_birth=date(2000, 1, 1))
-                for i in range(n)]
+        made = [Person(profile_id="leicestershire", given_name=f"P{i}", family_name="Test",
+                       date_of_birth=date(2000, 1, 1)) for i in range(n)]
         session.add_all(made)
         session.flush()
         return [p.id for p in made]

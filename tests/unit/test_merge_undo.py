@@ -74,12 +74,14 @@ def worlds(draw):
 
 def build(session, world, user_id: int) -> tuple[list[int], list[int]]:
     at = iter(BASE + timedelta(minutes=i, microseconds=i) for i in range(1000))
-    people = [Person(given_name=f"P{i}", family_name="Reed", family_name_key="reed",
-                     given_name_key=f"p{i}", date_of_birth=date(2010 + i, 1 + i, 1),
+    people = [Person(profile_id="leicestershire", given_name=f"P{i}", family_name="Reed",
+                     family_name_key="reed", given_name_key=f"p{i}",
+                     date_of_birth=date(2010 + i, 1 + i, 1),
                      phone=f"0770090012{i}", created_at=next(at))
               for i in range(world["people"])]
-    homes = [Household(postcode="LE11 2AB", sector="LE11 2", address_line1=f"{i} Elm Road",
-                       created_at=next(at)) for i in range(world["households"])]
+    homes = [Household(profile_id="leicestershire", postcode="LE11 2AB", sector="LE11 2",
+                       address_line1=f"{i} Elm Road", created_at=next(at))
+             for i in range(world["households"])]
     session.add_all(people + homes)
     session.flush()
     pids, hids = [p.id for p in people], [h.id for h in homes]

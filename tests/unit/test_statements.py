@@ -26,6 +26,7 @@ from triage.statements import (
     next_keys,
 )
 
+P = "leicestershire"  # every person and household is recorded under a profile
 both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
@@ -40,7 +41,7 @@ def db(database_url):
 def test_a_new_row_reads_back_through_the_orm_with_its_types(db):
     at = datetime(2026, 3, 1, 9, 30, 0, 0, tzinfo=UTC)  # no microseconds: SQLite's format
     with db.unit_of_work() as session:
-        person = new_row(session, Person, given_name="Zoë", family_name="O'Neil",
+        person = new_row(session, Person, profile_id=P, given_name="Zoë", family_name="O'Neil",
                          given_name_key="zoe", family_name_key="oneil",
                          date_of_birth=date(2015, 2, 28), created_at=at)
         message = new_row(session, OutboxMessage, topic="t",
@@ -63,8 +64,9 @@ def test_a_new_row_reads_back_through_the_orm_with_its_types(db):
 def test_many_rows_in_one_call_keep_their_order_and_keys(db):
     with db.unit_of_work() as session:
         people = new_rows(session, Person, [
-            {"given_name": f"P{i}", "date_of_birth": date(2000, 1, 1 + i)} for i in range(5)])
-        household = new_row(session, Household, postcode="LE13 0AB", sector="LE13 0")
+            {"profile_id": P, "given_name": f"P{i}", "date_of_birth": date(2000, 1, 1 + i)}
+            for i in range(5)])
+        household = new_row(session, Household, profile_id=P, postcode="LE13 0AB", sector="LE13 0")
         # 100 rows of a table without a generated key: chunks of 64, 32 and 4.
         new_rows(session, AuditEvent, [
             {"action": "a", "object_type": "o", "object_id": str(i)} for i in range(100)],
@@ -84,7 +86,7 @@ def test_many_rows_in_one_call_keep_their_order_and_keys(db):
 @both_databases
 def test_a_failed_insert_raises_sqlalchemy_s_error_and_leaves_nothing(db):
     with pytest.raises(IntegrityError), db.unit_of_work() as session:
-        new_row(session, Household, postcode="LE13 0AB", sector="LE13 0")
+        new_row(session, Household, profile_id=P, postcode="LE13 0AB", sector="LE13 0")
         new_rows(session, HouseholdMember, [{"household_id": 999_999, "person_id": 999_999}])
     with db.reader() as session:
         assert session.exec(select(Household)).first() is None
@@ -92,7 +94,7 @@ def test_a_failed_insert_raises_sqlalchemy_s_error_and_leaves_nothing(db):
 
 def test_a_missing_required_value_is_named():
     with pytest.raises(TypeError, match="person: no value for date_of_birth"):
-        new_row(Session(), Person, given_name="No birthday")
+        new_row(Session(), Person, profile_id=P, given_name="No birthday")
 
 
 @both_databases
@@ -103,9 +105,9 @@ def test_selects_convert_results_and_in_lists_pad_with_nulls(db):
                     .order_by(table.c.id))
     with db.unit_of_work() as session:
         people = new_rows(session, Person, [
-            {"given_name": "A", "date_of_birth": date(2010, 5, 6)},
-            {"given_name": "B", "date_of_birth": date(2011, 7, 8)},
-            {"given_name": "C", "date_of_birth": date(2012, 9, 10)}])
+            {"profile_id": P, "given_name": "A", "date_of_birth": date(2010, 5, 6)},
+            {"profile_id": P, "given_name": "B", "date_of_birth": date(2011, 7, 8)},
+            {"profile_id": P, "given_name": "C", "date_of_birth": date(2012, 9, 10)}])
         size, params = in_list("i", [p.id for p in people])
         assert size == 4 and params["i3"] is None
         found = by_ids[size].records(session, params)
@@ -123,14 +125,14 @@ def test_a_statement_that_expands_lists_per_call_is_refused(db):
 @both_databases
 def test_insert_rows_sets_the_keys_of_model_instances(db):
     with db.unit_of_work() as session:
-        first = Person(date_of_birth=date(2001, 1, 1))
-        second = Person(date_of_birth=date(2002, 1, 1))
+        first = Person(profile_id=P, date_of_birth=date(2001, 1, 1))
+        second = Person(profile_id=P, date_of_birth=date(2002, 1, 1))
         insert_rows(session, [first, second])
     with db.reader() as session:
         assert session.get(Person, first.id).date_of_birth == date(2001, 1, 1)
         assert session.get(Person, second.id).date_of_birth == date(2002, 1, 1)
     with pytest.raises(ValueError, match="generated"), db.unit_of_work() as session:
-        insert_rows(session, [Person(id=5, date_of_birth=date(2001, 1, 1))])
+        insert_rows(session, [Person(id=5, profile_id=P, date_of_birth=date(2001, 1, 1))])
 
 
 @both_databases
@@ -138,11 +140,11 @@ def test_after_a_commit_the_next_statement_uses_the_new_transaction(db):
     """The cached connection is dropped when a transaction ends: a session that commits and
     goes on writes through its new transaction, not the finished one."""
     with db.unit_of_work() as session:
-        new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
         session.commit()
-        new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
         session.rollback()
-        new_row(session, Household, postcode="LE1 1AC", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AC", sector="LE1 1")
     with db.reader() as session:
         stored = sorted(session.exec(select(Household.postcode)).scalars())
     assert stored == ["LE1 1AA", "LE1 1AC"]
@@ -155,11 +157,11 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(databas
     db = Database(database_url, ping_after_idle_seconds=0.05)
     try:
         with db.unit_of_work() as session:
-            new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+            new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
         assert kill_connections(database_url) >= 1
         time.sleep(0.2)
         with db.unit_of_work() as session:
-            new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+            new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
         with db.reader() as session:
             stored = sorted(session.exec(select(Household.postcode)).scalars())
         assert stored == ["LE1 1AA", "LE1 1AB"]
@@ -171,8 +173,9 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(databas
 def test_a_key_taken_beforehand_is_used_and_never_handed_out_again(db):
     with db.unit_of_work() as session:
         key = next_key(session, Household)
-        taken = new_row(session, Household, id=key, postcode="LE1 1AA", sector="LE1 1")
-        after = new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        taken = new_row(session, Household, id=key, profile_id=P, postcode="LE1 1AA",
+                        sector="LE1 1")
+        after = new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
         again = next_key(session, Household)
     assert taken.id == key and after.id > key and again > after.id
     with db.reader() as session:
@@ -187,13 +190,14 @@ def test_keys_of_several_tables_taken_at_once_let_rows_that_refer_to_each_other_
         keys = next_keys(session, {Person: 2, Household: 1, OutboxMessage: 0})
         assert keys[OutboxMessage] == [] and len(set(keys[Person])) == 2
         people = new_rows(session, Person, [
-            {"id": key, "given_name": name, "date_of_birth": date(2012, 5, 1)}
+            {"id": key, "profile_id": P, "given_name": name, "date_of_birth": date(2012, 5, 1)}
             for key, name in zip(keys[Person], ("Ada", "Bo"), strict=True)])
-        home = new_row(session, Household, id=keys[Household][0], postcode="LE1 1AA",
+        home = new_row(session, Household, id=keys[Household][0], profile_id=P, postcode="LE1 1AA",
                        sector="LE1 1")
         new_rows(session, HouseholdMember, [{"household_id": home.id, "person_id": p.id}
                                             for p in people])
-        later = new_row(session, Person, given_name="Cy", date_of_birth=date(2013, 1, 1))
+        later = new_row(session, Person, profile_id=P, given_name="Cy",
+                        date_of_birth=date(2013, 1, 1))
     assert [p.id for p in people] == keys[Person] and home.id == keys[Household][0]
     assert later.id not in keys[Person]
     with db.reader() as session:
@@ -215,17 +219,18 @@ def test_writes_that_wait_are_seen_by_every_later_read_in_the_transaction(db):
     by_name = Prepared(lambda: select(people.c.id).where(
         people.c.given_name == bindparam("name")))
     with db.unit_of_work() as session:
-        household = new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        household = new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
         new_rows(session, AuditEvent, [{"action": "a", "object_type": "o", "object_id": "1"}],
                  ids=False)
         assert session.exec(select(AuditEvent.object_id)).scalars().all() == ["1"]
-        new_rows(session, Person, [{"given_name": "Waits", "date_of_birth": date(2001, 1, 1)}],
-                 ids=False)
+        new_rows(session, Person, [{"profile_id": P, "given_name": "Waits",
+                                   "date_of_birth": date(2001, 1, 1)}], ids=False)
         assert len(by_name.rows(session, {"name": "Waits"})) == 1
         # Waits for the next INSERT, which checks its foreign keys once both are in.
         new_rows(session, AuditEvent, [{"action": "b", "object_type": "o", "object_id": "2"}],
                  ids=False)
-        person = new_row(session, Person, given_name="Next", date_of_birth=date(2002, 2, 2))
+        person = new_row(session, Person, profile_id=P, given_name="Next",
+                         date_of_birth=date(2002, 2, 2))
         new_rows(session, HouseholdMember, [{"household_id": household.id,
                                             "person_id": person.id}])
     with db.reader() as session:
@@ -237,12 +242,12 @@ def test_writes_that_wait_are_seen_by_every_later_read_in_the_transaction(db):
 def test_a_bad_write_that_waited_fails_the_transaction_and_a_rollback_drops_the_rest(db):
     with pytest.raises(IntegrityError), db.unit_of_work() as session:
         new_rows(session, HouseholdMember, [{"household_id": 404, "person_id": 404}])
-        new_row(session, Household, postcode="LE1 1AA", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AA", sector="LE1 1")
     with db.unit_of_work() as session:
         new_rows(session, AuditEvent, [{"action": "dropped", "object_type": "o",
                                         "object_id": "1"}], ids=False)
         session.rollback()
-        new_row(session, Household, postcode="LE1 1AB", sector="LE1 1")
+        new_row(session, Household, profile_id=P, postcode="LE1 1AB", sector="LE1 1")
     with db.reader() as session:
         assert session.exec(select(AuditEvent)).first() is None
         assert session.exec(select(Household.postcode)).scalars().all() == ["LE1 1AB"]

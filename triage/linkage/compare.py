@@ -3,6 +3,7 @@ with the similarity behind it. Names are compared by rapidfuzz's Jaro-Winkler.""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -16,6 +17,9 @@ from config.profile import parse_postcode
 _PART = re.compile(r"[\s\-]+")
 
 
+# Folding and parsing are pure, and scoring one typed record against a block of candidates
+# asks for the same few names and postcodes again and again: each is worked out once.
+@functools.lru_cache(maxsize=65_536)
 def fold_name(name: str | None) -> str | None:
     """Lower-case letters only, accents folded: "O'Néil" and "oneil" compare equal."""
     if not name:
@@ -24,6 +28,7 @@ def fold_name(name: str | None) -> str | None:
     return re.sub(r"[^a-z]", "", folded.lower()) or None
 
 
+@functools.lru_cache(maxsize=65_536)
 def name_parts(name: str | None) -> frozenset[str]:
     """The folded parts of a hyphenated or double-barrelled name ("Smith-Jones": smith, jones)."""
     return frozenset(p for p in (fold_name(w) for w in _PART.split(name or "")) if p)
@@ -69,6 +74,7 @@ def date_level(a: date, b: date) -> str:
     return "different"
 
 
+@functools.lru_cache(maxsize=65_536)
 def postcode_parts(raw: str | None) -> tuple[str, str, str] | None:
     """(unit, sector, district) of a UK postcode: LE11 2AB, LE11 2, LE11."""
     parsed = parse_postcode(raw or "")

@@ -14,6 +14,9 @@ class Household(SQLModel, table=True):
     __tablename__ = "household"
 
     id: int | None = Field(default=None, primary_key=True)
+    # The council profile it was recorded under (settings' profile id): matching, search,
+    # merges and the duplicate finder only ever see the running profile's families.
+    profile_id: str = Field(max_length=64)
     # Blocking keys too: candidates at the same postcode unit, sector or district.
     postcode: str = Field(max_length=10, index=True)
     sector: str = Field(max_length=8, index=True)
@@ -36,11 +39,14 @@ class Household(SQLModel, table=True):
 class Person(SQLModel, table=True):
     __tablename__ = "person"
     __table_args__ = (
-        Index("ix_person_match", "family_name_key", "date_of_birth"),
+        # Led by the profile (migration 0017): where a block reads a name's people in year
+        # order, another profile's people with that name are never read past.
+        Index("ix_person_match", "profile_id", "family_name_key", "date_of_birth"),
         # Blocking (people/candidates.py) and search: each candidate query reads one of these.
         # On PostgreSQL migration 0013 also adds trigram (pg_trgm GIN) indexes on both name
         # keys, which SQLite cannot hold: ix_person_family_trgm, ix_person_given_trgm.
-        Index("ix_person_sound", "family_name_sound", "given_name_sound", "birth_year"),
+        Index("ix_person_sound", "profile_id", "family_name_sound", "given_name_sound",
+              "birth_year"),
         Index("ix_person_given_year", "given_name_key", "birth_year"),
         Index("ix_person_dob", "date_of_birth"),
         Index("ix_person_phone_hash", "phone_hash"),
@@ -49,6 +55,8 @@ class Person(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The council profile it was recorded under (see Household.profile_id).
+    profile_id: str = Field(max_length=64)
     given_name: str | None = Field(default=None, max_length=100)
     family_name: str | None = Field(default=None, max_length=100)
     # Lower-cased, letters only: what matching compares, so "O'Neil" finds "oneil".

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, or_, true, union
+from sqlalchemy import bindparam, func, or_, true, union
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
@@ -20,21 +21,12 @@ from triage.linkage.compare import name_parts, postcode_parts
 from triage.models import Household, HouseholdMember, Person
 from triage.services.people.keys import email_hash, phone_hash
 from triage.services.people.names import name_key, sound_key
+from triage.statements import Prepared
 
 CANDIDATES = 500  # each search query is bounded so a common surname cannot flood it
 _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__
 _MEMBER = HouseholdMember.__table__
-# What scoring reads of a candidate, with the postcode of their newest household (the rest of
-# the person, and their households, are read only for those banded).
-_NEWEST_POSTCODE = (core_select(_HOUSEHOLD.c.postcode)
-                    .select_from(_MEMBER.join(_HOUSEHOLD,
-                                              _HOUSEHOLD.c.id == _MEMBER.c.household_id))
-                    .where(_MEMBER.c.person_id == _PERSON.c.id)
-                    .order_by(_MEMBER.c.since.desc()).limit(1).scalar_subquery())
-_SCORED = (_PERSON.c.id, _PERSON.c.given_name, _PERSON.c.family_name, _PERSON.c.date_of_birth,
-           _PERSON.c.phone_key, _PERSON.c.phone, _PERSON.c.email,
-           _NEWEST_POSTCODE.label("postcode"))
 
 
 @dataclass
@@ -45,12 +37,16 @@ class Candidate:
     household_ids: list[int] = field(default_factory=list)
 
 
-def people_where(session: Session, *where) -> list[Person]:
-    return list(session.exec(select(Person).where(*where).limit(CANDIDATES)))
+def people_where(session: Session, profile_id: str, *where) -> list[Person]:
+    """At most CANDIDATES people recorded under this profile meeting `where`."""
+    return list(session.exec(select(Person).where(Person.profile_id == profile_id, *where)
+                             .limit(CANDIDATES)))
 
 
-def by_name(session: Session, given: str | None, family: str | None) -> dict[int, Person]:
-    """People whose names sound like these (either way round) or whose family name is this."""
+def by_name(session: Session, profile_id: str, given: str | None, family: str | None
+            ) -> dict[int, Person]:
+    """People under this profile whose names sound like these (either way round) or whose
+    family name is this."""
     given, family = name_key(given), name_key(family)
     found: dict[int, Person] = {}
     pairs = [(given, family)] + ([(family, given)] if given else [])
@@ -60,13 +56,13 @@ def by_name(session: Session, given: str | None, family: str | None) -> dict[int
         where = [Person.family_name_sound == sound_key(f)]
         if g:
             where.append(Person.given_name_sound == sound_key(g))
-        for p in people_where(session, *where):
+        for p in people_where(session, profile_id, *where):
             found[p.id] = p
-        for p in people_where(session, Person.family_name_key == f):
+        for p in people_where(session, profile_id, Person.family_name_key == f):
             found[p.id] = p
     if given is None and family:
         # One word may be a given name ("Priya").
-        for p in people_where(session, Person.given_name_key == family):
+        for p in people_where(session, profile_id, Person.given_name_key == family):
             found[p.id] = p
     return found
 
@@ -113,116 +109,188 @@ def _tail(sound: str | None) -> str | None:
     return sound[1:] if sound and len(sound) > 1 else None
 
 
-def blocks(typed: Record, matching: MatchingProfile, *, trigrams: bool) -> list:
-    """The blocking queries for `typed`: each selects person ids through one index, at most
-    `blocking.limit` of them. A block read through a broad key (a date of birth, a given name
-    and year) keeps only people whose names or date could still let the pair reach a band, so
-    a common name or birthday does not fill it with strangers.
-    Trigram similarity (PostgreSQL's pg_trgm) only when `trigrams`."""
-    limit = matching.blocking.limit
-    p = _PERSON.c
-    out = []
+@dataclass(frozen=True)
+class Shape:
+    """Which blocks a typed record has (what it gives), and the sizes of its lists: one
+    candidate statement is compiled per shape and run with the record's values."""
+    given: bool
+    family: bool
+    dob: bool
+    sounds: int  # the given name's sound keys (with its nicknames'), padded to a power of 2
+    keys: int  # the family name's folded keys (and its parts'), padded likewise
+    tail: bool
+    trigrams: bool
+    phone: bool
+    email: bool
+    unit: bool
+    limit: int
 
-    def block(*where, frm=_PERSON, column=p.id, order=None, size=limit) -> None:
-        query = core_select(column.label("id")).select_from(frm).where(*where)
-        out.append((query.order_by(order) if order is not None else query).limit(size))
 
+def _padded(prefix: str, values: list, params: dict) -> int:
+    """`values` as binds prefix0..prefixN-1, padded with NULLs (which match nothing) to a
+    power of two, so that a few statements serve every length."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    for i in range(size):
+        params[f"{prefix}{i}"] = values[i] if i < len(values) else None
+    return size
+
+
+def shape_of(typed: Record, matching: MatchingProfile, *, trigrams: bool, profile_id: str
+             ) -> tuple[Shape, dict]:
+    """The shape of the candidate statement for `typed`, and its bind values."""
     given, family = name_key(typed.given_name), name_key(typed.family_name)
     dob = typed.date_of_birth
-    year = dob.year if dob else None
-    dates = {d for d in (dob, _swapped(dob)) if d} if dob else set()
-    sounds = _given_sounds(given, matching) if given else set()
     family_sound = sound_key(family)
-    keys = {family} | set(name_parts(typed.family_name)) if family else set()
+    params: dict = {"profile": profile_id, "given": given, "family": family,
+                    "family_sound": family_sound, "given_sound": sound_key(given),
+                    "tail": _tail(family_sound), "year": dob.year if dob else None,
+                    "d0": dob, "d1": _swapped(dob) if dob else None,
+                    "similarity": matching.blocking.trigram_similarity}
+    sounds = _padded("s", sorted(_given_sounds(given, matching)) if given else [], params)
+    keys = _padded("k", sorted({family} | set(name_parts(typed.family_name))) if family
+                   else [], params)
+    phone = phone_hash(typed.phone) if typed.phone else None
+    email = email_hash(typed.email) if typed.email else None
+    unit = postcode_parts(typed.postcode)
+    params.update(phone_hash=phone, email_hash=email, unit=unit[0] if unit else None)
+    shape = Shape(given=bool(given), family=bool(family), dob=dob is not None, sounds=sounds,
+                  keys=keys, tail=params["tail"] is not None, trigrams=trigrams and bool(family),
+                  phone=phone is not None, email=email is not None,
+                  unit=unit is not None and dob is not None, limit=matching.blocking.limit)
+    return shape, params
+
+
+def blocks(shape: Shape) -> list:
+    """The blocking queries of a shape: each selects the ids of people recorded under the
+    profile (bind `profile`) through one index, at most `limit` of them (the profile is part
+    of each block, so another profile's people never take a block's places). A block read
+    through a broad key (a date of birth, a given name and year) keeps only people whose names
+    or date could still let the pair reach a band, so a common name or birthday does not fill
+    it with strangers. Trigram similarity (PostgreSQL's pg_trgm) only when `shape.trigrams`."""
+    limit, b, p = shape.limit, bindparam, _PERSON.c
+    out = []
+
+    def block(*where, column=p.id, order=None, size=limit) -> None:
+        query = core_select(column.label("id")).where(p.profile_id == b("profile"), *where)
+        out.append((query.order_by(order) if order is not None else query).limit(size))
+
+    dates = p.date_of_birth.in_([b("d0"), b("d1")])
+    sounds = p.given_name_sound.in_([b(f"s{i}") for i in range(shape.sounds)])
+    keys = p.family_name_key.in_([b(f"k{i}") for i in range(shape.keys)])
     names_near = []  # either name sounds like, or is, the one typed (either way round)
-    if family:
-        names_near += [p.family_name_sound == family_sound, p.family_name_key.in_(keys)]
-        if _tail(family_sound):
-            names_near.append(func.substr(p.family_name_sound, 2) == _tail(family_sound))
-    if given:
-        names_near.append(p.given_name_sound.in_(sounds))
-    if given and family:
-        names_near += [p.family_name_sound == sound_key(given),
-                       p.given_name_sound == family_sound]
-    if family and given:
-        for pair in ((p.family_name_sound == family_sound, p.given_name_sound.in_(sounds)),
-                     (p.family_name_sound == sound_key(given),
-                      p.given_name_sound == family_sound)):
-            if year:
+    if shape.family:
+        names_near += [p.family_name_sound == b("family_sound"), keys]
+        if shape.tail:
+            names_near.append(func.substr(p.family_name_sound, 2) == b("tail"))
+    if shape.given:
+        names_near.append(sounds)
+    if shape.given and shape.family:
+        names_near += [p.family_name_sound == b("given_sound"),
+                       p.given_name_sound == b("family_sound")]
+        for pair in ((p.family_name_sound == b("family_sound"), sounds),
+                     (p.family_name_sound == b("given_sound"),
+                      p.given_name_sound == b("family_sound"))):
+            if shape.dob:
                 # The same names score a band whatever the date of birth: those born nearest
                 # the year typed, a few either side (a year typed one digit out is still near).
                 nearest = max(limit // 5, 1)
-                block(*pair, p.birth_year >= year, order=p.birth_year.asc(), size=nearest)
-                block(*pair, p.birth_year < year, order=p.birth_year.desc(), size=nearest)
+                block(*pair, p.birth_year >= b("year"), order=p.birth_year.asc(), size=nearest)
+                block(*pair, p.birth_year < b("year"), order=p.birth_year.desc(), size=nearest)
             else:
                 block(*pair)
-    elif family:
-        block(p.family_name_sound == family_sound)
-    if family and dob:
-        block(p.family_name_key.in_(keys), p.date_of_birth.in_(dates))
-    elif family:
-        block(p.family_name_key.in_(keys))
+    elif shape.family:
+        block(p.family_name_sound == b("family_sound"))
+    if shape.family and shape.dob:
+        block(keys, dates)
+    elif shape.family:
+        block(keys)
     # Family names alike by trigrams (pg_trgm): `%` reads the trigram index (at pg_trgm's own
     # threshold, 0.3 unless set) and similarity() holds it to the profile's. With a date of
     # birth it filters the given name and year block instead of reading on its own.
-    alike = (p.family_name_key.bool_op("%")(family)
-             & (func.similarity(p.family_name_key, family)
-                >= matching.blocking.trigram_similarity)) if family and trigrams else None
-    if alike is not None and not dob:
-        block(alike, p.family_name_key != family,
-              *([p.given_name_key == given] if given else []))
-    if given and year:
-        block(p.given_name_key == given, p.birth_year == year,
-              or_(p.date_of_birth.in_(dates), *names_near,
-                  *([alike] if alike is not None else [])) if family else true())
-    elif given and not family:
-        block(p.given_name_key == given)
-    if dob:
-        block(p.date_of_birth.in_(dates), p.anonymised_at.is_(None),
-              or_(*names_near) if names_near else true())
-    if typed.phone and (hashed := phone_hash(typed.phone)):
-        block(p.phone_hash == hashed)
-    if typed.email and (hashed := email_hash(typed.email)):
-        block(p.email_hash == hashed)
-    unit = postcode_parts(typed.postcode)
-    if unit and year:
-        block(_HOUSEHOLD.c.postcode == unit[0], p.birth_year == year,
-              frm=_HOUSEHOLD.join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
-              .join(_PERSON, _PERSON.c.id == _MEMBER.c.person_id), column=_MEMBER.c.person_id)
+    alike = (p.family_name_key.bool_op("%")(b("family"))
+             & (func.similarity(p.family_name_key, b("family")) >= b("similarity"))
+             ) if shape.trigrams else None
+    if alike is not None and not shape.dob:
+        block(alike, p.family_name_key != b("family"),
+              *([p.given_name_key == b("given")] if shape.given else []))
+    if shape.given and shape.dob:
+        block(p.given_name_key == b("given"), p.birth_year == b("year"),
+              or_(dates, *names_near, *([alike] if alike is not None else []))
+              if shape.family else true())
+    elif shape.given and not shape.family:
+        block(p.given_name_key == b("given"))
+    if shape.dob:
+        block(dates, p.anonymised_at.is_(None), or_(*names_near) if names_near else true())
+    if shape.phone:
+        block(p.phone_hash == b("phone_hash"))
+    if shape.email:
+        block(p.email_hash == b("email_hash"))
+    if shape.unit:
+        block(_HOUSEHOLD.c.postcode == b("unit"), p.birth_year == b("year"),
+              _MEMBER.c.household_id == _HOUSEHOLD.c.id, _PERSON.c.id == _MEMBER.c.person_id,
+              column=_MEMBER.c.person_id)
     return out
 
 
+def candidate_statement(shape: Shape):
+    """Every live person the shape's blocks find (one statement, the blocks' union), once per
+    household they belong to, newest membership first (a person with none once, without):
+    the newest household's postcode is what scoring reads, and the rest of the person and
+    their households are kept for those banded, so one round trip reads them all."""
+    ids = union(*[core_select(q.subquery().c.id) for q in blocks(shape)]).subquery()
+    homes = _PERSON.outerjoin(_MEMBER, _MEMBER.c.person_id == _PERSON.c.id).outerjoin(
+        _HOUSEHOLD, _HOUSEHOLD.c.id == _MEMBER.c.household_id)
+    return (core_select(_PERSON, _MEMBER.c.household_id, _HOUSEHOLD.c.postcode)
+            .select_from(homes)
+            .where(_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None),
+                   _PERSON.c.merged_into_id.is_(None))
+            .order_by(_PERSON.c.id, _MEMBER.c.since.desc(), _MEMBER.c.household_id.desc()))
+
+
+# One compiled statement per shape (and database), run on the driver's cursor: building and
+# compiling the union anew cost more than running it.
+_STATEMENTS: dict[Shape, Prepared] = {}
+_COLUMNS = tuple(c.name for c in _PERSON.columns)
+
+
+def _prepared(shape: Shape) -> Prepared:
+    found = _STATEMENTS.get(shape)
+    if found is None:
+        found = _STATEMENTS.setdefault(shape, Prepared(lambda: candidate_statement(shape)))
+    return found
+
+
 def find_candidates(session: Session, typed: Record, matching: MatchingProfile, *,
-                    exclude: Collection[int] = ()) -> list[Candidate]:
-    """Known people who may be `typed`, best first; only those reaching a band (exact, likely
-    or possible). Anonymised people and merged records are never candidates."""
+                    profile_id: str, exclude: Collection[int] = ()) -> list[Candidate]:
+    """Known people recorded under this profile who may be `typed`, best first; only those
+    reaching a band (exact, likely or possible). Anonymised people and merged records are
+    never candidates."""
     trigrams = session.get_bind().dialect.name == "postgresql"
-    queries = blocks(typed, matching, trigrams=trigrams)
-    if not queries:
+    shape, params = shape_of(typed, matching, trigrams=trigrams, profile_id=profile_id)
+    if not (shape.given or shape.family or shape.dob or shape.phone or shape.email):
         return []
-    ids = union(*[core_select(q.subquery().c.id) for q in queries]).subquery()
-    where = [_PERSON.c.id.in_(core_select(ids.c.id)), _PERSON.c.anonymised_at.is_(None),
-             _PERSON.c.merged_into_id.is_(None)]
-    if exclude:
-        where.append(_PERSON.c.id.not_in(list(exclude)))
+    excluded = set(exclude)
+    read: dict[int, tuple[Any, list[int]]] = {}  # id: (row with the newest postcode, homes)
+    for row in _prepared(shape).records(session, params):
+        if row.id in excluded:
+            continue
+        _, homes = read.setdefault(row.id, (row, []))
+        if row.household_id is not None:
+            homes.append(row.household_id)
     scored = []
-    for row in session.execute(core_select(*_SCORED).where(*where)):
+    for row, homes in read.values():
         known = Record(given_name=row.given_name, family_name=row.family_name,
                        date_of_birth=row.date_of_birth, postcode=row.postcode,
                        phone=row.phone_key or row.phone, email=row.email)
         match = score(typed, known, matching)
         if match.band is not None:
-            scored.append((row.id, match, row.postcode))
-    if not scored:
-        return []
-    ids = [pid for pid, _, _ in scored]
-    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(ids)))}
-    homes = households_of(session, ids)
-    out = [Candidate(people[pid], match, postcode, homes.get(pid, ([], None))[0])
-           for pid, match, postcode in scored]
-    out.sort(key=lambda c: (-c.match.score, c.person.id))
-    return out
+            person = Person(**{name: getattr(row, name) for name in _COLUMNS})
+            scored.append(Candidate(person, match, row.postcode, homes))
+    scored.sort(key=lambda c: (-c.match.score, c.person.id))
+    return scored
 
 
-__all__ = ["CANDIDATES", "Candidate", "blocks", "by_name", "find_candidates", "households_of",
-           "known_record", "people_where"]
+__all__ = ["CANDIDATES", "Candidate", "Shape", "blocks", "by_name", "candidate_statement",
+           "find_candidates", "households_of", "known_record", "people_where", "shape_of"]

@@ -16,14 +16,13 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from config.matching import DuplicateFinder, Level, MatchingProfile
 from triage.linkage import Comparison, band, compare
 from triage.models import Household, HouseholdMember, MatchDecision, MatchReview, Person
 from triage.services import audit
+from triage.services.people import identity
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +70,9 @@ def load_splink() -> SimpleNamespace:
 
 # --- reading the people -------------------------------------------------------------------
 
-def _live(statement):
-    statement = statement.where(Person.anonymised_at.is_(None))
-    if hasattr(Person, "merged_into_id"):
-        statement = statement.where(Person.merged_into_id.is_(None))
-    return statement
+def _live(statement, profile_id: str):
+    return statement.where(Person.profile_id == profile_id, Person.anonymised_at.is_(None),
+                           Person.merged_into_id.is_(None))
 
 
 def _postcodes(session: Session, first: int, last: int) -> dict[int, str | None]:
@@ -92,13 +89,13 @@ def _postcodes(session: Session, first: int, last: int) -> dict[int, str | None]
     return out
 
 
-def _batches(session: Session, size: int) -> Iterator[list[tuple]]:
+def _batches(session: Session, size: int, profile_id: str) -> Iterator[list[tuple]]:
     after = 0
     while True:
         rows = session.exec(_live(select(
             Person.id, Person.given_name, Person.family_name, Person.given_name_key,
             Person.family_name_key, Person.given_name_sound, Person.family_name_sound,
-            Person.date_of_birth, Person.phone_key, Person.phone, Person.email))
+            Person.date_of_birth, Person.phone_key, Person.phone, Person.email), profile_id)
             .where(Person.id > after).order_by(Person.id).limit(size)).all()
         if not rows:
             return
@@ -111,12 +108,12 @@ def _parts(name: str | None) -> str | None:
     return " ".join(parts) if parts else None
 
 
-def read_people(session: Session, matching: MatchingProfile, *, batch: int = READ_BATCH
-                ) -> dict[str, list[Any]]:
-    """The people to compare, column by column (as the finder's table has them): folded
-    names, sound keys, name parts, nickname groups, date of birth, the newest household's
-    postcode (unit, sector, district), phone and email keys. Anonymised and merged-away
-    people are left out."""
+def read_people(session: Session, matching: MatchingProfile, *, profile_id: str,
+                batch: int = READ_BATCH) -> dict[str, list[Any]]:
+    """The people recorded under this profile to compare, column by column (as the finder's
+    table has them): folded names, sound keys, name parts, nickname groups, date of birth,
+    the newest household's postcode (unit, sector, district), phone and email keys.
+    Anonymised and merged-away people, and every other profile's, are left out."""
     groups: dict[str, list[str]] = {}
     for i, group in enumerate(matching.nicknames):
         for name in group:
@@ -125,7 +122,7 @@ def read_people(session: Session, matching: MatchingProfile, *, batch: int = REA
     # Many people share a postcode or a name: each is parsed once.
     postcode_parts = functools.lru_cache(maxsize=200_000)(compare.postcode_parts)
     parts = functools.lru_cache(maxsize=200_000)(_parts)
-    for rows in _batches(session, batch):
+    for rows in _batches(session, batch, profile_id):
         homes = _postcodes(session, rows[0][0], rows[-1][0])
         for (pid, given, family, given_key, family_key, given_sound, family_sound, dob,
              phone_key, phone, email) in rows:
@@ -328,13 +325,11 @@ def _review(pair: Pair, now: datetime) -> dict[str, Any]:
             "status": "open", "created_at": now}
 
 
-def _insert(rt: Any, rows: list[dict[str, Any]]) -> None:
-    with rt.db.unit_of_work() as session:
-        session.execute(insert(MatchReview), rows)
-
-
 def queue_pairs(rt: Any, pairs: list[Pair]) -> tuple[int, int]:
-    """Add the pairs not yet decided or queued to the review queue; (queued, skipped)."""
+    """Add the pairs not yet decided or queued to the review queue; (queued, skipped). The
+    decided and queued pairs are read once up front; a pair decided or queued meanwhile (by
+    intake, a worker's answer or another run) is skipped by identity.queue_reviews, which
+    checks again as it writes, so a run never fails on a pair that came in after it read."""
     with rt.db.reader() as session:
         known = _known_pairs(session)
     new, seen = [], set()
@@ -346,17 +341,8 @@ def queue_pairs(rt: Any, pairs: list[Pair]) -> tuple[int, int]:
     queued, now = 0, datetime.now(UTC)
     for start in range(0, len(new), WRITE_BATCH):
         chunk = [_review(p, now) for p in new[start:start + WRITE_BATCH]]
-        try:
-            _insert(rt, chunk)
-            queued += len(chunk)
-        except IntegrityError:
-            # Queued meanwhile (intake, or another run): add the rest one by one.
-            for row in chunk:
-                try:
-                    _insert(rt, [row])
-                    queued += 1
-                except IntegrityError:
-                    pass
+        with rt.db.unit_of_work() as session:
+            queued += identity.queue_reviews(session, chunk)
     return queued, len(pairs) - queued
 
 
@@ -375,7 +361,7 @@ def find_duplicates(rt: Any) -> FinderResult:
         return FinderResult(message=NOT_CONFIGURED)
     started = time.perf_counter()
     with rt.db.reader() as session:
-        table = read_people(session, matching)
+        table = read_people(session, matching, profile_id=rt.profile.id)
     result = FinderResult(people=len(table["unique_id"]))
     _took("read", started, result.people)
     if result.people >= 2:

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from config.matching import MatchingProfile
+from config.profile import Profile
 from config.teams import Teams
 from triage.errors import ValidationFailed
 from triage.linkage import Record
@@ -74,11 +74,12 @@ def restricted_people(session: Session) -> frozenset[int]:
     return visibility.scope_of(session, {pid for pid, _ in found.values()}).people
 
 
-def offered(session: Session, matching: MatchingProfile | None, data: ReferralInput,
+def offered(session: Session, profile: Profile, data: ReferralInput,
             found: Sequence[Any]) -> dict[str, list[Candidate]]:
-    """{person ref: the known people who may be them, best first} for every person on the
-    referral not matched exactly; restricted people and those already matched exactly on
-    this referral are left out."""
+    """{person ref: the known people under this profile who may be them, best first} for
+    every person on the referral not matched exactly; restricted people and those already
+    matched exactly on this referral are left out."""
+    matching = profile.matching
     if matching is None:
         return {}
     exact = {row.id for row in found if row is not None}
@@ -88,7 +89,7 @@ def offered(session: Session, matching: MatchingProfile | None, data: ReferralIn
         if known is not None or not (person.family_name or person.given_name):
             continue
         candidates = find_candidates(session, typed_record(person, data.postcode), matching,
-                                     exclude=exact)
+                                     profile_id=profile.id, exclude=exact)
         if not candidates:
             continue
         if restricted is None:
@@ -234,19 +235,24 @@ def decided_pairs(session: Session, person_ids: Collection[int]) -> set[tuple[in
             MatchDecision.person_id.in_(ids), MatchDecision.other_person_id.in_(ids))))}
 
 
-def queue_reviews(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+def queue_reviews(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Add pairs to the "check who this is" queue; a pair decided or already queued (from
-    any source) is skipped, so the queue holds each pair once."""
+    any source, even by a transaction committed meanwhile) is skipped, so the queue holds
+    each pair once. Returns how many were added."""
     if not rows:
-        return
+        return 0
     now = utcnow()
     rows = [{"created_at": now, **r} for r in rows]
     decided = decided_pairs(session, {r["person_id"] for r in rows})
     rows = [r for r in rows if (r["person_id"], r["other_person_id"]) not in decided]
     if not rows:
-        return
-    session.execute(_insert(session)(MatchReview.__table__).values(rows)
-                    .on_conflict_do_nothing(index_elements=["person_id", "other_person_id"]))
+        return 0
+    table = MatchReview.__table__
+    added = session.execute(_insert(session)(table).values(rows)
+                            .on_conflict_do_nothing(index_elements=["person_id",
+                                                                    "other_person_id"])
+                            .returning(table.c.id)).all()
+    return len(added)
 
 
 def review_row(new_id: int, candidate: Candidate, *, referral_id: int | None,

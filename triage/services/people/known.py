@@ -52,7 +52,8 @@ def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownP
         people = session.exec(select(Person).where(or_(*[
             (Person.family_name_key == family) & (Person.date_of_birth == dob)
             & (Person.given_name_key == given) for given, family, dob in wanted
-        ]), Person.merged_into_id.is_(None)).order_by(Person.id)).all()
+        ]), Person.profile_id == rt.profile.id, Person.merged_into_id.is_(None))
+            .order_by(Person.id)).all()
         if not sees_all_people(user):
             ours = linked_people(session, user, [p.id for p in people],
                                  rt.profile.teams)

@@ -19,9 +19,10 @@ _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__
 _MEMBER = HouseholdMember.__table__
 
-# Everyone known with one of n (given name, family name, date of birth) keys, newest first;
-# never a record merged into another (its survivor is found instead).
-_PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(or_(*[
+# Everyone known under the profile with one of n (given name, family name, date of birth)
+# keys, newest first; never a record merged into another (its survivor is found instead).
+_PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(
+    _PERSON.c.profile_id == bindparam("profile"), or_(*[
     (_PERSON.c.family_name_key == bindparam(f"f{i}"))
     & (_PERSON.c.date_of_birth == bindparam(f"d{i}"))
     & (_PERSON.c.given_name_key == bindparam(f"g{i}")) for i in range(n)
@@ -81,9 +82,10 @@ class Matched:
     known_before: bool
 
 
-def match_people(session: Session, people: tuple[PersonInput, ...]) -> list[Row | None]:
-    """Each person's known record, or None. Exact match on folded given name, family name
-    and date of birth; both names needed.
+def match_people(session: Session, people: tuple[PersonInput, ...], *, profile_id: str
+                 ) -> list[Row | None]:
+    """Each person's known record under this profile, or None. Exact match on folded given
+    name, family name and date of birth; both names needed.
 
     A person without both names is never matched (a date of birth alone is not enough to say
     two records are the same child), so it gets a new record.
@@ -92,7 +94,7 @@ def match_people(session: Session, people: tuple[PersonInput, ...]) -> list[Row 
     named = [k for k in keys if k[0] and k[1]]
     known: dict[tuple, Row] = {}
     if named:
-        params = {}
+        params = {"profile": profile_id}
         for i, (given, family, dob) in enumerate(named):
             params.update({f"g{i}": given, f"f{i}": family, f"d{i}": dob})
         for row in _PEOPLE_NAMED[len(named)].records(session, params):
@@ -106,9 +108,10 @@ def _key(person: PersonInput) -> tuple:
 
 
 def create_people(session: Session, people: tuple[PersonInput, ...],
-                  found: list[Row | None], keys: list[int], *, now: datetime) -> list[Matched]:
+                  found: list[Row | None], keys: list[int], *, now: datetime,
+                  profile_id: str) -> list[Matched]:
     """The matched people (with any contact details newly given), and a new record (with one
-    of `keys`) for each one not found."""
+    of `keys`, under this profile) for each one not found."""
     new = []
     for p, known in zip(people, found, strict=True):
         contact = contact_columns(p)
@@ -116,9 +119,9 @@ def create_people(session: Session, people: tuple[PersonInput, ...],
             stored = person_keys(given_name=p.given_name, family_name=p.family_name,
                                  date_of_birth=p.date_of_birth, phone=contact.get("phone"),
                                  email=contact.get("email"))
-            new.append({"given_name": p.given_name, "family_name": p.family_name,
-                        "date_of_birth": p.date_of_birth, **stored, **contact,
-                        "contact_updated_at": now if contact else None})
+            new.append({"profile_id": profile_id, "given_name": p.given_name,
+                        "family_name": p.family_name, "date_of_birth": p.date_of_birth,
+                        **stored, **contact, "contact_updated_at": now if contact else None})
         elif contact:
             update_contact(session, known, contact, now=now)
     for row, key in zip(new, keys, strict=True):
@@ -169,10 +172,10 @@ def find_household(session: Session, *, postcode: str, found: list[Row | None]
 
 
 def create_household(session: Session, *, key: int, postcode: str, place: Place | None,
-                     address: dict | None = None) -> Row:
+                     profile_id: str, address: dict | None = None) -> Row:
     sector = place.sector if place else postcode[:-2].strip()
-    return new_row(session, Household, id=key, postcode=postcode, sector=sector,
-                   district=place.top if place else None,
+    return new_row(session, Household, id=key, profile_id=profile_id, postcode=postcode,
+                   sector=sector, district=place.top if place else None,
                    **address_columns(address or {}))
 
 

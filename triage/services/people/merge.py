@@ -42,6 +42,16 @@ from triage.services.people.merge_rows import (
 from triage.services.privacy import visibility
 
 
+class AcrossProfiles(ValidationFailed):
+    """Two records recorded under different council profiles: never one person or family."""
+
+    def __init__(self, kind: str, merged: Any, survivor: Any):
+        super().__init__({"into": [
+            f"{kind.title()} {survivor.id} was recorded under the {survivor.profile_id} "
+            f"profile and {kind} {merged.id} under {merged.profile_id}: records of two "
+            "profiles are never merged."]})
+
+
 def _record_pair(session: Session, snap: Snapshot, user: User, merged: int, survivor: int,
                  now: datetime) -> None:
     """The pair is one person: a match decision says so, and their open review is linked."""
@@ -82,6 +92,8 @@ def merge_records(session: Session, *, user: User, kind: str, merged_id: int,
     if merged.merged_into_id is not None:
         raise Conflict(f"{kind.title()} {merged_id} was already merged into "
                        f"{merged.merged_into_id}.")
+    if merged.profile_id != survivor.profile_id:
+        raise AcrossProfiles(kind, merged, survivor)
     if survivor.merged_into_id is not None:
         raise ValidationFailed({"into": [
             f"{kind.title()} {survivor_id} was merged into {survivor.merged_into_id}: merge "
@@ -105,6 +117,39 @@ def merge_records(session: Session, *, user: User, kind: str, merged_id: int,
                  object_id=merged_id, into=survivor_id, merge_id=row.id,
                  changed=len(snap.updated), removed=len(snap.removed))
     return session.get(RecordMerge, row.id)
+
+
+# -- retention ----------------------------------------------------------------------------
+def _tally(entries: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for e in entries:
+        out[e["table"]] = out.get(e["table"], 0) + 1
+    return out
+
+
+def forget(session: Session, kind: str, record_id: int, *, now: datetime,
+           reason: str) -> list[int]:
+    """The retention schedule anonymised this record: every merge into or out of it keeps no
+    personal data. The rows kept to undo it (removed rows whole, changed values) go, leaving
+    how many of each table it changed and removed and when they went; the reasons given
+    become `reason`. Such a merge can no longer be undone (undo_records says why). Returns
+    the ids of the merges emptied."""
+    rows = session.exec(select_model(RecordMerge).where(
+        RecordMerge.kind == kind,
+        or_(RecordMerge.merged_id == record_id, RecordMerge.survivor_id == record_id))).all()
+    emptied = []
+    for row in rows:
+        snap = row.snapshot or {}
+        if snap.get("anonymised_at"):
+            continue
+        row.snapshot = {"anonymised_at": now.isoformat(),
+                        "changed": _tally(snap.get("updated", [])),
+                        "removed": _tally(snap.get("removed", []))}
+        row.reason = reason
+        row.undo_reason = reason if row.undo_reason else None
+        session.add(row)
+        emptied.append(row.id)
+    return emptied
 
 
 # -- undoing ------------------------------------------------------------------------------
@@ -155,6 +200,12 @@ def undo_records(session: Session, *, user: User, merge: RecordMerge, reason: st
     """Put back every row the merge changed or removed, in the caller's transaction."""
     if merge.undone_at is not None:
         raise Conflict(f"Merge {merge.id} was already undone.")
+    anonymised = (merge.snapshot or {}).get("anonymised_at")
+    if anonymised:
+        problem = (f"The records it joined were anonymised by the retention schedule on "
+                   f"{anonymised[:10]}, and what it would put back went with their personal "
+                   "data.")
+        raise Conflict(f"Merge {merge.id} cannot be undone: {problem}", problems=[problem])
     problems = _blockers(session, merge)
     if problems:
         raise Conflict(f"Merge {merge.id} cannot be undone: " + " ".join(problems),
@@ -204,13 +255,14 @@ def _hidden_ids(session: Session, user: User, kind: str) -> frozenset[int]:
 
 def merge(rt: Runtime, *, user: User, kind: str, record_id: int, body: Any) -> dict[str, Any]:
     """Merge the record `record_id` into body["into"], with a reason (front door, managers,
-    admins; both records must be visible to the user)."""
+    admins; both records must be visible to the user). A record of another profile is not
+    found; merging into one is refused (AcrossProfiles)."""
     require(user, MERGE_RECORDS, f"merge {kind} records")
     data = _load(MergeInSchema(), body)
     with rt.db.unit_of_work() as session:
         hidden = _hidden_ids(session, user, kind)
-        if not 1 <= record_id <= MAX_ID or session.get(KINDS[kind], record_id) is None \
-                or record_id in hidden:
+        record = session.get(KINDS[kind], record_id) if 1 <= record_id <= MAX_ID else None
+        if record is None or record.profile_id != rt.profile.id or record_id in hidden:
             audit.record(session, actor=user, action=f"{kind}.merge_refused",
                          object_type=kind, object_id=record_id)
             session.commit()
@@ -261,19 +313,15 @@ def _name(session: Session, user_id: int | None) -> dict[str, Any] | None:
 def describe(session: Session, row: RecordMerge) -> dict[str, Any]:
     """A merge as the API answers it: ids, who, when, why, and how many rows it touched."""
     snap = row.snapshot or {}
-
-    def tally(entries: list[dict[str, Any]]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for e in entries:
-            out[e["table"]] = out.get(e["table"], 0) + 1
-        return out
-
+    # Once retention has emptied the snapshot (forget), only its counts are left.
+    changed = snap["changed"] if "anonymised_at" in snap else _tally(snap.get("updated", []))
+    removed = snap["removed"] if "anonymised_at" in snap else _tally(snap.get("removed", []))
     return {"id": row.id, "kind": row.kind, "merged_id": row.merged_id,
             "survivor_id": row.survivor_id, "reason": row.reason, "note": row.note,
             "merged_at": row.merged_at, "merged_by": _name(session, row.merged_by_id),
             "undone_at": row.undone_at, "undone_by": _name(session, row.undone_by_id),
             "undo_reason": row.undo_reason,
-            "changed": tally(snap.get("updated", [])), "removed": tally(snap.get("removed", []))}
+            "changed": changed, "removed": removed}
 
 
 def history(session: Session, kind: str, record_id: int) -> list[dict[str, Any]]:

@@ -113,6 +113,11 @@ def _shown(session: Session, review: MatchReview) -> dict[str, Any]:
                        _person(session, review.other_person_id)]}
 
 
+def _of_profile(profile_id: str):
+    """The pairs whose people were recorded under this profile (a pair never spans two)."""
+    return MatchReview.person_id.in_(select(Person.id).where(Person.profile_id == profile_id))
+
+
 def list_reviews(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
     """Pairs in a status (open by default), oldest first, a page at a time (keyset: `after`
     is the last id of the previous page). Pairs naming anyone a restriction hides from the
@@ -121,7 +126,8 @@ def list_reviews(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, 
     query = _load(ReviewListQuerySchema(), args)
     with rt.db.unit_of_work() as session:
         hidden = visibility.hidden_for(session, user).people
-        stmt = select(MatchReview).where(MatchReview.status == query["status"])
+        stmt = select(MatchReview).where(MatchReview.status == query["status"],
+                                         _of_profile(rt.profile.id))
         if hidden:
             stmt = stmt.where(MatchReview.person_id.not_in(hidden),
                               MatchReview.other_person_id.not_in(hidden))
@@ -147,16 +153,18 @@ def open_count(rt: Runtime, *, user: User) -> int:
     with rt.db.reader() as session:
         hidden = visibility.hidden_for(session, user).people
         stmt = select(func.count()).select_from(MatchReview).where(
-            MatchReview.status == "open")
+            MatchReview.status == "open", _of_profile(rt.profile.id))
         if hidden:
             stmt = stmt.where(MatchReview.person_id.not_in(hidden),
                               MatchReview.other_person_id.not_in(hidden))
         return session.exec(stmt).one()
 
 
-def _visible_review(session: Session, user: User, review_id: int) -> MatchReview:
-    review = session.exec(select(MatchReview).where(MatchReview.id == review_id)
-                          .with_for_update()).first() if 1 <= review_id <= MAX_ID else None
+def _visible_review(session: Session, user: User, review_id: int, profile_id: str
+                    ) -> MatchReview:
+    review = session.exec(select(MatchReview).where(
+        MatchReview.id == review_id, _of_profile(profile_id))
+        .with_for_update()).first() if 1 <= review_id <= MAX_ID else None
     hidden = visibility.hidden_for(session, user).people
     if review is None or {review.person_id, review.other_person_id} & hidden:
         raise NotFound("No such pair to check.")
@@ -180,7 +188,7 @@ def decide(rt: Runtime, *, user: User, review_id: int, body: Any) -> dict[str, A
     require(user, REVIEW_MATCHES, "answer the check-who-this-is worklist")
     data = _load(MatchReviewInSchema(), body)
     with rt.db.unit_of_work() as session:
-        review = _visible_review(session, user, review_id)
+        review = _visible_review(session, user, review_id, rt.profile.id)
         if review.status != "open":
             raise Conflict(f"This pair was already answered ({review.status}).",
                            status=review.status)

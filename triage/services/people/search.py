@@ -112,11 +112,13 @@ def _best(typed: list[Record], entry: Found, matching: MatchingProfile) -> Match
 
 
 def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
-    """People matching the query, best first; staff outside the front door see only families
-    their team works with. Audited with counts and ids only, never the query."""
+    """People recorded under the running profile matching the query, best first; staff
+    outside the front door see only families their team works with. Audited with counts and
+    ids only, never the query."""
     require(user, SEARCH_PEOPLE, "search for people")
     query = parse_query(args)
     q, dob, postcode = query["q"], query["date_of_birth"], query["postcode"]
+    profile_id = rt.profile.id
     with rt.db.unit_of_work() as session:
         found: dict[int, Found] = {}
         kind = "filters"
@@ -132,10 +134,11 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
             add(session.exec(
                 select(Person).join(ReferralPerson, ReferralPerson.person_id == Person.id)
                 .join(Referral, Referral.id == ReferralPerson.referral_id)
-                .where(Referral.reference == reference).limit(CANDIDATES)))
+                .where(Referral.reference == reference, Person.profile_id == profile_id)
+                .limit(CANDIDATES)))
         elif q and uk_phone_key(q):
             kind = "phone"
-            add(people_where(session, Person.phone_hash == phone_hash(q)))
+            add(people_where(session, profile_id, Person.phone_hash == phone_hash(q)))
         elif q and parse_date(q):
             kind = "date_of_birth"
             dob = dob or parse_date(q)
@@ -148,15 +151,16 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
             if not name_key(family):
                 raise ValidationFailed({"q": ["Give a name, date of birth, postcode, "
                                               "reference or phone number."]})
-            add(by_name(session, given, family).values())
+            add(by_name(session, profile_id, given, family).values())
         if not found and kind in ("filters", "date_of_birth", "postcode"):
             if dob:
-                add(people_where(session, Person.date_of_birth == dob))
+                add(people_where(session, profile_id, Person.date_of_birth == dob))
             elif postcode:
                 add(session.exec(
                     select(Person).join(HouseholdMember, HouseholdMember.person_id == Person.id)
                     .join(Household, Household.id == HouseholdMember.household_id)
-                    .where(Household.postcode == postcode).limit(CANDIDATES)))
+                    .where(Household.postcode == postcode, Person.profile_id == profile_id)
+                    .limit(CANDIDATES)))
         # Only who the caller may see is read further and scored: restricted people never,
         # and outside the front door only families the caller's team works with.
         hidden = visibility.hidden_for(session, user)

@@ -35,6 +35,7 @@ from triage.policy import REVIEW_RETENTION, require
 from triage.runtime import Runtime
 from triage.schemas.privacy import ReasonInSchema
 from triage.services import audit
+from triage.services.people import merge
 from triage.services.people.keys import KEY_COLUMNS
 from triage.services.privacy.restrictions import load
 from triage.services.privacy.retention_due import due_audit, due_families, due_referrals
@@ -188,6 +189,21 @@ def anonymise_person(session: Session, person: Person, now: datetime) -> None:
         restriction.reason = ANONYMISED
         restriction.lift_reason = ANONYMISED if restriction.lift_reason else None
         session.add(restriction)
+    _forget_merges(session, "person", person.id, now)
+
+
+def _forget_merges(session: Session, kind: str, record_id: int, now: datetime) -> None:
+    """Merges into or out of an anonymised record keep no personal data (and can no longer
+    be undone), and a record merged into it is anonymised with it: it is the same person or
+    family, and nothing else refers to it any more."""
+    merge.forget(session, kind, record_id, now=now, reason=ANONYMISED)
+    model = Person if kind == "person" else Household
+    for merged in session.exec(select(model).where(model.merged_into_id == record_id,
+                                                   model.anonymised_at.is_(None))).all():
+        if kind == "person":
+            anonymise_person(session, merged, now)
+        else:
+            _anonymise_household(session, merged, now)
 
 
 def anonymise_referral(session: Session, referral: Referral, now: datetime) -> None:
@@ -225,6 +241,7 @@ def _anonymise_household(session: Session, household: Household, now: datetime) 
     household.postcode = household.sector
     household.anonymised_at = now
     session.add(household)
+    _forget_merges(session, "household", household.id, now)
 
 
 def _kept_elsewhere(session: Session, person_id: int, household_ids: set[int],

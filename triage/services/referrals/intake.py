@@ -115,10 +115,10 @@ def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
         return body
     shown: dict[str, list[dict[str, Any]]] = {}
     with rt.db.reader() as session:
-        found = match_people(session, data.people)
+        found = match_people(session, data.people, profile_id=rt.profile.id)
         if may(user, CHECK_KNOWN_PEOPLE):
             candidates = identity.visible_to(session, user, identity.offered(
-                session, rt.profile.matching, data, found), rt.profile.teams)
+                session, rt.profile, data, found), rt.profile.teams)
             found = identity.resolve(data, found, candidates)
             shown = identity.shown(session, candidates)
         household, _ = find_household(session, postcode=data.postcode, found=found)
@@ -238,11 +238,11 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     # Read first (who and which household are known, and what the engine decides), then
     # take every new row's key at once, so every row is written once, complete, and on
     # PostgreSQL they all go in with one statement (see statements.Prepared.later).
-    found = match_people(session, data.people)
+    found = match_people(session, data.people, profile_id=profile.id)
     # One candidate lookup per person not matched exactly: checked against the worker's
     # answers (the staff journey), queued for the front door otherwise.
     identity.refuse_identity(user, data)
-    candidates = identity.offered(session, profile.matching, data, found)
+    candidates = identity.offered(session, profile, data, found)
     if data.identity:
         found = identity.resolve(data, found, identity.visible_to(session, user, candidates,
                                                                          rt.profile.teams))
@@ -262,11 +262,12 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
         Referral: 1,
         Case: decided.cases_to_open,
     })
-    matched = create_people(session, data.people, found, keys[Person], now=received_at)
+    matched = create_people(session, data.people, found, keys[Person], now=received_at,
+                            profile_id=profile.id)
     if household is None:
         household = create_household(session, key=keys[Household][0],
                                      postcode=data.postcode, place=place,
-                                     address=data.address)
+                                     profile_id=profile.id, address=data.address)
     else:
         update_address(session, household, data.address)
     add_members(session, household, matched, members)
