@@ -74,5 +74,18 @@ def run_examples(profile: Profile, ruleset: RuleSet) -> list[ExampleResult]:
             want["routes"] = sorted([r["service"], r.get("instance")] for r in want["routes"])
         differences = tuple(f"{key}: expected {want[key]!r}, got {got[key]!r}"
                             for key in want if got.get(key) != want[key])
+        differences += _consent_differences(expected.get("routes") or [], decision)
         results.append(ExampleResult(example["name"], not differences, differences))
     return results
+
+
+def _consent_differences(expected_routes: list[dict], decision) -> tuple[str, ...]:
+    """An expected route that says `consent_needed` must wait for consent (or not) as the
+    decision's route to that service does (consent is decided per route)."""
+    got = {r.service: r.consent_needed for r in decision.routes}
+    return tuple(
+        f"consent_needed for {r['service']}: expected {r['consent_needed']!r}, got "
+        f"{got.get(r['service'])!r}"
+        for r in expected_routes
+        if "consent_needed" in r and r["service"] in got
+        and got[r["service"]] != r["consent_needed"])
