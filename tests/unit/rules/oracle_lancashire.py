@@ -290,6 +290,8 @@ CHILD_ADDITIONAL = [q for q, (d, kind, _) in CHECKLIST.items()
                     if d in CHILD_DOMAINS and kind == "A" and q != "expecting_or_new_baby"]
 ADULT_ADDITIONAL = [q for q, (d, kind, _) in CHECKLIST.items()
                     if d in ADULT_DOMAINS and kind == "A"]
+HEALTH = {d: [q for q, (dom, kind, area) in CHECKLIST.items()
+             if dom == d and kind == "A" and area == "HE"] for d in ("C", "P", "A")}
 PLANNING_AREAS = sorted({row["planning_area"] for row in PLACES.values()})
 SECTORS = sorted(PLACES)
 # Section 2: Blackpool (FY1-FY4) and Blackburn with Darwen (BB1 1, BB2) are out of county,
@@ -344,6 +346,13 @@ def _answers(rng: random.Random, children: bool) -> dict[str, bool | None]:
     true.update(rng.sample(pool, min(count, len(pool))))
     if not children and rng.random() < 0.9:
         true -= {q for q in true if CHECKLIST[q][0] in CHILD_DOMAINS}
+    if children and rng.random() < 0.05:
+        # Needs in four domains but one or two headline areas (the domains rule on its own):
+        # health questions from three domains, isolation (no area), and perhaps the home.
+        true.update(rng.choice(HEALTH[domain]) for domain in ("C", "P", "A"))
+        true.add("isolated")
+        if rng.random() < 0.5:
+            true.add(rng.choice(("housing_insecure", "home_unsafe_or_unsuitable")))
     if rng.random() < 0.06:
         true.add("expecting_or_new_baby")  # a baby expected: children in the household
     answers: dict[str, bool | None] = {q: True for q in true}
