@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -14,16 +13,15 @@ from typing import Any
 import yaml
 
 from config.keys import unknown_keys
+from config.localities import Localities, Place, load_localities, load_scheme, parse_postcode
 from config.matching import MatchingProfile, load_matching
 from config.retention import RetentionSchedule, load_retention
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 SIDES = ("safety", "child", "adult")
-LOCALITY_COLUMNS = ("postcode_sector", "district", "early_help_hub", "slf_area", "lac_patch")
-
-# A full UK postcode: outward code (area, district) and inward code (sector digit, unit).
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])([A-Z]{2})$")
+# Re-exported: a household's place and the postcode parser live in config.localities.
+__all__ = ["Localities", "Place", "parse_postcode"]
 
 
 @dataclass(frozen=True)
@@ -129,21 +127,6 @@ class Service:
     family_support: bool = False
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a household lives, as the profile's localities table says."""
-
-    postcode: str
-    sector: str
-    district: str
-    early_help_hub: str
-    slf_area: str
-    lac_patch: str | None
-
-    def column(self, name: str) -> str | None:
-        return getattr(self, name)
-
-
 CONSENT = ("required", "not_required")
 LEVEL_FIELDS = ("code", "number", "name", "description", "statutory", "urgent", "consent")
 _LEVEL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,15}")
@@ -198,7 +181,8 @@ class Profile:
     reference_prefix: str
     checklist: Checklist
     services: Mapping[str, Service]
-    localities: Mapping[str, Place]
+    # The declared locality units, the postcode sectors' places, geography's names.
+    localities: Localities
     # Ordered as profile.yaml lists them, keyed by code.
     levels: Mapping[str, Level]
     bank_holidays: Mapping[str, str]
@@ -207,8 +191,6 @@ class Profile:
     content_hash: str
     # Equality monitoring: ethnicity code -> the words shown (profile.yaml `ethnicity`).
     ethnicity: Mapping[str, str] = field(default_factory=dict)
-    # District id (the localities' `district` column) -> its name (profile.yaml `districts`).
-    districts: Mapping[str, str] = field(default_factory=dict)
     # How long records are kept (files.retention); None: no schedule, nothing is ever due.
     retention: RetentionSchedule | None = None
     # How two records of a person are scored and banded (files.matching).
@@ -252,36 +234,17 @@ class Profile:
         instance = service.instances.get(instance_id) if instance_id else None
         return instance.name if instance is not None else service.name
 
-    def district_name(self, district: str | None) -> str:
-        return self.districts.get(district, district or "") if district else ""
+    def top_name(self, value: str | None) -> str:
+        """A value of the top locality unit as people say it (a district's name)."""
+        return self.localities.name_of(self.localities.top, value)
 
     def place_for(self, postcode: str) -> Place | None:
         """The household's place, or None when the profile does not cover the postcode."""
-        parts = parse_postcode(postcode)
-        if parts is None:
-            return None
-        normal, sector = parts
-        row = self.localities.get(sector)
-        if row is None:
-            return None
-        return Place(
-            postcode=normal,
-            sector=sector,
-            district=row.district,
-            early_help_hub=row.early_help_hub,
-            slf_area=row.slf_area,
-            lac_patch=row.lac_patch,
-        )
+        return self.localities.place_for(postcode)
 
-
-def parse_postcode(raw: str) -> tuple[str, str] | None:
-    """Normalise a UK postcode; return (postcode, sector) or None when it is not one."""
-    compact = re.sub(r"\s+", "", str(raw or "")).upper()
-    match = _POSTCODE.match(compact)
-    if not match:
-        return None
-    outward, sector_digit, unit = match.groups()
-    return f"{outward} {sector_digit}{unit}", f"{outward} {sector_digit}"
+    def api_place(self, place: Place | None) -> dict[str, str | None] | None:
+        """The API's `place`: the declared locality columns under their API names."""
+        return self.localities.api_place(place)
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -418,8 +381,12 @@ def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
     )
 
 
-def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
+def load_services(path: Path, problems: list[Problem],
+                  columns: Iterable[str] | None = None) -> dict[str, Service]:
+    """services.yaml; `columns` are the declared locality columns an `instance_from` may
+    name (None: the localities block could not be read, so none can be checked)."""
     data = _read_yaml(path, problems)
+    columns = tuple(columns) if columns is not None else None
     file = path.name
     services: dict[str, Service] = {}
     if not isinstance(data, dict) or not isinstance(data.get("services"), list):
@@ -440,9 +407,11 @@ def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
         if s.get("status") not in ("active", "inactive", "defunct"):
             problems.append(Problem(file, f"{key}.status", "must be active, inactive or defunct"))
         instance_from = s.get("instance_from")
-        if instance_from is not None and instance_from not in LOCALITY_COLUMNS[2:]:
+        if instance_from is not None and columns is not None and instance_from not in columns:
             problems.append(Problem(file, f"{key}.instance_from",
-                                    f"must be one of {', '.join(LOCALITY_COLUMNS[2:])}"))
+                                    f"names column {instance_from!r}, which profile.yaml "
+                                    f"localities.columns does not declare "
+                                    f"({', '.join(columns)})"))
         instances = {}
         for j, inst in enumerate(s.get("instances") or []):
             if not inst.get("id"):
@@ -466,41 +435,6 @@ def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
             family_support=bool(s.get("family_support", False)),
         )
     return services
-
-
-def load_localities(path: Path, problems: list[Problem]) -> dict[str, Place]:
-    file = path.name
-    rows: dict[str, Place] = {}
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != LOCALITY_COLUMNS:
-                problems.append(Problem(file, "header",
-                                        f"columns must be {','.join(LOCALITY_COLUMNS)}"))
-                return rows
-            for n, row in enumerate(reader, start=2):
-                sector = (row["postcode_sector"] or "").strip().upper()
-                if not re.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]", sector):
-                    problems.append(Problem(file, f"line {n}.postcode_sector",
-                                            f"{sector!r} is not a postcode sector like 'LE13 0'"))
-                    continue
-                if sector in rows:
-                    problems.append(Problem(file, f"line {n}.postcode_sector",
-                                            f"duplicate sector {sector!r}"))
-                for col in ("district", "early_help_hub", "slf_area"):
-                    if not (row[col] or "").strip():
-                        problems.append(Problem(file, f"line {n}.{col}", "is required"))
-                rows[sector] = Place(
-                    postcode="",
-                    sector=sector,
-                    district=row["district"].strip(),
-                    early_help_hub=row["early_help_hub"].strip(),
-                    slf_area=row["slf_area"].strip(),
-                    lac_patch=(row["lac_patch"] or "").strip() or None,
-                )
-    except FileNotFoundError:
-        problems.append(Problem(file, "-", "file not found"))
-    return rows
 
 
 def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
@@ -614,23 +548,6 @@ def load_codes(data: Any, key: str, problems: list[Problem]) -> dict[str, str]:
     return codes
 
 
-def load_districts(data: Any, localities: Mapping[str, Place], problems: list[Problem]
-                   ) -> dict[str, str]:
-    """profile.yaml `districts`: the name of every district the localities name, so pages say
-    "North West Leicestershire", not its id."""
-    if not isinstance(data, dict):
-        problems.append(Problem("profile.yaml", "districts",
-                                "must be a mapping of district id: its name"))
-        return {}
-    names = {str(k): str(v).strip() for k, v in data.items() if isinstance(v, str) and v.strip()}
-    for key in set(map(str, data)) - set(names):
-        problems.append(Problem("profile.yaml", f"districts.{key}", "needs a name"))
-    for district in sorted({p.district for p in localities.values()} - set(names)):
-        problems.append(Problem("profile.yaml", f"districts.{district}",
-                                "is named in the localities but has no name here"))
-    return names
-
-
 def _hash_folder(folder: Path, names: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for name in sorted(set(names)):
@@ -657,18 +574,32 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "step_up_level", "front_door", "ethnicity", "districts"},
+                         "step_up_level", "front_door", "ethnicity", "localities"},
                   "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
-    files = dict(meta.get("files") or {})
+    files = meta.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        problems.append(Problem("profile.yaml", "files", "must be a mapping of file key: "
+                                                         "file name"))
+        files = {}
+    files = {str(k): v for k, v in files.items()}
     for required in ("checklist", "services", "localities", "decision_graph", "matching"):
         if required not in files:
             problems.append(Problem("profile.yaml", f"files.{required}", "is required"))
+
+    def report(file: str, key: str, message: str) -> None:
+        problems.append(Problem(file, key, message))
+
+    scheme = load_scheme(meta.get("localities"), report)
     checklist = load_checklist(folder / files.get("checklist", "checklist.yaml"), problems)
-    services = load_services(folder / files.get("services", "services.yaml"), problems)
-    localities = load_localities(folder / files.get("localities", "localities.csv"), problems)
-    districts = load_districts(meta.get("districts"), localities, problems)
+    services = load_services(folder / files.get("services", "services.yaml"), problems,
+                             scheme.columns if scheme is not None else None)
+    localities = None
+    if scheme is not None:
+        geography = folder / files["geography"] if "geography" in files else None
+        localities = load_localities(scheme, folder / files.get("localities", "localities.csv"),
+                                     report, geography)
     retention = None
     if "retention" in files:
         name = files["retention"]
@@ -699,20 +630,21 @@ def load_profile(name_or_path: str | Path) -> Profile:
                                         f"profile.yaml; one of {', '.join(levels)}"))
     # Every locality value must name an instance of the service that reads that column.
     for service in services.values():
-        if not service.instance_from:
+        if not service.instance_from or localities is None:
             continue
-        for place in localities.values():
+        for place in localities.rows.values():
             value = place.column(service.instance_from)
             if value and value not in service.instances:
                 problems.append(Problem(
                     files.get("localities", "localities.csv"),
-                    f"{place.sector}.{service.instance_from}",
-                    f"{value!r} is not an instance of service {service.id} in services.yaml",
+                    f"line {localities.lines[place.sector]}.{service.instance_from}",
+                    f"{value!r} ({place.sector}) is not an instance of service {service.id} "
+                    f"in {files.get('services', 'services.yaml')}",
                 ))
     prefix = str(meta.get("reference_prefix", "EH"))
     if not re.fullmatch(r"[A-Z]{1,6}", prefix):
         problems.append(Problem("profile.yaml", "reference_prefix", "must be 1-6 capital letters"))
-    if problems or checklist is None or front_door is None:
+    if problems or checklist is None or front_door is None or localities is None:
         raise ProfileError(problems)
     return Profile(
         id=str(meta.get("id", folder.name)),
@@ -727,7 +659,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         front_door=front_door,
         files=files,
         ethnicity=ethnicity,
-        districts=districts,
         retention=retention,
         matching=matching,
         step_up_level=step_up_level,

@@ -29,7 +29,8 @@ def _facts(profile: Profile, example: dict):
         place=profile.place_for(example.get("postcode", "")),
         information_only=example.get("information_only", False),
         step_down=example.get("step_down", False),
-        open_family_support_instance=example.get("open_family_support"))
+        open_family_support_instance=example.get("open_family_support"),
+        units=profile.localities.columns)
 
 
 def example_problems(profile: Profile) -> list[Problem]:

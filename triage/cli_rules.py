@@ -53,12 +53,20 @@ def check(profile_path: str | None) -> None:
         raise SystemExit(1)
     click.echo(f"profile {profile.id}: checklist {profile.checklist.id} v"
                f"{profile.checklist.version} ({len(profile.checklist.questions)} questions), "
-               f"{len(profile.services)} services, {len(profile.localities)} postcode sectors, "
+               f"{len(profile.services)} services, {len(profile.localities)} postcode sectors "
+               f"({_unit_counts(profile)}), "
                f"{len(profile.levels)} levels ({', '.join(profile.levels)}), "
                f"rules v{rules.load(profile).version}, matching bands "
                f"{' / '.join(f'{b} {t:g}' for b, t in profile.matching.bands.items())} bits: "
                "no errors "
                f"({len(problems)} warnings)")
+
+
+def _unit_counts(profile) -> str:
+    """How many values of each locality unit the profile has (District 7, Early Help Hub 7)."""
+    localities = profile.localities
+    return ", ".join(f"{localities.label(c)} {len(localities.values(c))}"
+                     for c in localities.columns)
 
 
 @rules_group.command("test")

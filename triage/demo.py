@@ -96,7 +96,7 @@ def demo_referral(rng: random.Random, rt: Runtime, channel: str) -> dict[str, An
     answers: dict[str, Any] = {q: True for q in rng.sample(known, count)}
     for q in rng.sample(known, min(len(known), 2)):
         answers.setdefault(q, False)
-    sectors = sorted(rt.profile.localities)
+    sectors = sorted(rt.profile.localities.rows)
     if rng.random() < 0.04:
         # Out of area: waits for a person to review. (One postcode draws no number.)
         out = demo.out_of_area

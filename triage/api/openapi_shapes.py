@@ -135,6 +135,11 @@ class Codes:
         self.outcomes = list(rt.pathways.data.outcomes)
         retention = profile.retention
         self.retention_rules = [rule.id for rule in retention.rules] if retention else []
+        # The API's `place`: (API name, what the unit is called, its values) per locality
+        # column, as the profile declares them.
+        scheme = profile.localities.scheme
+        self.place = [(scheme.api_name(c), scheme.label(c), profile.localities.values(c))
+                      for c in scheme.columns]
 
 
 def output_components(codes: Codes) -> dict[str, dict]:
@@ -190,9 +195,10 @@ def output_components(codes: Codes) -> dict[str, dict]:
                                       "description": "Staff only"},
                         "note": text(True, description="Staff only")}, nullable=True,
                        description="Why the front door closed the referral without a service"),
-        "Place": obj({"district": text(True), "early_help_hub": text(True),
-                      "family_support_area": text(True), "coordinator_patch": text(True)},
-                     nullable=True),
+        "Place": obj({name: code(values, True, description=label)
+                      for name, label, values in codes.place},
+                     nullable=True, description="Where the household lives: the council's "
+                                                "locality units (null outside its area)"),
         "CaseContact": obj({
             "person_id": {"type": "integer"}, "role": code(ROLES), "relationship": text(True),
             "given_name": text(True), "family_name": text(True),

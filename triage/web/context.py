@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
@@ -164,8 +166,12 @@ def team_name_of(team: str | None) -> str:
     return _profile().team_name(team)
 
 
-def district_name_of(district: str | None) -> str:
-    return _profile().district_name(district)
+def place_name_of(place: Mapping[str, Any] | None) -> str:
+    """A referral's place (the API's `place`) as people say it: the name of its top locality
+    unit (Leicestershire's district), or "" outside the area."""
+    localities = _profile().localities
+    top = localities.top
+    return localities.name_of(top, (place or {}).get(localities.scheme.api_name(top)))
 
 
 def closure_text(code: str | None) -> str:
@@ -179,7 +185,7 @@ def init_app(app: Flask) -> None:
         instance_name_of=instance_name_of, level_name_of=level_name_of,
         level_of=level_of, routes_split_by_consent=routes_split_by_consent,
         question_text=question_text, closure_text=closure_text, team_name_of=team_name_of,
-        district_name_of=district_name_of)
+        place_name_of=place_name_of)
 
     @app.context_processor
     def _globals():

@@ -163,21 +163,13 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
                 referral=referral, people=people[referral.id],
                 decision=decisions[referral.id].get("engine"),
                 override=decisions[referral.id].get("override"), cases=cases_of[referral.id],
-                place=_place(rt.profile.place_for(referral.postcode)),
+                place=rt.profile.api_place(rt.profile.place_for(referral.postcode)),
                 re_referral=re_referral.of_referral(session, referral))
             out.append({"case": {"id": case.id, "referral": referral.reference,
                                  "state": case.state},
                         "referral": dump.dump(record)})
     return Listed(out, total, paging.cursor_after(last.next_due_at, last.id)
                   if more and last else None)
-
-
-def _place(place) -> dict[str, Any] | None:
-    """Where the household lives, as a referral shows it (the same keys as the API)."""
-    if place is None:
-        return None
-    return {"district": place.district, "early_help_hub": place.early_help_hub,
-            "family_support_area": place.slf_area, "coordinator_patch": place.lac_patch}
 
 
 def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int]) -> int:

@@ -308,15 +308,8 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     outbox.enqueue(session, topic="referral.received",
                    payload=notify.received_payload(referral, cases, user))
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
-                          cases=cases, place=_place_dict(place), household=household,
+                          cases=cases, place=profile.api_place(place), household=household,
                           re_referral=again)
-
-
-def _place_dict(place) -> dict[str, Any] | None:
-    if place is None:
-        return None
-    return {"district": place.district, "early_help_hub": place.early_help_hub,
-            "family_support_area": place.slf_area, "coordinator_patch": place.lac_patch}
 
 
 def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRecord:
@@ -335,8 +328,9 @@ def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRe
     if referral.linked_referral_id:
         other = session.get(Referral, referral.linked_referral_id)
         linked = other.reference if other else None
+    place = rt.profile.api_place(rt.profile.place_for(referral.postcode))
     return ReferralRecord(referral=referral, people=people, decision=engine, override=override,
-                          cases=cases, place=_place_dict(rt.profile.place_for(referral.postcode)),
+                          cases=cases, place=place,
                           linked_referral=linked,
                           household=session.get(Household, referral.household_id)
                           if referral.household_id else None,
