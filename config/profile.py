@@ -574,7 +574,8 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "step_up_level", "front_door", "ethnicity", "localities"},
+                         "step_up_level", "front_door", "ethnicity", "localities",
+                         "allocation"},
                   "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
