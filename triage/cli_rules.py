@@ -93,6 +93,36 @@ def test(profile_path: str | None) -> None:
         raise SystemExit(1)
 
 
+@rules_group.command("example")
+@click.option("--profile", "profile_path", default=None)
+@click.option("--name", default=None, help="A worked example's name (default: the first one "
+              "routed to a service without review).")
+@click.option("--consent", default="given", show_default=True)
+def example(profile_path: str | None, name: str | None, consent: str) -> None:
+    """Print a worked example as a referral body (JSON) the API takes, for trying the
+    profile with curl."""
+    import json
+    from datetime import date
+
+    from rules.examples import first_routed_example, load_examples, referral_body
+
+    profile = _profile(profile_path)
+    examples = load_examples(profile)
+    if name is None:
+        try:
+            n, chosen = first_routed_example(profile)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        found = [(n, e) for n, e in enumerate(examples) if e.get("name") == name]
+        if not found:
+            raise click.ClickException(f"profile {profile.id} has no worked example named "
+                                       f"{name!r}")
+        n, chosen = found[0]
+    click.echo(json.dumps(referral_body(chosen, today=date.today(), n=n, consent=consent,
+                                        channel="partner"), indent=2))
+
+
 @rules_group.command("simulate")
 @click.option("--candidate", required=True, type=click.Path(exists=True, path_type=Path),
               help="A candidate profile folder, or a candidate decision-graph JSON file.")
