@@ -104,7 +104,7 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
     """A worked example as a referral body the intake takes (for the README's curl example,
     the benchmarks and the any-profile tests). Dates of birth move with the calendar, so
     everyone is as old on `today` as on the example's referral date; people are named after
-    the example's number `n`, so no two examples are taken for the same family."""
+    the example's number `n` (in letters), so no two examples are taken for the same family."""
     on = date.fromisoformat(str(example.get("referral_date", "2026-11-02")))
     shift = today - on
     people = []
@@ -113,7 +113,8 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
         role = person.get("role", "subject")
         people.append({"ref": f"p{i + 1}", "role": role,
                        "relationship": None if role == "subject" else "family member",
-                       "given_name": f"Given{i + 1}", "family_name": f"Example{n}",
+                       "given_name": f"Given{_letters(i + 1)}",
+                       "family_name": f"Example{_letters(n)}",
                        "date_of_birth": born.isoformat()})
     body = {"channel": channel, "postcode": example["postcode"], "people": people,
             "answers": example.get("answers") or {}, "consent": consent,
@@ -123,6 +124,12 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
         body["referrer"] = {"organisation": organisation or "A partner organisation",
                             "name": "A. Officer", "email": "officer@example.org"}
     return body
+
+
+def _letters(n: int) -> str:
+    """A number spelt in letters (12: 'bc'): people are matched on the letters of their names,
+    so 'Example1' and 'Example2' would be taken for one family."""
+    return "".join("abcdefghij"[int(d)] for d in str(n))
 
 
 def first_routed_example(profile: Profile) -> tuple[int, dict]:
