@@ -127,8 +127,21 @@ def run_examples(profile: Profile, ruleset: RuleSet) -> list[ExampleResult]:
             want["routes"] = sorted([r["service"], r.get("instance")] for r in want["routes"])
         differences = tuple(f"{key}: expected {want[key]!r}, got {got[key]!r}"
                             for key in want if got.get(key) != want[key])
+        differences += _consent_differences(expected.get("routes") or [], decision)
         results.append(ExampleResult(example["name"], not differences, differences))
     return results
+
+
+def _consent_differences(expected_routes: list[dict], decision) -> tuple[str, ...]:
+    """An expected route that says `consent_needed` must wait for consent (or not) as the
+    decision's route to that service does (consent is decided per route)."""
+    got = {r.service: r.consent_needed for r in decision.routes}
+    return tuple(
+        f"consent_needed for {r['service']}: expected {r['consent_needed']!r}, got "
+        f"{got.get(r['service'])!r}"
+        for r in expected_routes
+        if "consent_needed" in r and r["service"] in got
+        and got[r["service"]] != r["consent_needed"])
 
 
 def load_examples(profile: Profile) -> list[dict]:
@@ -143,7 +156,7 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
     """A worked example as a referral body the intake takes (for the README's curl example,
     the benchmarks and the any-profile tests). Dates of birth move with the calendar, so
     everyone is as old on `today` as on the example's referral date; people are named after
-    the example's number `n`, so no two examples are taken for the same family."""
+    the example's number `n` (in letters), so no two examples are taken for the same family."""
     on = date.fromisoformat(str(example.get("referral_date", "2026-11-02")))
     shift = today - on
     people = []
@@ -152,7 +165,8 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
         role = person.get("role", "subject")
         people.append({"ref": f"p{i + 1}", "role": role,
                        "relationship": None if role == "subject" else "family member",
-                       "given_name": f"Given{i + 1}", "family_name": f"Example{n}",
+                       "given_name": f"Given{_letters(i + 1)}",
+                       "family_name": f"Example{_letters(n)}",
                        "date_of_birth": born.isoformat()})
     body = {"channel": channel, "postcode": example["postcode"], "people": people,
             "answers": example.get("answers") or {}, "consent": consent,
@@ -162,6 +176,12 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
         body["referrer"] = {"organisation": organisation or "A partner organisation",
                             "name": "A. Officer", "email": "officer@example.org"}
     return body
+
+
+def _letters(n: int) -> str:
+    """A number spelt in letters (12: 'bc'): people are matched on the letters of their names,
+    so 'Example1' and 'Example2' would be taken for one family."""
+    return "".join("abcdefghij"[int(d)] for d in str(n))
 
 
 def first_routed_example(profile: Profile) -> tuple[int, dict]:

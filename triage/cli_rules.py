@@ -40,6 +40,11 @@ def check(profile_path: str | None) -> None:
         problems += list(workflows.load_pathways(profile).check())
     except workflows.WorkflowError as exc:
         problems += list(exc.problems)
+    if "demo" in profile.files:
+        from config.demo import read_demo_data
+        from triage.models.account import Role
+
+        problems += read_demo_data(profile, roles=list(Role.__members__))[1]
     errors = [p for p in problems if not p.message.startswith("warning:")]
     for problem in problems:
         prefix = "" if problem.message.startswith("warning:") else "error: "

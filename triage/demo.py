@@ -10,8 +10,11 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
+from config.demo import DemoData, read_demo_data
+from config.profile import Profile, ProfileError
 from triage.errors import Conflict, Forbidden, ValidationFailed
 from triage.models import Case, CaseEvent, Decision, Referral, User
+from triage.models.account import Role
 from triage.models.base import utcnow
 from triage.runtime import Runtime
 from triage.services.accounts import users
@@ -22,58 +25,25 @@ from triage.services.referrals import intake
 # A development-only password, documented in the README; `demo load` refuses production.
 DEMO_PASSWORD = "early-help-demo-2026"  # noqa: S105 - demo only, documented
 
-DEMO_USERS = [
-    {"email": "admin@demo.test", "role": "admin", "name": "Ada Admin"},
-    {"email": "frontdoor@demo.test", "role": "front_door", "name": "Frankie Front",
-     "team": "front_door"},
-    {"email": "hub.charnwood@demo.test", "role": "hub_coordinator", "name": "Harper Hub",
-     "team": "early_help_hub:charnwood-hub"},
-    {"email": "hub.melton@demo.test", "role": "hub_coordinator", "name": "Morgan Hub",
-     "team": "early_help_hub:melton-hub"},
-    {"email": "fcp@demo.test", "role": "practitioner", "name": "Casey Contact",
-     "team": "first_contact_plus"},
-    {"email": "lac@demo.test", "role": "practitioner", "name": "Lee Coordinator",
-     "team": "local_area_coordination"},
-    {"email": "slf@demo.test", "role": "practitioner", "name": "Sam Families",
-     "team": "supporting_leicestershire_families"},
-    {"email": "manager@demo.test", "role": "manager", "name": "Mo Manager"},
-    {"email": "fire@demo.test", "role": "partner", "name": "Fire Officer",
-     "organisation": "Leicestershire Fire and Rescue Service"},
-    {"email": "police@demo.test", "role": "partner", "name": "Police Officer",
-     "organisation": "Leicestershire Police"},
-]
-
 GIVEN = ["Amelia", "Olivia", "Isla", "Ava", "Mia", "Noah", "Oliver", "George", "Arthur", "Leo",
          "Harry", "Freya", "Aisha", "Mohammed", "Priya", "Jack", "Grace", "Ruby", "Ethan", "Zara"]
 FAMILY = ["Smith", "Patel", "Jones", "Taylor", "Brown", "Williams", "Khan", "Davies", "Evans",
           "Wilson", "Thomas", "Johnson", "Roberts", "Walker", "Wright", "Mistry", "Hall", "Green"]
 
-# Scenarios: (weight, who is in the household, which needs are likely). Needs are indicator
-# ids from the default checklist; a council with another checklist passes its own scenarios.
-SCENARIOS: list[dict[str, Any]] = [
-    {"weight": 5, "household": "older_alone",
-     "needs": ["memory_concern", "social_isolation", "falls_risk", "fire_safety_risk",
-               "cold_or_damp_home", "daily_living_difficulty", "victim_of_crime_or_scams"]},
-    {"weight": 4, "household": "adult",
-     "needs": ["adult_mental_health", "financial_hardship", "worklessness", "housing_at_risk",
-               "social_isolation", "frequent_service_use", "long_term_condition",
-               "adult_substance_misuse", "healthy_lifestyle", "transport_barrier"]},
-    {"weight": 5, "household": "family",
-     "needs": ["school_attendance_concern", "child_behaviour_concern", "parenting_support",
-               "special_educational_needs", "child_emotional_health", "family_conflict",
-               "parental_mental_health", "financial_hardship", "housing_at_risk",
-               "young_carer", "school_exclusion", "household_asb"]},
-    {"weight": 1, "household": "family",
-     "needs": ["domestic_abuse", "parenting_capacity_concern", "parental_substance_misuse"]},
-    {"weight": 1, "household": "pregnant",
-     "needs": ["pregnancy_or_new_baby_support", "parental_mental_health", "financial_hardship",
-               "home_unsuitable"]},
-    {"weight": 1, "household": "family", "needs": ["child_at_risk_of_harm", "child_exploitation"],
-     "max_needs": 1},
-    {"weight": 1, "household": "older_alone", "needs": ["adult_at_risk", "self_neglect"],
-     "max_needs": 1},
-    {"weight": 1, "household": "adult", "needs": [], "information_only": True},
-]
+# The demo accounts, partner organisations and scenarios are the profile's (files.demo):
+# read and checked once per profile version.
+_DEMO: dict[tuple[str, str], DemoData] = {}
+
+
+def demo_data(profile: Profile) -> DemoData:
+    """The profile's demo data; ProfileError naming every problem with it."""
+    key = (profile.id, profile.content_hash)
+    if key not in _DEMO:
+        demo, problems = read_demo_data(profile, roles=list(Role.__members__))
+        if problems or demo is None:
+            raise ProfileError(problems)
+        _DEMO[key] = demo
+    return _DEMO[key]
 
 
 def _dob(rng: random.Random, low: int, high: int) -> str:
@@ -82,7 +52,7 @@ def _dob(rng: random.Random, low: int, high: int) -> str:
     return (ref - timedelta(days=rng.randint(low * 365 + 30, high * 365 - 30))).isoformat()
 
 
-def _contact(rng: random.Random) -> dict[str, Any]:
+def _contact(rng: random.Random, language: str) -> dict[str, Any]:
     """Contact details in the ranges kept for drama (Ofcom: 07700 900000-900999), some of
     them not safe to call."""
     safe = rng.random() > 0.15
@@ -93,23 +63,23 @@ def _contact(rng: random.Random) -> dict[str, Any]:
         contact["safe_contact_notes"] = "Do not call or text: a partner reads the phone. " \
                                         "Contact through the school or the GP surgery."
     if rng.random() < 0.1:
-        contact.update(language="Gujarati", interpreter=True)
+        contact.update(language=language, interpreter=True)
     return contact
 
 
-def _people(rng: random.Random, household: str) -> list[dict[str, Any]]:
+def _people(rng: random.Random, household: str, language: str) -> list[dict[str, Any]]:
     family = rng.choice(FAMILY)
     first = {"ref": "p1", "role": "subject", "given_name": rng.choice(GIVEN),
              "family_name": family}
     if household == "older_alone":
-        return [{**first, "date_of_birth": _dob(rng, 70, 95), "contact": _contact(rng)}]
+        return [{**first, "date_of_birth": _dob(rng, 70, 95), "contact": _contact(rng, language)}]
     if household == "adult":
-        return [{**first, "date_of_birth": _dob(rng, 20, 65), "contact": _contact(rng)}]
+        return [{**first, "date_of_birth": _dob(rng, 20, 65), "contact": _contact(rng, language)}]
     parent = {"ref": "p2", "role": "household", "relationship": "parent",
               "given_name": rng.choice(GIVEN), "family_name": family,
-              "date_of_birth": _dob(rng, 24, 45), "contact": _contact(rng)}
+              "date_of_birth": _dob(rng, 24, 45), "contact": _contact(rng, language)}
     if household == "pregnant":
-        return [{**first, "date_of_birth": _dob(rng, 19, 35), "contact": _contact(rng)}]
+        return [{**first, "date_of_birth": _dob(rng, 19, 35), "contact": _contact(rng, language)}]
     children = [{**first, "date_of_birth": _dob(rng, 3, 14)}, parent]
     for n in range(rng.randint(0, 2)):
         children.append({"ref": f"c{n + 2}", "role": "household", "relationship": "sibling",
@@ -119,35 +89,40 @@ def _people(rng: random.Random, household: str) -> list[dict[str, Any]]:
 
 
 def demo_referral(rng: random.Random, rt: Runtime, channel: str) -> dict[str, Any]:
-    scenario = rng.choices(SCENARIOS, weights=[s["weight"] for s in SCENARIOS])[0]
-    known = [q for q in scenario["needs"] if q in rt.profile.checklist.questions]
-    count = min(len(known), rng.randint(1, scenario.get("max_needs", 4))) if known else 0
+    demo = demo_data(rt.profile)
+    scenario = rng.choices(demo.scenarios, weights=[s.weight for s in demo.scenarios])[0]
+    known = [q for q in scenario.needs if q in rt.profile.checklist.questions]
+    count = min(len(known), rng.randint(1, scenario.max_needs)) if known else 0
     answers: dict[str, Any] = {q: True for q in rng.sample(known, count)}
     for q in rng.sample(known, min(len(known), 2)):
         answers.setdefault(q, False)
     sectors = sorted(rt.profile.localities.rows)
     if rng.random() < 0.04:
-        postcode = "NG1 5AA"  # out of area: waits for a person to review
+        # Out of area: waits for a person to review. (One postcode draws no number.)
+        out = demo.out_of_area
+        postcode = out[0] if len(out) == 1 else rng.choice(out)
     else:
         sector = rng.choice(sectors)
         letters = "ABDEFGHJLNPQRSTUWXYZ"
         postcode = f"{sector}{rng.choice(letters)}{rng.choice(letters)}"
     consent = rng.choices(["given", "not_asked", "refused"], weights=[85, 10, 5])[0]
-    body = {"channel": channel, "postcode": postcode, "people": _people(rng, scenario["household"]),
+    body = {"channel": channel, "postcode": postcode,
+            "people": _people(rng, scenario.household, demo.interpreter_language),
             "answers": answers, "consent": consent,
-            "information_only": bool(scenario.get("information_only"))}
-    if scenario["household"] == "pregnant":
-        answers["pregnancy_or_new_baby_support"] = True
+            "information_only": scenario.information_only}
+    for q in scenario.always:
+        answers[q] = True
     return body
 
 
 def ensure_demo_users(rt: Runtime) -> list[User]:
     found = []
-    for spec in DEMO_USERS:
+    for spec in demo_data(rt.profile).users:
         with rt.db.reader() as session:
-            user = session.exec(select(User).where(User.email == spec["email"])).first()
+            user = session.exec(select(User).where(User.email == spec.email)).first()
         if user is None:
-            user = users.create_user(rt.db, password=DEMO_PASSWORD, teams=rt.profile.teams, **spec)
+            user = users.create_user(rt.db, password=DEMO_PASSWORD, teams=rt.profile.teams,
+                                     **spec.as_dict())
         found.append(user)
     return found
 
@@ -157,10 +132,11 @@ def load_demo(rt: Runtime, *, referrals: int = 300, seed: int = 2026, history: b
     """Create the demo users, then `referrals` referrals spread over the last months, with
     their cases moved along their pathways (`history=False`: all received now, every case
     where routing left it); running it again adds nothing."""
+    demo = demo_data(rt.profile)
     by_email = {u.email: u for u in ensure_demo_users(rt)}
-    front_door = by_email["frontdoor@demo.test"]
+    front_door = by_email[demo.first_with_role("front_door").email]
     senders = [("staff", front_door), ("self", front_door),
-               ("partner", by_email["fire@demo.test"]), ("partner", by_email["police@demo.test"])]
+               *(("partner", by_email[p.email]) for p in demo.with_role("partner"))]
     rng = random.Random(seed)
     created = rejected = 0
     sent: list[dict[str, Any]] = []
@@ -236,7 +212,7 @@ def _move_along(rt: Runtime, rng: random.Random, out: dict[str, Any],
     """Move the referral's cases some steps along their pathways with the real case service,
     as the team (or the manager) would, then set the clock back as if it all happened then."""
     workers = {u.team: u for u in by_email.values() if u.team}
-    manager = by_email["manager@demo.test"]
+    manager = by_email[demo_data(rt.profile).first_with_role("manager").email]
     for item in out.get("cases", []):
         steps = rng.choices([0, 1, 2, 3, 4], weights=[4, 3, 3, 2, 1])[0]
         actor = (workers.get(f"{item['service']}:{item['instance']}")

@@ -7,15 +7,15 @@ from datetime import timedelta
 from sqlalchemy import func
 from sqlmodel import select
 
-from triage.demo import DEMO_USERS, load_demo
+from triage.demo import demo_data, load_demo
 from triage.models import Case, CaseEvent, HouseholdMember, Person, Referral
 from triage.models.base import utcnow
 
 
 def test_demo_lists_every_account_and_loads_history_once(rt):
     summary = load_demo(rt, referrals=120)
-    for spec in DEMO_USERS:
-        assert spec["email"] in summary
+    for spec in demo_data(rt.profile).users:
+        assert spec.email in summary
     assert "Charnwood Early Help Hub" in summary  # team names, not slugs
     assert "early_help_hub:" not in summary
 

@@ -129,7 +129,8 @@ def show(service_id: str):
         statuses = [(name, s) for name, s in statuses if s is not None]
     user = current_user()
     manages = own is not None and user is not None and any(
-        can_set_capacity(user, own, i, rt.profile.teams) for i in rt.profile.services[own].instances)
+        can_set_capacity(user, own, i, rt.profile.teams)
+        for i in rt.profile.services[own].instances)
     return render_template("directory/show.html", s=doc, imported=imported,
                            stale=imported and catalogue.is_stale(doc, date.today()),
                            statuses=statuses, manages=manages, own=own)
