@@ -66,16 +66,10 @@ class DemoData:
 
 
 def _team_problem(profile: Profile, team: str) -> str | None:
-    if team == FRONT_DOOR_TEAM:
+    """A demo account's team must be one of the profile's teams (config.teams)."""
+    if team == FRONT_DOOR_TEAM or team in profile.teams:
         return None
-    service_id, _, instance = team.partition(":")
-    service = profile.services.get(service_id)
-    if service is None:
-        return (f"{team!r} is not a team: {FRONT_DOOR_TEAM}, a service id or service:instance "
-                f"(services: {', '.join(profile.services)})")
-    if instance and instance not in service.instances:
-        return f"{instance!r} is not an instance of service {service_id} in services.yaml"
-    return None
+    return profile.teams.refusal(team)
 
 
 def _users(data: Any, profile: Profile, roles: Collection[str] | None,
