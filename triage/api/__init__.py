@@ -15,6 +15,7 @@ def register_api(app: Flask) -> None:
         people,
         privacy,
         referrals,
+        reports,
     )
 
     app.register_blueprint(meta.health)
@@ -26,3 +27,4 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(privacy.bp, url_prefix="/api/v1")
     app.register_blueprint(merges.bp, url_prefix="/api/v1")
     app.register_blueprint(audit.bp, url_prefix="/api/v1")
+    app.register_blueprint(reports.bp, url_prefix="/api/v1")

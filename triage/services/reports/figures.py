@@ -25,7 +25,6 @@ from triage.services.reports.catalogue import (
     DIMENSION_TITLES,
     PERIODS,
     Catalogue,
-    Measure,
     Report,
     catalogue_for,
     month_of,
@@ -102,21 +101,27 @@ def find_report(rt: Runtime, report_id: str) -> Report:
 
 def parse_query(rt: Runtime, report: Report, args: dict[str, Any]) -> dict[str, Any]:
     """The period (whole months), grouping and dimension, each problem named by its field."""
+    errors: dict[str, list[str]] = {}
     try:
         query = ReportQuerySchema().load(args)
     except ValidationError as exc:
-        raise ValidationFailed(flatten_errors(exc.messages)) from None
-    errors: dict[str, list[str]] = {}
+        # Go on with what was valid, so that every bad parameter is named at once.
+        errors.update(flatten_errors(exc.messages))
+        valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+        query = {"date_from": None, "date_to": None, "by": None, "dimension": None,
+                 "suppress": False, "format": "json", **valid}
     allowed = ", ".join(report.dimensions)
     by = query["by"] or (report.dimensions[0] if report.snapshot else "month")
-    if report.snapshot and by in PERIODS:
+    if "by" in errors:
+        pass
+    elif report.snapshot and by in PERIODS:
         errors["by"] = [f"The {report.id} report is counted as at the last count, not over a "
                         f"period: group it by one of {allowed}."]
     elif by not in PERIODS and by not in report.dimensions:
         errors["by"] = [f"Group the {report.id} report by month, quarter, year or one of "
                         f"{allowed}."]
     dimension = query["dimension"]
-    if dimension is not None:
+    if dimension is not None and "dimension" not in errors:
         if by not in PERIODS:
             errors["dimension"] = ["Give a dimension only with by=month, quarter or year (by "
                                    "is already a dimension)."]
@@ -126,7 +131,9 @@ def parse_query(rt: Runtime, report: Report, args: dict[str, Any]) -> dict[str, 
     date_to = query["date_to"] or today
     date_from = query["date_from"] or add_months(month_of(date_to), 1 - DEFAULT_MONTHS)
     first, last = month_of(date_from), month_of(date_to)
-    if date_from > date_to:
+    if "from" in errors or "to" in errors:
+        pass
+    elif date_from > date_to:
         errors["to"] = ["Must be on or after from."]
     elif (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
         errors["to"] = [f"A report covers at most {MAX_MONTHS // 12} years: bring to nearer "
@@ -294,5 +301,8 @@ def figures(rt: Runtime, *, user: User, report_id: str, args: dict[str, Any]) ->
                    total_hidden=total_hidden)
 
 
-def measure_of(report: Report, measure_id: str) -> Measure:
-    return next(m for m in report.measures if m.id == measure_id)
+def csv_name(found: Figures) -> str:
+    """report-from-to-by[-dimension][-shared].csv: what it is, from its name alone."""
+    parts = [found.report.id, found.date_from.isoformat(), found.date_to.isoformat(),
+             *found.group_keys, *(["shared"] if found.suppress else [])]
+    return "-".join(parts) + ".csv"

@@ -32,9 +32,12 @@ from triage.models import (
     ReferralPerson,
     ReportRefresh,
     ReportTally,
+    User,
 )
 from triage.models.base import utcnow
+from triage.policy import VIEW_REPORTS, require
 from triage.runtime import Runtime
+from triage.services import audit
 from triage.services.reports.catalogue import (
     ALL,
     NONE,
@@ -403,6 +406,16 @@ def refresh(rt: Runtime, *, now: datetime | None = None) -> RefreshResult:
             refreshed_at=now, took_ms=took, tallies=len(rows)))
     log.info("reports.refreshed", extra={"took_ms": took, "tallies": len(rows)})
     return RefreshResult(refreshed_at=now, took_ms=took, tallies=len(rows))
+
+
+def refresh_now(rt: Runtime, *, user: User) -> RefreshResult:
+    """A manager's or admin's "count again now" (the sweep does the same on its own)."""
+    require(user, VIEW_REPORTS, "count the reports again")
+    result = refresh(rt)
+    with rt.db.unit_of_work() as session:
+        audit.record(session, actor=user, action="report.refresh", object_type="report",
+                     object_id="*", took_ms=result.took_ms)
+    return result
 
 
 def refresh_job(rt: Runtime) -> int:
