@@ -142,7 +142,7 @@ class Catalogue:
     # -- names --------------------------------------------------------------------------
     def member_name(self, dimension: str, member: str, workers: Mapping[str, str]) -> str:
         if member == NONE:
-            return "Not recorded"
+            return "Unassigned" if dimension == "worker" else "Not recorded"
         p = self.profile
         if dimension == "district":
             return p.district_name(member)
