@@ -8,7 +8,7 @@ rule, no indicator set)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from config.keys import unknown_keys
+from config.profile import Problem
 
 FILE = "reports.yaml"
 TOP_KEYS = {"suppress_below", "advice_only", "outcomes", "step_ups", "step_downs",
@@ -145,16 +146,42 @@ def load_report_settings(data: Any, error: Callable[[str, str], None]) -> Report
     )
 
 
-def read_report_settings(folder: Path) -> tuple[ReportSettings, list[str]]:
+def read_report_settings(folder: Path) -> tuple[ReportSettings, list[Problem]]:
     """The profile folder's reports.yaml (defaults when there is none) and its problems."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     path = folder / FILE
     if not path.exists():
         return ReportSettings(), problems
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        return ReportSettings(), [f"{FILE}: not valid YAML ({exc})"]
+        return ReportSettings(), [Problem(FILE, "-", f"not valid YAML ({exc})")]
     settings = load_report_settings(
-        data, lambda key, message: problems.append(f"{FILE}: {key}: {message}"))
+        data, lambda key, message: problems.append(Problem(FILE, key, message)))
     return settings, problems
+
+
+def check_report_codes(settings: ReportSettings, *, closures: Iterable[str],
+                       services: Iterable[str], outcomes: Iterable[str],
+                       events: Iterable[str], timescale_kinds: Iterable[str],
+                       headline_areas: Iterable[str]) -> list[Problem]:
+    """Every code reports.yaml names must be one of the profile's own."""
+    known = {"closures": set(closures), "services": set(services), "outcomes": set(outcomes),
+             "events": set(events), "kinds": set(timescale_kinds),
+             "areas": set(headline_areas)}
+    wanted = [("advice_only.closures", settings.advice_closures, "closures",
+               "a front_door closure"),
+              ("advice_only.services", settings.advice_services, "services", "a service"),
+              ("outcomes", settings.outcomes, "outcomes", "an outcome in pathways.yaml"),
+              ("step_ups", settings.step_ups, "outcomes", "an outcome in pathways.yaml"),
+              ("step_downs", settings.step_downs, "outcomes", "an outcome in pathways.yaml"),
+              ("declined_events", settings.declined_events, "events",
+               "an event of a pathway"),
+              ("onward_connections.events", settings.connection_events, "events",
+               "an event of a pathway"),
+              ("pathway_timeliness", settings.timeliness_kinds, "kinds",
+               "a timescale kind of a pathway")]
+    wanted += [(f"indicator_sets.{s.id}.areas", s.areas, "areas",
+                "a headline area of the checklist") for s in settings.indicator_sets.values()]
+    return [Problem(FILE, key, f"{code!r} is not {what}")
+            for key, codes, kind, what in wanted for code in codes if code not in known[kind]]

@@ -12,7 +12,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from config.reports import ReportSettings, read_report_settings
+from config.reports import ReportSettings, check_report_codes, read_report_settings
 from triage.models import Household, ReferralStatus
 from triage.runtime import Runtime
 from workflows.specs import TimescaleSpec
@@ -87,7 +87,7 @@ class Catalogue:
 
     rt: Runtime
     settings: ReportSettings
-    problems: list[str] = field(default_factory=list)
+    problems: list[Any] = field(default_factory=list)
 
     @property
     def profile(self):
@@ -292,6 +292,18 @@ class Catalogue:
             found = [ts.label for (_, k), ts in self._timescales.items() if k == kind]
             labels[kind] = found[0] if len(set(found)) == 1 else kind.replace("_", " ").capitalize()
         return labels
+
+
+def check_reports(profile, pathways_data) -> list[Any]:
+    """reports.yaml's problems, and every code in it the profile does not have."""
+    settings, problems = read_report_settings(profile.folder)
+    return problems + check_report_codes(
+        settings, closures=profile.front_door.closures, services=profile.services,
+        outcomes=pathways_data.outcomes,
+        events={t.event for spec in pathways_data.pathways.values() for t in spec.transitions},
+        timescale_kinds={ts.kind for spec in pathways_data.pathways.values()
+                         for ts in spec.timescales},
+        headline_areas=profile.checklist.headline_areas)
 
 
 def catalogue_for(rt: Runtime) -> Catalogue:
