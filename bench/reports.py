@@ -66,7 +66,8 @@ def measure(app, rt, where: str, repeat: int, explain: bool) -> None:
     print(f"recount (the hourly sweep): {time.perf_counter() - started:.1f} s, "
           f"{result.tallies} tallies written", flush=True)
     with rt.db.reader() as session:
-        print(f"report_tally rows: {session.exec(select(func.count()).select_from(ReportTally)).one()}")
+        rows = session.exec(select(func.count()).select_from(ReportTally)).one()
+    print(f"report_tally rows: {rows}")
     token = users.create_token(rt.db, email="manager@demo.test")
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

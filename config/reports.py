@@ -70,7 +70,7 @@ def _bands(value: Any, key: str, limit_key: str, error: Callable[[str, str], Non
     if value is None:
         return ()
     if not isinstance(value, list) or not value:
-        error(key, "must be a list of bands, each {id, label, %s}" % limit_key)
+        error(key, f"must be a list of bands, each {{id, label, {limit_key}}}")
         return ()
     out, last = [], 0
     for i, band in enumerate(value):
