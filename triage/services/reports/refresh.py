@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, text
+from sqlalchemy import and_, case, delete, func, insert, null, or_, select, text
 
 from triage.models import (
     Case,
@@ -141,7 +141,7 @@ class Recount:
         conditions = [and_(C.service == service, E.to_state.in_(sorted(states)))
                       for service, states in pairs if states]
         if not conditions:
-            return func.min(case((E.id.is_(None), E.at), else_=None))  # always NULL
+            return null()
         return func.min(case((and_(E.from_state.is_not(None), or_(*conditions)), E.at),
                              else_=None))
 
@@ -153,7 +153,8 @@ class Recount:
             starts, dones = [], []
             for service, spec in self.data.pathways.items():
                 for ts in spec.timescales:
-                    if ts.kind != kind or ts.anchor.pick == "latest" and not ts.anchor.opened:
+                    repeating = ts.anchor.pick == "latest" and not ts.anchor.opened
+                    if ts.kind != kind or repeating:
                         continue
                     if not ts.anchor.opened:
                         starts.append((service, ts.anchor.entered))
