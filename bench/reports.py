@@ -58,15 +58,15 @@ def measure(app, rt, where: str, repeat: int, explain: bool) -> None:
     from triage.services.reports.refresh import refresh
 
     with rt.db.reader() as session:
-        total = session.exec(select(func.count()).select_from(Referral)).one()
-        cases = session.exec(select(func.count()).select_from(Case)).one()
+        total = session.execute(select(func.count()).select_from(Referral)).scalar_one()
+        cases = session.execute(select(func.count()).select_from(Case)).scalar_one()
     print(f"\n{total} referrals, {cases} cases in {where}")
     started = time.perf_counter()
     result = refresh(rt)
     print(f"recount (the hourly sweep): {time.perf_counter() - started:.1f} s, "
           f"{result.tallies} tallies written", flush=True)
     with rt.db.reader() as session:
-        rows = session.exec(select(func.count()).select_from(ReportTally)).one()
+        rows = session.execute(select(func.count()).select_from(ReportTally)).scalar_one()
     print(f"report_tally rows: {rows}")
     token = users.create_token(rt.db, email="manager@demo.test")
     api = app.test_client()
