@@ -17,7 +17,7 @@ from triage.api.openapi_shapes import (
 from triage.schemas.reports import FORMATS
 from triage.services.reports.catalogue import PERIODS, catalogue_for
 
-CELL = {"nullable": True, "oneOf": [{"type": "number"}, {"type": "string"}],
+CELL = {"oneOf": [{"type": "number", "nullable": True}, {"type": "string"}],
         "description": "A dimension's code or a measure's value (null: no figure, or hidden "
                        "below the threshold when suppress=true)"}
 
