@@ -75,24 +75,33 @@ class RefreshResult:
 class Tally:
     """Counts keyed (fact, month, dimension, member, bucket); each add counts once under the
     `all` dimension and once under each member of each dimension given (a referral routed to
-    two services counts once under each service)."""
+    two services counts once under each service).
+
+    Adds are kept per combination of members first (one increment per record and fact) and
+    spread over the dimensions once, at the end: a million referrals share a few thousand
+    combinations."""
 
     def __init__(self) -> None:
-        self.counts: Counter[tuple[str, date, str, str, int]] = Counter()
+        self.combos: Counter[tuple[str, date, tuple, int]] = Counter()
 
     def add(self, fact: str, month: date, dims: dict[str, Any], *, bucket: int = 0,
             n: int = 1) -> None:
-        counts = self.counts
-        counts[(fact, month, ALL, ALL, bucket)] += n
-        for dimension, value in dims.items():
-            if isinstance(value, frozenset | set | tuple | list):
-                for member in value:
-                    counts[(fact, month, dimension, member, bucket)] += n
-            else:
-                counts[(fact, month, dimension, value, bucket)] += n
+        self.combos[(fact, month, tuple(dims.items()), bucket)] += n
+
+    def counts(self) -> Counter[tuple[str, date, str, str, int]]:
+        counts: Counter[tuple[str, date, str, str, int]] = Counter()
+        for (fact, month, dims, bucket), n in self.combos.items():
+            counts[(fact, month, ALL, ALL, bucket)] += n
+            for dimension, value in dims:
+                if isinstance(value, frozenset):
+                    for member in value:
+                        counts[(fact, month, dimension, member, bucket)] += n
+                else:
+                    counts[(fact, month, dimension, value, bucket)] += n
+        return counts
 
     def rows(self) -> Iterator[dict[str, Any]]:
-        for (fact, month, dimension, member, bucket), n in self.counts.items():
+        for (fact, month, dimension, member, bucket), n in self.counts().items():
             yield {"fact": fact, "month": month, "dimension": dimension,
                    "member": str(member)[:200], "bucket": bucket, "n": n}
 
@@ -122,6 +131,7 @@ class Recount:
         self.today = self.calendar.local_date(now)
         self.snapshot_month = month_of(self.today)
         self._due_days: dict[date, date] = {}
+        self._deadlines: dict[tuple, date] = {}
 
     # -- referrals and their cases ------------------------------------------------------
     def _referrals(self):
@@ -263,6 +273,15 @@ class Recount:
         for kind in s.timeliness_kinds:
             self._timescale(c, kind, dims, opened, closed)
 
+    def _deadline(self, spec: Any, instance: str, start: date) -> date:
+        """A timescale's due day from its start day (kept: many cases share a start day)."""
+        key = (spec, instance, start)
+        due = self._deadlines.get(key)
+        if due is None:
+            rule = self.data.meetings_by_instance.get(instance, self.data.meetings_default)
+            due = self._deadlines[key] = deadline(spec, start, self.calendar, rule)
+        return due
+
     def _band(self, opened: datetime, closed: datetime) -> str:
         bands = self.cat.settings.time_to_close
         for band in bands[:-1]:
@@ -282,8 +301,7 @@ class Recount:
             done = _aware(getattr(c, f"done_{kind}"))
         else:
             done = closed  # a timescale with nothing marking it done is met by closing
-        rule = self.data.meetings_by_instance.get(c.instance, self.data.meetings_default)
-        due = deadline(spec, self.calendar.local_date(start), self.calendar, rule)
+        due = self._deadline(spec, c.instance, self.calendar.local_date(start))
         if done is not None:
             on_time = self.calendar.local_date(done) <= due
         elif closed is None and self.today > due:
@@ -351,9 +369,8 @@ class Recount:
         ts = repeating.get(e.service)
         if ts is None or not anchors:
             return
-        rule = self.data.meetings_by_instance.get(e.instance, self.data.meetings_default)
         for i, start in enumerate(anchors):
-            due = deadline(ts, self.calendar.local_date(start), self.calendar, rule)
+            due = self._deadline(ts, e.instance, self.calendar.local_date(start))
             if i + 1 < len(anchors):
                 on_time = self.calendar.local_date(anchors[i + 1]) <= due
             elif e.closed_at is None and self.today > due:
