@@ -422,6 +422,11 @@ def refresh(rt: Runtime, *, now: datetime | None = None) -> RefreshResult:
         took = int((time.perf_counter() - started) * 1000)
         session.execute(insert(ReportRefresh.__table__).values(
             refreshed_at=now, took_ms=took, tallies=len(rows)))
+    if not rt.db.is_sqlite:
+        # Fresh statistics, so reports plan their read on the index's every column.
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE report_tally"))
+            conn.commit()
     log.info("reports.refreshed", extra={"took_ms": took, "tallies": len(rows)})
     return RefreshResult(refreshed_at=now, took_ms=took, tallies=len(rows))
 
