@@ -98,6 +98,8 @@ POST /api/v1/people/<int:person_id>/rectification   401   ok    ok    403   403 
 POST /api/v1/people/<int:person_id>/restriction     401   ok    403   403   403   ok    ok    403   403   ok    403   403  # restricting a record: managers and admins
 GET  /api/v1/restrictions                           401   ok    403   403   403   ok    ok    403   403   ok    403   403
 POST /api/v1/restrictions/<int:restriction_id>/lift 401   ok    403   403   403   ok    ok    403   403   ok    403   403
+GET  /api/v1/reports                                401   ok    403   403   403   ok    ok    403   403   ok    403   403  # reports: managers and admins
+GET  /api/v1/reports/<report_id>                    401   ok    403   403   403   ok    ok    403   403   ok    403   403
 GET  /api/v1/retention/reviews                      401   ok    403   403   403   403   403   403   403   403   403   403  # the retention schedule: admins only
 POST /api/v1/retention/reviews                      401   ok    403   403   403   403   403   403   403   403   403   403
 POST /api/v1/retention/reviews/<int:review_id>/confirm 401 ok   403   403   403   403   403   403   403   403   403   403
@@ -187,6 +189,9 @@ POST /privacy/restrictions/<int:restriction_id>/lift login ok   403   403   403 
 GET  /privacy/retention                             login ok    403   403   403   403   403   403   403   403   403   403
 POST /privacy/retention/<int:review_id>/confirm     login ok    403   403   403   403   403   403   403   403   403   403
 POST /privacy/retention/report                      login ok    403   403   403   403   403   403   403   403   403   403
+GET  /reports                                       login ok    403   403   403   ok    ok    403   403   ok    403   403
+GET  /reports/<report_id>                           login ok    403   403   403   ok    ok    403   403   ok    403   403
+POST /reports/refresh                               login ok    403   403   403   ok    ok    403   403   ok    403   403
 GET  /referrals/<reference>                         login ok    ok    ok    ok    ok    ok    404   404   ok    403   403
 POST /referrals/<reference>/close                   login ok    ok    403   403   ok    ok    403   403   ok    403   403
 GET  /referrals/<reference>/confirmation            login ok    ok    ok    ok    ok    ok    404   404   ok    403   403
@@ -234,6 +239,8 @@ TODAY = {"meeting_date-day": "1", "meeting_date-month": "12", "meeting_date-year
 REQUESTS: dict[str, RequestFor] = {
     # API
     "GET /api/v1/people": lambda w, c: Req(query="q=Reed"),
+    "GET /api/v1/reports/<report_id>": lambda w, c: Req(path={"report_id": "referrals"}),
+    "GET /reports/<report_id>": lambda w, c: Req(path={"report_id": "referrals"}),
     "POST /api/v1/triage/preview": lambda w, c: Req(json=hub_referral(channel=_channel(c))),
     "POST /api/v1/referrals": lambda w, c: Req(json=hub_referral(channel=_channel(c))),
     "POST /api/v1/referrals/batch": lambda w, c: Req(json={"referrals": [

@@ -22,7 +22,12 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage import boundary, errors_http, logs, urls
     from triage.api import register_api
     from triage.db import Database
-    from triage.extensions import DRAFT_PURGE_SECONDS, RETENTION_REPORT_SECONDS, celery_init_app
+    from triage.extensions import (
+        DRAFT_PURGE_SECONDS,
+        REPORTS_REFRESH_SECONDS,
+        RETENTION_REPORT_SECONDS,
+        celery_init_app,
+    )
     from triage.json_wire import IsoDatesJSONProvider
     from triage.relay import CeleryRelay, Every, InProcessRelay, Nightly
     from triage.runtime import Runtime
@@ -31,6 +36,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
     from triage.services.people.duplicates import find_duplicates
     from triage.services.privacy.retention import report_due
     from triage.services.referrals.drafts import purge_expired
+    from triage.services.reports.refresh import refresh_job
     from triage.web import register_web
 
     settings = (settings or Settings.from_env()).validated()
@@ -63,6 +69,7 @@ def create_app(settings: Settings | None = None, *, background: bool = True,
                                   Every(settings.outbox_sweep_seconds, send_pending),
                                   Every(DRAFT_PURGE_SECONDS, purge_expired),
                                   Every(RETENTION_REPORT_SECONDS, report_due),
+                                  Every(REPORTS_REFRESH_SECONDS, refresh_job),
                                   Nightly(daily_time(settings.duplicate_finder_at),
                                           find_duplicates)])
     else:

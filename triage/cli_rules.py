@@ -30,14 +30,17 @@ def _profile(path: str | None):
               help="A profile name or folder (default: TRIAGE_PROFILE).")
 def check(profile_path: str | None) -> None:
     """Validate the profile: checklist, services, localities, decision graph, pathways,
-    match weights."""
+    match weights, reports."""
     import rules
     import workflows
+    from triage.services.reports.catalogue import check_reports
 
     profile = _profile(profile_path)
     problems = list(rules.check(profile))
     try:
-        problems += list(workflows.load_pathways(profile).check())
+        pathways = workflows.load_pathways(profile)
+        problems += list(pathways.check())
+        problems += check_reports(profile, pathways.data)
     except workflows.WorkflowError as exc:
         problems += list(exc.problems)
     if "demo" in profile.files:

@@ -14,6 +14,9 @@ DRAFT_PURGE_SECONDS = 600  # expired self-referral drafts are deleted at least t
 # The retention schedule reports what is due this often (nothing changes until an admin
 # confirms a report, so a daily report is soon enough for the month UK GDPR allows).
 RETENTION_REPORT_SECONDS = 6 * 3600
+# Report tallies are counted again this often (triage.services.reports.refresh); every report
+# shows when they were last counted.
+REPORTS_REFRESH_SECONDS = 3600
 
 
 def celery_init_app(app: Flask, settings: Settings) -> Celery:
@@ -71,6 +74,10 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
             "retention-report": {
                 "task": "triage.retention.report",
                 "schedule": timedelta(seconds=RETENTION_REPORT_SECONDS),
+            },
+            "reports-refresh": {
+                "task": "triage.reports.refresh",
+                "schedule": timedelta(seconds=REPORTS_REFRESH_SECONDS),
             },
             # Nightly, when the service is quiet: it reads every person (see duplicates.py).
             "people-find-duplicates": {

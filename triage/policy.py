@@ -234,6 +234,8 @@ READ_NOTIFICATIONS = set(Role)
 # The audit trail (who viewed or changed which record): managers and admins. A restriction
 # hides its records' events as it hides the records (may_see_restricted), admins included.
 VIEW_AUDIT = {Role.manager, Role.admin}
+# Reports for managers and commissioners (aggregates, no personal data): managers and admins.
+VIEW_REPORTS = {Role.manager, Role.admin}
 # Overdue and escalated cases counted by team: managers (their own team's, or every team's
 # without one) and admins.
 SEE_OVERDUE_OVERVIEW = {Role.manager, Role.admin}

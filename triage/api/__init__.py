@@ -17,6 +17,7 @@ def register_api(app: Flask) -> None:
         people,
         privacy,
         referrals,
+        reports,
     )
 
     app.register_blueprint(meta.health)
@@ -30,3 +31,4 @@ def register_api(app: Flask) -> None:
     app.register_blueprint(audit.bp, url_prefix="/api/v1")
     app.register_blueprint(oruk_capacity.bp, url_prefix="/api/v1")
     app.register_blueprint(oruk.bp)
+    app.register_blueprint(reports.bp, url_prefix="/api/v1")

@@ -10,6 +10,7 @@ from triage.api.openapi_cases import case_paths, people_paths
 from triage.api.openapi_merges import merge_paths, merge_shapes
 from triage.api.openapi_oruk import capacity_paths
 from triage.api.openapi_privacy import privacy_paths, refine_privacy
+from triage.api.openapi_reports import report_paths, report_shapes
 from triage.api.openapi_shapes import (
     SECURED,
     Codes,
@@ -66,6 +67,7 @@ def build_spec(rt) -> dict:
     merge_paths(spec)
     oversight_paths(spec, SECURED)
     capacity_paths(spec, SECURED, codes)
+    report_paths(spec, rt, SECURED)
     spec.components.schema("ReferralConflict", obj({
         "message": text(), "status": code(ReferralStatus)}, required=["message"]))
     doc = spec.to_dict()
@@ -74,6 +76,7 @@ def build_spec(rt) -> dict:
     schemas.update(output_components(codes))
     schemas.update(merge_shapes(codes))
     schemas.update(oversight_shapes(codes))
+    schemas.update(report_shapes())
     refine(doc, codes)
     _identity(schemas)
     refine_privacy(doc, codes)

@@ -22,6 +22,7 @@ from triage.models.privacy import (
     RetentionReview,
 )
 from triage.models.referral import Decision, Referral, ReferralPerson, ReferralStatus
+from triage.models.report import ReportRefresh, ReportTally
 from triage.models.web import CaseNote, FormDraft, RateLimitHit, SignInAttempt, WebSession
 
 __all__ = [
@@ -33,6 +34,6 @@ __all__ = [
     "OutboxMessage", "OutboxStatus", "PasswordReset",
     "Person", "PersonChange", "RecordMerge", "RecordRestriction", "Referral", "RestrictionUser",
     "RetentionReview",
-    "ReferralPerson", "ReferralStatus", "Role", "User",
+    "ReferralPerson", "ReferralStatus", "ReportRefresh", "ReportTally", "Role", "User",
     "CaseNote", "FormDraft", "RateLimitHit", "SignInAttempt", "WebSession",
 ]

@@ -14,6 +14,7 @@ from triage.services.notices import mail, notify, outbox  # noqa: F401
 from triage.services.people import duplicates
 from triage.services.privacy import retention
 from triage.services.referrals import drafts, linked_referrals  # noqa: F401
+from triage.services.reports.refresh import refresh_job
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +74,9 @@ def retention_report() -> int | None:
 def find_duplicates() -> dict[str, int]:
     """Queue likely duplicate people for staff to check (nightly); safe to run twice."""
     return duplicates.find_duplicates(_runtime()).counts()
+
+
+@shared_task(name="triage.reports.refresh", ignore_result=True)
+def refresh_reports() -> int:
+    """Count the report tallies again from the records; safe to run twice."""
+    return refresh_job(_runtime())

@@ -43,6 +43,7 @@ def register_web(app: Flask) -> None:
         privacy,
         public,
         referrals,
+        reports,
         security,
         start,
     )
@@ -67,5 +68,5 @@ def register_web(app: Flask) -> None:
     directory.init_app(app)
     for bp in (start.bp, auth.bp, frontdoor.bp, referrals.bp, partner.bp, public.bp,
                casework.bp, hub.bp, people.bp, privacy.bp, admin_users.bp, admin_access.bp,
-               merges.bp, audit.bp, notifications.bp, directory.bp):
+               merges.bp, audit.bp, notifications.bp, directory.bp, reports.bp):
         app.register_blueprint(bp)

@@ -47,6 +47,8 @@ def navigation() -> list[dict]:
         if policy.may(user, policy.PARTNER_PAGES):
             items.append(("Your referrals", url_for("partner.index")))
             items.append(("New referral", url_for("partner.new")))
+        if policy.may(user, policy.VIEW_REPORTS):
+            items.append(("Reports", url_for("reports.index")))
         if policy.may(user, policy.VIEW_AUDIT):
             items.append(("Audit trail", url_for("audit.index")))
         if policy.may(user, policy.READ_NOTIFICATIONS):

@@ -1,7 +1,7 @@
 """service directory: imported partner services, capacity status, onward connections
 
 Revision ID: 0022
-Revises: 0016
+Revises: 0021
 Create Date: 2026-12-03
 
 Issue 16: partners' Open Referral UK services loaded by `triage directory import` (their
@@ -15,7 +15,7 @@ from alembic import op
 import triage.models.base
 
 revision = '0022'
-down_revision = '0016'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
