@@ -17,7 +17,8 @@ the embedded timers in the server have nothing left over from the load to do.
 The server: `triage serve --workers W --threads T` (gunicorn, gthread) with TRIAGE_ENV=
 production, the embedded relay (no Redis) and the pool settings asked for. The load:
 `locust --headless` with bench/locustfile.py for --run-time after every user has started
-(statistics reset then), each user waiting --think seconds between pages. Prints per page
+(statistics reset then), after an untimed --warmup run with the same users, each user
+waiting --think seconds between pages. Prints per page
 p50/p95/p99, requests/s and errors, the server's configuration, PostgreSQL's
 max_connections and connections used at the end, CPU seconds used by the server,
 PostgreSQL and Locust, and the load average before and after.
@@ -232,14 +233,15 @@ def serve(url: str, args) -> tuple[subprocess.Popen, int, Path]:
     raise RuntimeError(f"the server did not start; see {log.name}")
 
 
-def run_locust(port: int, plan_path: Path, args, out: Path) -> tuple[int, float]:
+def run_locust(port: int, plan_path: Path, args, out: Path, run_time: str
+               ) -> tuple[int, float]:
     """Locust's exit code and the CPU seconds it used (its own console output goes to
     out.log)."""
     env = {**os.environ, "TRIAGE_LOAD_PLAN": str(plan_path), "TRIAGE_LOAD_THINK": args.think,
            "TRIAGE_LOAD_SUBMIT_SHARE": str(args.submit_share)}
     cmd = [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"),
            "--headless", "--host", f"http://127.0.0.1:{port}", "--users", str(args.users),
-           "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time,
+           "--spawn-rate", str(args.spawn_rate), "--run-time", run_time,
            "--reset-stats", "--csv", str(out), "--only-summary", "--loglevel", "WARNING",
            "--stop-timeout", "10", "--exit-code-on-error", "0"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -328,6 +330,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--spawn-rate", type=float, default=10, help="users started per second")
     parser.add_argument("--run-time", default="3m", help="after every user started: 90s, 3m")
+    parser.add_argument("--warmup", default="30s",
+                        help="an untimed run with the same users first (0: none)")
     parser.add_argument("--think", default="2,8",
                         help="seconds a user waits between pages, min,max (uniform)")
     parser.add_argument("--submit-share", type=float, default=0.25,
@@ -388,12 +392,20 @@ def load_test(url: str, args) -> bool:
     print(f"{referrals} referrals, {cases} cases ({open_cases} open)", flush=True)
     proc, port, log = serve(url, args)
     try:
+        if args.warmup not in ("", "0", "0s"):
+            # Untimed: every worker thread, pooled connection, template and cache warm.
+            code, _ = run_locust(port, plan_path, args, folder / "warmup", args.warmup)
+            with open(folder / "warmup_stats.csv", newline="") as f:
+                whole = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
+            print(f"warm-up ({args.warmup}, not counted): {whole['Request Count']} requests, "
+                  f"p50 {whole['50%']} ms, p95 {whole['95%']} ms, "
+                  f"{whole['Failure Count']} errors; load average {_loadavg()}", flush=True)
         load_before = _loadavg()
         peak = PeakConnections(url)
         peak.start()
         before = _cpu_seconds()
         started = time.perf_counter()
-        code, locust_cpu = run_locust(port, plan_path, args, folder / "locust")
+        code, locust_cpu = run_locust(port, plan_path, args, folder / "locust", args.run_time)
         seconds = time.perf_counter() - started
         after = _cpu_seconds()
         after["locust"] = before["locust"] + locust_cpu
