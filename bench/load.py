@@ -37,6 +37,7 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import socket
 import subprocess
@@ -69,8 +70,10 @@ def _loadavg() -> str:
 
 
 def _cpu_seconds() -> dict[str, float]:
-    """CPU used so far by PostgreSQL, gunicorn and Locust (read from /proc)."""
-    used = {"postgres": 0.0, "gunicorn": 0.0, "locust": 0.0}
+    """CPU used so far by PostgreSQL, gunicorn and Locust, and gunicorn's resident memory
+    in MB (read from /proc)."""
+    used = {"postgres": 0.0, "gunicorn": 0.0, "locust": 0.0, "gunicorn_mb": 0.0}
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
     tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -87,6 +90,7 @@ def _cpu_seconds() -> dict[str, float]:
             used["postgres"] += seconds
         elif b"triage" in cmdline and b"serve" in cmdline:
             used["gunicorn"] += seconds
+            used["gunicorn_mb"] += int(fields[21]) * page_mb
         elif b"locust" in cmdline:
             used["locust"] += seconds
     return used
@@ -278,6 +282,19 @@ class PeakConnections(threading.Thread):
         self.engine.dispose()
 
 
+def _temp_files(url: str) -> tuple[int, float]:
+    """Temporary files PostgreSQL has written for this database so far, and their MB."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            count, size = conn.execute(text(
+                "SELECT temp_files, temp_bytes FROM pg_stat_database "
+                "WHERE datname = current_database()")).one()
+        return count, size / 2**20
+    finally:
+        engine.dispose()
+
+
 def _pg(url: str, sql: str):
     engine = create_engine(url)
     try:
@@ -320,8 +337,9 @@ def report(out: Path, args, url: str, before: dict, after: dict, load_before: st
         print(f"  error: {f['Method']} {f['Name']}: {f['Error'][:160]} ({f['Occurrences']}x)")
     cpu = {k: after[k] - before[k] for k in before}
     print(f"CPU seconds over the {seconds:.0f} s of load: gunicorn {cpu['gunicorn']:.0f}, "
-          f"PostgreSQL {cpu['postgres']:.0f}, Locust {cpu['locust']:.0f}; load average "
-          f"before {load_before}, after {_loadavg()} (1/5/15 min)")
+          f"PostgreSQL {cpu['postgres']:.0f}, Locust {cpu['locust']:.0f}; gunicorn resident "
+          f"memory at the end {after['gunicorn_mb']:.0f} MB ({args.workers} workers and the "
+          f"arbiter); load average before {load_before}, after {_loadavg()} (1/5/15 min)")
     return ok
 
 
@@ -345,6 +363,9 @@ def main() -> None:
     parser.add_argument("--url", help="an already loaded PostgreSQL database (kept)")
     parser.add_argument("--keep", action="store_true",
                         help="load a database, keep it and print its --url; no load test")
+    parser.add_argument("--pg-set", action="append", default=[], metavar="NAME=VALUE",
+                        help="ALTER DATABASE ... SET before the server starts, e.g. "
+                             "work_mem=16MB or max_parallel_workers_per_gather=0 (repeatable)")
     parser.add_argument("--report-only", action="store_true",
                         help="exit 0 even when a page misses the target or a request failed")
     args = parser.parse_args()
@@ -390,6 +411,16 @@ def load_test(url: str, args) -> bool:
     cases = _pg(url, "SELECT count(*) FROM case_record")
     open_cases = _pg(url, "SELECT count(*) FROM case_record WHERE closed_at IS NULL")
     print(f"{referrals} referrals, {cases} cases ({open_cases} open)", flush=True)
+    for setting in args.pg_set:
+        name, _, value = setting.partition("=")
+        if not re.fullmatch(r"[a-z_]+", name) or not re.fullmatch(r"[A-Za-z0-9_.]+", value):
+            sys.exit(f"--pg-set {setting!r}: give NAME=VALUE, e.g. work_mem=16MB")
+        database = make_url(url).database
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{database}" SET {name} = \'{value}\''))
+        engine.dispose()
+        print(f"ALTER DATABASE {database} SET {name} = {value}")
     proc, port, log = serve(url, args)
     try:
         if args.warmup not in ("", "0", "0s"):
@@ -404,11 +435,14 @@ def load_test(url: str, args) -> bool:
         peak = PeakConnections(url)
         peak.start()
         before = _cpu_seconds()
+        temp_before = _temp_files(url)
         started = time.perf_counter()
         code, locust_cpu = run_locust(port, plan_path, args, folder / "locust", args.run_time)
         seconds = time.perf_counter() - started
         after = _cpu_seconds()
         after["locust"] = before["locust"] + locust_cpu
+        temp_files, temp_mb = (a - b for a, b in zip(_temp_files(url), temp_before,
+                                                     strict=True))
         peak.finish()
     finally:
         proc.terminate()
@@ -419,6 +453,8 @@ def load_test(url: str, args) -> bool:
     print(f"connections to the database: at most {peak.most} open, {peak.most_active} "
           f"running a statement at once (sampled each second); server log: {log}; Locust "
           f"output and CSVs: {folder}")
+    print(f"sorts and hashes that spilled past work_mem to temporary files during the run: "
+          f"{temp_files} ({temp_mb:.1f} MB)")
     errors = log.read_text().count("Traceback")
     if errors:
         print(f"{errors} tracebacks in the server log")
