@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import ROOT, throwaway_postgres  # noqa: I001  (puts the repository on sys.path)
@@ -69,9 +70,10 @@ def _loadavg() -> str:
     return " ".join(f"{n:.1f}" for n in os.getloadavg())
 
 
-def _cpu_seconds() -> dict[str, float]:
-    """CPU used so far by PostgreSQL, gunicorn and Locust, and gunicorn's resident memory
-    in MB (read from /proc)."""
+def _cpu_seconds(database: str) -> dict[str, float]:
+    """CPU used so far by PostgreSQL's backends for this database, gunicorn and Locust, and
+    gunicorn's resident memory in MB (read from /proc; a backend's CPU is lost from the sum
+    when it exits, so pool overflow connections are undercounted)."""
     used = {"postgres": 0.0, "gunicorn": 0.0, "locust": 0.0, "gunicorn_mb": 0.0}
     page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
     tick = os.sysconf("SC_CLK_TCK")
@@ -86,7 +88,7 @@ def _cpu_seconds() -> dict[str, float]:
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
         seconds = (int(fields[11]) + int(fields[12])) / tick
-        if name == "postgres":
+        if name == "postgres" and f" {database} ".encode() in cmdline:
             used["postgres"] += seconds
         elif b"triage" in cmdline and b"serve" in cmdline:
             used["gunicorn"] += seconds
@@ -185,17 +187,20 @@ def prepare(url: str, users: int) -> dict:
     roles = {"front_door": "front_door", "practitioner": "practitioner",
              "hub": "hub_coordinator", "manager": "manager"}
     run = f"{random.randrange(16**6):06x}"
-    accounts_of: dict[str, list[dict]] = {}
-    for kind, share in KINDS.items():
-        made = []
-        for n in range(math.ceil(users * share) + 1):
-            team = teams[kind][n % len(teams[kind])]
-            email = f"load-{run}-{kind}-{n}@staff.test"
-            user = accounts.create_user(rt.db, email=email, role=roles[kind], team=team,
-                                        name=f"Load {kind} {n}", password=PASSWORD)
-            signed = signin.sign_in(rt, email=email, password=PASSWORD, source="127.0.0.1")
-            made.append({"id": user.id, "team": team, "token": signed.token})
-        accounts_of[kind] = made
+
+    def account(kind: str, n: int) -> dict:
+        team = teams[kind][n % len(teams[kind])]
+        email = f"load-{run}-{kind}-{n}@staff.test"
+        user = accounts.create_user(rt.db, email=email, role=roles[kind], team=team,
+                                    name=f"Load {kind} {n}", password=PASSWORD)
+        signed = signin.sign_in(rt, email=email, password=PASSWORD, source="127.0.0.1")
+        return {"id": user.id, "team": team, "token": signed.token}
+
+    # argon2 lets go of the GIL: hashing and checking passwords in threads takes turns less.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        accounts_of = {kind: list(pool.map(lambda n, k=kind: account(k, n),
+                                           range(math.ceil(users * share) + 1)))
+                       for kind, share in KINDS.items()}
     rt.db.dispose()
     print(f"{sum(len(v) for v in accounts_of.values())} staff accounts created and signed in "
           f"through the services in {time.perf_counter() - started:.0f} s; teams: "
@@ -336,8 +341,13 @@ def report(out: Path, args, url: str, before: dict, after: dict, load_before: st
     for f in failures[:10]:
         print(f"  error: {f['Method']} {f['Name']}: {f['Error'][:160]} ({f['Occurrences']}x)")
     cpu = {k: after[k] - before[k] for k in before}
+    served = max(1, sum(int(r["Request Count"]) for r in pages))
     print(f"CPU seconds over the {seconds:.0f} s of load: gunicorn {cpu['gunicorn']:.0f}, "
-          f"PostgreSQL {cpu['postgres']:.0f}, Locust {cpu['locust']:.0f}; gunicorn resident "
+          f"PostgreSQL {cpu['postgres']:.0f} (this database's backends), Locust "
+          f"{cpu['locust']:.0f}; per request (the ramp's requests are in the CPU, not the count): "
+          f"gunicorn "
+          f"{cpu['gunicorn'] * 1000 / served:.0f} ms, PostgreSQL "
+          f"{cpu['postgres'] * 1000 / served:.0f} ms; gunicorn resident "
           f"memory at the end {after['gunicorn_mb']:.0f} MB ({args.workers} workers and the "
           f"arbiter); load average before {load_before}, after {_loadavg()} (1/5/15 min)")
     return ok
@@ -350,7 +360,7 @@ def main() -> None:
     parser.add_argument("--run-time", default="3m", help="after every user started: 90s, 3m")
     parser.add_argument("--warmup", default="30s",
                         help="an untimed run with the same users first (0: none)")
-    parser.add_argument("--think", default="2,8",
+    parser.add_argument("--think", default="5,25",
                         help="seconds a user waits between pages, min,max (uniform)")
     parser.add_argument("--submit-share", type=float, default=0.25,
                         help="share of the front door's checked referrals then submitted")
@@ -434,12 +444,12 @@ def load_test(url: str, args) -> bool:
         load_before = _loadavg()
         peak = PeakConnections(url)
         peak.start()
-        before = _cpu_seconds()
+        before = _cpu_seconds(make_url(url).database)
         temp_before = _temp_files(url)
         started = time.perf_counter()
         code, locust_cpu = run_locust(port, plan_path, args, folder / "locust", args.run_time)
         seconds = time.perf_counter() - started
-        after = _cpu_seconds()
+        after = _cpu_seconds(make_url(url).database)
         after["locust"] = before["locust"] + locust_cpu
         temp_files, temp_mb = (a - b for a, b in zip(_temp_files(url), temp_before,
                                                      strict=True))

@@ -32,7 +32,7 @@ from locust import between, task
 from locust.contrib.fasthttp import FastHttpUser
 
 PLAN = json.loads(open(os.environ["TRIAGE_LOAD_PLAN"]).read())  # noqa: SIM115
-THINK = tuple(float(x) for x in os.environ.get("TRIAGE_LOAD_THINK", "2,8").split(","))
+THINK = tuple(float(x) for x in os.environ.get("TRIAGE_LOAD_THINK", "5,25").split(","))
 SUBMIT_SHARE = float(os.environ.get("TRIAGE_LOAD_SUBMIT_SHARE", "0.25"))
 _NEXT = {kind: itertools.count() for kind in PLAN["accounts"]}
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
