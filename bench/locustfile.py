@@ -219,7 +219,7 @@ class Manager(Staff):
 
     def on_start(self) -> None:
         super().on_start()
-        self.teams = [t for t in PLAN["cases"] if ":" not in t]
+        self.teams = [t for t in PLAN["cases"] if not t.startswith("early_help_hub")]
         users = [a["id"] for accounts in PLAN["accounts"].values() for a in accounts]
         self.users = users
         self.all_cases = [c for cases in PLAN["cases"].values() for c in cases]
