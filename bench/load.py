@@ -123,7 +123,7 @@ def _samples(url: str, practitioner: list[str], hub: list[str]) -> dict:
     """Ids and search words the users pick from: recent and old referrals, families, open
     and closed cases of each team, names, dates of birth and postcodes of real people."""
     engine = create_engine(url)
-    out: dict = {"cases": {}}
+    out: dict = {"cases": {}, "households_of": {}}
     with engine.connect() as conn:
         top = conn.execute(text("SELECT max(id) FROM referral")).scalar_one()
         out["references"] = _ids(
@@ -146,6 +146,10 @@ def _samples(url: str, practitioner: list[str], hub: list[str]) -> dict:
                 conn, f"SELECT id FROM case_record TABLESAMPLE SYSTEM (1) WHERE {where} "
                       "AND closed_at IS NOT NULL ORDER BY random() LIMIT :n",
                 service=service, instance=instance, n=SAMPLE // 3)
+            # Staff outside the front door see only the families their team works with.
+            out["households_of"][team] = _ids(
+                conn, "SELECT DISTINCT household_id FROM case_record WHERE id = ANY(:ids) "
+                      "AND household_id IS NOT NULL", ids=list(out["cases"][team]))
         people = conn.execute(text(
             "SELECT given_name, family_name, date_of_birth FROM person TABLESAMPLE SYSTEM "
             "(0.1) WHERE family_name IS NOT NULL ORDER BY random() LIMIT :n"),
@@ -162,8 +166,9 @@ def _samples(url: str, practitioner: list[str], hub: list[str]) -> dict:
     return out
 
 
-def prepare(url: str, users: int) -> dict:
-    """Accounts and signed-in sessions for every simulated user, and what they look at."""
+def prepare(url: str, users: int, reuse: Path | None = None) -> dict:
+    """Accounts and signed-in sessions for every simulated user, and what they look at
+    (reuse: the accounts of an earlier run's plan.json, still signed in)."""
     from bench.common import migrated_app
     from triage.services.accounts import signin
     from triage.services.accounts import users as accounts
@@ -186,6 +191,12 @@ def prepare(url: str, users: int) -> dict:
              "manager": [None, *practitioner[:2]]}
     roles = {"front_door": "front_door", "practitioner": "practitioner",
              "hub": "hub_coordinator", "manager": "manager"}
+    if reuse is not None:
+        accounts_of = json.loads(reuse.read_text())["accounts"]
+        rt.db.dispose()
+        print(f"reusing the {sum(len(v) for v in accounts_of.values())} accounts of {reuse}")
+        return {"accounts": accounts_of, "reports": reports,
+                **_samples(url, practitioner, hub)}
     run = f"{random.randrange(16**6):06x}"
 
     def account(kind: str, n: int) -> dict:
@@ -376,6 +387,9 @@ def main() -> None:
     parser.add_argument("--pg-set", action="append", default=[], metavar="NAME=VALUE",
                         help="ALTER DATABASE ... SET before the server starts, e.g. "
                              "work_mem=16MB or max_parallel_workers_per_gather=0 (repeatable)")
+    parser.add_argument("--plan", type=Path,
+                        help="with --url: reuse the accounts (signed in) of an earlier run's "
+                             "plan.json instead of creating new ones")
     parser.add_argument("--report-only", action="store_true",
                         help="exit 0 even when a page misses the target or a request failed")
     args = parser.parse_args()
@@ -412,7 +426,7 @@ def load_test(url: str, args) -> bool:
     import logging
 
     logging.disable(logging.INFO)
-    plan = prepare(url, args.users)
+    plan = prepare(url, args.users, args.plan)
     folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
     plan_path = folder / "plan.json"
     plan_path.write_text(json.dumps(plan))

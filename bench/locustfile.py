@@ -74,7 +74,8 @@ class Staff(FastHttpUser):
             self.page("people search", f"/search?q={q}")
 
     def family(self) -> None:
-        household = self.pick(PLAN["households"])
+        household = self.pick(PLAN["households_of"].get(self.account["team"] or "")
+                              or PLAN["households"])
         if household:
             self.page("family record", f"/families/{household}")
 
