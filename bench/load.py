@@ -156,6 +156,13 @@ def _samples(url: str, practitioner: list[str], hub: list[str]) -> dict:
             {"n": SAMPLE}).all()
         postcodes = _ids(conn, "SELECT postcode FROM household TABLESAMPLE SYSTEM (0.1) "
                                "WHERE postcode IS NOT NULL LIMIT :n", n=SAMPLE // 3)
+        # What the referral form is filled in with: a routed referral's postcode and the
+        # questions answered yes (the profile's own, whichever council it is).
+        postcode, answers = conn.execute(text(
+            "SELECT postcode, answers FROM referral WHERE status = 'routed' "
+            "ORDER BY id DESC LIMIT 1")).one()
+        out["form"] = {"postcode": postcode,
+                       "yes": [q for q, a in (answers or {}).items() if a is True][:3]}
     engine.dispose()
     searches = []
     for given, family, born in people:

@@ -145,8 +145,8 @@ class FrontDoor(Staff):
             "people-0-dob-day": str(self.rng.randint(1, 28)),
             "people-0-dob-month": str(self.rng.randint(1, 12)),
             "people-0-dob-year": str(self.rng.randint(1935, 1990)),
-            "postcode": "LE13 0AB", "answer-memory_concern": "yes",
-            "answer-social_isolation": "yes", "consent": "given", "action": "check"}
+            "postcode": PLAN["form"]["postcode"], "consent": "given", "action": "check",
+            **{f"answer-{question}": "yes" for question in PLAN["form"]["yes"]}}
         checked = self.page("new referral: check decision (POST)", "/referrals/new", data=body)
         if checked is None or self.rng.random() >= SUBMIT_SHARE:
             return
