@@ -32,6 +32,16 @@ class Settings:
     # Referrals in one partner batch (API or CSV upload), recorded in one transaction.
     max_batch_referrals: int = 500
     sqlite_busy_timeout_ms: int = 30_000
+    # PostgreSQL connections each web or worker process keeps (SQLAlchemy's pool): up to
+    # db_pool_size kept open, db_max_overflow more opened under a burst and closed after;
+    # a request waits db_pool_timeout_seconds for one before failing. Per process, so the
+    # database sees processes x (pool + overflow) at most (README, "Sizing").
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    db_pool_timeout_seconds: int = 30
+    # psycopg 3 prepares a statement on the server after it has run this many times on a
+    # connection; 0 never prepares (needed behind PgBouncer in transaction mode before 1.21).
+    db_prepare_threshold: int = 5
     outbox_sweep_seconds: int = 30
     outbox_stuck_after_seconds: int = 120
     # Embedded mode: how long the delivery thread lets messages gather before handling them
@@ -126,6 +136,14 @@ class Settings:
                                     "or smtps://user:pass@host:465")
         if not 1 <= self.max_batch_referrals <= 5000:
             raise SettingsError("TRIAGE_MAX_BATCH_REFERRALS must be between 1 and 5000")
+        if not 1 <= self.db_pool_size <= 500:
+            raise SettingsError("TRIAGE_DB_POOL_SIZE must be between 1 and 500")
+        if not 0 <= self.db_max_overflow <= 500:
+            raise SettingsError("TRIAGE_DB_MAX_OVERFLOW must be between 0 and 500")
+        if not 1 <= self.db_pool_timeout_seconds <= 600:
+            raise SettingsError("TRIAGE_DB_POOL_TIMEOUT_SECONDS must be between 1 and 600")
+        if self.db_prepare_threshold < 0:
+            raise SettingsError("TRIAGE_DB_PREPARE_THRESHOLD must be 0 (never prepare) or more")
         if self.smtp_timeout_seconds < 1:
             raise SettingsError("TRIAGE_SMTP_TIMEOUT_SECONDS must be at least 1")
         if not 0 <= self.outbox_batch_wait_ms <= 5000:

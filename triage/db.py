@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
 
@@ -27,7 +27,9 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, echo: bool = False,
                  token_cache_seconds: float = 10,
-                 ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS):
+                 ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS,
+                 pool_size: int = 10, max_overflow: int = 20, pool_timeout: float = 30,
+                 prepare_threshold: int = 5):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -43,7 +45,13 @@ class Database:
             )
             _configure_sqlite(self.engine, busy_timeout_ms)
         else:
-            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            # prepare_threshold 0: never prepare on the server (PgBouncer transaction mode
+            # before 1.21 cannot keep a prepared statement on the connection it was made on).
+            self.engine = create_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                pool_timeout=pool_timeout,
+                connect_args=({"prepare_threshold": prepare_threshold or None}
+                              if make_url(url).get_driver_name() == "psycopg" else {}))
             _ping_when_idle(self.engine, ping_after_idle_seconds)
         self._writer = self.engine.execution_options(**{_WRITE: True})
         # SQLite allows one writer at a time. Threads of this process queue here, in order,
@@ -56,7 +64,10 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(settings.effective_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        return cls(settings.effective_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                   pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                   pool_timeout=settings.db_pool_timeout_seconds,
+                   prepare_threshold=settings.db_prepare_threshold)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
