@@ -15,12 +15,13 @@ consent, step-down and open targeted cases.
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+
+from tests.unit.rules.oracle_common import birth, is_child, load_places, sector_of
 
 LOCALITIES = (Path(__file__).resolve().parents[3]
               / "config" / "profiles" / "lancashire" / "localities.csv")
@@ -120,34 +121,7 @@ class Answer:
                       key=lambda sr: (sr[0], sr[1] or ""))
 
 
-def load_places(path: Path = LOCALITIES) -> dict[str, dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return {row["postcode_sector"].strip().upper(): row for row in csv.DictReader(fh)}
-
-
-PLACES = load_places()
-
-
-def sector_of(postcode: str) -> str | None:
-    """'pr1 1ab' -> 'PR1 1': the outward code and the first digit of the inward code."""
-    compact = "".join(postcode.split()).upper()
-    if not 5 <= len(compact) <= 7:
-        return None
-    outward, inward = compact[:-3], compact[-3:]
-    if not (inward[0].isdigit() and inward[1:].isalpha() and inward[1:].isascii()):
-        return None
-    if not (outward[0].isalpha() and any(c.isdigit() for c in outward) and outward.isalnum()):
-        return None
-    return f"{outward} {inward[0]}"
-
-
-def is_child(born: date, on: date) -> bool:
-    """Under 18 on the referral date (born on 29 February: 18 on 1 March in a common year)."""
-    try:
-        eighteenth = born.replace(year=born.year + 18)
-    except ValueError:
-        eighteenth = date(born.year + 18, 3, 1)
-    return on < eighteenth
+PLACES = load_places(LOCALITIES)
 
 
 def decide(r: Referral, places: dict[str, dict[str, str]] = PLACES) -> Answer:
@@ -318,22 +292,6 @@ def _postcode(rng: random.Random) -> str:
     return code
 
 
-def _birth(rng: random.Random, on: date, child: bool) -> date:
-    edge = rng.random()
-    if edge < 0.06:  # on, or a day either side of, the eighteenth birthday
-        try:
-            eighteenth = on.replace(year=on.year - 18)
-        except ValueError:  # the referral is on 29 February
-            eighteenth = date(on.year - 18, 2, 28)
-        return eighteenth + timedelta(days=rng.choice((-1, 0, 1)))
-    if edge < 0.09:  # born on 29 February, 17 to 20 years ago
-        year = rng.choice([y for y in range(on.year - 20, on.year - 16) if y % 4 == 0])
-        return min(date(year, 2, 29), on)
-    if child:
-        return on - timedelta(days=rng.randrange(0, 18 * 365))
-    return on - timedelta(days=rng.randrange(18 * 366, 100 * 365))
-
-
 def _answers(rng: random.Random, children: bool) -> dict[str, bool | None]:
     true: set[str] = set()
     if rng.random() < 0.18:
@@ -370,10 +328,10 @@ def referral(rng: random.Random, on: date | None = None) -> Referral:
         on = date(2024, 1, 1) + timedelta(days=rng.randrange(0, 4 * 365))
     adults = rng.choice((0, 1, 1, 1, 2, 2, 3))
     kids = 0 if rng.random() < 0.4 else rng.choice((1, 1, 2, 3))
-    people = [_birth(rng, on, child=False) for _ in range(adults)]
-    people += [_birth(rng, on, child=True) for _ in range(kids)]
+    people = [birth(rng, on, child=False) for _ in range(adults)]
+    people += [birth(rng, on, child=True) for _ in range(kids)]
     if not people:
-        people = [_birth(rng, on, child=rng.random() < 0.5)]
+        people = [birth(rng, on, child=rng.random() < 0.5)]
     rng.shuffle(people)
     roles = ["subject"] + ["household"] * (len(people) - 1)
     children = any(is_child(born, on) for born in people)

@@ -41,8 +41,8 @@ def test_a_broken_demo_file_is_a_named_problem(tmp_path):
         encoding="utf-8")
     result = CliRunner().invoke(rules_group, ["check", "--profile", str(folder)])
     assert result.exit_code == 1
-    assert ("error: demo.yaml: users[2].team: 'preston-middle' is not an instance of service "
-            "wpehs_targeted in services.yaml") in result.output
+    assert ('error: demo.yaml: users[2].team: no team "wpehs_targeted:preston-middle" in this '
+            "council's profile") in result.output
     assert "Traceback" not in result.output
 
 
