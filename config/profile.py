@@ -16,6 +16,7 @@ import yaml
 from config.keys import unknown_keys
 from config.matching import MatchingProfile, load_matching
 from config.retention import RetentionSchedule, load_retention
+from config.texts import load_texts
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -215,6 +216,8 @@ class Profile:
     matching: MatchingProfile | None = None
     # The level a case's step-up to the statutory front door goes in at (profile.yaml).
     step_up_level: str | None = None
+    # The council's own wording (profile.yaml `texts`, neutral defaults filled in).
+    texts: Mapping[str, str] = field(default_factory=dict)
 
     def level(self, code: str | int | None) -> Level | None:
         """The level with this code (a stored integer level is read as its code), or None."""
@@ -657,7 +660,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "step_up_level", "front_door", "ethnicity", "districts"},
+                         "step_up_level", "front_door", "ethnicity", "districts", "texts"},
                   "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
@@ -680,6 +683,10 @@ def load_profile(name_or_path: str | Path) -> Profile:
         matching = load_matching(_read_yaml(folder / name, problems), name, lambda key, msg:
                                  problems.append(Problem(name, key, msg)))
     levels = load_levels(meta.get("levels"), problems)
+    texts = load_texts(meta.get("texts"), {
+        "profile_name": str(meta.get("name", folder.name)),
+        "first_sector": min(localities, default="")},
+        lambda key, message: problems.append(Problem("profile.yaml", key, message)))
     step_up_level = meta.get("step_up_level")
     if step_up_level is None:
         problems.append(Problem("profile.yaml", "step_up_level", "is required: the level code "
@@ -731,5 +738,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
         retention=retention,
         matching=matching,
         step_up_level=step_up_level,
+        texts=texts,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )

@@ -87,9 +87,12 @@ class _AccountFields(Schema):
     team = _text(128)
     organisation = _text(200)
 
-    def __init__(self, *, teams: Iterable[str], **kwargs: Any):
+    def __init__(self, *, teams: Iterable[str], roles: Iterable[str] = ROLE_NAMES,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.teams = frozenset(teams)
+        # The roles this profile offers (no meeting coordinator without a meeting).
+        self.roles = tuple(roles)
 
     @pre_load
     def _blanks(self, data: Any, **_: Any) -> Any:
@@ -99,9 +102,11 @@ class _AccountFields(Schema):
     def _team_and_organisation(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[str]] = {}
         role, team, organisation = data.get("role"), data.get("team"), data.get("organisation")
+        if role is not None and role not in self.roles:
+            errors["role"] = [f"Must be one of: {', '.join(self.roles)}."]
         if team is not None and team not in self.teams:
-            errors["team"] = ["Must be a service or service:instance of the profile "
-                              "(for example early_help_hub:melton-hub)."]
+            errors["team"] = ["Must be one of the profile's teams: a service or "
+                              "service:instance."]
         if role == Role.partner:
             if not organisation:
                 errors["organisation"] = ["A partner needs an organisation."]

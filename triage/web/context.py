@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, request, url_for
 
 from triage import policy
+from triage.services.hub.meetings import has_meetings
 from triage.web.security import csrf_token, current_user, home_for, runtime
 
 SERVICE_NAME = "Early Help triage"
@@ -26,9 +27,10 @@ def navigation() -> list[dict]:
             items.append(("Worklists", url_for("frontdoor.index")))
         if policy.may(user, policy.STAFF_REFERRAL_FORM):
             items.append(("New referral", url_for("referral.new")))
-        if policy.may(user, policy.HUB_PAGES):
-            items.append(("Hub queue", url_for("hub.queue")))
-            items.append(("Hub meeting", url_for("hub.meeting")))
+        if policy.may(user, policy.HUB_PAGES) and has_meetings(runtime()):
+            team = runtime().profile.texts["meeting_team"]
+            items.append((f"{team} queue", url_for("hub.queue")))
+            items.append((f"{team} meeting", url_for("hub.meeting")))
         if policy.may(user, policy.TEAM_CASE_PAGES):
             items.append(("My cases", url_for("casework.my_cases")))
             items.append(("Cases", url_for("casework.team_cases")))
@@ -189,6 +191,7 @@ def init_app(app: Flask) -> None:
             "service_name": SERVICE_NAME,
             "profile_name": profile.name,
             "profile": profile,
+            "texts": profile.texts,
             "user": user,
             "navigation": navigation(),
             "footer_links": footer_links(),
