@@ -504,7 +504,7 @@ def read_pathways(profile: Profile) -> tuple[PathwaysData | None, list[Problem]]
             for inst, rule in (meetings.get("instances") or {}).items():
                 if inst not in instances:
                     r.error(f"hub_meetings.instances.{inst}",
-                            f"is not an instance of {declared[0]} in services.yaml")
+                            f"is not a service instance of {declared[0]} in services.yaml")
                 parsed = r.meeting_rule(rule, f"hub_meetings.instances.{inst}")
                 if parsed:
                     by_instance[inst] = parsed
