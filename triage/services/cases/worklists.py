@@ -102,8 +102,8 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str],
     worker_id = _worker_filter(user, query)
     service, instance = _scope(rt, user, query)
     if service and instance is None and len(rt.profile.services[service].instances) == 1:
-        # A one-team service (one instance for the whole area): naming its instance lets the team's index
-        # hand its cases over in due order.
+        # A one-team service (one instance for the whole area): naming its instance lets the
+        # team's index hand its cases over in due order.
         instance = next(iter(rt.profile.services[service].instances))
     now = utcnow()
     matching = []
