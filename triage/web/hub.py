@@ -37,12 +37,14 @@ def _context():
 
 def _decisions(rt, service: str) -> list[dict[str, Any]]:
     """The meeting's decisions, each with the fields it needs as the form asks them: the
-    field's own name when only one decision needs it, else name-event."""
+    field's own name when only that event of the pathway needs it (lead_agency), else
+    name-event (reason-no_further_action: a reason is asked by other events too)."""
     spec = meetings.spec_of(rt, service)
     pathway = rt.pathways.for_service(service)
     rows = [next(t for t in pathway.transitions
                  if t.event == event and t.source == spec.discussed) for event in spec.decisions]
-    shared = Counter(name for row in rows for name in row.needs)
+    shared = Counter(name for event in {t.event: t for t in pathway.transitions}.values()
+                     for name in event.needs)
     out = []
     for row in rows:
         fields = []
