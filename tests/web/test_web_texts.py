@@ -72,3 +72,14 @@ def test_the_public_consent_page(client, words):
     web.get("/self-referral/consent")
     for expected in words[1]["consent"]:
         assert expected in _text(web.last)
+
+
+def test_the_api_description_says_what_an_instance_is_here(rt, words):
+    from triage.api.openapi import build_spec
+
+    doc = build_spec(rt)
+    described = {p["description"] for p in doc["paths"]["/api/v1/cases"]["get"]["parameters"]
+                 if p["name"] == "instance"}
+    assert described == {"Service instance (hub, patch, area); blank: the caller's own"
+                         if words[0] == "shipped" else
+                         "Service instance (a local team); blank: the caller's own"}
