@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# Every council profile shipped under config/profiles/ (rules check and the any-profile suite).
+PROFILES := $(notdir $(patsubst %/profile.yaml,%,$(wildcard config/profiles/*/profile.yaml)))
 
 .PHONY: run test schemathesis bench lint install clean
 
@@ -31,8 +33,11 @@ run: $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/triage rules check
-	$(BIN)/triage rules test
+	@for profile in $(PROFILES); do \
+		echo "== profile $$profile"; \
+		$(BIN)/triage rules check --profile $$profile && \
+		$(BIN)/triage rules test --profile $$profile || exit 1; \
+	done
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Schemathesis against a live server on SQLite and on a throwaway PostgreSQL database

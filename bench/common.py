@@ -1,5 +1,6 @@
 """What the benchmarks share: the repository root on sys.path, a throwaway PostgreSQL
-database per run, a temporary SQLite file, and the example referral body."""
+database per run, a temporary SQLite file, the profile (TRIAGE_PROFILE) and a referral body
+from its worked examples."""
 
 from __future__ import annotations
 
@@ -21,16 +22,24 @@ if str(ROOT) not in sys.path:
 PG_ADMIN = os.environ.get("TRIAGE_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-BODY = {
-    "channel": "partner", "referrer": {"organisation": "Fire and Rescue Service"},
-    "postcode": "LE13 0AB",
-    "people": [{"ref": "p1", "role": "subject", "given_name": "Gwen", "family_name": "Smith",
-                "date_of_birth": "1932-03-01"},
-               {"ref": "p2", "role": "household", "relationship": "son",
-                "date_of_birth": "1960-07-12"}],
-    "answers": {"memory_concern": True, "social_isolation": True, "falls_risk": False},
-    "consent": "given",
-}
+# The council profile the benchmarks run (TRIAGE_PROFILE, as the service reads it).
+PROFILE = os.environ.get("TRIAGE_PROFILE", "leicestershire")
+
+
+def profile_body(profile_id: str = PROFILE) -> dict[str, Any]:
+    """A partner's referral from the profile's first everyday worked example (routed to a
+    service, no review, no statutory route)."""
+    from datetime import date
+
+    from config.profile import load_profile
+    from rules.examples import first_routed_example, referral_body
+
+    n, example = first_routed_example(load_profile(profile_id))
+    return referral_body(example, today=date.today(), n=n, channel="partner",
+                         organisation="Fire and Rescue Service")
+
+
+BODY = profile_body()
 
 
 def sqlite_url() -> str:
@@ -82,4 +91,4 @@ def migrated_app(url: str, **settings: Any):
     engine.dispose()
     return create_app(Settings(env="test", database_url=url, secret_key="b" * 40,
                                instance_path=Path(tempfile.mkdtemp(prefix="bench-instance-")),
-                               **settings), background=False)
+                               **{"profile": PROFILE, **settings}), background=False)

@@ -50,7 +50,7 @@ def engine_decide(profile, ruleset, r: oracle.Referral) -> rules.Decision:
         people=[rules.Person(role=role, date_of_birth=born) for role, born in r.people],
         referral_date=r.referral_date, place=profile.place_for(r.postcode),
         information_only=r.information_only, step_down=r.step_down,
-        open_family_support_instance=r.open_family_support))
+        open_family_support_instance=r.open_family_support, units=profile.localities.columns))
 
 
 def accepted(n: int, seed: int) -> list[oracle.Referral]:
@@ -114,7 +114,8 @@ def simulation(profile, ruleset, referrals, workers: int) -> dict[str, float]:
                 people=[rules.Person(role=role, date_of_birth=born) for role, born in r.people],
                 referral_date=r.referral_date, place=profile.place_for(r.postcode),
                 information_only=r.information_only, step_down=r.step_down,
-                open_family_support_instance=r.open_family_support)
+                open_family_support_instance=r.open_family_support,
+                units=profile.localities.columns)
 
     started = time.perf_counter()
     report = rules.simulate(ruleset, candidate, stream(), workers=workers)

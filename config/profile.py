@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -14,17 +13,24 @@ from typing import Any
 import yaml
 
 from config.keys import unknown_keys
+from config.localities import Localities, Place, load_localities, load_scheme, parse_postcode
 from config.matching import MatchingProfile, load_matching
 from config.retention import RetentionSchedule, load_retention
+from config.teams import (
+    Allocation,
+    Teams,
+    capacity_problem,
+    derived_teams,
+    load_allocation,
+    load_teams,
+)
 from config.texts import load_texts
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 SIDES = ("safety", "child", "adult")
-LOCALITY_COLUMNS = ("postcode_sector", "district", "early_help_hub", "slf_area", "lac_patch")
-
-# A full UK postcode: outward code (area, district) and inward code (sector digit, unit).
-_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])([A-Z]{2})$")
+# Re-exported: a household's place and the postcode parser live in config.localities.
+__all__ = ["Localities", "Place", "parse_postcode"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,9 @@ class Checklist:
 class ServiceInstance:
     id: str
     name: str
+    # Free-form like the service's; `open_cases` (a whole number) is the team's capacity,
+    # over the service's own `capacity.open_cases`.
+    capacity: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,21 +137,6 @@ class Service:
     statutory: bool = False
     # The intensive family-support service: a family's open case here is a routing fact.
     family_support: bool = False
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a household lives, as the profile's localities table says."""
-
-    postcode: str
-    sector: str
-    district: str
-    early_help_hub: str
-    slf_area: str
-    lac_patch: str | None
-
-    def column(self, name: str) -> str | None:
-        return getattr(self, name)
 
 
 CONSENT = ("required", "not_required")
@@ -199,7 +193,8 @@ class Profile:
     reference_prefix: str
     checklist: Checklist
     services: Mapping[str, Service]
-    localities: Mapping[str, Place]
+    # The declared locality units, the postcode sectors' places, geography's names.
+    localities: Localities
     # Ordered as profile.yaml lists them, keyed by code.
     levels: Mapping[str, Level]
     bank_holidays: Mapping[str, str]
@@ -208,8 +203,6 @@ class Profile:
     content_hash: str
     # Equality monitoring: ethnicity code -> the words shown (profile.yaml `ethnicity`).
     ethnicity: Mapping[str, str] = field(default_factory=dict)
-    # District id (the localities' `district` column) -> its name (profile.yaml `districts`).
-    districts: Mapping[str, str] = field(default_factory=dict)
     # How long records are kept (files.retention); None: no schedule, nothing is ever due.
     retention: RetentionSchedule | None = None
     # How two records of a person are scored and banded (files.matching).
@@ -218,6 +211,13 @@ class Profile:
     step_up_level: str | None = None
     # The council's own wording (profile.yaml `texts`, neutral defaults filled in).
     texts: Mapping[str, str] = field(default_factory=dict)
+    # The teams an account may have (files.teams, or derived from the services).
+    teams: Teams = field(default_factory=lambda: Teams(by_id=derived_teams({})))
+    # Which services balance new cases within which locality unit (profile.yaml allocation).
+    allocation: tuple[Allocation, ...] = ()
+
+    def allocation_for(self, service: str) -> Allocation | None:
+        return next((a for a in self.allocation if a.service == service), None)
 
     def level(self, code: str | int | None) -> Level | None:
         """The level with this code (a stored integer level is read as its code), or None."""
@@ -248,6 +248,8 @@ class Profile:
         Help Hub', 'first_contact_plus' is 'First Contact Plus', 'front_door' 'Front door'."""
         if not team:
             return ""
+        if team in self.teams:
+            return self.teams.name(team)
         service_id, _, instance_id = team.partition(":")
         service = self.services.get(service_id)
         if service is None:
@@ -255,36 +257,17 @@ class Profile:
         instance = service.instances.get(instance_id) if instance_id else None
         return instance.name if instance is not None else service.name
 
-    def district_name(self, district: str | None) -> str:
-        return self.districts.get(district, district or "") if district else ""
+    def top_name(self, value: str | None) -> str:
+        """A value of the top locality unit as people say it (a district's name)."""
+        return self.localities.name_of(self.localities.top, value)
 
     def place_for(self, postcode: str) -> Place | None:
         """The household's place, or None when the profile does not cover the postcode."""
-        parts = parse_postcode(postcode)
-        if parts is None:
-            return None
-        normal, sector = parts
-        row = self.localities.get(sector)
-        if row is None:
-            return None
-        return Place(
-            postcode=normal,
-            sector=sector,
-            district=row.district,
-            early_help_hub=row.early_help_hub,
-            slf_area=row.slf_area,
-            lac_patch=row.lac_patch,
-        )
+        return self.localities.place_for(postcode)
 
-
-def parse_postcode(raw: str) -> tuple[str, str] | None:
-    """Normalise a UK postcode; return (postcode, sector) or None when it is not one."""
-    compact = re.sub(r"\s+", "", str(raw or "")).upper()
-    match = _POSTCODE.match(compact)
-    if not match:
-        return None
-    outward, sector_digit, unit = match.groups()
-    return f"{outward} {sector_digit}{unit}", f"{outward} {sector_digit}"
+    def api_place(self, place: Place | None) -> dict[str, str | None] | None:
+        """The API's `place`: the declared locality columns under their API names."""
+        return self.localities.api_place(place)
 
 
 def _read_yaml(path: Path, problems: list[Problem]) -> Any:
@@ -421,8 +404,12 @@ def load_checklist(path: Path, problems: list[Problem]) -> Checklist | None:
     )
 
 
-def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
+def load_services(path: Path, problems: list[Problem],
+                  columns: Iterable[str] | None = None) -> dict[str, Service]:
+    """services.yaml; `columns` are the declared locality columns an `instance_from` may
+    name (None: the localities block could not be read, so none can be checked)."""
     data = _read_yaml(path, problems)
+    columns = tuple(columns) if columns is not None else None
     file = path.name
     services: dict[str, Service] = {}
     if not isinstance(data, dict) or not isinstance(data.get("services"), list):
@@ -443,16 +430,36 @@ def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
         if s.get("status") not in ("active", "inactive", "defunct"):
             problems.append(Problem(file, f"{key}.status", "must be active, inactive or defunct"))
         instance_from = s.get("instance_from")
-        if instance_from is not None and instance_from not in LOCALITY_COLUMNS[2:]:
+        if instance_from is not None and columns is not None and instance_from not in columns:
             problems.append(Problem(file, f"{key}.instance_from",
-                                    f"must be one of {', '.join(LOCALITY_COLUMNS[2:])}"))
+                                    f"names column {instance_from!r}, which profile.yaml "
+                                    f"localities.columns does not declare "
+                                    f"({', '.join(columns)})"))
         instances = {}
+        capacity = s.get("capacity") or {}
+        if not isinstance(capacity, dict):
+            problems.append(Problem(file, f"{key}.capacity", "must be a mapping"))
+            capacity = {}
+        if "open_cases" in capacity and capacity_problem(capacity["open_cases"]):
+            problems.append(Problem(file, f"{key}.capacity.open_cases",
+                                    capacity_problem(capacity["open_cases"])))
         for j, inst in enumerate(s.get("instances") or []):
             if not inst.get("id"):
                 problems.append(Problem(file, f"{key}.instances[{j}].id", "is required"))
                 continue
+            _unknown_keys(inst, {"id", "name", "capacity"}, f"{key}.instances[{j}]", file,
+                          problems)
+            own = inst.get("capacity") or {}
+            if not isinstance(own, dict):
+                problems.append(Problem(file, f"{key}.instances[{j}].capacity",
+                                        "must be a mapping, like {open_cases: 120}"))
+                own = {}
+            if "open_cases" in own and capacity_problem(own["open_cases"]):
+                problems.append(Problem(file, f"{key}.instances[{j}].capacity.open_cases",
+                                        capacity_problem(own["open_cases"])))
             instances[inst["id"]] = ServiceInstance(id=inst["id"],
-                                                    name=inst.get("name", inst["id"]))
+                                                    name=inst.get("name", inst["id"]),
+                                                    capacity=dict(own))
         if not instances:
             problems.append(Problem(file, f"{key}.instances", f"service {sid} has no instances"))
         services[sid] = Service(
@@ -462,48 +469,13 @@ def load_services(path: Path, problems: list[Problem]) -> dict[str, Service]:
             status=str(s.get("status")),
             area_served=str(s.get("area_served", "")),
             ages=dict(s.get("ages") or {}),
-            capacity=dict(s.get("capacity") or {}),
+            capacity=dict(capacity),
             instances=instances,
             instance_from=instance_from,
             statutory=bool(s.get("statutory", False)),
             family_support=bool(s.get("family_support", False)),
         )
     return services
-
-
-def load_localities(path: Path, problems: list[Problem]) -> dict[str, Place]:
-    file = path.name
-    rows: dict[str, Place] = {}
-    try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != LOCALITY_COLUMNS:
-                problems.append(Problem(file, "header",
-                                        f"columns must be {','.join(LOCALITY_COLUMNS)}"))
-                return rows
-            for n, row in enumerate(reader, start=2):
-                sector = (row["postcode_sector"] or "").strip().upper()
-                if not re.fullmatch(r"[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]", sector):
-                    problems.append(Problem(file, f"line {n}.postcode_sector",
-                                            f"{sector!r} is not a postcode sector like 'LE13 0'"))
-                    continue
-                if sector in rows:
-                    problems.append(Problem(file, f"line {n}.postcode_sector",
-                                            f"duplicate sector {sector!r}"))
-                for col in ("district", "early_help_hub", "slf_area"):
-                    if not (row[col] or "").strip():
-                        problems.append(Problem(file, f"line {n}.{col}", "is required"))
-                rows[sector] = Place(
-                    postcode="",
-                    sector=sector,
-                    district=row["district"].strip(),
-                    early_help_hub=row["early_help_hub"].strip(),
-                    slf_area=row["slf_area"].strip(),
-                    lac_patch=(row["lac_patch"] or "").strip() or None,
-                )
-    except FileNotFoundError:
-        problems.append(Problem(file, "-", "file not found"))
-    return rows
 
 
 def load_front_door(data: Any, problems: list[Problem]) -> FrontDoor | None:
@@ -617,23 +589,6 @@ def load_codes(data: Any, key: str, problems: list[Problem]) -> dict[str, str]:
     return codes
 
 
-def load_districts(data: Any, localities: Mapping[str, Place], problems: list[Problem]
-                   ) -> dict[str, str]:
-    """profile.yaml `districts`: the name of every district the localities name, so pages say
-    "North West Leicestershire", not its id."""
-    if not isinstance(data, dict):
-        problems.append(Problem("profile.yaml", "districts",
-                                "must be a mapping of district id: its name"))
-        return {}
-    names = {str(k): str(v).strip() for k, v in data.items() if isinstance(v, str) and v.strip()}
-    for key in set(map(str, data)) - set(names):
-        problems.append(Problem("profile.yaml", f"districts.{key}", "needs a name"))
-    for district in sorted({p.district for p in localities.values()} - set(names)):
-        problems.append(Problem("profile.yaml", f"districts.{district}",
-                                "is named in the localities but has no name here"))
-    return names
-
-
 def _hash_folder(folder: Path, names: Iterable[str]) -> str:
     digest = hashlib.sha256()
     for name in sorted(set(names)):
@@ -660,18 +615,33 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if not isinstance(meta, dict):
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
-                         "step_up_level", "front_door", "ethnicity", "districts", "texts"},
+                         "step_up_level", "front_door", "ethnicity", "localities",
+                         "allocation", "texts"},
                   "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
-    files = dict(meta.get("files") or {})
+    files = meta.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        problems.append(Problem("profile.yaml", "files", "must be a mapping of file key: "
+                                                         "file name"))
+        files = {}
+    files = {str(k): v for k, v in files.items()}
     for required in ("checklist", "services", "localities", "decision_graph", "matching"):
         if required not in files:
             problems.append(Problem("profile.yaml", f"files.{required}", "is required"))
+
+    def report(file: str, key: str, message: str) -> None:
+        problems.append(Problem(file, key, message))
+
+    scheme = load_scheme(meta.get("localities"), report)
     checklist = load_checklist(folder / files.get("checklist", "checklist.yaml"), problems)
-    services = load_services(folder / files.get("services", "services.yaml"), problems)
-    localities = load_localities(folder / files.get("localities", "localities.csv"), problems)
-    districts = load_districts(meta.get("districts"), localities, problems)
+    services = load_services(folder / files.get("services", "services.yaml"), problems,
+                             scheme.columns if scheme is not None else None)
+    localities = None
+    if scheme is not None:
+        geography = folder / files["geography"] if "geography" in files else None
+        localities = load_localities(scheme, folder / files.get("localities", "localities.csv"),
+                                     report, geography)
     retention = None
     if "retention" in files:
         name = files["retention"]
@@ -685,7 +655,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     levels = load_levels(meta.get("levels"), problems)
     texts = load_texts(meta.get("texts"), {
         "profile_name": str(meta.get("name", folder.name)),
-        "first_sector": min(localities, default="")},
+        "first_sector": min(localities or (), default="")},
         lambda key, message: problems.append(Problem("profile.yaml", key, message)))
     step_up_level = meta.get("step_up_level")
     if step_up_level is None:
@@ -706,20 +676,23 @@ def load_profile(name_or_path: str | Path) -> Profile:
                                         f"profile.yaml; one of {', '.join(levels)}"))
     # Every locality value must name an instance of the service that reads that column.
     for service in services.values():
-        if not service.instance_from:
+        if not service.instance_from or localities is None:
             continue
-        for place in localities.values():
+        for place in localities.rows.values():
             value = place.column(service.instance_from)
             if value and value not in service.instances:
                 problems.append(Problem(
                     files.get("localities", "localities.csv"),
-                    f"{place.sector}.{service.instance_from}",
-                    f"{value!r} is not an instance of service {service.id} in services.yaml",
+                    f"line {localities.lines[place.sector]}.{service.instance_from}",
+                    f"{value!r} ({place.sector}) is not an instance of service {service.id} "
+                    f"in {files.get('services', 'services.yaml')}",
                 ))
+    teams, allocation = _teams_and_allocation(folder, meta, files, services, localities,
+                                              problems)
     prefix = str(meta.get("reference_prefix", "EH"))
     if not re.fullmatch(r"[A-Z]{1,6}", prefix):
         problems.append(Problem("profile.yaml", "reference_prefix", "must be 1-6 capital letters"))
-    if problems or checklist is None or front_door is None:
+    if problems or checklist is None or front_door is None or localities is None:
         raise ProfileError(problems)
     return Profile(
         id=str(meta.get("id", folder.name)),
@@ -734,10 +707,31 @@ def load_profile(name_or_path: str | Path) -> Profile:
         front_door=front_door,
         files=files,
         ethnicity=ethnicity,
-        districts=districts,
         retention=retention,
         matching=matching,
         step_up_level=step_up_level,
         texts=texts,
+        teams=teams,
+        allocation=allocation,
         content_hash=_hash_folder(folder, ["profile.yaml", *files.values()]),
     )
+
+
+def _teams_and_allocation(folder: Path, meta: Mapping[str, Any], files: Mapping[str, str],
+                          services: Mapping[str, Service], localities: Localities | None,
+                          problems: list[Problem]
+                          ) -> tuple[Teams, tuple[Allocation, ...]]:
+    """files.teams (optional: without it the teams are derived from the services) and
+    profile.yaml `allocation` (optional: without it nothing is balanced)."""
+    def report(file: str, key: str, message: str) -> None:
+        problems.append(Problem(file, key, message))
+
+    data = None
+    if "teams" in files:
+        before = len(problems)
+        data = _read_yaml(folder / files["teams"], problems)
+        if len(problems) > before:
+            return Teams(by_id=derived_teams(services)), ()
+        data = {} if data is None else data
+    teams = load_teams(data, services, localities, files.get("teams", "teams.yaml"), report)
+    return teams, load_allocation(meta.get("allocation"), services, localities, report)

@@ -18,6 +18,7 @@ REQUIRED_TABLES = {"safeguarding": {"rule", "flag", "text", "because"},
 # Outputs that name a level code, by table: each row's value must be one of the profile's.
 LEVEL_OUTPUTS = {"safeguarding": "threshold", "level": "level", "routes": "level"}
 _INDICATOR = re.compile(r"\ba\.([a-z][a-z0-9_]*)")
+_WITHIN = re.compile(r"(?<![\w.])within\.([A-Za-z_][A-Za-z0-9_]*)")
 _STRING = re.compile(r"^'([^']*)'$")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _NAME = re.compile(r"(?<![\w.#$])([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(\s*\()?")
@@ -62,6 +63,11 @@ def static_problems(profile: Profile, graph: dict[str, Any], file: str) -> list[
                 if indicator not in profile.checklist.questions:
                     problems.append(Problem(file, node["name"],
                                             f"refers to unknown indicator {indicator!r}"))
+            for unit in _WITHIN.findall(_QUOTED.sub("''", text)):
+                if unit not in profile.localities.columns:
+                    problems.append(Problem(file, node["name"], f"reads within.{unit}, but "
+                                            f"{unit!r} is not a locality column in profile.yaml "
+                                            f"({', '.join(profile.localities.columns)})"))
     return sorted(set(problems), key=str)
 
 
@@ -125,7 +131,8 @@ def _base_context(profile: Profile) -> dict[str, Any]:
     from rules.facts import derive_facts
 
     return derive_facts(profile.checklist, answers={}, people=[],
-                        referral_date=date(2026, 1, 1), place=None).context
+                        referral_date=date(2026, 1, 1), place=None,
+                        units=profile.localities.columns).context
 
 
 def _reads(node: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -169,7 +176,8 @@ def _fact_space(profile: Profile, graph: dict[str, Any], node: dict[str, Any], f
         if isinstance(value, dict) and rest:
             sub = rest.split(".")[0]
             if root == "a" or sub in value:
-                space[f"{root}.{sub}"] = (None, True) if root == "a" else counts
+                space[f"{root}.{sub}"] = ((None, True) if root == "a" else (False, True)
+                                          if isinstance(value[sub], bool) else counts)
                 continue
         elif root in base and not rest:
             space[root] = (False, True) if isinstance(base[root], bool) else counts

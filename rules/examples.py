@@ -29,7 +29,8 @@ def _facts(profile: Profile, example: dict):
         place=profile.place_for(example.get("postcode", "")),
         information_only=example.get("information_only", False),
         step_down=example.get("step_down", False),
-        open_family_support_instance=example.get("open_family_support"))
+        open_family_support_instance=example.get("open_family_support"),
+        units=profile.localities.columns)
 
 
 def example_problems(profile: Profile) -> list[Problem]:
@@ -76,3 +77,50 @@ def run_examples(profile: Profile, ruleset: RuleSet) -> list[ExampleResult]:
                             for key in want if got.get(key) != want[key])
         results.append(ExampleResult(example["name"], not differences, differences))
     return results
+
+
+def load_examples(profile: Profile) -> list[dict]:
+    if "examples" not in profile.files:
+        return []
+    data = yaml.safe_load(profile.path("examples").read_text(encoding="utf-8")) or {}
+    return [e for e in data.get("examples") or [] if isinstance(e, dict)]
+
+
+def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "given",
+                  channel: str = "staff", organisation: str | None = None) -> dict:
+    """A worked example as a referral body the intake takes (for the README's curl example,
+    the benchmarks and the any-profile tests). Dates of birth move with the calendar, so
+    everyone is as old on `today` as on the example's referral date; people are named after
+    the example's number `n`, so no two examples are taken for the same family."""
+    on = date.fromisoformat(str(example.get("referral_date", "2026-11-02")))
+    shift = today - on
+    people = []
+    for i, person in enumerate(example.get("people") or []):
+        born = date.fromisoformat(str(person["date_of_birth"])) + shift
+        role = person.get("role", "subject")
+        people.append({"ref": f"p{i + 1}", "role": role,
+                       "relationship": None if role == "subject" else "family member",
+                       "given_name": f"Given{i + 1}", "family_name": f"Example{n}",
+                       "date_of_birth": born.isoformat()})
+    body = {"channel": channel, "postcode": example["postcode"], "people": people,
+            "answers": example.get("answers") or {}, "consent": consent,
+            "information_only": bool(example.get("information_only", False)),
+            "step_down": bool(example.get("step_down", False))}
+    if channel == "partner":
+        body["referrer"] = {"organisation": organisation or "A partner organisation",
+                            "name": "A. Officer", "email": "officer@example.org"}
+    return body
+
+
+def first_routed_example(profile: Profile) -> tuple[int, dict]:
+    """The first worked example routed to a service without review or a statutory route: the
+    profile's everyday referral."""
+    statutory = {s.id for s in profile.services.values() if s.statutory}
+    for n, example in enumerate(load_examples(profile)):
+        expected = example.get("expected") or {}
+        routes = expected.get("routes") or []
+        if (example.get("people") and routes and not expected.get("needs_review")
+                and "open_family_support" not in example
+                and not any(r["service"] in statutory for r in routes)):
+            return n, example
+    raise LookupError(f"profile {profile.id} has no worked example routed to a service")

@@ -58,7 +58,12 @@ def child_domain_contradictions(checklist: Checklist, answers: Mapping[str, bool
 def derive_facts(checklist: Checklist, *, answers: Mapping[str, bool | None],
                  people: Sequence[Person], referral_date: date, place: Place | None,
                  information_only: bool = False, step_down: bool = False,
-                 open_family_support_instance: str | None = None) -> Facts:
+                 open_family_support_instance: str | None = None,
+                 units: Sequence[str]) -> Facts:
+    """The graph's facts. `units` are the profile's locality columns: `within.<unit>` is true
+    when the place has a value for that unit (false for each outside the area), so a rule can
+    say "the household lies in a coordinator patch"; `in_area` when the profile covers the
+    postcode at all."""
     questions = checklist.questions
     true_ids = tuple(q for q in questions if answers.get(q) is True)
     kinds = {k: 0 for k in checklist.kinds}
@@ -89,8 +94,17 @@ def derive_facts(checklist: Checklist, *, answers: Mapping[str, bool | None],
         "step_down": bool(step_down),
         "open_family_support": open_family_support_instance is not None,
         "in_area": place is not None,
-        "in_patch": bool(place and place.lac_patch),
+        "within": within_units(place, units),
     }
     return Facts(context=context, true_ids=true_ids,
                  groups={k: tuple(v) for k, v in groups.items()}, place=place,
                  open_family_support_instance=open_family_support_instance)
+
+
+def within_units(place: Place | None, units: Sequence[str] = ()) -> dict[str, bool]:
+    """`within.<unit>`: whether the place has a value for each locality unit (the declared
+    ones, and any the place itself carries)."""
+    within = dict.fromkeys(units, False)
+    if place is not None:
+        within.update({unit: value is not None for unit, value in place.units.items()})
+    return within

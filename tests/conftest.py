@@ -188,3 +188,16 @@ def referral_body() -> Callable[..., dict]:
         return base
 
     return body
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--profile", action="append", default=[], metavar="ID",
+                     help="run the any-profile suite (tests/profiles, the pathway machines) "
+                          "against this council profile only; repeatable (default: every "
+                          "profile under config/profiles)")
+
+
+def pytest_configure(config) -> None:
+    named = config.getoption("--profile")
+    if named:
+        os.environ["TRIAGE_TEST_PROFILES"] = ",".join(named)

@@ -73,6 +73,7 @@ MATRIX = """
 # METHOD rule                                       anon  admin fd    hub   prac  mgr   mgr0  xhub  xprac xmgr  ptnr  xptnr
 GET  /api/v1/audit                                  401   ok    403   403   403   ok    ok    403   403   ok    403   403  # the audit trail: managers and admins
 GET  /api/v1/cases                                  401   ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403
+GET  /api/v1/cases/capacity                         401   ok    403   403   403   ok    ok    403   403   ok    403   403  # counts only: managers and admins
 GET  /api/v1/cases/<int:case_id>                    401   ok    ok    ok    ok    ok    ok    403   403   ok    403   403
 POST /api/v1/cases/<int:case_id>/events             401   403   403   ok    ok    ok    ok    403   403   403   403   403
 POST /api/v1/cases/reassign                         401   403   403   403   403   ok    ok    403   403   403   403   403  # a team's managers only; a member takes one case at a time
@@ -137,6 +138,7 @@ GET  /cases/<int:case_id>                           login ok    ok    ok    ok  
 GET  /cases/<int:case_id>/events/<event>            login 403   403   ok    ok    ok    ok    403   403   403   403   403  # a form only for those whose POST is allowed
 POST /cases/<int:case_id>/events/<event>            login 403   403   ok    ok    ok    ok    403   403   403   403   403
 POST /cases/<int:case_id>/notes                     login 403   403   ok    ok    ok    ok    403   403   403   403   403  # seeing a case is not working it (issue 12, defect 8)
+GET  /cases/capacity                                login ok    403   403   403   ok    ok    403   403   ok    403   403
 GET  /cases/caseloads                               login ok    403   403   403   ok    ok    403   403   403   403   403
 POST /cases/caseloads/reassign                      login 403   403   403   403   ok    ok    403   403   403   403   403
 GET  /cases/mine                                    login ok    ok    ok    ok    ok    ok    ok    ok    ok    403   403

@@ -111,7 +111,8 @@ def users() -> None:
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--role", required=True)
-@click.option("--team", default=None, help="Staff: service or service:instance. "
+@click.option("--team", default=None, help="Staff: a team of the profile (a service, "
+                                           "service:instance, or a teams.yaml team). "
                                            "Partners: their organisation.")
 @click.option("--organisation", default=None)
 @click.option("--name", default=None)
@@ -136,7 +137,8 @@ def users_create(email, role, team, organisation, name, password) -> None:
     try:
         user = users.create_user(app.extensions["triage"].db, email=email, role=role,
                                     team=team, organisation=organisation, name=name,
-                                    password=password)
+                                    password=password,
+                                    teams=app.extensions["triage"].profile.teams)
     except ValidationFailed as exc:
         raise click.ClickException(_problems(exc.errors)) from None
     click.echo(f"created {user.role} {user.email} (id {user.id})")

@@ -48,12 +48,27 @@ def check(profile_path: str | None) -> None:
         raise SystemExit(1)
     click.echo(f"profile {profile.id}: checklist {profile.checklist.id} v"
                f"{profile.checklist.version} ({len(profile.checklist.questions)} questions), "
-               f"{len(profile.services)} services, {len(profile.localities)} postcode sectors, "
+               f"{len(profile.services)} services, {len(profile.localities)} postcode sectors "
+               f"({_unit_counts(profile)}), "
                f"{len(profile.levels)} levels ({', '.join(profile.levels)}), "
+               f"{sum(1 for t in profile.teams if t.service)} teams, "
+               f"allocation: {_allocation(profile)}, "
                f"rules v{rules.load(profile).version}, matching bands "
                f"{' / '.join(f'{b} {t:g}' for b, t in profile.matching.bands.items())} bits: "
                "no errors "
                f"({len(problems)} warnings)")
+
+
+def _allocation(profile) -> str:
+    """Which services balance new cases within which unit ("none" without a block)."""
+    return "; ".join(f"{a.service} within {a.unit}" for a in profile.allocation) or "none"
+
+
+def _unit_counts(profile) -> str:
+    """How many values of each locality unit the profile has (each unit's label and count)."""
+    localities = profile.localities
+    return ", ".join(f"{localities.label(c)} {len(localities.values(c))}"
+                     for c in localities.columns)
 
 
 @rules_group.command("test")
@@ -78,6 +93,36 @@ def test(profile_path: str | None) -> None:
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed or not results:
         raise SystemExit(1)
+
+
+@rules_group.command("example")
+@click.option("--profile", "profile_path", default=None)
+@click.option("--name", default=None, help="A worked example's name (default: the first one "
+              "routed to a service without review).")
+@click.option("--consent", default="given", show_default=True)
+def example(profile_path: str | None, name: str | None, consent: str) -> None:
+    """Print a worked example as a referral body (JSON) the API takes, for trying the
+    profile with curl."""
+    import json
+    from datetime import date
+
+    from rules.examples import first_routed_example, load_examples, referral_body
+
+    profile = _profile(profile_path)
+    examples = load_examples(profile)
+    if name is None:
+        try:
+            n, chosen = first_routed_example(profile)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        found = [(n, e) for n, e in enumerate(examples) if e.get("name") == name]
+        if not found:
+            raise click.ClickException(f"profile {profile.id} has no worked example named "
+                                       f"{name!r}")
+        n, chosen = found[0]
+    click.echo(json.dumps(referral_body(chosen, today=date.today(), n=n, consent=consent,
+                                        channel="partner"), indent=2))
 
 
 @rules_group.command("simulate")

@@ -125,7 +125,7 @@ def demo_referral(rng: random.Random, rt: Runtime, channel: str) -> dict[str, An
     answers: dict[str, Any] = {q: True for q in rng.sample(known, count)}
     for q in rng.sample(known, min(len(known), 2)):
         answers.setdefault(q, False)
-    sectors = sorted(rt.profile.localities)
+    sectors = sorted(rt.profile.localities.rows)
     if rng.random() < 0.04:
         postcode = "NG1 5AA"  # out of area: waits for a person to review
     else:
@@ -147,7 +147,7 @@ def ensure_demo_users(rt: Runtime) -> list[User]:
         with rt.db.reader() as session:
             user = session.exec(select(User).where(User.email == spec["email"])).first()
         if user is None:
-            user = users.create_user(rt.db, password=DEMO_PASSWORD, **spec)
+            user = users.create_user(rt.db, password=DEMO_PASSWORD, teams=rt.profile.teams, **spec)
         found.append(user)
     return found
 

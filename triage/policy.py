@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from config.teams import Team, Teams
 from triage.errors import Forbidden
 from triage.models import Case, Referral, Role, User
 
@@ -30,58 +31,64 @@ def require(user: User, allowed: set[Role], what: str) -> None:
         raise Forbidden(f"Your role ({user.role}) may not {what}.")
 
 
-def on_team(user: User, case: Case) -> bool:
-    """A team is a service id (all its instances) or service:instance."""
-    team = user.team or ""
-    return team in (case.service, f"{case.service}:{case.instance}")
+def team_of(user: User, teams: Teams) -> Team | None:
+    """The profile's team of a staff member (the instances of one service whose cases it
+    works); None without a team, or with one the profile no longer has."""
+    return teams.get(user.team)
 
 
-def can_view_referral(user: User, referral: Referral, cases: Iterable[Case]) -> bool:
+def covers(user: User, teams: Teams, service: str, instance: str | None) -> bool:
+    """Whether the user's team works service:instance's cases: a service team (all its
+    instances), an instance's team, or a team of several instances (teams.yaml)."""
+    team = teams.get(user.team)
+    return team is not None and team.covers(service, instance)
+
+
+def on_team(user: User, case: Case, teams: Teams) -> bool:
+    return covers(user, teams, case.service, case.instance)
+
+
+def can_view_referral(user: User, referral: Referral, cases: Iterable[Case],
+                      teams: Teams) -> bool:
     if user.role in SEE_ALL_REFERRALS:
         return True
     if user.role == Role.partner:
         return referral.submitted_by_id == user.id
-    return any(on_team(user, case) for case in cases) or referral.submitted_by_id == user.id
+    return any(on_team(user, case, teams) for case in cases) or \
+        referral.submitted_by_id == user.id
 
 
-def can_view_case(user: User, case: Case) -> bool:
-    return user.role in SEE_ALL_REFERRALS or on_team(user, case)
+def can_view_case(user: User, case: Case, teams: Teams) -> bool:
+    return user.role in SEE_ALL_REFERRALS or on_team(user, case, teams)
 
 
 # Working a case: firing its pathway's events (a hub meeting's decisions among them), adding
 # notes, and the forms for each. Only the receiving team (its service, or service:instance) and
 # its managers. Seeing a case (admins, the front door, every manager) is not working it: pages
 # offer a form only where its POST would be allowed (case_actions).
-def works_for_team(user: User, service: str, instance: str) -> bool:
-    """Whether the user works (or manages) the team of service:instance's cases."""
-    ours = (user.team or "") in (service, f"{service}:{instance}")
+def works_for_team(user: User, service: str, instance: str | None, teams: Teams) -> bool:
+    """Whether the user works (or manages) a team whose cases include service:instance's."""
+    ours = covers(user, teams, service, instance)
     if user.role in MANAGE_CASES:
         return not user.team or ours
     return user.role in WORK_CASES and ours
 
 
-def can_move_case(user: User, case: Case) -> bool:
-    """Only the receiving team (its service, or its service:instance) and its managers."""
-    return works_for_team(user, case.service, case.instance)
+def can_move_case(user: User, case: Case, teams: Teams) -> bool:
+    """Only the receiving team (one covering its service and instance) and its managers."""
+    return works_for_team(user, case.service, case.instance, teams)
 
 
-def can_add_note(user: User, case: Case) -> bool:
+def can_add_note(user: User, case: Case, teams: Teams) -> bool:
     """Notes are the team's working record: the same people who move the case."""
-    return can_move_case(user, case)
+    return can_move_case(user, case, teams)
 
 
-def manages(user: User, service: str, instance: str) -> bool:
-    """Whether the user is a manager of the team that works service:instance."""
-    team = user.team or ""
-    return user.role == Role.manager and team in ("", service, f"{service}:{instance}")
-
-
-def team_of(user: User) -> tuple[str | None, str | None]:
-    """The (service, instance) a staff member's team works; (None, None) without a team."""
-    if not user.team:
-        return None, None
-    service, _, instance = user.team.partition(":")
-    return service, instance or None
+def manages(user: User, service: str, instance: str | None, teams: Teams) -> bool:
+    """Whether the user is a manager of a team that works service:instance (a manager
+    without a team manages every team)."""
+    return user.role == Role.manager and (not user.team or
+                                          covers(user, teams, service, instance))
 
 
 # Web app areas (issue 5): which roles see which pages and navigation items.
@@ -122,25 +129,25 @@ CHECK_KNOWN_PEOPLE = SEARCH_PEOPLE
 HOLD_CASES = {Role.practitioner, Role.hub_coordinator, Role.manager, Role.front_door}
 
 
-def may_hold_case(worker: User, case: Case) -> bool:
+def may_hold_case(worker: User, case: Case, teams: Teams) -> bool:
     """Whether `worker` may be a case's named worker: active staff on the case's team."""
-    return bool(worker.active) and worker.role in HOLD_CASES and on_team(worker, case)
+    return bool(worker.active) and worker.role in HOLD_CASES and on_team(worker, case, teams)
 
 
-def can_assign_case(user: User, case: Case, worker_id: int | None) -> bool:
+def can_assign_case(user: User, case: Case, worker_id: int | None, teams: Teams) -> bool:
     """The team's managers assign anyone; a team member may take a case (assign to self) or
     hand back one they hold."""
-    if manages(user, case.service, case.instance):
+    if manages(user, case.service, case.instance, teams):
         return True
-    if not (user.role in WORK_CASES and on_team(user, case)):
+    if not (user.role in WORK_CASES and on_team(user, case, teams)):
         return False
     return worker_id == user.id or (worker_id is None and case.worker_id == user.id)
 
 
-def can_hand_over_case(user: User, case: Case) -> bool:
+def can_hand_over_case(user: User, case: Case, teams: Teams) -> bool:
     """Handing a worker's open cases to another at once (a leaver): the team's managers only;
     a team member takes one case at a time (can_assign_case)."""
-    return manages(user, case.service, case.instance)
+    return manages(user, case.service, case.instance, teams)
 
 
 ASSIGN_EVENT = "assign"
@@ -163,13 +170,14 @@ class CaseActions:
         return self.move
 
 
-def case_actions(user: User, case: Case) -> CaseActions:
-    move = can_move_case(user, case)
+def case_actions(user: User, case: Case, teams: Teams) -> CaseActions:
+    move = can_move_case(user, case, teams)
     return CaseActions(
-        move=move, note=can_add_note(user, case),
-        assign_anyone=move and manages(user, case.service, case.instance),
-        take=move and can_assign_case(user, case, user.id) and may_hold_case(user, case),
-        hand_back=move and can_assign_case(user, case, None))
+        move=move, note=can_add_note(user, case, teams),
+        assign_anyone=move and manages(user, case.service, case.instance, teams),
+        take=move and can_assign_case(user, case, user.id, teams)
+        and may_hold_case(user, case, teams),
+        hand_back=move and can_assign_case(user, case, None, teams))
 
 
 def can_list_worker_cases(user: User, worker_id: int) -> bool:
@@ -177,9 +185,11 @@ def can_list_worker_cases(user: User, worker_id: int) -> bool:
     return worker_id == user.id or user.role in {Role.manager, Role.admin}
 
 
-def can_see_caseloads(user: User, service: str, instance: str) -> bool:
-    """A team's caseload counts per worker: its managers (and admins)."""
-    return user.role == Role.admin or manages(user, service, instance)
+def can_see_caseloads(user: User, team: Team, teams: Teams) -> bool:
+    """A team's caseload counts per worker: managers of every instance it works (and
+    admins)."""
+    return user.role == Role.admin or (team.service is not None and all(
+        manages(user, team.service, i, teams) for i in team.instances))
 
 
 # Privacy operations (UK GDPR)
@@ -229,10 +239,18 @@ VIEW_AUDIT = {Role.manager, Role.admin}
 SEE_OVERDUE_OVERVIEW = {Role.manager, Role.admin}
 
 
-def overview_teams(user: User) -> str | None:
-    """Whose cases a user's overdue overview counts: None for every team (admins, managers
-    without a team), else the manager's team (a service, or service:instance)."""
-    return user.team or None if user.role == Role.manager else None
+def overview_teams(user: User, teams: Teams) -> Team | None:
+    """Whose cases a user's overdue overview (and capacity page) counts: None for every team
+    (admins, managers without a team), else the manager's team. A manager whose team the
+    profile no longer has counts nothing (an empty team), never every team."""
+    if user.role != Role.manager or not user.team:
+        return None
+    return teams.get(user.team) or Team(id=user.team, name=user.team, service=None)
+
+
+# Capacity (policy §5 caseload allocation): open cases against each team's capacity, counts
+# only: managers (their own team's service, or every service without a team) and admins.
+SEE_CAPACITY = {Role.manager, Role.admin}
 
 
 # Accounts (issue 12): only administrators create, change, deactivate and reset accounts,

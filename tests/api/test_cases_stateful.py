@@ -100,7 +100,7 @@ def test_random_events_through_the_api_keep_every_record_consistent(
             assigned = [row.payload["worker_id"] for row in history
                         if row.event in WORKER_EVENTS]
             assert case.worker_id == (assigned[-1] if assigned else None)
-            assert holder is None or may_hold_case(holder, case)
+            assert holder is None or may_hold_case(holder, case, rt.profile.teams)
             closed = pathway.is_closed(case.state)
             assert (case.closed_at is not None) == closed
             assert (case.outcome is not None) == closed

@@ -121,7 +121,8 @@ def test_new_accounts_are_checked_against_the_roles_and_the_profiles_teams(rt, b
             "name": "", "email": "not-an-email", "role": "boss",
             "team": "no_such_service", "organisation": "Fire"})
     assert set(refused.value.errors) == {"name", "email", "role", "team"}
-    assert "service or service:instance" in refused.value.errors["team"][0]
+    assert refused.value.errors["team"] == [
+        'no team "no_such_service" in this council\'s profile']
 
     with pytest.raises(ValidationFailed) as partner:
         admin.create_user(rt, admin=boss, body={

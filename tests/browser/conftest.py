@@ -8,6 +8,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,35 +30,50 @@ def _unavailable(why: str) -> None:
     pytest.skip(f"browser tests skipped: {why}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[dict]:
-    """The app on a free local port, with the demo users and a few demo referrals."""
+@contextmanager
+def _serving(folder: Path, profile: str) -> Iterator[dict]:
+    """The app for `profile` on a free local port, with its demo users and a few demo
+    referrals (every case where routing left it: the journeys need open cases in each team)."""
     from werkzeug.serving import make_server
 
     from triage import create_app
     from triage.demo import load_demo
     from triage.migrations import upgrade
 
-    folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'triage.sqlite3'}"
     engine = create_engine(url)
     upgrade(engine)
     engine.dispose()
     settings = Settings(env="test", instance_path=folder / "instance", database_url=url,
                         secret_key="browser-test-secret-" + "x" * 32,
-                        self_referral_per_ip_per_hour=1000)
+                        self_referral_per_ip_per_hour=1000, profile=profile)
     app = create_app(settings, background=False, synchronous_tasks=True)
     rt = app.extensions["triage"]
-    # Every case where routing left it: the journeys need open cases in each team.
     load_demo(rt, referrals=25, history=False)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "rt": rt}
-    server.shutdown()
-    thread.join(timeout=10)
-    rt.relay.stop()
-    rt.db.dispose()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "rt": rt}
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        rt.relay.stop()
+        rt.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[dict]:
+    """The default profile's app (Leicestershire)."""
+    with _serving(tmp_path_factory.mktemp("browser"), "leicestershire") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def lancashire_server(tmp_path_factory) -> Iterator[dict]:
+    """The second council's app: the journeys that prove it runs as pure data."""
+    with _serving(tmp_path_factory.mktemp("browser-lancashire"), "lancashire") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

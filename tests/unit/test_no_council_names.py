@@ -25,6 +25,14 @@ SKIPPED = ("triage/migrations/", "triage/demo.py")
 PHRASE = re.compile(r"[A-Z][a-z]+(?: (?:and |of )?[A-Z][a-z]+)+")
 
 
+def _leaves(data) -> list[str]:
+    if isinstance(data, dict):
+        return [leaf for value in data.values() for leaf in _leaves(value)]
+    if isinstance(data, list):
+        return [leaf for value in data for leaf in _leaves(value)]
+    return [data] if isinstance(data, str) else []
+
+
 def _profile_terms(folder: Path) -> tuple[set[str], set[str]]:
     """(names and ids, postcode areas) one profile's data holds."""
     meta = yaml.safe_load((folder / "profile.yaml").read_text(encoding="utf-8"))
@@ -36,6 +44,9 @@ def _profile_terms(folder: Path) -> tuple[set[str], set[str]]:
     for value in texts.values():
         names |= set(PHRASE.findall(str(value)))
     names |= {str(v) for v in (meta.get("districts") or {}).values()}
+    if files.get("geography"):  # the names of the units (districts, hubs...)
+        geography = yaml.safe_load((folder / files["geography"]).read_text(encoding="utf-8"))
+        names |= set(_leaves({k: v for k, v in geography.items() if k != "units"}))
     names |= {str(level["name"]) for level in meta.get("levels") or []}
     services = yaml.safe_load((folder / files.get("services", "services.yaml"))
                               .read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from triage.api.auth import current_user, runtime
 from triage.api.body import json_body
-from triage.services.cases import casework, reassign, worklists
+from triage.services.cases import capacity, casework, reassign, worklists
 
 bp = Blueprint("cases", __name__)
 
@@ -16,6 +16,11 @@ bp = Blueprint("cases", __name__)
 def list_cases():
     return jsonify(worklists.list_cases(runtime(), user=current_user(),
                                         args=request.args.to_dict()))
+
+
+@bp.get("/cases/capacity")
+def load_against_capacity():
+    return jsonify(capacity.load_against_capacity(runtime(), user=current_user()))
 
 
 @bp.get("/cases/<int:case_id>")

@@ -97,6 +97,13 @@ def oversight_paths(spec: APISpec, secured: list) -> None:
                    "and managers without one)",
         "security": secured,
         "responses": responses("200", "OverdueOverview", "401", "403")}})
+    spec.path("/api/v1/cases/capacity", operations={"get": {
+        "operationId": "loadAgainstCapacity",
+        "summary": "Each team's open cases against its capacity in open cases (the figures "
+                   "caseload allocation uses): every team for admins and managers without "
+                   "one; a manager's own team's, with the teams of its balancing unit",
+        "security": secured,
+        "responses": responses("200", "CapacityLoad", "401", "403")}})
 
 
 def oversight_shapes(codes: Codes) -> dict[str, dict]:
@@ -125,4 +132,13 @@ def oversight_shapes(codes: Codes) -> dict[str, dict]:
             "teams": array(complete({"service": code(codes.services), "instance": text(),
                                      "overdue": COUNT, "escalated": COUNT})),
             "overdue": COUNT, "escalated": COUNT, "at": when()}),
+        "CapacityLoad": complete({
+            "teams": array(complete({
+                "service": code(codes.services), "instance": text(), "name": text(),
+                "unit": text(True, description="The locality unit its service is balanced "
+                                               "within (null: not balanced)"),
+                "unit_value": text(True), "unit_name": text(True),
+                "open": COUNT, "capacity": COUNT, "spare": COUNT,
+                "full": {"type": "boolean"}, "balanced": {"type": "boolean"}})),
+            "at": when()}),
     }

@@ -64,6 +64,9 @@ def case_paths(spec: APISpec, codes: Codes) -> None:
         "summary": "A team's worklist: open cases (or those in a state), soonest due first",
         "security": SECURED,
         "parameters": [
+            query("team", code(codes.teams), "A team of the profile (a service, an instance, "
+                  "or several instances of one service): its cases; instead of service and "
+                  "instance"),
             query("service", code(codes.services), "Service id (default: the caller's team)"),
             query("instance", code(["", *codes.instances]),
                   f"Service instance ({codes.texts.get('instance_examples', 'a local team')})"

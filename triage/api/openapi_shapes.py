@@ -126,6 +126,7 @@ class Codes:
         self.instances = sorted({i for s in profile.services.values() for i in s.instances})
         # The council's words for the descriptions (profile.yaml texts).
         self.texts = dict(profile.texts)
+        self.teams = [t.id for t in profile.teams if t.service is not None]
         states: set[str] = set()
         events: set[str] = set()
         for service in rt.pathways.services:
@@ -137,6 +138,11 @@ class Codes:
         self.outcomes = list(rt.pathways.data.outcomes)
         retention = profile.retention
         self.retention_rules = [rule.id for rule in retention.rules] if retention else []
+        # The API's `place`: (API name, what the unit is called, its values) per locality
+        # column, as the profile declares them.
+        scheme = profile.localities.scheme
+        self.place = [(scheme.api_name(c), scheme.label(c), profile.localities.values(c))
+                      for c in scheme.columns]
 
 
 def output_components(codes: Codes) -> dict[str, dict]:
@@ -156,7 +162,16 @@ def output_components(codes: Codes) -> dict[str, dict]:
                  "consent_needed": {"type": "boolean", "description": (
                      "The route waits for the family's consent (false: a statutory route at a "
                      "level that does not need it, opened at once); absent on decisions made "
-                     "before routes carried it")}})
+                     "before routes carried it")},
+                 "allocation": obj({
+                     "home": text(), "outcome": code(["home", "moved", "over_capacity",
+                                                      "open_case", "chosen"]),
+                     "open": {"type": "integer"}, "capacity": {"type": "integer"},
+                     "home_open": {"type": "integer"}, "home_capacity": {"type": "integer"},
+                     "text": text()},
+                     description="Caseload allocation (a balanced service only): the "
+                                 "family's own instance, where the case went and why, "
+                                 "with the open cases and capacity counted")})
     decision = obj({
         "level": level, "level_code": code(codes.level_codes), "level_name": text(),
         "safeguarding": obj({"child": {"type": "boolean"}, "adult": {"type": "boolean"}}),
@@ -192,9 +207,10 @@ def output_components(codes: Codes) -> dict[str, dict]:
                                       "description": "Staff only"},
                         "note": text(True, description="Staff only")}, nullable=True,
                        description="Why the front door closed the referral without a service"),
-        "Place": obj({"district": text(True), "early_help_hub": text(True),
-                      "family_support_area": text(True), "coordinator_patch": text(True)},
-                     nullable=True),
+        "Place": obj({name: code(values, True, description=label)
+                      for name, label, values in codes.place},
+                     nullable=True, description="Where the household lives: the council's "
+                                                "locality units (null outside its area)"),
         "CaseContact": obj({
             "person_id": {"type": "integer"}, "role": code(ROLES), "relationship": text(True),
             "given_name": text(True), "family_name": text(True),

@@ -17,6 +17,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from config.teams import Teams
 from triage.models import Role
 
 ROLE_NAMES = [r.value for r in Role]
@@ -87,10 +88,9 @@ class _AccountFields(Schema):
     team = _text(128)
     organisation = _text(200)
 
-    def __init__(self, *, teams: Iterable[str], roles: Iterable[str] = ROLE_NAMES,
-                 **kwargs: Any):
+    def __init__(self, *, teams: Teams, roles: Iterable[str] = ROLE_NAMES, **kwargs: Any):
         super().__init__(**kwargs)
-        self.teams = frozenset(teams)
+        self.teams = teams
         # The roles this profile offers (no meeting coordinator without a meeting).
         self.roles = tuple(roles)
 
@@ -105,8 +105,7 @@ class _AccountFields(Schema):
         if role is not None and role not in self.roles:
             errors["role"] = [f"Must be one of: {', '.join(self.roles)}."]
         if team is not None and team not in self.teams:
-            errors["team"] = ["Must be one of the profile's teams: a service or "
-                              "service:instance."]
+            errors["team"] = [self.teams.refusal(team)]
         if role == Role.partner:
             if not organisation:
                 errors["organisation"] = ["A partner needs an organisation."]

@@ -166,6 +166,8 @@ class PageSchema(Schema):
 
 
 class CaseListQuerySchema(PageQuerySchema):
+    # A team of the profile (teams.yaml, or a service / service:instance): its cases.
+    team = fields.String(load_default=None, validate=validate.Length(max=128))
     service = fields.String(load_default=None)
     instance = fields.String(load_default=None)
     state = fields.String(load_default=None)

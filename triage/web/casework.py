@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from triage.errors import ValidationFailed
-from triage.policy import TEAM_CASE_PAGES, manages, team_of
+from triage.policy import SEE_CAPACITY, TEAM_CASE_PAGES, manages, team_of
 from triage.services.accounts import signin
 from triage.services.cases import case_notes, casework, permissions
 from triage.services.referrals import intake
@@ -83,21 +83,23 @@ def team_cases():
     user = current_user()
     args = {k: v for k, v in request.args.items()
             if k in ("state", "overdue", "offset", "after")}
-    own_service, _ = team_of(user)
+    own = team_of(user, rt.profile.teams)
     chosen = request.args.get("team", "")
-    if own_service not in rt.profile.services:
-        service, _, instance = chosen.partition(":")
-        if service not in rt.profile.services:
+    if own is None or own.service not in rt.profile.services:
+        team = rt.profile.teams.get(chosen)
+        if team is None or team.service is None:
             return render_template("cases/team.html", listing=None, teams=_teams(rt),
-                                   chosen="")
-        args.update({"service": service, **({"instance": instance} if instance else {})})
+                                   chosen="", own=False)
+        args["team"] = team.id
     try:
         listing = casework.list_cases(rt, user=user, args=args)
     except ValidationFailed:
         listing = casework.list_cases(rt, user=user, args={k: v for k, v in args.items()
-                                                         if k in ("service", "instance")})
+                                                         if k in ("service", "instance",
+                                                                  "team")})
     return render_template("cases/team.html", listing=listing, teams=_teams(rt), chosen=chosen,
-                           start=_start(listing))
+                           start=_start(listing), own=own is not None and own.service
+                           in rt.profile.services)
 
 
 def _start(listing: dict[str, Any]) -> int:
@@ -120,6 +122,16 @@ def my_cases():
                            worker=worker if worker.isdigit() else None, start=_start(listing))
 
 
+@bp.get("/capacity")
+@require_role(SEE_CAPACITY)
+def capacity_page():
+    """For managers and admins: each team's open cases against its capacity (policy §5)."""
+    from triage.services.cases import capacity
+
+    return render_template("cases/capacity.html", load=capacity.load_against_capacity(
+        runtime(), user=current_user()))
+
+
 @bp.get("/caseloads")
 @require_role(TEAM_CASE_PAGES)
 def caseloads():
@@ -133,13 +145,15 @@ def caseloads():
 def _caseloads_page(team: str, *, status: int = 200, **extra):
     from triage.services.cases import worklists
 
-    service, _, instance = team.partition(":")
-    rows = worklists.caseloads(runtime(), user=current_user(), service=service,
-                               instance=instance or None)
-    team = f"{service}:{instance}" if instance else service
+    rt = runtime()
+    rows = worklists.caseloads(rt, user=current_user(), team=team)
+    found = rt.profile.teams.get(team)
     return render_template("cases/caseloads.html", rows=rows, team=team,
+                           team_name=rt.profile.teams.name(team),
                            workers=_team_members(team),
-                           may_hand_over=manages(current_user(), service, instance), **extra), \
+                           may_hand_over=all(manages(current_user(), found.service, i,
+                                                     rt.profile.teams)
+                                             for i in found.instances), **extra), \
         status
 
 
@@ -177,13 +191,9 @@ def reassign_all():
 
 
 def _teams(rt) -> list[tuple[str, str]]:
-    out = []
-    for service in rt.profile.services.values():
-        out.append((service.id, f"{service.name} (all)"))
-        if len(service.instances) > 1:
-            out.extend((f"{service.id}:{i.id}", f"{service.name}: {i.name}")
-                       for i in service.instances.values())
-    return out
+    """The chooser: the profile's teams by name (teams.yaml, or one per service and per
+    instance)."""
+    return rt.profile.teams.choices()
 
 
 def _case_page(case_id: int, errors: dict[str, str] | None = None, status: int = 200):

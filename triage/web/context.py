@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
@@ -34,6 +36,8 @@ def navigation() -> list[dict]:
         if policy.may(user, policy.TEAM_CASE_PAGES):
             items.append(("My cases", url_for("casework.my_cases")))
             items.append(("Cases", url_for("casework.team_cases")))
+        if policy.may(user, policy.SEE_CAPACITY) and _has_capacities():
+            items.append(("Capacity", url_for("casework.capacity_page")))
         if policy.may(user, policy.SEARCH_PEOPLE):
             items.append(("Search", url_for("people.search_page")))
         if policy.may(user, policy.REVIEW_MATCHES):
@@ -54,6 +58,15 @@ def navigation() -> list[dict]:
     best = max((href for _, href in items if path.startswith(href) and href != "/"),
                key=len, default=None)
     return [{"text": text, "href": href, "active": href == best} for text, href in items]
+
+
+def _has_capacities() -> bool:
+    """Whether any team of the profile has a capacity in open cases (policy §5)."""
+    from config.teams import open_cases_capacity
+    from triage.web.security import runtime
+
+    return any(open_cases_capacity(s, i) is not None
+               for s in runtime().profile.services.values() for i in s.instances)
 
 
 def _notifications_label(user) -> str:
@@ -166,8 +179,12 @@ def team_name_of(team: str | None) -> str:
     return _profile().team_name(team)
 
 
-def district_name_of(district: str | None) -> str:
-    return _profile().district_name(district)
+def place_name_of(place: Mapping[str, Any] | None) -> str:
+    """A referral's place (the API's `place`) as people say it: the name of its top locality
+    unit (a district, say), or "" outside the area."""
+    localities = _profile().localities
+    top = localities.top
+    return localities.name_of(top, (place or {}).get(localities.scheme.api_name(top)))
 
 
 def closure_text(code: str | None) -> str:
@@ -181,7 +198,7 @@ def init_app(app: Flask) -> None:
         instance_name_of=instance_name_of, level_name_of=level_name_of,
         level_of=level_of, routes_split_by_consent=routes_split_by_consent,
         question_text=question_text, closure_text=closure_text, team_name_of=team_name_of,
-        district_name_of=district_name_of)
+        place_name_of=place_name_of)
 
     @app.context_processor
     def _globals():

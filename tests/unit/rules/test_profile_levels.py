@@ -141,7 +141,8 @@ def test_a_level_row_reading_information_only_is_explored_not_called_dead(tmp_pa
     profile = load_profile(folder)
     facts = rules.derive_facts(profile.checklist, answers={}, people=[],
                                referral_date=date(2026, 11, 2),
-                               place=profile.place_for("LE13 1AB"), information_only=True)
+                               place=profile.place_for("LE13 1AB"), information_only=True,
+                               units=profile.localities.columns)
     decision = rules.load(profile).evaluate(facts)
     assert (decision.level_code, decision.level, decision.level_name) == (
         "0", 0, "Universal: information only")
@@ -166,7 +167,8 @@ def test_decisions_carry_the_level_code_and_its_number(tmp_path):
         profile.checklist, answers={"child_at_risk_of_harm": True, "adult_at_risk": True},
         people=[rules.Person("subject", date(2016, 5, 4)),
                 rules.Person("household", date(1960, 1, 1))],
-        referral_date=date(2026, 11, 2), place=profile.place_for("LE11 2AB"))
+        referral_date=date(2026, 11, 2), place=profile.place_for("LE11 2AB"),
+        units=profile.localities.columns)
     decision = ruleset.evaluate(facts)
     assert (decision.level_code, decision.level) == ("4a", 4)
     assert decision.level_name == "Statutory: child in need"
@@ -278,7 +280,7 @@ def test_safeguarding_rows_name_their_threshold_and_the_level_table_reads_it(tmp
     facts = rules.derive_facts(
         profile.checklist, answers={"child_at_risk_of_harm": True, "adult_at_risk": True},
         people=[rules.Person("subject", date(2016, 5, 4))], referral_date=date(2026, 11, 2),
-        place=profile.place_for("LE11 2AB"))
+        place=profile.place_for("LE11 2AB"), units=profile.localities.columns)
     decision = rules.load(profile).evaluate(facts)
     assert (decision.level_code, decision.level) == ("4b", 4)
     assert decision.thresholds == ("4b", "4")

@@ -34,7 +34,8 @@ def engine_inputs(r: oracle.Referral) -> tuple[list[str], rules.Facts | None]:
     return [], rules.derive_facts(
         PROFILE.checklist, answers=r.answers, people=people, referral_date=r.referral_date,
         place=PROFILE.place_for(r.postcode), information_only=r.information_only,
-        step_down=r.step_down, open_family_support_instance=r.open_family_support)
+        step_down=r.step_down, open_family_support_instance=r.open_family_support,
+        units=PROFILE.localities.columns)
 
 
 def comparable_engine(d: rules.Decision) -> dict:

@@ -27,7 +27,8 @@ answers = st.dictionaries(st.sampled_from(QUESTIONS), st.booleans(), max_size=10
 
 def decide(ans, ppl, postcode="LE13 1AB", **kw):
     facts = rules.derive_facts(PROFILE.checklist, answers=ans, people=ppl, referral_date=ON,
-                               place=PROFILE.place_for(postcode), **kw)
+                               place=PROFILE.place_for(postcode),
+                               units=PROFILE.localities.columns, **kw)
     return RULES.evaluate(facts)
 
 

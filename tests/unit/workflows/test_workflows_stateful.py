@@ -15,10 +15,12 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import workflows
 from config.profile import load_profile
+from tests.profile_ids import selected_profiles
 
-PATHWAYS = workflows.load_pathways(load_profile("leicestershire"))
+# Every council profile's pathways (tests/profile_ids.py: all shipped, or those named).
+PATHWAYS = {pid: workflows.load_pathways(load_profile(pid)) for pid in selected_profiles()}
 START = datetime(2026, 1, 5, 9, tzinfo=UTC)
-ALL_CODES = sorted({c for p in PATHWAYS for t in p.transitions
+ALL_CODES = sorted({c for ps in PATHWAYS.values() for p in ps for t in p.transitions
                     for codes in t.choices.values() for c in codes})
 ANY_VALUE = st.one_of(
     st.none(), st.just(""), st.text(max_size=12), st.sampled_from(ALL_CODES),
@@ -40,8 +42,8 @@ def valid_value(draw: Any, row: Any, name: str, fields: Any) -> Any:
     return draw(st.text(min_size=1, max_size=20).filter(str.strip))
 
 
-def pathway_machine(service: str) -> type[RuleBasedStateMachine]:
-    p = PATHWAYS.for_service(service)
+def pathway_machine(profile_id: str, service: str) -> type[RuleBasedStateMachine]:
+    p = PATHWAYS[profile_id].for_service(service)
     events = [*p.events, "no_such_event"]
 
     class PathwayMachine(RuleBasedStateMachine):
@@ -109,13 +111,14 @@ def pathway_machine(service: str) -> type[RuleBasedStateMachine]:
             if "needs_met" in outcomes or "partly_met" in outcomes:
                 assert any(p.states[h.to_state].accepted for h in self.case.history)
 
-    PathwayMachine.__name__ = f"{service}_machine"
+    PathwayMachine.__name__ = f"{profile_id}_{service}_machine"
     return PathwayMachine
 
 
-@pytest.mark.parametrize("service", PATHWAYS.services)
-def test_random_event_sequences_keep_every_pathway_consistent(service):
-    machine = pathway_machine(service)
+@pytest.mark.parametrize(("profile_id", "service"), [
+    (pid, service) for pid, ps in PATHWAYS.items() for service in ps.services])
+def test_random_event_sequences_keep_every_pathway_consistent(profile_id, service):
+    machine = pathway_machine(profile_id, service)
     machine.TestCase.settings = settings(
         max_examples=100, stateful_step_count=40, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -29,14 +29,9 @@ LAST_ADMIN = ("There must always be an active administrator: make someone else a
 
 
 def teams(profile: Profile) -> list[tuple[str, str]]:
-    """Every team an account may have, (code, name): the front door, each service (all its
-    instances) and each service instance."""
-    out = [(FRONT_DOOR_TEAM, profile.team_name(FRONT_DOOR_TEAM))]
-    for service in profile.services.values():
-        out.append((service.id, f"{service.name} (all)"))
-        out.extend((f"{service.id}:{i.id}", f"{service.name}: {i.name}")
-                   for i in service.instances.values())
-    return out
+    """The teams the account forms list, (id, name): the front door, then the profile's
+    teams by name (teams.yaml, or each service and each of its instances)."""
+    return profile.teams.choices(with_front_door=True)
 
 
 def roles_offered(rt: Runtime) -> list[str]:
@@ -110,7 +105,7 @@ def get_user(rt: Runtime, *, admin: User, user_id: int) -> User:
 def create_user(rt: Runtime, *, admin: User, body: dict[str, Any]) -> User:
     """A new staff or partner account, without a password (send a reset next)."""
     _allowed(admin)
-    data = _load(NewUserSchema(teams=dict(teams(rt.profile)), roles=roles_offered(rt)), body)
+    data = _load(NewUserSchema(teams=rt.profile.teams, roles=roles_offered(rt)), body)
     email = data["email"].strip().lower()
     with rt.db.unit_of_work() as session:
         if session.exec(select(User.id).where(User.email == email)).first() is not None:
@@ -146,8 +141,7 @@ def change_user(rt: Runtime, *, admin: User, user_id: int, body: dict[str, Any])
     """Change an account's name, role, team and organisation; the last active administrator
     keeps the admin role."""
     _allowed(admin)
-    data = _load(ChangeUserSchema(teams=dict(teams(rt.profile)), roles=roles_offered(rt)),
-                 body)
+    data = _load(ChangeUserSchema(teams=rt.profile.teams, roles=roles_offered(rt)), body)
     with rt.db.unit_of_work() as session:
         user = _locked(session, rt, user_id)
         if (user.role == Role.admin and user.active and data["role"] != Role.admin

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, update
 from sqlmodel import select
 
+from config.teams import Teams
 from triage.db import Database
 from triage.errors import NotAuthenticated, ValidationFailed
 from triage.models import ApiToken, Role, User
@@ -38,8 +39,12 @@ def verify_password(user: User, password: str) -> bool:
 
 def create_user(db: Database, *, email: str, role: str, team: str | None = None,
                 organisation: str | None = None, name: str | None = None,
-                password: str | None = None) -> User:
+                password: str | None = None, teams: Teams | None = None) -> User:
+    """A new account. With `teams` (the profile's: the command line, the demo) the team
+    must be one of them."""
     errors: dict[str, list[str]] = {}
+    if team is not None and teams is not None and team not in teams:
+        errors["team"] = [teams.refusal(team)]
     email = (email or "").strip().lower()
     if "@" not in email or len(email) > 254:
         errors["email"] = ["Must be an email address."]

@@ -24,7 +24,7 @@ def add_note(rt: Runtime, *, user: User, case_id: int, text: str) -> CaseNote:
     with rt.db.unit_of_work() as session:
         case = find_case(session, case_id)
         visibility.refuse_hidden_case(session, user, case.id, "case.note_refused")
-        if not can_add_note(user, case):
+        if not can_add_note(user, case, rt.profile.teams):
             audit.record(session, actor=user, action="case.note_refused", object_type="case",
                          object_id=case.id)
             session.commit()

@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from config.teams import Teams
 from triage.errors import Conflict, Forbidden, NotFound, ValidationFailed, flatten_errors
 from triage.models import (
     Case,
@@ -188,7 +189,7 @@ def build_record(rt: Runtime, session: Session, case: Case, history: list[CaseEv
     service_name, instance_name = _service_names(rt, case)
     allowed = describe_events(pathway, pathway.allowed_events(view, at=now))
     if not pathway.is_closed(case.state):
-        allowed.append(describe_assign(session, case))
+        allowed.append(describe_assign(session, case, rt.profile.teams))
     return CaseRecord(
         case=case, reference=reference, urgent=bool(urgent), pathway=pathway, history=history,
         allowed_events=allowed, worker=worker_of(session, case.worker_id),
@@ -215,22 +216,23 @@ def display_name(user: User) -> str:
     return user.name or user.email
 
 
-def team_workers(session: Session, case: Case) -> list[User]:
-    """Active staff who may hold the case: its team (service, or service:instance)."""
-    teams = [case.service, f"{case.service}:{case.instance}"]
-    rows = session.exec(select(User).where(User.active.is_(True), User.team.in_(teams))
+def team_workers(session: Session, case: Case, teams: Teams) -> list[User]:
+    """Active staff who may hold the case: those of every team covering it (its service, its
+    instance, or a team of several instances)."""
+    covering = teams.covering(case.service, case.instance)
+    rows = session.exec(select(User).where(User.active.is_(True), User.team.in_(covering))
                         .order_by(User.name, User.email)).all()
-    return [u for u in rows if may_hold_case(u, case)]
+    return [u for u in rows if may_hold_case(u, case, teams)]
 
 
-def describe_assign(session: Session, case: Case) -> dict[str, Any]:
+def describe_assign(session: Session, case: Case, teams: Teams) -> dict[str, Any]:
     """The assign event as allowed_events shows it: it needs a worker of the case's team
     (its choices; null unassigns) and keeps the state."""
     return {"event": ASSIGN, "label": "Assign to a worker", "to": case.state,
             "needs": ["worker"],
             "fields_": [{"name": "worker", "kind": "worker", "label": "Worker",
                          "choices": [{"code": str(u.id), "label": display_name(u)}
-                                     for u in team_workers(session, case)],
+                                     for u in team_workers(session, case, teams)],
                          "min_items": None}]}
 
 
@@ -280,7 +282,7 @@ def assign_case(rt: Runtime, session: Session, user: User, pathway: Pathway, cas
             errors["worker"] = ["Must be a user id (a whole number) or null."]
         else:
             worker = session.get(User, worker_id) if 0 < worker_id <= MAX_ID else None
-            if worker is None or not may_hold_case(worker, case):
+            if worker is None or not may_hold_case(worker, case, rt.profile.teams):
                 errors["worker"] = [f"Not an active worker of the {case.service}:"
                                     f"{case.instance} team."]
     if errors:
@@ -322,7 +324,7 @@ def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:
     with rt.db.unit_of_work() as session:
         case, reference, urgent = find_case_and_referral(session, case_id)
         visibility.refuse_hidden_case(session, user, case.id, "case.view_refused")
-        if not can_view_case(user, case):
+        if not can_view_case(user, case, rt.profile.teams):
             audit.record(session, actor=user, action="case.view_refused", object_type="case",
                          object_id=case.id)
             session.commit()
@@ -391,13 +393,14 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
     with rt.db.unit_of_work() as session:
         case, reference, urgent = find_case_and_referral(session, case_id)
         visibility.refuse_hidden_case(session, user, case.id, "case.move_refused")
-        if not can_move_case(user, case):
+        if not can_move_case(user, case, rt.profile.teams):
             audit.record(session, actor=user, action="case.move_refused", object_type="case",
                          object_id=case.id, event=parsed[0][0][:64])
             session.commit()
             raise Forbidden(f"Only the {case.service}:{case.instance} team and its managers may "
                             f"move case {case.id}.")
-        if any(event == ASSIGN and not can_assign_case(user, case, _worker_id(payload))
+        if any(event == ASSIGN and not can_assign_case(user, case, _worker_id(payload),
+                                                      rt.profile.teams)
                for event, _, payload in parsed):
             audit.record(session, actor=user, action="case.assign_refused",
                          object_type="case", object_id=case.id)

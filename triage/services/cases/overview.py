@@ -30,12 +30,11 @@ def overdue_by_team(rt: Runtime, *, user: User, now: datetime | None = None
     require(user, SEE_OVERDUE_OVERVIEW, "see the overdue cases of every team")
     now = now or utcnow()
     matching = [Case.closed_at.is_(None), Case.next_due_at <= now]
-    team = overview_teams(user)
-    if team:
-        service, _, instance = team.partition(":")
-        matching.append(Case.service == service)
-        if instance:
-            matching.append(Case.instance == instance)
+    team = overview_teams(user, rt.profile.teams)
+    if team is not None:
+        matching.append(Case.service == (team.service or ""))
+        if team.instance_filter is not None:
+            matching.append(Case.instance.in_(team.instance_filter))
     escalated = func.sum(case((and_(Case.escalated_at.is_not(None),
                                     Case.escalated_at >= Case.next_due_at), 1), else_=0))
     with rt.db.reader() as session:

@@ -12,4 +12,4 @@ def actions_on(rt: Runtime, *, user: User, case_id: int) -> CaseActions:
     """Which of the case's forms to offer. Not audited: call it after get_case, which checks
     and audits the view."""
     with rt.db.reader() as session:
-        return case_actions(user, find_case(session, case_id))
+        return case_actions(user, find_case(session, case_id), rt.profile.teams)

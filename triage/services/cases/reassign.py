@@ -38,7 +38,7 @@ def reassign_open_cases(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]
         cases = session.exec(select(Case).where(Case.worker_id == from_id,
                                                 Case.closed_at.is_(None))
                              .order_by(Case.id).with_for_update()).all()
-        refused = [c.id for c in cases if not can_hand_over_case(user, c)]
+        refused = [c.id for c in cases if not can_hand_over_case(user, c, rt.profile.teams)]
         if refused:
             audit.record(session, actor=user, action="cases.reassign_refused",
                          object_type="user", object_id=from_id, cases=len(refused))

@@ -33,26 +33,53 @@ def _query(args: dict[str, str], schema) -> dict[str, Any]:
         raise ValidationFailed(flatten_errors(exc.messages)) from None
 
 
-def _scope(rt: Runtime, user: User, query: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The service and instance the caller may list: their own team's unless their role may
-    list any team's."""
+def _scope(rt: Runtime, user: User, query: dict[str, Any]
+           ) -> tuple[str | None, tuple[str, ...] | None]:
+    """The service and the instances (None: all of them) the caller may list: their own
+    team's (a service, an instance, or several instances of one service; `instance` narrows
+    it to one of them) unless their role may list any team's."""
     service, instance = query["service"], query["instance"]
+    if query["team"] is not None:
+        return _team_scope(rt, user, query)
     if user.role not in LIST_ANY_TEAMS_CASES:
-        own_service, own_instance = team_of(user)
-        if user.role == "partner" or own_service not in rt.profile.services:
+        team = team_of(user, rt.profile.teams)
+        if user.role == "partner" or team is None or team.service not in rt.profile.services:
             raise Forbidden("Your account works no service team; partners list their referrals "
                             "with GET /api/v1/referrals?mine=1.")
-        if service not in (None, own_service) or (own_instance and instance not in
-                                                   (None, own_instance)):
+        if service not in (None, team.service) or (
+                instance is not None and not team.covers(team.service, instance)):
             raise Forbidden(f"You may list the cases of your own team ({user.team}) only.")
-        service, instance = own_service, instance or own_instance
+        if instance is not None:
+            return team.service, (instance,)
+        service, instances = team.service, team.instance_filter
+        return _checked(rt, query, service, instances)
+    return _checked(rt, query, service, (instance,) if instance is not None else None)
+
+
+def _team_scope(rt: Runtime, user: User, query: dict[str, Any]
+                ) -> tuple[str | None, tuple[str, ...] | None]:
+    """team=<id>: one of the profile's teams (its service and instances); staff who may not
+    list any team's cases name their own."""
+    team = rt.profile.teams.get(query["team"])
+    if team is None or team.service is None:
+        raise ValidationFailed({"team": [rt.profile.teams.refusal(query["team"])]})
+    if query["service"] is not None or query["instance"] is not None:
+        raise ValidationFailed({"team": ["Give team, or service and instance, not both."]})
+    if user.role not in LIST_ANY_TEAMS_CASES and (user.role == "partner"
+                                                   or query["team"] != user.team):
+        raise Forbidden(f"You may list the cases of your own team ({user.team}) only.")
+    return _checked(rt, query, team.service, team.instance_filter)
+
+
+def _checked(rt: Runtime, query: dict[str, Any], service: str | None,
+             instances: tuple[str, ...] | None) -> tuple[str | None, tuple[str, ...] | None]:
     errors: dict[str, list[str]] = {}
     if service is not None and service not in rt.profile.services:
         errors["service"] = [f"Unknown service; one of: {', '.join(rt.profile.services)}."]
-    elif instance is not None:
+    elif instances is not None:
         if service is None:
             errors["instance"] = ["Give the service too."]
-        elif instance not in rt.profile.services[service].instances:
+        elif any(i not in rt.profile.services[service].instances for i in instances):
             errors["instance"] = [f"Unknown instance of {service}; one of: "
                                   f"{', '.join(rt.profile.services[service].instances)}."]
     state = query["state"]
@@ -63,7 +90,7 @@ def _scope(rt: Runtime, user: User, query: dict[str, Any]) -> tuple[str | None, 
             errors["state"] = [f"Unknown state; one of: {', '.join(sorted(known))}."]
     if errors:
         raise ValidationFailed(errors)
-    return service, instance
+    return service, instances
 
 
 def _worker_filter(user: User, query: dict[str, Any]) -> int | None:
@@ -100,17 +127,21 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str],
     if cursor is not None and query["offset"]:
         raise ValidationFailed({"after": ["Give after or offset, not both."]})
     worker_id = _worker_filter(user, query)
-    service, instance = _scope(rt, user, query)
-    if service and instance is None and len(rt.profile.services[service].instances) == 1:
+    service, instances = _scope(rt, user, query)
+    if service and instances is None and len(rt.profile.services[service].instances) == 1:
         # A one-team service (one instance for the whole area): naming its instance lets the
         # team's index hand its cases over in due order.
-        instance = next(iter(rt.profile.services[service].instances))
+        instances = tuple(rt.profile.services[service].instances)
     now = utcnow()
     matching = []
     if service:
         matching.append(Case.service == service)
-    if instance:
-        matching.append(Case.instance == instance)
+    if instances is not None and len(instances) == 1:
+        matching.append(Case.instance == instances[0])
+    elif instances is not None:
+        # A team of several instances (a footprint's planning areas): one query with IN,
+        # read from ix_case_team_open_due per instance and merged by due date.
+        matching.append(Case.instance.in_(instances))
     if worker_id is not None:
         matching.append(Case.worker_id == worker_id)
     with rt.db.reader() as session:
@@ -160,7 +191,8 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str],
         more = len(rows) > limit
         rows = rows[:limit]
         audit.record(session, actor=user, action="case.list", object_type="case",
-                     object_id=f"{service or '*'}:{instance or '*'}",
+                     object_id=f"{service or '*'}:{_instances_label(instances)}"[:64],
+                     instances=list(instances) if instances and len(instances) > 1 else None,
                      state=query["state"], overdue=query["overdue"], worker=worker_id,
                      case_ids=[c.id for c, _, _ in rows])
         workers = workers_by_id(session, [c.worker_id for c, _, _ in rows])
@@ -177,23 +209,32 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str],
         "next": paging.cursor_after(last.next_due_at, last.id) if more and last else None})
 
 
-def caseloads(rt: Runtime, *, user: User, service: str, instance: str | None
-              ) -> list[dict[str, Any]]:
-    """A team's open cases counted per named worker (most first), then those unassigned
+def _instances_label(instances: tuple[str, ...] | None) -> str:
+    """The audit row's object_id part for the instances listed (the list itself is in
+    the detail when there are several)."""
+    if instances is None:
+        return "*"
+    return instances[0] if len(instances) == 1 else f"{len(instances)} instances"
+
+
+def caseloads(rt: Runtime, *, user: User, team: str) -> list[dict[str, Any]]:
+    """A team's open cases (any team of the profile: a service, an instance, several
+    instances) counted per named worker (most first), then those unassigned
     ({"worker": None}); for the team's managers. Audited (counts, no case ids)."""
-    if service not in rt.profile.services:
-        raise ValidationFailed({"service": ["Unknown service."]})
-    if not can_see_caseloads(user, service, instance or ""):
+    found = rt.profile.teams.get(team)
+    if found is None or found.service is None:
+        raise ValidationFailed({"team": [rt.profile.teams.refusal(team)]})
+    if not can_see_caseloads(user, found, rt.profile.teams):
         raise Forbidden("Only the team's managers see its caseloads.")
-    matching = [Case.service == service, Case.closed_at.is_(None)]
-    if instance:
-        matching.append(Case.instance == instance)
+    matching = [Case.service == found.service, Case.closed_at.is_(None)]
+    if found.instance_filter is not None:
+        matching.append(Case.instance.in_(found.instance_filter))
     with rt.db.unit_of_work() as session:
         rows = session.exec(select(Case.worker_id, func.count()).where(*matching)
                             .group_by(Case.worker_id)).all()
         workers = workers_by_id(session, [w for w, _ in rows])
         audit.record(session, actor=user, action="case.caseloads", object_type="case",
-                     object_id=f"{service}:{instance or '*'}")
+                     object_id=found.id[:64])
     named = sorted(({"worker": workers.get(w, {"id": w, "name": str(w)}), "open": n}
                     for w, n in rows if w is not None),
                    key=lambda row: (-row["open"], row["worker"]["name"]))

@@ -68,11 +68,11 @@ def hub_for(rt: Runtime, user: User, requested: str | None) -> tuple[str, str]:
     require(user, HUB_PAGES, f"coordinate a {team.lower()}")
     service = pathway.service
     instances = list(rt.profile.services[service].instances)
-    own_service, own_instance = team_of(user)
+    own = team_of(user, rt.profile.teams)
     if user.role == Role.hub_coordinator:
-        if own_service != service or own_instance not in instances:
+        if own is None or own.service != service or own.single_instance not in instances:
             raise Forbidden(f"Your account is not the coordinator of a {team.lower()}.")
-        return service, own_instance
+        return service, own.single_instance
     return service, requested if requested in instances else instances[0]
 
 
@@ -149,7 +149,7 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
         more = len(agenda) > page_size
         agenda = agenda[:page_size]
         last = agenda[-1][0] if agenda else None
-        agenda = [(c, r) for c, r in agenda if can_view_case(user, c)]
+        agenda = [(c, r) for c, r in agenda if can_view_case(user, c, rt.profile.teams)]
         ids = [r.id for _, r in agenda]
         people: dict[int, list] = {i: [] for i in ids}
         decisions: dict[int, dict[str, Decision]] = {i: {} for i in ids}
@@ -177,21 +177,13 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
                 referral=referral, people=people[referral.id],
                 decision=decisions[referral.id].get("engine"),
                 override=decisions[referral.id].get("override"), cases=cases_of[referral.id],
-                place=_place(rt.profile.place_for(referral.postcode)),
+                place=rt.profile.api_place(rt.profile.place_for(referral.postcode)),
                 re_referral=re_referral.of_referral(session, referral))
             out.append({"case": {"id": case.id, "referral": referral.reference,
                                  "state": case.state},
                         "referral": dump.dump(record)})
     return Listed(out, total, paging.cursor_after(last.next_due_at, last.id)
                   if more and last else None)
-
-
-def _place(place) -> dict[str, Any] | None:
-    """Where the household lives, as a referral shows it (the same keys as the API)."""
-    if place is None:
-        return None
-    return {"district": place.district, "early_help_hub": place.early_help_hub,
-            "family_support_area": place.slf_area, "coordinator_patch": place.lac_patch}
 
 
 def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int],

@@ -33,14 +33,14 @@ def recipients(profile: Any, user: User) -> list[str]:
     """The inboxes a user reads: their own, their team's (each instance of a service team by
     name) and, for managers, the managers' inbox."""
     names = [f"user:{user.id}"]
-    service, instance = team_of(user)
-    if service and user.role != Role.partner:
-        if instance:
-            names.append(f"team:{service}:{instance}")
+    team = team_of(user, profile.teams)
+    if team is not None and user.role != Role.partner:
+        if team.service is None:
+            names.append(f"team:{team.id}")  # the front door
         else:
-            names.append(f"team:{service}")
-            known = profile.services.get(service)
-            names += [f"team:{service}:{i}" for i in (known.instances if known else ())]
+            if team.whole_service:
+                names.append(f"team:{team.service}")
+            names += [f"team:{team.service}:{i}" for i in sorted(team.instances)]
     if user.role == Role.manager:
         names.append("managers")
     return names

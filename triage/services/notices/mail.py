@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import or_, update
 from sqlmodel import select
 
+from config.teams import Teams
 from triage.models import Notification, User
 from triage.models.base import utcnow
 
@@ -80,18 +81,23 @@ class Mailer:
         self._smtp.send_message(message)
 
 
-def addresses(session, row: Notification) -> list[str]:
+def addresses(session, row: Notification, teams: Teams) -> list[str]:
     """Who a notification goes to by email: its own address, or every active member of the
-    team it is for (team:<service>:<instance> reaches that instance's and the service's
-    members)."""
+    teams it is for (team:<service>:<instance> reaches every team covering that instance:
+    its own, its service's, a team of several instances; team:<service> the service's)."""
     if row.email:
         return [row.email]
     if not row.recipient.startswith("team:"):
         return []
     team = row.recipient[len("team:"):]
-    service = team.split(":", 1)[0]
+    service, _, instance = team.partition(":")
+    if instance:
+        covering = teams.covering(service, instance)
+    else:
+        covering = (team,) + tuple(t.id for t in teams if t.service == service
+                                   and t.whole_service and t.id != team)
     found = session.exec(select(User.email).where(User.active.is_(True),
-                                                  User.team.in_([team, service]),
+                                                  User.team.in_(covering),
                                                   User.role != "partner")).all()
     return sorted(set(found))
 
@@ -155,7 +161,7 @@ def send_pending(rt: Any, *, outbox_ids: Iterable[int] | None = None) -> int:
                     continue
                 with rt.db.reader() as session:
                     row = session.get(Notification, notification_id)
-                    to = addresses(session, row)
+                    to = addresses(session, row, rt.profile.teams)
                     body = _body(rt, session, row)
                 if not to or body is None:
                     _finish(rt, notification_id, error="no address" if not to else "ended",

@@ -270,7 +270,7 @@ def case_escalated(session: Session, rt: Any, payload: dict, outbox_id: int) -> 
     referral = session.get(Referral, case.referral_id)
     managers = session.exec(select(User).where(
         User.role == Role.manager, User.active.is_(True),
-        User.team.in_([case.service, f"{case.service}:{case.instance}"]))).all()
+        User.team.in_(rt.profile.teams.covering(case.service, case.instance)))).all()
     if not managers:
         managers = session.exec(select(User).where(
             User.role == Role.manager, User.active.is_(True),

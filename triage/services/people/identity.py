@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from config.matching import MatchingProfile
+from config.teams import Teams
 from triage.errors import ValidationFailed
 from triage.linkage import Record
 from triage.models import Case, HouseholdMember, Person, User
@@ -98,7 +99,8 @@ def offered(session: Session, matching: MatchingProfile | None, data: ReferralIn
     return out
 
 
-def visible_to(session: Session, user: User, candidates: dict[str, list[Candidate]]
+def visible_to(session: Session, user: User, candidates: dict[str, list[Candidate]],
+               teams: Teams
                ) -> dict[str, list[Candidate]]:
     """The candidates this user may be told of: none a restriction hides from them, and for
     staff outside the front door only families their team works with (as search)."""
@@ -107,7 +109,7 @@ def visible_to(session: Session, user: User, candidates: dict[str, list[Candidat
         return {}
     hidden = visibility.hidden_for(session, user).people
     if not sees_all_people(user):
-        ours = linked_people(session, user, sorted(ids))
+        ours = linked_people(session, user, sorted(ids), teams)
         hidden = hidden | (ids - ours)
     out = {ref: [c for c in found if c.person.id not in hidden]
            for ref, found in candidates.items()}

@@ -54,7 +54,8 @@ def known_people(rt: Runtime, *, user: User, data: ReferralInput) -> list[KnownP
             & (Person.given_name_key == given) for given, family, dob in wanted
         ]), Person.merged_into_id.is_(None)).order_by(Person.id)).all()
         if not sees_all_people(user):
-            ours = linked_people(session, user, [p.id for p in people])
+            ours = linked_people(session, user, [p.id for p in people],
+                                 rt.profile.teams)
             people = [p for p in people if p.id in ours]
         hidden = visibility.hidden_for(session, user)
         people = [p for p in people if p.id not in hidden.people]

@@ -172,7 +172,7 @@ def create_household(session: Session, *, key: int, postcode: str, place: Place 
                      address: dict | None = None) -> Row:
     sector = place.sector if place else postcode[:-2].strip()
     return new_row(session, Household, id=key, postcode=postcode, sector=sector,
-                   district=place.district if place else None,
+                   district=place.top if place else None,
                    **address_columns(address or {}))
 
 

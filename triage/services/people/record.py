@@ -59,7 +59,8 @@ def get_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
         anchor = _anchor(session, Person, person)
         hidden = visibility.hidden_for(session, user)
         if person is None or anchor in hidden.people or not (
-                sees_all_people(user) or anchor in linked_people(session, user, [anchor])):
+                sees_all_people(user)
+                or anchor in linked_people(session, user, [anchor], rt.profile.teams)):
             audit.record(session, actor=user, action="person.view_refused",
                          object_type="person", object_id=person_id)
             session.commit()
@@ -120,7 +121,7 @@ def get_household(rt: Runtime, *, user: User, household_id: int,
         anchor = _anchor(session, Household, household)
         hidden = visibility.hidden_for(session, user)
         if household is None or anchor in hidden.households or not (
-                sees_all_people(user) or linked_household(session, user, anchor)):
+                sees_all_people(user) or linked_household(session, user, anchor, rt.profile.teams)):
             audit.record(session, actor=user, action="household.view_refused",
                          object_type="household", object_id=household_id)
             session.commit()
@@ -164,7 +165,8 @@ def household_of_referral(rt: Runtime, *, user: User, reference: str) -> int:
         # one, is not named (not even by its id in a redirect) to someone who may not open it.
         hidden = household_id is not None and (
             referral_id in visibility.hidden_for(session, user).referrals
-            or not (sees_all_people(user) or linked_household(session, user, household_id)))
+            or not (sees_all_people(user) or linked_household(session, user, household_id,
+                                                                  rt.profile.teams)))
     if household_id is None or hidden:
         raise NotFound("No such referral.")
     return household_id

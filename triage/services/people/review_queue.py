@@ -280,7 +280,7 @@ def _redecide(rt: Runtime, session: Session, user: User, referral: Referral,
         people=[rules.Person(role=r, date_of_birth=d, relationship=rel) for r, rel, d in people],
         referral_date=on, place=rt.profile.place_for(referral.postcode),
         information_only=referral.information_only, step_down=referral.step_down,
-        open_family_support_instance=open_support)
+        open_family_support_instance=open_support, units=rt.profile.localities.columns)
     result = rt.ruleset.evaluate(facts)
     body = routing.decision_body(result)
     if body["routes"] == engine.body.get("routes") and body["level"] == engine.level:

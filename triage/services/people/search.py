@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from config.matching import MatchingProfile
 from config.profile import parse_postcode
+from config.teams import Teams
 from triage.errors import ValidationFailed
 from triage.linkage import Match, Record, score
 from triage.models import Case, Household, HouseholdMember, Person, Referral, ReferralPerson, User
@@ -162,7 +163,7 @@ def search(rt: Runtime, *, user: User, args: dict[str, str]) -> list[Found]:
         ids = [pid for pid in found if pid not in hidden.people
                and found[pid].person.merged_into_id is None]
         if not sees_all_people(user):
-            allowed = linked_people(session, user, ids)
+            allowed = linked_people(session, user, ids, rt.profile.teams)
             ids = [pid for pid in ids if pid in allowed]
         found = {pid: found[pid] for pid in ids}
         _households(session, found)
@@ -218,18 +219,23 @@ def _open_cases(session: Session, results: list[Found]) -> None:
                                      "state": case.state})
 
 
-def team_filter(user: User):
-    service, instance = team_of(user)
-    if service is None:
+def team_filter(user: User, teams: Teams):
+    """The cases of the user's team (a service, an instance, or several instances: one IN
+    on the indexed instance column); None without a team that works cases."""
+    team = team_of(user, teams)
+    if team is None or team.service is None:
         return None
-    if instance:
-        return and_(Case.service == service, Case.instance == instance)
-    return Case.service == service
+    if team.instance_filter is None:
+        return Case.service == team.service
+    if len(team.instance_filter) == 1:
+        return and_(Case.service == team.service, Case.instance == team.instance_filter[0])
+    return and_(Case.service == team.service, Case.instance.in_(team.instance_filter))
 
 
-def linked_people(session: Session, user: User, person_ids: list[int]) -> set[int]:
+def linked_people(session: Session, user: User, person_ids: list[int], teams: Teams
+                  ) -> set[int]:
     """Of these people, those in a household with a case of the user's team."""
-    where = team_filter(user)
+    where = team_filter(user, teams)
     if where is None or not person_ids:
         return set()
     return set(session.exec(
@@ -238,8 +244,8 @@ def linked_people(session: Session, user: User, person_ids: list[int]) -> set[in
         .where(HouseholdMember.person_id.in_(person_ids), where).distinct()))
 
 
-def linked_household(session: Session, user: User, household_id: int) -> bool:
-    where = team_filter(user)
+def linked_household(session: Session, user: User, household_id: int, teams: Teams) -> bool:
+    where = team_filter(user, teams)
     if where is None:
         return False
     return session.exec(select(Case.id).where(Case.household_id == household_id, where)

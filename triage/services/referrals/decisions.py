@@ -46,7 +46,7 @@ def record_consent(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
-        _may_act_on(session, user, referral, record, reference, "consent")
+        _may_act_on(rt, session, user, referral, record, reference, "consent")
         if referral.status != ReferralStatus.awaiting_consent:
             raise Conflict(f"Referral {referral.reference} is {referral.status}, not waiting "
                            "for consent.", status=referral.status)
@@ -73,7 +73,7 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
-        _may_act_on(session, user, referral, record, reference, "override")
+        _may_act_on(rt, session, user, referral, record, reference, "override")
         if referral.status == ReferralStatus.closed:
             raise Conflict(f"Referral {referral.reference} is closed; a new referral is needed "
                            "to route the family now.", status=referral.status)
@@ -93,7 +93,10 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
                   for r in base["routes"]] if data.get("routes") is None else [
             {"service": r["service"], "instance": r["instance"],
              "reason": f"Chosen by {user.email}: {data['reason']}",
-             "consent_needed": rules.consent_needed(rt.profile, r["service"], code)}
+             "consent_needed": rules.consent_needed(rt.profile, r["service"], code),
+             # A person chose the instance: caseload allocation never moves it.
+             **({"allocation": {"home": r["instance"], "outcome": "chosen"}}
+                if rt.profile.allocation_for(r["service"]) else {})}
             for r in data["routes"]]
         new_body = {
             **base,
@@ -157,7 +160,7 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     with rt.db.unit_of_work() as session:
         referral = find_referral(session, reference, for_update=True)
         record = load_record(rt, session, referral)
-        _may_act_on(session, user, referral, record, reference, "close")
+        _may_act_on(rt, session, user, referral, record, reference, "close")
         open_cases = [c for c in record.cases if c.closed_at is None]
         if open_cases:
             raise Conflict(
@@ -189,12 +192,13 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     return response
 
 
-def _may_act_on(session, user: User, referral, record, reference: str, what: str) -> None:
+def _may_act_on(rt: Runtime, session, user: User, referral, record, reference: str,
+                what: str) -> None:
     """Only someone who may see a referral may change it. Otherwise the same answer as for a
     missing reference (no probing), and the refusal is audited (committed on its own, since
     the caller's transaction is rolled back by the error)."""
     if (not visibility.hides_referral(session, user, referral)
-            and can_view_referral(user, referral, record.cases)):
+            and can_view_referral(user, referral, record.cases, rt.profile.teams)):
         return
     audit.record(session, actor=user, action=f"referral.{what}_refused", object_type="referral",
                  object_id=referral.id)
@@ -234,4 +238,4 @@ def _route_again(rt: Runtime, session, referral, cases: list[Case], body: dict,
             referral.status = ReferralStatus.routed
         return cases + opened
     return cases + routing.open_cases(rt, session, referral=referral, routes=missing,
-                                      actor=user)
+                                      actor=user, allocate=True)

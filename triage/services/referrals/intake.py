@@ -54,7 +54,7 @@ from triage.services.people.matching import (
     update_address,
 )
 from triage.services.privacy import visibility
-from triage.services.referrals import re_referral, routing
+from triage.services.referrals import allocation, re_referral, routing
 from triage.statements import Row, new_row, new_rows, next_keys
 
 log = logging.getLogger(__name__)
@@ -106,13 +106,19 @@ def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
     if user.role == Role.partner:
         decision = routing.decide(rt, data, referral_date=date.today(),
                                   open_family_support=None)
-        return routing.decision_body(decision)
+        body = routing.decision_body(decision)
+        if rt.profile.allocation:
+            # Where it would go now (teams' loads, never whether the family is known).
+            with rt.db.reader() as session:
+                body["routes"] = allocation.allocate_routes(rt, session, body["routes"],
+                                                            household_id=None)
+        return body
     shown: dict[str, list[dict[str, Any]]] = {}
     with rt.db.reader() as session:
         found = match_people(session, data.people)
         if may(user, CHECK_KNOWN_PEOPLE):
             candidates = identity.visible_to(session, user, identity.offered(
-                session, rt.profile.matching, data, found))
+                session, rt.profile.matching, data, found), rt.profile.teams)
             found = identity.resolve(data, found, candidates)
             shown = identity.shown(session, candidates)
         household, _ = find_household(session, postcode=data.postcode, found=found)
@@ -238,7 +244,8 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     identity.refuse_identity(user, data)
     candidates = identity.offered(session, profile.matching, data, found)
     if data.identity:
-        found = identity.resolve(data, found, identity.visible_to(session, user, candidates))
+        found = identity.resolve(data, found, identity.visible_to(session, user, candidates,
+                                                                         rt.profile.teams))
     household, members = find_household(session, postcode=data.postcode, found=found)
     received_at = utcnow()
     # Known people only: a new family has no closed case, so it costs no read.
@@ -248,7 +255,7 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     decided = routing.decide_new(rt, session, data,
                                  household_id=household.id if household else None,
                                  known_household=household is not None,
-                                 received_at=received_at)
+                                 received_at=received_at, lock=True)
     keys = next_keys(session, {
         Person: sum(1 for p in found if p is None),
         Household: 0 if household else 1,
@@ -308,15 +315,8 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     outbox.enqueue(session, topic="referral.received",
                    payload=notify.received_payload(referral, cases, user))
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
-                          cases=cases, place=_place_dict(place), household=household,
+                          cases=cases, place=profile.api_place(place), household=household,
                           re_referral=again)
-
-
-def _place_dict(place) -> dict[str, Any] | None:
-    if place is None:
-        return None
-    return {"district": place.district, "early_help_hub": place.early_help_hub,
-            "family_support_area": place.slf_area, "coordinator_patch": place.lac_patch}
 
 
 def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRecord:
@@ -335,8 +335,9 @@ def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRe
     if referral.linked_referral_id:
         other = session.get(Referral, referral.linked_referral_id)
         linked = other.reference if other else None
+    place = rt.profile.api_place(rt.profile.place_for(referral.postcode))
     return ReferralRecord(referral=referral, people=people, decision=engine, override=override,
-                          cases=cases, place=_place_dict(rt.profile.place_for(referral.postcode)),
+                          cases=cases, place=place,
                           linked_referral=linked,
                           household=session.get(Household, referral.household_id)
                           if referral.household_id else None,
@@ -361,7 +362,7 @@ def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
         referral = find_referral(session, reference)
         record = load_record(rt, session, referral)
         if (visibility.hides_referral(session, user, referral)
-                or not can_view_referral(user, referral, record.cases)):
+                or not can_view_referral(user, referral, record.cases, rt.profile.teams)):
             # Same answer as a missing one: a partner cannot probe other partners' references.
             audit.record(session, actor=user, action="referral.view_refused",
                          object_type="referral", object_id=referral.id)

@@ -166,7 +166,8 @@ def open_linked_referral(session: Session, rt: Any, payload: dict, outbox_id: in
                  case_id=case.id, effect=payload["effect"])
     if step_down:
         decided = routing.decide_new(rt, session, data, household_id=referral.household_id,
-                                     known_household=True, received_at=referral.received_at)
+                                     known_household=True, received_at=referral.received_at,
+                                     lock=True)
         referral.status = decided.outcome.status
         referral.urgent = decided.result.urgent
         routing.route_new(rt, session, referral=referral, decided=decided, actor=actor)

@@ -82,5 +82,5 @@ def may_open_case(rt: Runtime, *, user: User, case_id: int) -> bool:
     """Whether the referral page may link to the closed case (the case page would show it)."""
     with rt.db.reader() as session:
         case = session.get(Case, case_id)
-        return (case is not None and can_view_case(user, case)
+        return (case is not None and can_view_case(user, case, rt.profile.teams)
                 and case_id not in visibility.hidden_for(session, user).cases)

@@ -17,6 +17,7 @@ from triage.schemas.referral import ReferralInput
 from triage.services import audit
 from triage.services.cases.case_dues import CaseView, columns_for
 from triage.services.notices import outbox
+from triage.services.referrals import allocation
 from triage.statements import BySize, Row, in_list, new_rows
 
 SYSTEM = "triage (automatic)"
@@ -31,6 +32,7 @@ def facts_for(rt: Runtime, data: ReferralInput, *, referral_date: date,
                              relationship=p.relationship) for p in data.people],
         referral_date=referral_date,
         place=rt.profile.place_for(data.postcode),
+        units=rt.profile.localities.columns,
         information_only=data.information_only,
         step_down=data.step_down,
         open_family_support_instance=open_family_support,
@@ -108,14 +110,21 @@ class Decided:
 
 
 def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_id: int | None,
-               known_household: bool, received_at: datetime) -> Decided:
-    """Decide a referral being recorded (its household's open family-support case counts)."""
+               known_household: bool, received_at: datetime, lock: bool = False) -> Decided:
+    """Decide a referral being recorded (its household's open family-support case counts),
+    with each balanced service's case allocated as it would open now (allocation). `lock`: a
+    writer that opens the cases in this transaction (intake), not a preview."""
     open_family_support = open_family_support_instance(
         session, household_id, rt.profile.family_support_services) \
         if known_household else None
     result = decide(rt, data, referral_date=received_at.date(),
                     open_family_support=open_family_support)
     body = decision_body(result)
+    if rt.profile.allocation:
+        opening = {r["service"] for r in outcome_of(rt, body, data.consent).open}
+        body["routes"] = allocation.allocate_routes(
+            rt, session, body["routes"], household_id=household_id if known_household else None,
+            lock=lock and bool(opening & {a.service for a in rt.profile.allocation}))
     return Decided(result=result, body=body,
                    inputs={"referral_date": received_at.date().isoformat(),
                            "open_family_support_instance": open_family_support},
@@ -133,8 +142,10 @@ def route_new(rt: Runtime, session: Session, *, referral: Referral | Row, decide
         "level_code": decided.result.level_code, "body": decided.body, "inputs": decided.inputs,
         "ruleset_id": decided.result.ruleset_id,
         "ruleset_version": decided.result.ruleset_version}], ids=False)[0]
+    # The routes were allocated when the referral was decided, in this transaction.
     cases = _carry_out(rt, session, referral=referral, body=decided.body,
-                       outcome=decided.outcome, actor=actor, announce=False, keys=case_keys)
+                       outcome=decided.outcome, actor=actor, announce=False, keys=case_keys,
+                       allocate=False)
     return row, cases
 
 
@@ -166,7 +177,8 @@ def statutory(rt: Runtime, body: dict[str, Any]) -> bool:
 def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: dict[str, Any],
                    actor: User | None, announce: bool = True) -> list[Row]:
     """Set a recorded referral's status from a decision body and open its cases when it
-    may (see outcome_of)."""
+    may (see outcome_of); a balanced service's case is allocated as it opens (consent
+    recorded now: its team's load now, not at intake)."""
     outcome = outcome_of(rt, body, referral.consent)
     referral.status = outcome.status
     return _carry_out(rt, session, referral=referral, body=body, outcome=outcome, actor=actor,
@@ -175,7 +187,8 @@ def apply_decision(rt: Runtime, session: Session, *, referral: Referral, body: d
 
 def _carry_out(rt: Runtime, session: Session, *, referral: Referral | Row,
                body: dict[str, Any], outcome: Outcome, actor: User | None,
-               announce: bool, keys: list[int] | None = None) -> list[Row]:
+               announce: bool, keys: list[int] | None = None,
+               allocate: bool = True) -> list[Row]:
     if outcome.consent_bypassed:
         audit.record(session, actor=actor, action="consent.bypassed", object_type="referral",
                      object_id=referral.id, basis="consent_not_required",
@@ -185,15 +198,21 @@ def _carry_out(rt: Runtime, session: Session, *, referral: Referral | Row,
     if not outcome.opens:
         return []
     return open_cases(rt, session, referral=referral, routes=list(outcome.open), actor=actor,
-                      announce=announce, keys=keys[:len(outcome.open)] if keys else keys)
+                      announce=announce, keys=keys[:len(outcome.open)] if keys else keys,
+                      allocate=allocate)
 
 
 def open_cases(rt: Runtime, session: Session, *, referral: Referral | Row,
                routes: list[dict[str, Any]], actor: User | None,
-               announce: bool = True, keys: list[int] | None = None) -> list[Row]:
+               announce: bool = True, keys: list[int] | None = None,
+               allocate: bool = False) -> list[Row]:
     """Open one case per routed instance (with `keys`, one per route, taken beforehand).
     With announce, the teams are told through the outbox; at intake the referral.received
-    message tells them instead (one message)."""
+    message tells them instead (one message). With allocate, a balanced service's route is
+    allocated now (see allocation)."""
+    if allocate and rt.profile.allocation:
+        routes = allocation.allocate_routes(rt, session, routes,
+                                            household_id=referral.household_id, lock=True)
     cases = []
     now = utcnow()
     for route in routes:

@@ -82,6 +82,7 @@ def _facts_for_page(rt: Runtime, session: Any, page: list[Referral]
             people=people[referral.id],
             referral_date=on,
             place=rt.profile.place_for(referral.postcode),
+            units=rt.profile.localities.columns,
             information_only=referral.information_only,
             step_down=referral.step_down,
             open_family_support_instance=given.get("open_family_support_instance"),
