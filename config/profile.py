@@ -25,6 +25,7 @@ from config.teams import (
     load_allocation,
     load_teams,
 )
+from config.texts import load_texts
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -209,6 +210,8 @@ class Profile:
     matching: MatchingProfile | None = None
     # The level a case's step-up to the statutory front door goes in at (profile.yaml).
     step_up_level: str | None = None
+    # The council's own wording (profile.yaml `texts`, neutral defaults filled in).
+    texts: Mapping[str, str] = field(default_factory=dict)
     # The teams an account may have (files.teams, or derived from the services).
     teams: Teams = field(default_factory=lambda: Teams(by_id=derived_teams({})))
     # Which services balance new cases within which locality unit (profile.yaml allocation).
@@ -651,7 +654,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
         raise ProfileError(problems or [Problem("profile.yaml", "-", "must be a mapping")])
     _unknown_keys(meta, {"id", "name", "reference_prefix", "files", "bank_holidays", "levels",
                          "step_up_level", "front_door", "ethnicity", "localities",
-                         "allocation"},
+                         "allocation", "texts"},
                   "", "profile.yaml", problems)
     front_door = load_front_door(meta.get("front_door"), problems)
     ethnicity = load_codes(meta.get("ethnicity"), "ethnicity", problems)
@@ -688,6 +691,10 @@ def load_profile(name_or_path: str | Path) -> Profile:
         matching = load_matching(_read_yaml(folder / name, problems), name, lambda key, msg:
                                  problems.append(Problem(name, key, msg)))
     levels = load_levels(meta.get("levels"), problems)
+    texts = load_texts(meta.get("texts"), {
+        "profile_name": str(meta.get("name", folder.name)),
+        "first_sector": min(localities or (), default="")},
+        lambda key, message: problems.append(Problem("profile.yaml", key, message)))
     step_up_level = meta.get("step_up_level")
     if step_up_level is None:
         problems.append(Problem("profile.yaml", "step_up_level", "is required: the level code "
@@ -751,6 +758,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
         retention=retention,
         matching=matching,
         step_up_level=step_up_level,
+        texts=texts,
         teams=teams,
         allocation=allocation,
         directory=directory,

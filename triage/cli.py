@@ -120,6 +120,7 @@ def users() -> None:
 def users_create(email, role, team, organisation, name, password) -> None:
     """Create a staff user (or a partner: role partner with an organisation)."""
     from triage.errors import ValidationFailed
+    from triage.models import Role
     from triage.services.accounts import users
 
     if role == "partner" and organisation is None:
@@ -128,6 +129,11 @@ def users_create(email, role, team, organisation, name, password) -> None:
         password = click.prompt("Password (12+ characters)", hide_input=True,
                                 confirmation_prompt=True)
     app = _app()
+    from triage.services.accounts.admin import roles_offered
+
+    offered = roles_offered(app.extensions["triage"])
+    if role in Role.__members__ and role not in offered:  # not a role under this profile
+        raise click.ClickException(f"role: must be one of: {', '.join(offered)}.")
     try:
         user = users.create_user(app.extensions["triage"].db, email=email, role=role,
                                     team=team, organisation=organisation, name=name,

@@ -73,7 +73,7 @@ def _allocation(profile) -> str:
 
 
 def _unit_counts(profile) -> str:
-    """How many values of each locality unit the profile has (District 7, Early Help Hub 7)."""
+    """How many values of each locality unit the profile has (each unit's label and count)."""
     localities = profile.localities
     return ", ".join(f"{localities.label(c)} {len(localities.values(c))}"
                      for c in localities.columns)

@@ -15,6 +15,7 @@ from workflows.payload import FIELD_KINDS, FieldSpec
 from workflows.specs import (
     Anchor,
     MeetingRule,
+    MeetingSpec,
     PathwaysData,
     PathwaySpec,
     TimescaleSpec,
@@ -27,6 +28,8 @@ EVENT_KEYS = {"label", "from", "to", "needs", "choices", "guards", "effects", "o
               "transitions"}
 TRANSITION_KEYS = EVENT_KEYS - {"transitions", "label"}
 WITHIN_UNITS = ("working_days", "days", "months", "hub_meeting")
+MEETING_KEYS = {"new", "agenda", "discussed", "listed", "add_to_agenda", "record_discussion",
+                "decisions", "date_field"}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -155,7 +158,7 @@ class _Reader:
         if not isinstance(spec, Mapping):
             self.error(key, "must be a mapping with initial, states, events")
             return None
-        self.unknown_keys(spec, {"initial", "states", "events", "timescales"}, key)
+        self.unknown_keys(spec, {"initial", "states", "events", "timescales", "meeting"}, key)
         states = self.states(spec, key)
         initial = spec.get("initial")
         if initial not in states:
@@ -175,10 +178,85 @@ class _Reader:
                                                   outcomes, effects, merged_events))
         self.check_table(key, initial, states, table)
         timescales = self.timescales(key, spec.get("timescales") or [], states, table)
+        meeting = None
+        if spec.get("meeting") is not None:
+            meeting = self.meeting(f"{key}.meeting", spec["meeting"], states, table, fields)
+        for i, ts in enumerate(timescales):
+            if ts.unit == "hub_meeting" and spec.get("meeting") is None:
+                self.error(f"{key}.timescales[{i}].within.hub_meeting",
+                           "this pathway has no meeting (declare its meeting: block)")
         if initial not in states:
             return None
         return PathwaySpec(service=service, initial=initial, states=states,
-                           transitions=tuple(table), timescales=timescales)
+                           transitions=tuple(table), timescales=timescales, meeting=meeting)
+
+    def meeting(self, key: str, raw: Any, states: Mapping[str, StateSpec],
+                table: list[TransitionSpec], fields: Mapping[str, FieldSpec]
+                ) -> MeetingSpec | None:
+        """A pathway's `meeting:` block: its states and events, each checked against the
+        pathway's own table (the agenda event leads from new to agenda, and so on)."""
+        if not isinstance(raw, Mapping):
+            self.error(key, "must be a mapping with new, agenda, discussed, add_to_agenda, "
+                            "record_discussion, decisions and date_field")
+            return None
+        self.unknown_keys(raw, MEETING_KEYS, key)
+        before = len(self.problems)
+        missing = sorted(k for k in MEETING_KEYS - {"listed"} if not raw.get(k))
+        for name in missing:
+            self.error(f"{key}.{name}", "is required")
+        if missing:
+            return None
+        listed = [str(s) for s in _as_list(raw.get("listed"))]
+        for name in ("new", "agenda", "discussed"):
+            state = str(raw[name])
+            if state not in states:
+                self.error(f"{key}.{name}", f"unknown state {state!r}")
+            elif states[state].closed:
+                self.error(f"{key}.{name}", f"{state!r} is a closed state")
+        for state in listed:
+            if state not in states:
+                self.error(f"{key}.listed", f"unknown state {state!r}")
+        decisions = [str(e) for e in _as_list(raw["decisions"])]
+        moves = {(t.event, t.source): t for t in table}
+
+        def leads(event_key: str, event: str, source: str, dest: str | None) -> None:
+            row = moves.get((event, source))
+            if not any(t.event == event for t in table):
+                self.error(f"{key}.{event_key}", f"unknown event {event!r}")
+            elif row is None:
+                self.error(f"{key}.{event_key}", f"{event!r} does not lead from {source!r}")
+            elif dest is not None and row.dest != dest:
+                self.error(f"{key}.{event_key}", f"{event!r} leads from {source!r} to "
+                                                 f"{row.dest!r}, not to {dest!r}")
+
+        new, agenda, discussed = str(raw["new"]), str(raw["agenda"]), str(raw["discussed"])
+        if len(self.problems) == before:
+            leads("add_to_agenda", str(raw["add_to_agenda"]), new, agenda)
+            leads("record_discussion", str(raw["record_discussion"]), agenda, discussed)
+            for event in decisions:
+                leads("decisions", event, discussed, None)
+                row = moves.get((event, discussed))
+                for name in row.needs if row is not None else ():
+                    if fields[name].kind not in ("text", "code", "date"):
+                        self.error(f"{key}.decisions", f"{event!r} needs {name!r}, a "
+                                                       f"{fields[name].kind} field: the meeting "
+                                                       "records text, code and date fields")
+        date_field = str(raw["date_field"])
+        if date_field not in fields or fields[date_field].kind != "date":
+            self.error(f"{key}.date_field", f"{date_field!r} is not a date field (declare it "
+                                            "under fields with kind: date)")
+        else:
+            discussion = moves.get((str(raw["record_discussion"]), agenda))
+            if discussion is not None and date_field not in discussion.needs:
+                self.error(f"{key}.date_field", f"{raw['record_discussion']!r} does not need "
+                                                f"{date_field!r}")
+        if len(self.problems) > before:
+            return None
+        return MeetingSpec(new=new, agenda=agenda, discussed=discussed,
+                           add_to_agenda=str(raw["add_to_agenda"]),
+                           record_discussion=str(raw["record_discussion"]),
+                           decisions=tuple(decisions), date_field=date_field,
+                           listed=tuple(listed))
 
     def transition_rows(self, key: str, event: str, row: Mapping[str, Any],
                         states: Mapping[str, StateSpec], lists: Mapping[str, Mapping[str, str]],
@@ -405,16 +483,6 @@ def read_pathways(profile: Profile) -> tuple[PathwaysData | None, list[Problem]]
     if not isinstance(months, int) or months < 0:
         r.error("reopen_within_months", "must be a whole number of months")
         months = 0
-    meetings = data.get("hub_meetings") or {}
-    default = r.meeting_rule(meetings.get("default"), "hub_meetings.default")
-    by_instance: dict[str, MeetingRule] = {}
-    hub_instances = {i for s in profile.services.values() for i in s.instances}
-    for inst, rule in (meetings.get("instances") or {}).items():
-        if inst not in hub_instances:
-            r.error(f"hub_meetings.instances.{inst}", "is not a service instance in services.yaml")
-        parsed = r.meeting_rule(rule, f"hub_meetings.instances.{inst}")
-        if parsed:
-            by_instance[inst] = parsed
     common = data.get("common_events") or {}
     pathways: dict[str, PathwaySpec] = {}
     for service, spec in (data.get("pathways") or {}).items():
@@ -423,6 +491,32 @@ def read_pathways(profile: Profile) -> tuple[PathwaysData | None, list[Problem]]
         built = r.pathway(service, spec, common, lists, fields, outcomes, effects)
         if built is not None:
             pathways[service] = built
+    declared = [str(service) for service, spec in (data.get("pathways") or {}).items()
+                if isinstance(spec, Mapping) and spec.get("meeting") is not None]
+    if len(declared) > 1:
+        r.error(f"pathways.{declared[1]}.meeting",
+                f"only one pathway may have a meeting ({declared[0]} has one)")
+    # When meetings are held: required when a pathway has a meeting, otherwise not read.
+    meetings = data.get("hub_meetings")
+    default, by_instance = None, {}
+    if declared:
+        if not isinstance(meetings, Mapping):
+            r.error("hub_meetings", f"is required: when {declared[0]}'s meetings are held "
+                                    "(default: {weekday, nth, papers_working_days})")
+        else:
+            r.unknown_keys(meetings, {"default", "instances"}, "hub_meetings")
+            default = r.meeting_rule(meetings.get("default"), "hub_meetings.default")
+            instances = profile.services[declared[0]].instances \
+                if declared[0] in profile.services else {}
+            for inst, rule in (meetings.get("instances") or {}).items():
+                if inst not in instances:
+                    r.error(f"hub_meetings.instances.{inst}",
+                            f"is not a service instance of {declared[0]} in services.yaml")
+                parsed = r.meeting_rule(rule, f"hub_meetings.instances.{inst}")
+                if parsed:
+                    by_instance[inst] = parsed
+    elif meetings is not None:
+        r.warn("hub_meetings", "no pathway has a meeting: these dates are not used")
     for service in profile.services:
         if service not in (data.get("pathways") or {}):
             r.error(f"pathways.{service}", f"service {service} has no pathway")
@@ -435,8 +529,8 @@ def read_pathways(profile: Profile) -> tuple[PathwaysData | None, list[Problem]]
                                                     "services.yaml")
         else:
             lead_agency_services[str(code)] = str(service)
-    if r.problems or default is None:
-        return None, r.problems or [Problem(file, "hub_meetings.default", "is required")]
+    if r.problems:
+        return None, r.problems
     return PathwaysData(file=file, reopen_within_months=months, outcomes=outcomes, fields=fields,
                         effects=effects, meetings_default=default,
                         meetings_by_instance=by_instance, pathways=pathways,

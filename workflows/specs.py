@@ -56,12 +56,34 @@ class MeetingRule:
 
 
 @dataclass(frozen=True)
+class MeetingSpec:
+    """A pathway's optional meeting (pathways.yaml `meeting:`): cases wait in `new`, an event
+    puts them on the next meeting's `agenda`, another records that they were discussed (on
+    the `date_field`), and one of the `decisions` events records what the meeting decided
+    (each with the fields it needs). `listed` are further states the queue page shows."""
+
+    new: str
+    agenda: str
+    discussed: str
+    add_to_agenda: str
+    record_discussion: str
+    decisions: tuple[str, ...]
+    date_field: str
+    listed: tuple[str, ...] = ()
+
+    @property
+    def queue_states(self) -> tuple[str, ...]:
+        return (self.new, self.agenda, self.discussed, *self.listed)
+
+
+@dataclass(frozen=True)
 class PathwaySpec:
     service: str
     initial: str
     states: Mapping[str, StateSpec]
     transitions: tuple[TransitionSpec, ...]
     timescales: tuple[TimescaleSpec, ...]
+    meeting: MeetingSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -73,10 +95,16 @@ class PathwaysData:
     outcomes: Mapping[str, str]
     fields: Mapping[str, FieldSpec]
     effects: Mapping[str, str]
-    meetings_default: MeetingRule
+    # When meetings are held (hub_meetings.default); None when no pathway has a meeting.
+    meetings_default: MeetingRule | None
     meetings_by_instance: Mapping[str, MeetingRule]
     pathways: Mapping[str, PathwaySpec]
     warnings: tuple[Problem, ...] = ()
     # A hub's lead-agency code -> the profile's service that is that agency (allocating to it
     # opens a linked case for that service's team); codes not here are outside agencies.
     lead_agency_services: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def meeting_pathways(self) -> tuple[PathwaySpec, ...]:
+        """The pathways that have a meeting, in the file's order (none: no meeting pages)."""
+        return tuple(p for p in self.pathways.values() if p.meeting is not None)

@@ -63,18 +63,20 @@ def next_meeting(day: date, rule: MeetingRule, calendar: WorkingCalendar) -> dat
 
 
 def deadline(ts: TimescaleSpec, start: date, calendar: WorkingCalendar,
-             meeting_rule: MeetingRule) -> date:
+             meeting_rule: MeetingRule | None) -> date:
     if ts.unit == "working_days":
         return calendar.add_working_days(start, ts.amount)
     if ts.unit == "days":
         return start + timedelta(days=ts.amount)
     if ts.unit == "months":
         return add_months(start, ts.amount)
+    # The loader refuses a meeting timescale without hub_meetings.default.
+    assert meeting_rule is not None, "a hub_meeting timescale without a meeting rule"
     return next_meeting(start, meeting_rule, calendar)
 
 
 def dues(spec: PathwaySpec, case: CaseLike, *, now: datetime, calendar: WorkingCalendar,
-         meetings_default: MeetingRule, meetings_by_instance: Mapping[str, MeetingRule]
+         meetings_default: MeetingRule | None, meetings_by_instance: Mapping[str, MeetingRule]
          ) -> list[Due]:
     """Everything due on an open case, earliest first; nothing for a closed case."""
     state = spec.states.get(case.state)

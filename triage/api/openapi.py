@@ -78,7 +78,7 @@ def build_spec(rt) -> dict:
     schemas.update(oversight_shapes(codes))
     schemas.update(report_shapes())
     refine(doc, codes)
-    _identity(schemas)
+    _identity(schemas, codes)
     refine_privacy(doc, codes)
     doc["paths"] = inline_nullable_refs(doc["paths"], schemas)
     doc["components"]["schemas"] = inline_nullable_refs(schemas, schemas)
@@ -235,7 +235,7 @@ def _batch_paths(spec: APISpec, rt, idempotency: dict) -> None:
             "schema": {"type": "string"}}}}, **errors("401")}}})
 
 
-def _identity(schemas: dict) -> None:
+def _identity(schemas: dict, codes: Codes) -> None:
     """The referral body's `identity` (the staff worker's answers) and the preview's
     `candidates` (what they answer about)."""
     person_id = {"type": "integer", "minimum": 1}
@@ -256,11 +256,12 @@ def _identity(schemas: dict) -> None:
                        "they are (same_as) or that they are none of these (not_same_as). "
                        "Every id must be one the preview offered this user; leave a person "
                        "out to have the front door check later."}
+    outward = (codes.texts.get("postcode_example") or "SW1A 1AA").split()[0]
     candidate = obj({
         "person": obj({"id": {"type": "integer"}, "given_name": text(True),
                        "family_name": text(True), "date_of_birth": text(format="date")}),
         "postcode_district": text(True, description="The outward code of their household's "
-                                                     "postcode only, like LE11"),
+                                                     "postcode only, like " + outward),
         "band": code(["exact", "likely", "possible"]), "score": {"type": "number"},
         "reasons": array(text(), description="Why, field by field, in plain English"),
         "open_cases": {"type": "integer", "description": "Open cases of their households"}})

@@ -70,7 +70,8 @@ def case_paths(spec: APISpec, codes: Codes) -> None:
                   "instance"),
             query("service", code(codes.services), "Service id (default: the caller's team)"),
             query("instance", code(["", *codes.instances]),
-                  "Service instance (hub, patch, area); blank: the caller's own"),
+                  f"Service instance ({codes.texts.get('instance_examples', 'a local team')})"
+                  "; blank: the caller's own"),
             query("state", code(codes.states), "Only cases in this state (closed ones too)"),
             query("overdue", {"type": "boolean"}, "Only overdue (true) or not overdue (false)"),
             query("worker", {"type": "string", "pattern": "^(me|[0-9]{1,9})$"},

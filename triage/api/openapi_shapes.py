@@ -19,7 +19,7 @@ from workflows.states import TaskStatus
 POSTCODE_PATTERN = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*$"
 # A search's postcode may be left blank.
 POSTCODE_QUERY_PATTERN = r"^\s*([A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2})?\s*$"
-# A postcode as kept: a full one, or only its sector once the record is anonymised (LE11 2).
+# A postcode as kept: a full one, or only its sector once the record is anonymised (SW1A 1).
 KEPT_POSTCODE_PATTERN = r"^\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9]([A-Za-z]{2})?\s*$"
 BANDS = ("exact", "likely", "possible")
 LINK_EFFECTS = ("open_statutory_referral", "open_early_help_referral")
@@ -129,6 +129,8 @@ class Codes:
         self.level_codes = list(profile.levels)
         self.ethnicity = list(profile.ethnicity)
         self.instances = sorted({i for s in profile.services.values() for i in s.instances})
+        # The council's words for the descriptions (profile.yaml texts).
+        self.texts = dict(profile.texts)
         self.teams = [t.id for t in profile.teams if t.service is not None]
         states: set[str] = set()
         events: set[str] = set()

@@ -76,7 +76,7 @@ def date_level(a: date, b: date) -> str:
 
 @functools.lru_cache(maxsize=65_536)
 def postcode_parts(raw: str | None) -> tuple[str, str, str] | None:
-    """(unit, sector, district) of a UK postcode: LE11 2AB, LE11 2, LE11."""
+    """(unit, sector, district) of a UK postcode: SW1A 1AA, SW1A 1, SW1A."""
     parsed = parse_postcode(raw or "")
     if parsed is None:
         return None

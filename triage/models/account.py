@@ -28,7 +28,7 @@ class User(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=200)
     role: str = Field(max_length=32)
     # The team a staff member works in: a service id, or service:instance
-    # (e.g. early_help_hub:melton-hub).
+    # (a profile service id, and one of its instances).
     team: str | None = Field(default=None, max_length=128)
     organisation: str | None = Field(default=None, max_length=200)
     password_hash: str | None = Field(default=None, max_length=255)

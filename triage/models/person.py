@@ -21,7 +21,7 @@ class Household(SQLModel, table=True):
     postcode: str = Field(max_length=10, index=True)
     sector: str = Field(max_length=8, index=True)
     # The value of the profile's top locality unit (profile.yaml `localities.top`: the
-    # district in Leicestershire), None outside the area. The column keeps its first name;
+    # district in the default profile), None outside the area. The column keeps its first name;
     # the family record and subject access show it as `district`.
     district: str | None = Field(default=None, max_length=64, index=True)
     # The address as last given (contract 5.1); the postcode above is the one matched on.

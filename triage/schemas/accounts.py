@@ -88,9 +88,11 @@ class _AccountFields(Schema):
     team = _text(128)
     organisation = _text(200)
 
-    def __init__(self, *, teams: Teams, **kwargs: Any):
+    def __init__(self, *, teams: Teams, roles: Iterable[str] = ROLE_NAMES, **kwargs: Any):
         super().__init__(**kwargs)
         self.teams = teams
+        # The roles this profile offers (no meeting coordinator without a meeting).
+        self.roles = tuple(roles)
 
     @pre_load
     def _blanks(self, data: Any, **_: Any) -> Any:
@@ -100,6 +102,8 @@ class _AccountFields(Schema):
     def _team_and_organisation(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[str]] = {}
         role, team, organisation = data.get("role"), data.get("team"), data.get("organisation")
+        if role is not None and role not in self.roles:
+            errors["role"] = [f"Must be one of: {', '.join(self.roles)}."]
         if team is not None and team not in self.teams:
             errors["team"] = [self.teams.refusal(team)]
         if role == Role.partner:

@@ -59,7 +59,7 @@ class StrictFlag(fields.Boolean):
 
 
 class PostcodeField(fields.String):
-    default_error_messages = {"invalid_postcode": "Must be a full UK postcode, like LE13 0AB."}
+    default_error_messages = {"invalid_postcode": "Must be a full UK postcode."}
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed = parse_postcode(super()._deserialize(value, attr, data, **kwargs))
@@ -253,7 +253,9 @@ def _build_referral_schema(profile: Profile) -> Schema:
 
         channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
         referrer = fields.Nested(ReferrerSchema, load_default=dict)
-        postcode = PostcodeField(required=True)
+        example = profile.texts.get("postcode_example")
+        postcode = PostcodeField(required=True, error_messages={} if not example else {
+            "invalid_postcode": f"Must be a full UK postcode, like {example}."})
         people = fields.List(
             fields.Nested(PersonSchema), required=True,
             validate=validate.Length(min=1, max=MAX_PEOPLE,

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from triage.errors import Conflict, ValidationFailed
 from triage.policy import ADMINISTER_ACCOUNTS
 from triage.services.accounts import access, admin, resets
-from triage.web.admin_users import ROLE_NAMES, user_page
+from triage.web.admin_users import user_page
 from triage.web.forms import field_errors
 from triage.web.security import current_user, require_role, runtime
 
@@ -70,4 +70,4 @@ def unlock(user_id: int):
 def sign_ins():
     return render_template("admin/sign_ins.html",
                            overview=access.overview(runtime(), admin=current_user()),
-                           role_names=ROLE_NAMES)
+                           role_names=admin.role_names(runtime()))

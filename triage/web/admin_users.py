@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from triage.errors import Conflict, ValidationFailed
-from triage.models import Role
 from triage.policy import ADMINISTER_ACCOUNTS
 from triage.services.accounts import access, admin
 from triage.web.forms import field_errors
@@ -17,11 +16,6 @@ from triage.web.security import current_user, require_role, runtime
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
 ACCOUNT_FIELDS = ("name", "email", "role", "team", "organisation")
-ROLE_NAMES = {
-    Role.admin: "Administrator", Role.front_door: "Front door", Role.manager: "Manager",
-    Role.hub_coordinator: "Hub coordinator", Role.practitioner: "Practitioner",
-    Role.partner: "Partner",
-}
 DONE = {
     "created": "Account created. Give the person a password below.",
     "changed": "Account details changed.",
@@ -44,7 +38,9 @@ def _ids(errors: dict[str, list[str]]) -> dict[str, str]:
 
 
 def _common() -> dict[str, Any]:
-    return {"teams": admin.teams(runtime().profile), "role_names": ROLE_NAMES}
+    rt = runtime()
+    return {"teams": admin.teams(rt.profile), "role_names": admin.role_names(rt),
+            "roles_offered": admin.roles_offered(rt)}
 
 
 @bp.get("/")

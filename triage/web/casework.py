@@ -237,8 +237,8 @@ def event(case_id: int, event: str):
     actions = permissions.actions_on(rt, user=current_user(), case_id=case_id)
     if not actions.may_fire(event):
         signin.record_refused(rt, user=current_user(), what=f"case.{event}"[:64])
-        abort(403, description=f"Only the {case['service']}:{case['instance']} team and its "
-                               "managers may do this on the case.")
+        owner = runtime().profile.team_name(f"{case['service']}:{case['instance'] or ''}")
+        abort(403, description=f"Only {owner} and its managers may do this on the case.")
     spec = _offered(spec, actions, case)
     errors: dict[str, str] = {}
     if request.method == "POST":

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, request, url_for
 
 from triage import policy
+from triage.services.hub.meetings import has_meetings
 from triage.web.security import csrf_token, current_user, home_for, runtime
 
 SERVICE_NAME = "Early Help triage"
@@ -28,9 +29,10 @@ def navigation() -> list[dict]:
             items.append(("Worklists", url_for("frontdoor.index")))
         if policy.may(user, policy.STAFF_REFERRAL_FORM):
             items.append(("New referral", url_for("referral.new")))
-        if policy.may(user, policy.HUB_PAGES):
-            items.append(("Hub queue", url_for("hub.queue")))
-            items.append(("Hub meeting", url_for("hub.meeting")))
+        if policy.may(user, policy.HUB_PAGES) and has_meetings(runtime()):
+            team = runtime().profile.texts["meeting_team"]
+            items.append((f"{team} queue", url_for("hub.queue")))
+            items.append((f"{team} meeting", url_for("hub.meeting")))
         if policy.may(user, policy.TEAM_CASE_PAGES):
             items.append(("My cases", url_for("casework.my_cases")))
             items.append(("Cases", url_for("casework.team_cases")))
@@ -181,7 +183,7 @@ def team_name_of(team: str | None) -> str:
 
 def place_name_of(place: Mapping[str, Any] | None) -> str:
     """A referral's place (the API's `place`) as people say it: the name of its top locality
-    unit (Leicestershire's district), or "" outside the area."""
+    unit (a district, say), or "" outside the area."""
     localities = _profile().localities
     top = localities.top
     return localities.name_of(top, (place or {}).get(localities.scheme.api_name(top)))
@@ -208,6 +210,7 @@ def init_app(app: Flask) -> None:
             "service_name": SERVICE_NAME,
             "profile_name": profile.name,
             "profile": profile,
+            "texts": profile.texts,
             "user": user,
             "navigation": navigation(),
             "footer_links": footer_links(),

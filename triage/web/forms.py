@@ -286,7 +286,7 @@ def _answer_message(checklist: Checklist, qid: str, message: str) -> str:
 
 _TOP_LEVEL = {
     "postcode": ("postcode", {"Missing": "Enter the postcode of the household",
-                              "": "Enter a full UK postcode, like LE13 0AB"}),
+                              "": "Enter a full UK postcode, like {postcode_example}"}),
     "consent": ("consent", {"": "Select whether they agree to the referral and to "
                                 "information being shared"}),
     "referrer.organisation": ("referrer-organisation", {"": "Enter the referrer's organisation"}),
@@ -302,8 +302,9 @@ _TOP_LEVEL = {
 
 
 def referral_errors(errors: Mapping[str, list[str]], rows: Mapping[int, int],
-                    checklist: Checklist) -> dict[str, str]:
-    """{input id on the page: message}, in the order the fields appear on the page."""
+                    checklist: Checklist, *, postcode_example: str = "") -> dict[str, str]:
+    """{input id on the page: message}, in the order the fields appear on the page
+    (postcode_example: the profile's, in the message for a postcode that is not one)."""
     found: list[tuple[int, str, str]] = []
     order = {qid: n for n, qid in enumerate(checklist.questions)}
     for path, messages in errors.items():
@@ -330,6 +331,8 @@ def referral_errors(errors: Mapping[str, list[str]], rows: Mapping[int, int],
             field_id, texts = _TOP_LEVEL[path]
             text = next((t for k, t in texts.items() if k and message.startswith(k)),
                         texts[""])
+            text = text.replace("{postcode_example}", postcode_example) if postcode_example \
+                else text.replace(", like {postcode_example}", "")
             position = {"postcode": 200, "consent": 900}.get(path, 950)
             found.append((position, field_id, text))
         else:

@@ -106,7 +106,9 @@ def schema_errors(draft: dict[str, Any]) -> dict[str, str]:
     try:
         referral_schema_for(runtime().profile).load(body)
     except ValidationError as exc:
-        errors = referral_errors(flatten_errors(exc.messages), rows, runtime().profile.checklist)
+        profile = runtime().profile
+        errors = referral_errors(flatten_errors(exc.messages), rows, profile.checklist,
+                                 postcode_example=profile.texts["postcode_example"])
         return {_public_id(k): _plain(v) for k, v in errors.items()}
     return {}
 
@@ -302,7 +304,8 @@ def check():
             _, created = intake.submit_referral(rt, user=None, body=body)
         except ValidationFailed as exc:
             drafts.release(rt, kind=DRAFT_KIND, token=_token())
-            found = referral_errors(exc.errors, rows, rt.profile.checklist)
+            found = referral_errors(exc.errors, rows, rt.profile.checklist,
+                                    postcode_example=rt.profile.texts["postcode_example"])
             errors = {_public_id(k): ("check", _plain(v)) for k, v in found.items()}
         except BaseException:
             # Nothing was sent: the answers stay, to send again.

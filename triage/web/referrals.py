@@ -74,7 +74,8 @@ def referral_journey(*, channel: str, template: str, done_endpoint: str,
                     known_people = known.known_people(rt, user=user,
                                                       data=intake.parse_referral(rt, body))
             except ValidationFailed as exc:
-                errors = referral_errors(exc.errors, rows, checklist)
+                errors = referral_errors(exc.errors, rows, checklist,
+                                         postcode_example=rt.profile.texts["postcode_example"])
                 status = 422
                 if any(key.startswith("identity-") for key in errors):
                     # Show the known people again, as they are now, to choose from.

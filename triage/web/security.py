@@ -157,12 +157,13 @@ def safe_next(target: str | None, default: str) -> str:
 
 def home_for(user: User) -> str:
     from triage.policy import FRONT_DOOR_PAGES, HUB_PAGES, PARTNER_PAGES
+    from triage.services.hub.meetings import has_meetings
 
     if user.role in PARTNER_PAGES:
         return url_for("partner.index")
     if user.role in FRONT_DOOR_PAGES:
         return url_for("frontdoor.index")
-    if user.role in HUB_PAGES:
+    if user.role in HUB_PAGES and has_meetings(runtime()):
         return url_for("hub.queue")
     return url_for("casework.team_cases")
 

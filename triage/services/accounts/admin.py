@@ -34,6 +34,23 @@ def teams(profile: Profile) -> list[tuple[str, str]]:
     return profile.teams.choices(with_front_door=True)
 
 
+def roles_offered(rt: Runtime) -> list[str]:
+    """The roles an account may be given under this profile: the meeting coordinator only
+    when a pathway has a meeting (without one the role would mean nothing)."""
+    from triage.services.hub.meetings import has_meetings
+
+    meetings = has_meetings(rt)
+    return [r.value for r in Role if meetings or r != Role.hub_coordinator]
+
+
+def role_names(rt: Runtime) -> dict[str, str]:
+    """Every role's name as pages show it (the meeting coordinator in the profile's words)."""
+    names = {Role.admin: "Administrator", Role.front_door: "Front door",
+             Role.manager: "Manager", Role.hub_coordinator: rt.profile.texts["meeting_coordinator"],
+             Role.practitioner: "Practitioner", Role.partner: "Partner"}
+    return {role.value: name for role, name in names.items()}
+
+
 def _load(schema: Any, body: Any) -> dict[str, Any]:
     try:
         return schema.load(body)
@@ -88,7 +105,7 @@ def get_user(rt: Runtime, *, admin: User, user_id: int) -> User:
 def create_user(rt: Runtime, *, admin: User, body: dict[str, Any]) -> User:
     """A new staff or partner account, without a password (send a reset next)."""
     _allowed(admin)
-    data = _load(NewUserSchema(teams=rt.profile.teams), body)
+    data = _load(NewUserSchema(teams=rt.profile.teams, roles=roles_offered(rt)), body)
     email = data["email"].strip().lower()
     with rt.db.unit_of_work() as session:
         if session.exec(select(User.id).where(User.email == email)).first() is not None:
@@ -124,7 +141,7 @@ def change_user(rt: Runtime, *, admin: User, user_id: int, body: dict[str, Any])
     """Change an account's name, role, team and organisation; the last active administrator
     keeps the admin role."""
     _allowed(admin)
-    data = _load(ChangeUserSchema(teams=rt.profile.teams), body)
+    data = _load(ChangeUserSchema(teams=rt.profile.teams, roles=roles_offered(rt)), body)
     with rt.db.unit_of_work() as session:
         user = _locked(session, rt, user_id)
         if (user.role == Role.admin and user.active and data["role"] != Role.admin

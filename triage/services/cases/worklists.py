@@ -129,8 +129,8 @@ def list_cases(rt: Runtime, *, user: User, args: dict[str, str],
     worker_id = _worker_filter(user, query)
     service, instances = _scope(rt, user, query)
     if service and instances is None and len(rt.profile.services[service].instances) == 1:
-        # A one-team service (First Contact Plus): naming its instance lets the team's index
-        # hand its cases over in due order.
+        # A one-team service (one instance for the whole area): naming its instance lets the
+        # team's index hand its cases over in due order.
         instances = tuple(rt.profile.services[service].instances)
     now = utcnow()
     matching = []

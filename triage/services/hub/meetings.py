@@ -1,5 +1,7 @@
-"""Early Help Hub coordination: the hub's queue, the next monthly meeting and its papers, and
-recording each allocation decision at the meeting (through the case service's events)."""
+"""A pathway's meeting (pathways.yaml `meeting:`, in the default profile the hubs' monthly
+meetings): the queue of its team's cases, the next meeting and its papers, and recording each
+decision at the meeting (through the case service's events). Its states, events and fields
+are the profile's; a profile whose pathways have no meeting has none of this (NotFound)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import or_
 
-from triage.errors import Forbidden, ValidationFailed
+from triage.errors import Forbidden, NotFound, ValidationFailed
 from triage.models import Role, User
 from triage.policy import HUB_PAGES, require, team_of
 from triage.runtime import Runtime
@@ -17,14 +19,9 @@ from triage.services import paging
 from triage.services.cases import casework
 from triage.services.paging import Listed
 from workflows.calendar import nth_weekday
+from workflows.specs import MeetingSpec, PathwaySpec
 from workflows.timescales import next_meeting
 
-# The hub pathway's events (config/profiles/<council>/pathways.yaml).
-ADD_TO_AGENDA = "add_to_agenda"
-RECORD_DISCUSSION = "record_discussion"
-DECISIONS = ("allocate", "no_further_action")
-QUEUE_STATES = ("requested", "awaiting_hub_meeting", "discussed", "on_hold")
-AGENDA_STATE = "awaiting_hub_meeting"
 # Each of the queue's lists shows this many, soonest due first (a hub plans a meeting of a few
 # dozen cases; the team's case list pages through the rest).
 QUEUE_PAGE = 50
@@ -42,24 +39,39 @@ class Meeting:
     next_planned: date
 
 
-def hub_services(rt: Runtime) -> list[str]:
-    """Services whose pathway is timed by hub meetings (in the default profile, the hubs)."""
-    return [p.service for p in rt.pathways
-            if any(ts.unit == "hub_meeting" for ts in p.spec.timescales)]
+def meeting_pathway(rt: Runtime) -> PathwaySpec | None:
+    """The pathway that has a meeting (the loader allows one), or None: no meeting pages,
+    menu items or coordinator role."""
+    found = rt.pathways.data.meeting_pathways
+    return found[0] if found else None
+
+
+def has_meetings(rt: Runtime) -> bool:
+    return meeting_pathway(rt) is not None
+
+
+def spec_of(rt: Runtime, service: str) -> MeetingSpec:
+    """The meeting of this service's pathway (NotFound when it has none)."""
+    pathway = rt.pathways.data.pathways.get(service)
+    if pathway is None or pathway.meeting is None:
+        raise NotFound("This council's profile has no meetings.")
+    return pathway.meeting
 
 
 def hub_for(rt: Runtime, user: User, requested: str | None) -> tuple[str, str]:
-    """(service, instance) of the hub the user coordinates; managers and admins choose."""
-    require(user, HUB_PAGES, "coordinate an Early Help Hub")
-    services = hub_services(rt)
-    if not services:
-        raise Forbidden("This council's profile has no hub pathway.")
-    service = services[0]
+    """(service, instance) of the meeting the user coordinates; managers and admins choose.
+    NotFound when no pathway has a meeting (the pages do not exist), before any role check."""
+    pathway = meeting_pathway(rt)
+    if pathway is None:
+        raise NotFound("This council's profile has no meetings.")
+    team = rt.profile.texts["meeting_team"]
+    require(user, HUB_PAGES, f"coordinate a {team.lower()}")
+    service = pathway.service
     instances = list(rt.profile.services[service].instances)
     own = team_of(user, rt.profile.teams)
     if user.role == Role.hub_coordinator:
         if own is None or own.service != service or own.single_instance not in instances:
-            raise Forbidden("Your account is not the coordinator of a hub.")
+            raise Forbidden(f"Your account is not the coordinator of a {team.lower()}.")
         return service, own.single_instance
     return service, requested if requested in instances else instances[0]
 
@@ -81,11 +93,12 @@ def meeting(rt: Runtime, *, service: str, hub: str, today: date) -> Meeting:
 
 
 def queue(rt: Runtime, *, user: User, service: str, hub: str) -> dict[str, dict[str, Any]]:
-    """The hub's open cases by state: the first QUEUE_PAGE, soonest due first, and how many
-    there are in all, counted up to the cap ({"cases": [...], "total": n, "more": whether
-    there are more than n}); each list read is audited."""
+    """The hub's open cases by state (the meeting's new, agenda, discussed and listed states):
+    the first QUEUE_PAGE, soonest due first, and how many there are in all, counted up to the
+    cap ({"cases": [...], "total": n, "more": whether there are more than n}); each list read
+    is audited."""
     out = {}
-    for state in QUEUE_STATES:
+    for state in spec_of(rt, service).queue_states:
         listing = casework.list_cases(rt, user=user, args={"service": service, "instance": hub,
                                                         "state": state,
                                                         "limit": str(QUEUE_PAGE)})
@@ -111,13 +124,14 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
     from triage.services.referrals import re_referral
     from triage.services.referrals.intake import ReferralRecord
 
-    require(user, HUB_PAGES, "read a hub's meeting pack")
+    require(user, HUB_PAGES, "read a meeting pack")
+    agenda_state = spec_of(rt, service).agenda
     page_size = page_size or PACK_PAGE
     cursor = paging.parse_cursor(after)
     out = []
     with rt.db.unit_of_work() as session:
         hidden = visibility.hidden_for(session, user)
-        on_agenda = [Case.service == service, Case.instance == hub, Case.state == AGENDA_STATE]
+        on_agenda = [Case.service == service, Case.instance == hub, Case.state == agenda_state]
         if hidden.cases:
             on_agenda.append(Case.id.not_in(hidden.cases))
         total = paging.capped_count(session, on_agenda, Case)
@@ -172,7 +186,16 @@ def pack(rt: Runtime, *, user: User, service: str, hub: str, after: str | None =
                   if more and last else None)
 
 
-def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int]) -> int:
+def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int],
+                  service: str | None = None) -> int:
+    """Put these cases of the service (default: the one with a meeting) on its next meeting's
+    agenda: all of them or none."""
+    if service is None:
+        pathway = meeting_pathway(rt)
+        if pathway is None:
+            raise NotFound("This council's profile has no meetings.")
+        service = pathway.service
+    event = spec_of(rt, service).add_to_agenda
     if not case_ids:
         raise ValidationFailed({"cases": ["Select at least one case to add to the agenda."]})
     # Check them all first, so a case that cannot go on the agenda is named before any is
@@ -180,51 +203,55 @@ def add_to_agenda(rt: Runtime, *, user: User, case_ids: list[int]) -> int:
     cannot = []
     for case_id in case_ids:
         case = casework.get_case(rt, user=user, case_id=case_id)
-        if ADD_TO_AGENDA not in [e["event"] for e in case["allowed_events"]]:
+        if case["service"] != service or event not in [e["event"]
+                                                       for e in case["allowed_events"]]:
             cannot.append(f"Case {case_id} is {case['state'].replace('_', ' ')} and cannot "
                           "be added to the agenda.")
     if cannot:
         raise ValidationFailed({"cases": cannot})
     for case_id in case_ids:
-        casework.fire_case_event(rt, user=user, case_id=case_id, body={"event": ADD_TO_AGENDA})
+        casework.fire_case_event(rt, user=user, case_id=case_id, body={"event": event})
     return len(case_ids)
 
 
 def record_decision(rt: Runtime, *, user: User, case_id: int, meeting_date: str | None,
                     decision: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Record the hub's discussion of a case (if not yet recorded) and its decision.
+    """Record the meeting's discussion of a case (if not yet recorded) and its decision.
 
     The decision's own fields are checked against the pathway before anything is written, so
     a missing lead professional does not leave the case half-recorded."""
     errors: dict[str, list[str]] = {}
     needs: tuple[str, ...] = ()
-    if decision not in DECISIONS:
-        errors["decision"] = ["Select the hub's decision."]
     case = casework.get_case(rt, user=user, case_id=case_id)
+    spec = spec_of(rt, case["service"])
+    team = rt.profile.texts["meeting_team"].lower()
+    if decision not in spec.decisions:
+        errors["decision"] = [f"Select the {team}'s decision."]
     if not errors:
         pathway = rt.pathways.for_service(case["service"])
-        spec = next(t for t in pathway.transitions if t.event == decision)
-        needs = spec.needs
+        row = next(t for t in pathway.transitions if t.event == decision)
+        needs = row.needs
         for name in needs:
             value = (fields.get(name) or "").strip() if isinstance(fields.get(name), str) \
                 else fields.get(name)
-            codes = spec.choices.get(name)
+            codes = row.choices.get(name)
             if not value:
                 errors[name] = [f"Enter the {pathway.data.fields[name].label.lower()}."
                                 if codes is None else
                                 f"Select the {pathway.data.fields[name].label.lower()}."]
             elif codes is not None and value not in codes:
                 errors[name] = [f"Select one of the {pathway.data.fields[name].label.lower()}s."]
-    if case["state"] == "awaiting_hub_meeting" and not meeting_date:
-        errors["meeting_date"] = ["Enter the date of the hub meeting."]
+    if case["state"] == spec.agenda and not meeting_date:
+        field = rt.pathways.data.fields[spec.date_field]
+        errors[spec.date_field] = [f"Enter the {field.label[:1].lower()}{field.label[1:]}."]
     if errors:
         raise ValidationFailed(errors)
     # The discussion and the decision are recorded together or not at all: a refusal of the
     # decision (someone else moved the case) must not leave it discussed and undecided.
     bodies = [{"event": decision, "version": case["version"],
                **{k: fields[k] for k in needs}}]
-    if case["state"] == "awaiting_hub_meeting":
-        bodies.insert(0, {"event": RECORD_DISCUSSION, "meeting_date": meeting_date,
+    if case["state"] == spec.agenda:
+        bodies.insert(0, {"event": spec.record_discussion, spec.date_field: meeting_date,
                           "version": case["version"]})
         del bodies[1]["version"]  # checked once, against the case before the discussion
     return casework.fire_case_events(rt, user=user, case_id=case_id, bodies=bodies)

@@ -224,20 +224,21 @@ def _lead_agency(session: Session, rt: Any, case: Case, referral: Referral, row:
     linked case the allocation opened for it; other agencies have no account here, so the
     allocating team is reminded to pass the papers on."""
     label = _label(rt, case, row, "lead_agency") or "the lead agency"
+    team = rt.profile.texts.get("meeting_team", "meeting").lower()
     service_id = lead_agency.lead_agency_service(rt, (row.payload or {}).get("lead_agency"))
     opened = lead_agency.linked_case(session, case, service_id) if service_id else None
     if opened is not None:
         service = rt.profile.services[opened.service]
         return [{"recipient": f"team:{opened.service}:{opened.instance}", "email": None,
                  "kind": "case.allocated",
-                 "subject": f"Allocated by the hub: {referral.reference}",
+                 "subject": f"Allocated by {_name(rt, case)}: {referral.reference}",
                  "body": f"{_name(rt, case)} allocated referral {referral.reference} "
                          f"(case {case.id}) to {service.name} as lead agency: case "
                          f"{opened.id} is open for you."}]
     return [{"recipient": _team(case), "email": None, "kind": "case.allocated",
              "subject": f"Pass on the allocation: {referral.reference}",
              "body": f"Case {case.id} for referral {referral.reference} was allocated to "
-                     f"{label}. Send them the hub's papers and decision."}]
+                     f"{label}. Send them the {team}'s papers and decision."}]
 
 
 @handler("case.moved")

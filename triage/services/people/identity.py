@@ -173,7 +173,7 @@ def _open_cases(session: Session, person_ids: Collection[int]) -> dict[int, int]
 
 
 def postcode_district(postcode: str | None) -> str | None:
-    """The outward code only ("LE13" of "LE13 0AB"): enough to tell families apart."""
+    """The outward code only ("SW1A" of "SW1A 1AA"): enough to tell families apart."""
     if not postcode:
         return None
     return postcode.split()[0] if " " in postcode else postcode[:-3] or None

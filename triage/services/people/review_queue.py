@@ -67,7 +67,7 @@ def _load(schema: Schema, body: Any) -> dict:
 
 
 def _district(postcode: str | None) -> str | None:
-    """The outward code only (LE11): enough to tell two families apart, not an address."""
+    """The outward code only (SW1A): enough to tell two families apart, not an address."""
     parsed = parse_postcode(postcode or "")
     return parsed[0].split()[0] if parsed else None
 

@@ -5,7 +5,7 @@ A new case goes to the family's own instance unless that team is at or over its 
 open cases; then to the instance in the same unit (`balance_within`) with the most spare
 capacity as a share of its capacity; never outside the unit. When every team of the unit is
 full it stays with the family's own, over capacity. A family with an open case of the service
-stays with that case's team. Statutory services are never balanced (the profile refuses it).
+stays with that case's team. A statutory service is never balanced (the profile refuses it).
 
 The preview, intake and recording consent all call `allocate_routes`, so the preview shows
 what recording would do now. Open cases are counted with one grouped query read from

@@ -45,8 +45,8 @@ def statutory_routes(rt: Runtime, people: tuple[PersonInput, ...], postcode: str
                      on: date, *, from_service: str | None = None) -> list[dict[str, str]]:
     """The statutory services whose age range takes the people concerned, each at the instance
     for the family's place. The people concerned are those the stepping-up case's service
-    works with (its age range in the profile: a family hub's children, First Contact Plus's
-    adults); failing that the subjects, failing that everyone on the referral."""
+    works with (its age range in the profile: a family service's children, an adult
+    service's adults); failing that the subjects, failing that everyone on the referral."""
     ages = [age_on(p.date_of_birth, on) for p in _concerned(rt, people, on, from_service)]
     level = rt.profile.step_up_level
     place = rt.profile.place_for(postcode)
