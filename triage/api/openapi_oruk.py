@@ -138,7 +138,8 @@ def feed_spec(rt) -> dict:
             "operationId": "orukServiceAtLocations",
             "summary": "Services at their locations, near a postcode",
             "parameters": [search, *_paging(),
-                           query("postcode", text(), "A UK postcode (or district, LE11): "
+                           query("postcode", text(), "A UK postcode (or its district, such as "
+                                 f"{rt.profile.texts['postcode_example'].split()[0]}): "
                                  "locations in its district, or with proximity within that "
                                  "distance of it, nearest first"),
                            query("proximity", {"type": "integer", "minimum": 1,

@@ -114,8 +114,8 @@ def page_parameters() -> list[dict]:
 
 
 # The household's `district`: the value of the profile's top locality unit.
-TOP_UNIT = ("The value of the council's top locality unit (profile.yaml localities.top: the "
-            "district in Leicestershire); null outside its area")
+TOP_UNIT = ("The value of the council's top locality unit (profile.yaml localities.top, such "
+            "as a district or a footprint); null outside its area")
 
 
 class Codes:

@@ -1,5 +1,5 @@
 """The service directory's own rows: partners' services loaded from their Open Referral UK
-feeds, each team's capacity status, and the onward connections First Contact Plus makes."""
+feeds, each team's capacity status, and the onward connections a case records."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ class CapacityStatus(SQLModel, table=True):
 
 
 class OnwardConnection(SQLModel, table=True):
-    """An onward connection recorded on a case (First Contact Plus's "connections made"): the
+    """An onward connection recorded on a case (a connecting service's "connections made"): the
     organisation (picked from the directory, or typed) and the need it meets, so reports count
     connections by organisation."""
 

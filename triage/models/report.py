@@ -13,8 +13,8 @@ from triage.models.base import stamped
 
 class ReportTally(SQLModel, table=True):
     """How many of one fact (a referral received, a case closed with an outcome, a first
-    contact made on time...) fell in one month, for one member of one dimension (district
-    `charnwood`, channel `partner`; dimension `all` has the one member `all`). `bucket`
+    contact made on time...) fell in one month, for one member of one dimension (a district,
+    channel `partner`; dimension `all` has the one member `all`). `bucket`
     splits a fact by a number (whole hours to decide) so a median can be read from it."""
 
     __tablename__ = "report_tally"

@@ -104,7 +104,8 @@ def index():
         else:
             page = feed.services_page(rt, args, shape=lambda d: d)
     except ValidationFailed as exc:
-        error = {"postcode": "Enter a full postcode, like LE11 2AB"} \
+        example = rt.profile.texts["postcode_example"]
+        error = {"postcode": f"Enter a full postcode, like {example}"} \
             if "postcode" in exc.errors else None
         page = feed.services_page(rt, {"per_page": str(PER_PAGE)}, shape=lambda d: d)
     return render_template("directory/index.html", page=page, near=near, needs=needs,

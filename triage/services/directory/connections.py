@@ -1,4 +1,4 @@
-"""Onward connections a case records (First Contact Plus's "connections made"): each one picks
+"""Onward connections a case records (a connecting service's "connections made"): each one picks
 a service from the directory (its `service`, an ORUK service id) or names an organisation in
 free text, with the need it meets. Each is kept as a row, so reports count connections by
 organisation (a directory organisation by its id; a typed one by its name)."""

@@ -236,9 +236,10 @@ def _near(rt: Runtime, args: Mapping[str, str]) -> tuple[str | None, tuple[float
     if parsed is not None:
         outward = _outward(parsed[0])
     elif raw.upper().replace(" ", "") and len(raw) <= 4 and parse_postcode(f"{raw} 1AA"):
-        outward = raw.upper().strip()  # a postcode district alone: LE11
+        outward = raw.upper().strip()  # a postcode district alone (the outward code)
     else:
-        raise BadQuery({"postcode": [f"{raw[:20]!r} is not a UK postcode like LE11 2AB."]})
+        raise BadQuery({"postcode": [f"{raw[:20]!r} is not a UK postcode like "
+                                     f"{rt.profile.texts['postcode_example']}."]})
     point = rt.profile.directory.postcode_districts.get(outward)
     if proximity is not None and point is None:
         raise BadQuery({"postcode": [f"Distances from {outward} are not known here; search "

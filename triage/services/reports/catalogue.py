@@ -254,7 +254,7 @@ class Catalogue:
                    tuple(Measure(f"closed_{b.id}", b.label, fact=f"close_band:{b.id}")
                          for b in s.time_to_close), dims),
             Report("onward_connections", "Onward connections",
-                   "Onward connections recorded (for example by First Contact Plus), by the "
+                   "Onward connections recorded (by a service that connects people onward), by the "
                    "organisation connected to and the need, by the month recorded.",
                    (Measure("connections", "Connections", fact="connection"),),
                    ("connected_to", "need", "district")),
