@@ -79,16 +79,18 @@ def _initial(service: str) -> str:
 def build(rt, *, worker_id: int, health_question: str) -> dict[str, int]:
     """Write the world; returns the ids tests need."""
     with rt.db.unit_of_work() as s:
-        h1 = Household(postcode="LE11 1AA", sector="LE11 1", district="charnwood")
-        h2 = Household(postcode="LE13 0AB", sector="LE13 0", district="melton")
+        h1 = Household(postcode="LE11 1AA", sector="LE11 1", district="charnwood",
+                       profile_id=rt.profile.id)
+        h2 = Household(postcode="LE13 0AB", sector="LE13 0", district="melton",
+                       profile_id=rt.profile.id)
         s.add_all([h1, h2])
         s.flush()
         p1 = Person(given_name="Amy", family_name="Ash", date_of_birth=date(2015, 5, 1),
-                    sex="female", ethnicity="white_british")
+                    sex="female", ethnicity="white_british", profile_id=rt.profile.id)
         p2 = Person(given_name="Bob", family_name="Birch", date_of_birth=date(1950, 1, 1),
-                    sex="male")
+                    sex="male", profile_id=rt.profile.id)
         p3 = Person(given_name="Cal", family_name="Cedar", date_of_birth=date(2010, 6, 1),
-                    sex="not_stated")
+                    sex="not_stated", profile_id=rt.profile.id)
         s.add_all([p1, p2, p3])
         s.flush()
         s.add_all([HouseholdMember(household_id=h1.id, person_id=p1.id),

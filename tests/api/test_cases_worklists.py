@@ -103,6 +103,10 @@ def test_worklist_scope_and_bad_filters(client, auth, referral_body):
     bad_state = client.get("/api/v1/cases?service=first_contact_plus&state=discussed",
                            headers=manager)
     assert bad_state.status_code == 422 and "state" in bad_state.json["errors"]
+    # A whole service's team naming an instance the service does not have (Schemathesis).
+    whole = auth("practitioner", team="first_contact_plus")
+    unknown = client.get("/api/v1/cases?instance=AAA", headers=whole)
+    assert unknown.status_code == 422 and "instance" in unknown.json["errors"]
 
 
 @both_databases

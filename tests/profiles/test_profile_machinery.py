@@ -45,3 +45,31 @@ def test_public_pages_speak_this_councils_words_only(client, rt, profile_id, pat
     others = set().union(*(_words_of(p) for p in shipped_profiles() if p != profile_id)) - ours
     leaked = sorted(w for w in others if w in page)
     assert not leaked, f"{path} on {profile_id} names another council's things: {leaked}"
+
+
+def test_every_report_answers_on_the_demo_by_every_dimension(client, rt, auth):
+    """Reports over the profile's own demo history: each report by each of its dimensions
+    answers 200 with rows and a total, and the top locality unit is named as the profile
+    names it."""
+    from triage.demo import load_demo
+    from triage.services.reports import refresh
+    from triage.services.reports.catalogue import catalogue_for
+
+    load_demo(rt, referrals=30)
+    refresh.refresh(rt)
+    manager = auth("manager")
+    listed = client.get("/api/v1/reports", headers=manager)
+    assert listed.status_code == 200, listed.json
+    reports = catalogue_for(rt).reports
+    assert sorted(r["id"] for r in listed.json["reports"]) == sorted(reports)
+    for report in reports.values():
+        for dimension in [None, *report.dimensions]:
+            query = f"?dimension={dimension}" if dimension and not report.snapshot else (
+                f"?by={dimension}" if dimension else "")
+            got = client.get(f"/api/v1/reports/{report.id}{query}", headers=manager)
+            assert got.status_code == 200, (report.id, dimension, got.json)
+            assert "total" in got.json
+    page = client.get("/api/v1/reports/referrals?dimension=district&format=csv",
+                      headers=manager).get_data(as_text=True)
+    assert page.splitlines()[0].split(",")[:2] == [
+        "Month", rt.profile.localities.label(rt.profile.localities.top)]

@@ -27,7 +27,8 @@ class AuditEvent(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="user_account.id")
     action: str = Field(max_length=64)  # e.g. referral.view, referral.create, token.create
     object_type: str = Field(max_length=32)
-    object_id: str = Field(max_length=64)
+    # "service:instance" for a service instance: two ids of up to 64 characters.
+    object_id: str = Field(max_length=160)
     # Ids and codes only; never names, dates of birth, addresses or free text.
     detail: dict[str, Any] = json_column()
     # The page or endpoint it happened on, as its route pattern (/cases/<int:case_id>), never

@@ -12,7 +12,7 @@ from triage.api.audit import csv_download
 from triage.errors import ValidationFailed
 from triage.policy import VIEW_REPORTS
 from triage.services.reports import figures, refresh
-from triage.services.reports.catalogue import DIMENSION_TITLES, PERIODS, catalogue_for
+from triage.services.reports.catalogue import PERIODS, catalogue_for, dimension_titles
 from triage.services.reports.chart import chart_svg
 from triage.web.security import current_user, require_role, runtime
 
@@ -68,17 +68,18 @@ def show(report_id: str):
     chosen = {k: v for k, v in args.items() if k in FORM_FIELDS and v.strip()}
     if found is not None:
         chosen.setdefault("by", found.by)
+    titles = dimension_titles(runtime().profile)
     by_items = ([] if report.snapshot else
                 [{"value": p, "text": PERIOD_TITLES[p]} for p in PERIODS]) + [
-        {"value": d, "text": DIMENSION_TITLES.get(d, d)} for d in report.dimensions]
+        {"value": d, "text": titles.get(d, d)} for d in report.dimensions]
     dimension_items = [{"value": "", "text": "None"}] + [
-        {"value": d, "text": DIMENSION_TITLES.get(d, d)} for d in report.dimensions]
+        {"value": d, "text": titles.get(d, d)} for d in report.dimensions]
     table = None
     if found is not None:
         keys = found.group_keys
         measures = report.measures
         table = {
-            "head": [{"text": DIMENSION_TITLES.get(k, PERIOD_TITLES.get(k, k))} for k in keys]
+            "head": [{"text": titles.get(k, PERIOD_TITLES.get(k, k))} for k in keys]
             + [{"text": m.label, "format": "numeric"} for m in measures],
             "rows": [[{"text": found.labels.get(k, {}).get(row[k], row[k])} for k in keys]
                      + [{"text": _cell(row, hidden, m, found.threshold), "format": "numeric"}

@@ -50,7 +50,7 @@ def _scope(rt: Runtime, user: User, query: dict[str, Any]
                 instance is not None and not team.covers(team.service, instance)):
             raise Forbidden(f"You may list the cases of your own team ({user.team}) only.")
         if instance is not None:
-            return team.service, (instance,)
+            return _checked(rt, query, team.service, (instance,))
         service, instances = team.service, team.instance_filter
         return _checked(rt, query, service, instances)
     return _checked(rt, query, service, (instance,) if instance is not None else None)

@@ -28,6 +28,14 @@ DIMENSION_TITLES = {
     "worker": "Worker", "headline_area": "Headline area", "connected_to": "Connected to",
     "need": "Need", "age_band": "Age band", "sex": "Sex", "ethnicity": "Ethnicity",
 }
+
+
+def dimension_titles(profile: Any) -> dict[str, str]:
+    """What pages and CSV headings call each dimension: `district` is the profile's top
+    locality unit (a district in Leicestershire, a footprint in Lancashire)."""
+    return {**DIMENSION_TITLES, "district": profile.localities.label(profile.localities.top)}
+
+
 CHANNEL_NAMES = {"staff": "Staff", "self": "Self-referral", "partner": "Partner"}
 SEX_NAMES = {"female": "Female", "male": "Male", "other": "Other",
              "not_stated": "Prefer not to say"}
@@ -145,7 +153,7 @@ class Catalogue:
             return "Unassigned" if dimension == "worker" else "Not recorded"
         p = self.profile
         if dimension == "district":
-            return p.district_name(member)
+            return p.top_name(member)
         if dimension == "service":
             service = p.services.get(member)
             return service.name if service else member

@@ -27,6 +27,7 @@ from triage.services.reports.catalogue import (
     Catalogue,
     Report,
     catalogue_for,
+    dimension_titles,
     month_of,
 )
 from workflows.calendar import add_months
@@ -52,6 +53,7 @@ class Figures:
     refreshed_at: Any
     hidden: list[set[str]] = field(default_factory=list)  # per row: measures shown "fewer than"
     total_hidden: set[str] = field(default_factory=set)
+    titles: dict[str, str] = field(default_factory=lambda: dict(DIMENSION_TITLES))
 
     @property
     def group_keys(self) -> list[str]:
@@ -72,7 +74,7 @@ class Figures:
     def csv_rows(self) -> list[list[Any]]:
         """Heading then rows then a total row; a hidden count reads "fewer than N"."""
         keys = self.group_keys
-        heading = [*(DIMENSION_TITLES.get(k, k.capitalize()) for k in keys),
+        heading = [*(self.titles.get(k, k.capitalize()) for k in keys),
                    *(m.label for m in self.report.measures)]
         out: list[list[Any]] = [heading]
         hidden_text = f"fewer than {self.threshold}"
@@ -298,7 +300,7 @@ def figures(rt: Runtime, *, user: User, report_id: str, args: dict[str, Any]) ->
                    dimension=dimension, rows=out_rows, total=total, labels=labels,
                    suppressed=any(hidden_rows) or bool(total_hidden), suppress=suppress,
                    threshold=threshold, refreshed_at=refreshed, hidden=hidden_rows,
-                   total_hidden=total_hidden)
+                   total_hidden=total_hidden, titles=dimension_titles(cat.profile))
 
 
 def csv_name(found: Figures) -> str:
