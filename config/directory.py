@@ -259,7 +259,9 @@ def load_directory(data: Any, problem: Problem, *, needs: set[str]) -> Directory
             districts[str(outward)] = (float(point[0]), float(point[1]))
     services: dict[str, ServicePublic] = {}
     instances: dict[tuple[str, str], InstancePublic] = {}
-    for i, s in enumerate(data.get("services") or []):
+    # A wrongly shaped services list or instances list is named by the services loader.
+    listed = data.get("services") if isinstance(data.get("services"), list) else []
+    for i, s in enumerate(listed):
         if not isinstance(s, Mapping) or not s.get("id"):
             continue
         sid = str(s["id"])
@@ -282,7 +284,8 @@ def load_directory(data: Any, problem: Problem, *, needs: set[str]) -> Directory
                 contacts=load_contacts(public.get("contacts"), f"{key}.contacts", problem),
                 schedules=load_schedules(public.get("schedules"), f"{key}.schedules", problem),
                 needs=tuple(n for n in wanted if n in needs), languages=tuple(languages))
-        for j, inst in enumerate(s.get("instances") or []):
+        given = s.get("instances") if isinstance(s, Mapping) else None
+        for j, inst in enumerate(given if isinstance(given, list) else []):
             if not isinstance(inst, Mapping) or not inst.get("id"):
                 continue
             at = f"services[{i}].instances[{j}].directory"

@@ -80,8 +80,8 @@ def test_every_problem_in_a_demo_file_is_named():
     assert "is not a postcode" in named["out_of_area[1]"]
     n = len(data["users"])
     assert "wizard" in named[f"users[{n}].role"]
-    assert "'wpehs_targetted:nelson-brierfield' is not a team" in named[f"users[{n}].team"]
-    assert "'nelson' is not an instance of service wpehs_targeted" in \
+    assert 'no team "wpehs_targetted:nelson-brierfield"' in named[f"users[{n}].team"]
+    assert 'no team "wpehs_targeted:nelson"' in \
         named[f"users[{n + 1}].team"]
     assert "organisation" in named[f"users[{n + 2}].organisation"]
     assert "duplicate" in named[f"users[{n + 3}].email"]

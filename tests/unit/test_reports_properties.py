@@ -50,9 +50,10 @@ def _write(rt, specs) -> None:
             s.execute(delete(table))
         homes = {}
         for district in ("charnwood", "melton"):
-            homes[district] = Household(postcode="LE11 1AA", sector="LE11 1", district=district)
+            homes[district] = Household(postcode="LE11 1AA", sector="LE11 1", district=district,
+                                        profile_id=rt.profile.id)
             s.add(homes[district])
-        homes[None] = Household(postcode="ZZ1 1ZZ", sector="ZZ1 1")
+        homes[None] = Household(postcode="ZZ1 1ZZ", sector="ZZ1 1", profile_id=rt.profile.id)
         s.add(homes[None])
         s.flush()
         for spec in specs:

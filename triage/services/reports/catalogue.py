@@ -32,7 +32,7 @@ DIMENSION_TITLES = {
 
 def dimension_titles(profile: Any) -> dict[str, str]:
     """What pages and CSV headings call each dimension: `district` is the profile's top
-    locality unit (a district in Leicestershire, a footprint in Lancashire)."""
+    locality unit (a district, say, or a footprint)."""
     return {**DIMENSION_TITLES, "district": profile.localities.label(profile.localities.top)}
 
 
