@@ -187,8 +187,8 @@ def prepare(url: str, users: int, reuse: Path | None = None) -> dict:
     reports = any(rule.rule.startswith("/reports") for rule in app.url_map.iter_rules())
     started = time.perf_counter()
     # What the server's embedded timers would otherwise do in every worker at start.
-    while escalation.escalate_overdue(rt):
-        pass
+    # One batch a call, until a call escalates nothing.
+    escalated = sum(iter(lambda: escalation.escalate_overdue(rt), 0))
     mail.send_pending(rt)
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -220,6 +220,7 @@ def prepare(url: str, users: int, reuse: Path | None = None) -> dict:
                                            range(math.ceil(users * share) + 1)))
                        for kind, share in KINDS.items()}
     rt.db.dispose()
+    print(f"{escalated} overdue cases escalated before the run, as the timers would", flush=True)
     print(f"{sum(len(v) for v in accounts_of.values())} staff accounts created and signed in "
           f"through the services in {time.perf_counter() - started:.0f} s; teams: "
           f"{', '.join(practitioner)}; hubs: {', '.join(hub)}", flush=True)
@@ -246,18 +247,20 @@ def serve(url: str, args) -> tuple[subprocess.Popen, int, Path]:
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     import urllib.request
 
+    last_error = "no answer"
     for _ in range(600):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
                 if r.status == 200:
                     return proc, port, Path(log.name)
-        except OSError:
-            pass
+                last_error = f"/healthz answered {r.status}"
+        except OSError as exc:  # not listening yet: try again until it is, or it exits
+            last_error = f"{type(exc).__name__}: {exc}"
         if proc.poll() is not None:
             break
         time.sleep(0.2)
     proc.kill()
-    raise RuntimeError(f"the server did not start; see {log.name}")
+    raise RuntimeError(f"the server did not start ({last_error}); see {log.name}")
 
 
 def run_locust(port: int, plan_path: Path, args, out: Path, run_time: str

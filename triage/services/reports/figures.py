@@ -114,14 +114,13 @@ def parse_query(rt: Runtime, report: Report, args: dict[str, Any]) -> dict[str, 
                  "suppress": False, "format": "json", **valid}
     allowed = ", ".join(report.dimensions)
     by = query["by"] or (report.dimensions[0] if report.snapshot else "month")
-    if "by" in errors:
-        pass
-    elif report.snapshot and by in PERIODS:
-        errors["by"] = [f"The {report.id} report is counted as at the last count, not over a "
-                        f"period: group it by one of {allowed}."]
-    elif by not in PERIODS and by not in report.dimensions:
-        errors["by"] = [f"Group the {report.id} report by month, quarter, year or one of "
-                        f"{allowed}."]
+    if "by" not in errors:  # a by the schema refused is named already
+        if report.snapshot and by in PERIODS:
+            errors["by"] = [f"The {report.id} report is counted as at the last count, not "
+                            f"over a period: group it by one of {allowed}."]
+        elif by not in PERIODS and by not in report.dimensions:
+            errors["by"] = [f"Group the {report.id} report by month, quarter, year or one of "
+                            f"{allowed}."]
     dimension = query["dimension"]
     if dimension is not None and "dimension" not in errors:
         if by not in PERIODS:
@@ -133,13 +132,12 @@ def parse_query(rt: Runtime, report: Report, args: dict[str, Any]) -> dict[str, 
     date_to = query["date_to"] or today
     date_from = query["date_from"] or add_months(month_of(date_to), 1 - DEFAULT_MONTHS)
     first, last = month_of(date_from), month_of(date_to)
-    if "from" in errors or "to" in errors:
-        pass
-    elif date_from > date_to:
-        errors["to"] = ["Must be on or after from."]
-    elif (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
-        errors["to"] = [f"A report covers at most {MAX_MONTHS // 12} years: bring to nearer "
-                        "to from."]
+    if "from" not in errors and "to" not in errors:  # dates the schema refused are named
+        if date_from > date_to:
+            errors["to"] = ["Must be on or after from."]
+        elif (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+            errors["to"] = [f"A report covers at most {MAX_MONTHS // 12} years: bring to "
+                            "nearer to from."]
     if errors:
         raise ValidationFailed(errors)
     end = add_months(last, 1) - timedelta(days=1)
