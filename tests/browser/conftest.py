@@ -97,16 +97,31 @@ def browser():
     playwright.stop()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context (no cookies) per test. CSP is bypassed only so that axe-core can
-    be injected; the app's own pages never need inline scripts."""
-    context = browser.new_context(base_url=live_server["url"], bypass_csp=True,
+@contextmanager
+def _tab(browser, server: dict) -> Iterator:
+    """A fresh browser context (no cookies) on `server`. CSP is bypassed only so that axe-core
+    can be injected; the app's own pages never need inline scripts."""
+    context = browser.new_context(base_url=server["url"], bypass_csp=True,
                                   viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh tab per test on the default profile's app."""
+    with _tab(browser, live_server) as tab:
+        yield tab
+
+
+@pytest.fixture
+def lancashire_page(browser, lancashire_server):
+    """A fresh tab per test on Lancashire's app."""
+    with _tab(browser, lancashire_server) as tab:
+        yield tab
 
 
 def sign_in(page, email: str, password: str = PASSWORD) -> None:

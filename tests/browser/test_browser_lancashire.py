@@ -19,16 +19,6 @@ pytestmark = pytest.mark.browser
 REFERENCE = re.compile(r"WPEHS-\d{4}-\d{6}")
 
 
-@pytest.fixture
-def lancashire_page(browser, lancashire_server):
-    context = browser.new_context(base_url=lancashire_server["url"], bypass_csp=True,
-                                  viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 def _family() -> str:
     letters = "abcdefghijklmnopqrstuvwxyz"
     return "".join(letters[int(c, 16) % 26] for c in uuid.uuid4().hex[:8]).capitalize()

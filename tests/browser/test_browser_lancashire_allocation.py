@@ -41,16 +41,6 @@ def preston_north_full(lancashire_server):
         session.execute(delete(Case).where(Case.id.in_(ids)))
 
 
-@pytest.fixture
-def lancashire_page(browser, lancashire_server):
-    context = browser.new_context(base_url=lancashire_server["url"], bypass_csp=True,
-                                  viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 def test_a_targeted_case_goes_to_the_emptiest_planning_area_when_its_own_is_full(
         lancashire_page, lancashire_server, preston_north_full):
     page, capacity = lancashire_page, preston_north_full
