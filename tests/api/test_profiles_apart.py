@@ -97,3 +97,32 @@ def test_a_family_known_under_one_profile_is_new_under_the_other(
     hidden = client.post(f"/api/v1/people/{theirs['c1']}/merge", headers=staff,
                          json={"into": ours["c1"], "reason": "Same boy, other council."})
     assert hidden.status_code == 404
+
+
+@both_databases
+def test_another_profiles_family_record_and_merges_are_not_found(
+        client, auth, referral_body, rt, elsewhere):
+    """Staff of one council who may see every family still see none of the other's: its
+    people, households, merges and referrals' families are not found, as if never recorded."""
+    manager = auth("manager")
+    theirs_client = elsewhere.test_client()
+    reference = _refer(theirs_client, manager, referral_body, [CHILD, MUM])
+    theirs = _people_on(rt, reference)
+    typo = _people_on(rt, _refer(theirs_client, manager, referral_body, [TYPO]))
+    merged = theirs_client.post(f"/api/v1/people/{typo['c1']}/merge", headers=manager,
+                                json={"into": theirs["c1"], "reason": "The same boy."})
+    assert merged.status_code == 201, merged.json
+    with rt.db.reader() as session:
+        household = session.exec(select(Referral.household_id).where(
+            Referral.reference == reference)).one()
+    own = {f"/api/v1/people/{theirs['c1']}", f"/api/v1/households/{household}",
+           f"/api/v1/merges/{merged.json['id']}"}
+    for path in own:  # under their own profile each is there
+        assert theirs_client.get(path, headers=manager).status_code == 200, path
+    for path in own:
+        assert client.get(path, headers=manager).status_code == 404, path
+    undo = client.post(f"/api/v1/merges/{merged.json['id']}/undo", headers=manager,
+                       json={"reason": "Not theirs to undo."})
+    assert undo.status_code == 404
+    with rt.db.reader() as session:  # nothing was undone
+        assert session.get(Person, typo["c1"]).merged_into_id == theirs["c1"]

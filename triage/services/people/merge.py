@@ -282,7 +282,7 @@ def undo(rt: Runtime, *, user: User, merge_id: int, body: Any) -> dict[str, Any]
     require(user, MERGE_RECORDS, "undo merges")
     data = _load(ReasonInSchema(), body)
     with rt.db.unit_of_work() as session:
-        row = _visible_merge(session, user, merge_id)
+        row = _visible_merge(session, user, merge_id, rt.profile.id)
         undo_records(session, user=user, merge=row, reason=data["reason"])
         return describe(session, session.get(RecordMerge, merge_id))
 
@@ -290,15 +290,20 @@ def undo(rt: Runtime, *, user: User, merge_id: int, body: Any) -> dict[str, Any]
 def get_merge(rt: Runtime, *, user: User, merge_id: int) -> dict[str, Any]:
     require(user, MERGE_RECORDS, "see merges")
     with rt.db.unit_of_work() as session:
-        row = _visible_merge(session, user, merge_id)
+        row = _visible_merge(session, user, merge_id, rt.profile.id)
         audit.record(session, actor=user, action="merge.view", object_type=row.kind,
                      object_id=row.merged_id, merge_id=row.id)
         return describe(session, row)
 
 
-def _visible_merge(session: Session, user: User, merge_id: int) -> RecordMerge:
+def _visible_merge(session: Session, user: User, merge_id: int, profile_id: str
+                   ) -> RecordMerge:
+    """A merge the user may see: of this profile's records (both are of one profile), neither
+    hidden from them. Any other is not found."""
     row = session.get(RecordMerge, merge_id) if 1 <= merge_id <= MAX_ID else None
-    if row is None or {row.merged_id, row.survivor_id} & _hidden_ids(session, user, row.kind):
+    survivor = session.get(KINDS[row.kind], row.survivor_id) if row is not None else None
+    if row is None or survivor is None or survivor.profile_id != profile_id \
+            or {row.merged_id, row.survivor_id} & _hidden_ids(session, user, row.kind):
         raise NotFound("No such merge.")
     return row
 

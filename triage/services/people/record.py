@@ -58,7 +58,8 @@ def get_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
         # A merged record is seen by whoever may see the record it was merged into.
         anchor = _anchor(session, Person, person)
         hidden = visibility.hidden_for(session, user)
-        if person is None or anchor in hidden.people or not (
+        # A record of another council's profile is not found, as if it did not exist.
+        if person is None or person.profile_id != rt.profile.id or anchor in hidden.people or not (
                 sees_all_people(user)
                 or anchor in linked_people(session, user, [anchor], rt.profile.teams)):
             audit.record(session, actor=user, action="person.view_refused",
@@ -120,7 +121,8 @@ def get_household(rt: Runtime, *, user: User, household_id: int,
         household = session.get(Household, household_id)
         anchor = _anchor(session, Household, household)
         hidden = visibility.hidden_for(session, user)
-        if household is None or anchor in hidden.households or not (
+        if household is None or household.profile_id != rt.profile.id \
+                or anchor in hidden.households or not (
                 sees_all_people(user) or linked_household(session, user, anchor, rt.profile.teams)):
             audit.record(session, actor=user, action="household.view_refused",
                          object_type="household", object_id=household_id)
@@ -159,7 +161,8 @@ def household_of_referral(rt: Runtime, *, user: User, reference: str) -> int:
     require(user, SEARCH_PEOPLE, "see the family record")
     with rt.db.reader() as session:
         found = session.exec(select(Referral.id, Referral.household_id).where(
-            Referral.reference == reference.upper())).first()
+            Referral.reference == reference.upper(),
+            Referral.profile_id == rt.profile.id)).first()
         referral_id, household_id = found if found else (None, None)
         # The same rule as the family page: a family another team works with, or a restricted
         # one, is not named (not even by its id in a redirect) to someone who may not open it.
