@@ -12,7 +12,8 @@ import triage.models  # noqa: F401  (registers every table on the metadata)
 
 # PostgreSQL-only indexes migration 0013 makes (pg_trgm GIN on the folded names): SQLite can
 # hold no such index, so the models do not declare them; everything else is compared.
-POSTGRES_ONLY_INDEXES = {"ix_person_family_trgm", "ix_person_given_trgm"}
+POSTGRES_ONLY_INDEXES = {"ix_person_family_trgm", "ix_person_given_trgm",
+                         "ix_person_given_family_gist"}
 
 
 def _compared(obj, name, type_, reflected, compare_to) -> bool:
