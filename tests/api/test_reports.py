@@ -266,3 +266,33 @@ def test_refresh_replaces_the_tallies_and_is_recorded(client, world, rt):
     assert get(client, world, "referrals", by="year")["rows"] == first["rows"]
     assert get(client, world, "referrals")["refreshed_at"].startswith(
         again.refreshed_at.isoformat()[:19])
+
+
+@both_databases
+def test_the_sweep_skips_a_recount_that_is_fresh_or_running_elsewhere(client, world, rt):
+    """Every web process without a broker runs the sweep as it starts: only one recount an
+    interval is done, and none while another process is recounting."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from triage.models import ReportRefresh
+    from triage.services.reports.refresh import FRESH_SECONDS, RECOUNT_LOCK, refresh_job
+
+    def recounts() -> int:
+        with rt.db.reader() as s:
+            return len(s.exec(select(ReportRefresh)).all())
+
+    before = recounts()
+    soon = NOW + timedelta(seconds=FRESH_SECONDS - 60)
+    assert refresh_job(rt, now=soon) == -1 and recounts() == before  # fresh: skipped
+    later = NOW + timedelta(seconds=FRESH_SECONDS + 60)
+    if not rt.db.is_sqlite:  # another process holds the recount's lock: skipped
+        with rt.db.engine.connect() as other:
+            other.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": RECOUNT_LOCK})
+            assert refresh_job(rt, now=later) == -1 and recounts() == before
+            other.rollback()
+    written = refresh_job(rt, now=later)
+    assert written > 0 and recounts() == before + 1
+    assert get(client, world, "referrals")["refreshed_at"].startswith(later.isoformat()[:16])
+    assert refresh_job(rt, now=later + timedelta(seconds=1)) == -1  # and now fresh again

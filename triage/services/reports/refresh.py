@@ -441,9 +441,37 @@ def refresh_now(rt: Runtime, *, user: User) -> RefreshResult:
     return result
 
 
-def refresh_job(rt: Runtime) -> int:
-    """The periodic sweep's entry: recount, and say how many tally rows were written."""
-    return refresh(rt).tallies
+# The sweep runs hourly (Celery beat, or each web process's embedded timer): a recount that
+# any process started less than this long ago is fresh enough, so the next one is skipped.
+FRESH_SECONDS = 30 * 60
+# The transaction-scoped advisory lock a sweep's recount holds on PostgreSQL while it runs.
+RECOUNT_LOCK = 0x7265706F727473  # "reports"
+
+
+def refresh_job(rt: Runtime, *, now: datetime | None = None) -> int:
+    """The periodic sweep's entry: recount, and say how many tally rows were written (-1:
+    skipped). Every web process without a broker runs the sweep itself, each as it starts:
+    a recount reads every referral and case (minutes of a core at a million referrals), so it
+    is skipped when any process recounted less than FRESH_SECONDS ago or is recounting now
+    (PostgreSQL: the recount holds an advisory lock in an open transaction on a connection of
+    its own, which a transaction-mode pooler keeps on one server connection)."""
+    now = now or utcnow()
+    with rt.db.engine.connect() as claim:
+        if not rt.db.is_sqlite and not claim.execute(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RECOUNT_LOCK}).scalar():
+            log.info("reports.refresh_skipped", extra={"why": "recounting elsewhere"})
+            return -1
+        last = _aware(claim.execute(
+            select(func.max(ReportRefresh.__table__.c.refreshed_at))).scalar())
+        if last is not None and (now - last).total_seconds() < FRESH_SECONDS:
+            log.info("reports.refresh_skipped",
+                     extra={"why": "fresh", "age_s": int((now - last).total_seconds())})
+            return -1
+        if rt.db.is_sqlite:
+            claim.rollback()  # hold no read transaction while the recount writes
+        tallies = refresh(rt, now=now).tallies
+        claim.rollback()  # PostgreSQL: ends the claim's transaction, releasing the lock
+    return tallies
 
 
 def last_refresh(rt: Runtime) -> ReportRefresh | None:
