@@ -158,7 +158,8 @@ def shape_of(typed: Record, matching: MatchingProfile, *, trigrams: bool, profil
     shape = Shape(given=bool(given), family=bool(family), dob=dob is not None, sounds=sounds,
                   keys=keys, tail=params["tail"] is not None, trigrams=trigrams and bool(family),
                   phone=phone is not None, email=email is not None,
-                  unit=unit is not None and dob is not None, limit=matching.blocking.limit)
+                  unit=unit is not None and (dob is not None or bool(family)),
+                  limit=matching.blocking.limit)
     return shape, params
 
 
@@ -229,7 +230,11 @@ def blocks(shape: Shape) -> list:
     if shape.email:
         block(p.email_hash == b("email_hash"))
     if shape.unit:
-        block(_HOUSEHOLD.c.postcode == b("unit"), p.birth_year == b("year"),
+        # At the postcode typed: of the year of birth typed or, with none, of a family name
+        # that sounds the same (a common name's other blocks fill before reaching them).
+        block(_HOUSEHOLD.c.postcode == b("unit"),
+              p.birth_year == b("year") if shape.dob
+              else p.family_name_sound == b("family_sound"),
               _MEMBER.c.household_id == _HOUSEHOLD.c.id, _PERSON.c.id == _MEMBER.c.person_id,
               column=_MEMBER.c.person_id)
     return out
