@@ -25,7 +25,7 @@ PG_ADMIN = os.environ.get("TRIAGE_TEST_POSTGRES_URL",
                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _default_profile() -> str:
+def default_profile() -> str:
     """The profile the service runs when TRIAGE_PROFILE is not set (Settings' default)."""
     from config.settings import Settings
 
@@ -34,7 +34,7 @@ def _default_profile() -> str:
 
 # The council profile the benchmarks run (TRIAGE_PROFILE, as the service reads it; unset,
 # the service's default).
-PROFILE = os.environ.get("TRIAGE_PROFILE") or _default_profile()
+PROFILE = os.environ.get("TRIAGE_PROFILE") or default_profile()
 
 # What a generated value for a pathway event's field is, by the field's kind (a code field
 # takes one of its choices: needs_met when it is one).
