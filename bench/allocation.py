@@ -45,8 +45,8 @@ def plan() -> tuple[str, list[str], list[str], list[tuple[str, str]], str | None
         note = (f"profile {profile().id} balances no service's caseloads (no allocation in "
                 f"profile.yaml): the count is measured on {service}, split into "
                 f"{len(instances)} made-up instances, one unit of {len(unit)}")
-    others = [(s, next(iter(spec.instances), "countywide")) for s, spec in services.items()
-              if s != service][:3]
+    others = [(s, next(iter(spec.instances))) for s, spec in services.items()
+              if s != service and spec.instances][:3]
     return service, instances, unit, others, note
 
 

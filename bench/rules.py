@@ -123,13 +123,9 @@ def single_decisions(profile, ruleset, referrals, runs: int) -> dict[str, float]
     return best
 
 
-# The level rule a simulated change edits (its count threshold raised by one), when the
-# decision graph has it; otherwise the first level rule with a count threshold.
-CANDIDATE_RULE = "L3-three-headline-areas"
-
-
 def candidate_ruleset(profile) -> rules.RuleSet:
-    """A plausible change to simulate: three headline areas becomes four."""
+    """A plausible change to simulate: the first level rule that counts needs (a count of 2
+    or more: in the shipped profiles, needs in three headline areas) asks for one more."""
     folder = Path(tempfile.mkdtemp(prefix="bench-candidate-"))
     shutil.copytree(profile.folder, folder, dirs_exist_ok=True)
     path = folder / profile.files["decision_graph"]
@@ -137,7 +133,7 @@ def candidate_ruleset(profile) -> rules.RuleSet:
     level = next(n for n in graph["nodes"] if n.get("content", {}).get("outputPath") == "level")
     rows = level["content"]["rules"]
     thresholds = [r for r in rows if any(_count_threshold(v) for v in r.values())]
-    row = next((r for r in thresholds if r["_id"] == CANDIDATE_RULE), thresholds[0])
+    row = thresholds[0]
     column, value = next((k, v) for k, v in row.items() if _count_threshold(v))
     row[column] = f">= {_count_threshold(value) + 1}"
     path.write_text(json.dumps(graph), encoding="utf-8")
