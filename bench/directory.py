@@ -89,10 +89,11 @@ def run(name: str, url: str, services: int, requests: int) -> None:
           f"({took / loaded.services * 1000:.2f} ms each)")
     client = app.test_client()
     pages = client.get("/oruk/services?per_page=50").json["total_pages"]
-    some = client.get(f"/oruk/services?per_page=50&page={pages // 2}").json["contents"][0]["id"]
+    middle = max(1, pages // 2)  # page numbers start at 1
+    some = client.get(f"/oruk/services?per_page=50&page={middle}").json["contents"][0]["id"]
     for label, path in (
             ("feed page 1", "/oruk/services?per_page=50"),
-            ("feed middle page", f"/oruk/services?per_page=50&page={pages // 2}"),
+            ("feed middle page", f"/oruk/services?per_page=50&page={middle}"),
             ("feed last page", f"/oruk/services?per_page=50&page={pages}"),
             ("feed search", "/oruk/services?search=food&per_page=50"),
             ("one service", f"/oruk/services/{some}"),
