@@ -1,6 +1,8 @@
 """What the benchmarks share: the repository root on sys.path, a throwaway PostgreSQL
-database per run, a temporary SQLite file, the profile (TRIAGE_PROFILE) and a referral body
-from its worked examples."""
+database per run, a temporary SQLite file, and the profile they run (TRIAGE_PROFILE): referral
+bodies from its worked examples, its demo accounts, its meeting (if any) and coordinator, its
+postcode area, and a case's cycle along its pathway. No bench names a council's services,
+places or accounts: each takes them from here."""
 
 from __future__ import annotations
 
