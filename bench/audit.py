@@ -7,11 +7,12 @@ real intake service (so the person filter has real households, referrals and cas
 over two years by those users on cases, referrals, people, households and accounts, with the
 actions' and users' frequencies skewed as in real use (a few busy staff, case.view and
 referral.view most of all), 400 of them on the family; and 100,000 notifications to the
-teams, users and the managers' inbox, half of the Charnwood hub's read by its coordinator.
-Everything is ANALYZEd.
+teams, users and the managers' inbox, half of the reader's team's read by the reader: the
+profile's hub coordinator (its meeting's), or, when the profile has no meeting, its first
+practitioner of one team of one instance. Everything is ANALYZEd.
 
 Timing: through the whole Flask stack (the /audit page signed in as a manager, the
-notifications page and the unread count as the Charnwood hub coordinator): for each filter
+notifications page and the unread count as the reader): for each filter
 the first page and a deep page (the keyset cursor of the event 80% of the way down the
 filter's matches), median and p95 over --repeat requests. Each /audit request also writes
 its own audit.view row, as in real use.
@@ -35,7 +36,14 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import migrated_app, throwaway_postgres  # noqa: E402
+from bench.common import (  # noqa: E402
+    demo_data,
+    demo_email,
+    meeting,
+    migrated_app,
+    profile,
+    throwaway_postgres,
+)
 from bench.pages import signed_in  # noqa: E402
 from bench.people import bulk_load, family_of_twenty  # noqa: E402
 
@@ -55,10 +63,31 @@ OBJECTS = {"case.view": "case", "case.list": "case", "case.note": "case",
 ROUTES = {"case": "/cases/<int:case_id>", "referral": "/referrals/<reference>",
           "person": "/people/<int:person_id>", "household": "/families/<int:household_id>",
           "user": "/login"}
-RECIPIENTS = ["team:early_help_hub:charnwood-hub", "team:early_help_hub:melton-hub",
-              "team:early_help_hub:hinckley-hub", "team:first_contact_plus:countywide",
-              "team:supporting_leicestershire_families:south-charnwood-melton",
-              "team:front_door", "managers"]
+
+
+def reader() -> tuple[str, str, str]:
+    """(email, team, what to call them) of the staff member whose notifications are read:
+    the meeting's coordinator, or the first practitioner of a one-instance team."""
+    held = meeting()
+    if held is not None:
+        return held.coordinator, f"{held.service}:{held.instance}", "hub coordinator"
+    user = next((u for u in demo_data().with_role("practitioner") if ":" in (u.team or "")),
+                None)
+    if user is None:
+        raise LookupError("the profile's demo data has no practitioner of one instance")
+    return user.email, user.team, "practitioner"
+
+
+def recipients(team: str) -> list[str]:
+    """Who the notifications go to: the reader's team first, two other instances of its
+    service, the first instance of two other services, the front door and the managers."""
+    service, _, instance = team.partition(":")
+    services = profile().services
+    others = [i for i in services[service].instances if i != instance][:2]
+    elsewhere = [f"{s}:{next(iter(spec.instances))}" for s, spec in services.items()
+                 if s != service and spec.instances][:2]
+    return [f"team:{team}", *(f"team:{service}:{i}" for i in others),
+            *(f"team:{t}" for t in elsewhere), "team:front_door", "managers"]
 
 
 def load_staff(url: str, first_id: int) -> list[int]:
@@ -120,7 +149,8 @@ def load_audit(url: str, events: int, users: list[int], family: dict[str, list[i
         engine.dispose()
 
 
-def load_notifications(url: str, count: int, reader_id: int, users: list[int]) -> None:
+def load_notifications(url: str, count: int, reader_id: int, users: list[int],
+                       to: list[str]) -> None:
     rng = random.Random(16)
     start = datetime(2025, 6, 1, tzinfo=UTC)
     engine = create_engine(url)
@@ -129,20 +159,20 @@ def load_notifications(url: str, count: int, reader_id: int, users: list[int]) -
         cur = raw.cursor()
         cur.execute("SELECT coalesce(max(id), 0) FROM notification")
         first = cur.fetchone()[0] + 1
-        charnwood = []
+        read = []
         with cur.copy("COPY notification (id, recipient, kind, subject, body, created_at, "
                       "email_attempts) FROM STDIN") as copy:
             for i in range(count):
-                recipient = (rng.choice(RECIPIENTS) if rng.random() < 0.7
+                recipient = (rng.choice(to) if rng.random() < 0.7
                              else f"user:{rng.choice(users)}")
-                if recipient == RECIPIENTS[0]:
-                    charnwood.append(first + i)
+                if recipient == to[0]:
+                    read.append(first + i)
                 copy.write_row((first + i, recipient, "case.opened",
                                 f"New case {i}", f"Case {i} was routed to the team.",
                                 start + timedelta(seconds=i * 150), 0))
         with cur.copy("COPY notification_read (notification_id, user_id, read_at) FROM STDIN"
                       ) as copy:
-            for nid in charnwood[: len(charnwood) // 2]:
+            for nid in read[: len(read) // 2]:
                 copy.write_row((nid, reader_id, "2026-01-01"))
         cur.execute("SELECT setval(pg_get_serial_sequence('notification', 'id'), "
                     "(SELECT max(id) FROM notification))")
@@ -226,9 +256,9 @@ def main() -> None:
             from sqlmodel import select
 
             from triage.models import User
-            hub = session.exec(select(User).where(
-                User.email == "hub.charnwood@demo.test")).one()
-        load_notifications(url, args.notifications, hub.id, users)
+            reader_email, reader_team, who = reader()
+            hub = session.exec(select(User).where(User.email == reader_email)).one()
+        load_notifications(url, args.notifications, hub.id, users, recipients(reader_team))
         print(f"loaded {args.events} audit events, {args.notifications} notifications and "
               f"{args.people} people in {time.perf_counter() - started:.0f} s", flush=True)
         busy, rare = users[0], users[-1]
@@ -256,13 +286,13 @@ def main() -> None:
              {"u": busy, "f": today.replace(tzinfo=UTC),
               "t": (today + timedelta(days=7)).replace(tzinfo=UTC)}),
         ]
-        manager = signed_in(app, "manager@demo.test")
+        manager = signed_in(app, demo_email("manager"))
         with rt.db.reader() as session:
             from sqlmodel import select
 
             from triage.models import User
             manager_user = session.exec(select(User).where(
-                User.email == "manager@demo.test")).one()
+                User.email == demo_email("manager"))).one()
         print(f"{'the machine: a page with no database work':52} {'median ms':>10} "
               f"{'p95 ms':>8}", flush=True)
         results.append(report("GET /accessibility (floor)",
@@ -281,7 +311,7 @@ def main() -> None:
                     rt, manager_user, args_, args.repeat)))
                 results.append(report(f"{name}, {depth}: /audit page", time_get(
                     manager, f"/audit?{query}{extra}", args.repeat)))
-        hub_client = signed_in(app, "hub.charnwood@demo.test")
+        hub_client = signed_in(app, reader_email)
         heading = f"notifications, {args.notifications}"
         print(f"{heading:52} {'median ms':>10} {'p95 ms':>8}", flush=True)
         from triage.services.notices import inbox
@@ -294,9 +324,9 @@ def main() -> None:
                 ("unread count (capped): SQL", inbox.unread_statement(rt.profile, hub))):
             results.append(report(label, sql_times(rt, hub, {}, args.repeat, args.explain,
                                                    stmt=stmt)))
-        results.append(report("/notifications/ (hub coordinator)",
+        results.append(report(f"/notifications/ ({who})",
                               time_get(hub_client, "/notifications/", args.repeat)))
-        results.append(report("GET /api/v1/notifications (hub)", _api_times(
+        results.append(report(f"GET /api/v1/notifications ({who.split()[0]})", _api_times(
             app, rt, hub, "/api/v1/notifications", args.repeat)))
         results.append(report("GET /api/v1/notifications/unread-count", _api_times(
             app, rt, hub, "/api/v1/notifications/unread-count", args.repeat)))

@@ -16,35 +16,45 @@ import csv
 import io
 import time
 
-from common import migrated_app, on_each_backend  # also puts the repository on sys.path
+from common import example_body, is_family, migrated_app, on_each_backend  # noqa: I001  (puts the repository on sys.path)
 
 NAMES = ["Amy", "Ben", "Cal", "Dee", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lu"]
+# An everyday family referral of the profile (a child and an adult, one service), each sent
+# for a new family.
+FAMILY = example_body(is_family, "a child and an adult, some needs, one service")
 
 
 def _family(n: int) -> dict:
     # Names match on letters only: spell n in letters so every family is a new one.
     given = "".join(NAMES[int(d)] for d in str(n))
-    return {"postcode": "LE11 1AB", "consent": "given",
-            "people": [{"ref": "c1", "role": "subject", "given_name": given,
-                        "family_name": "Ward", "date_of_birth": "2015-05-05"},
-                       {"ref": "p1", "role": "household", "relationship": "mother",
-                        "given_name": f"Mum {given}", "family_name": "Ward",
-                        "date_of_birth": "1985-01-01"}],
-            "answers": {"school_attendance_concern": True, "child_behaviour_concern": True}}
+    people = [{**person, "given_name": given if i == 0 else f"{person['given_name']} {given}",
+               "family_name": "Ward"} for i, person in enumerate(FAMILY["people"])]
+    return {"postcode": FAMILY["postcode"], "consent": "given", "people": people,
+            "answers": FAMILY["answers"], "information_only": FAMILY["information_only"]}
 
 
 def _csv(bodies: list[dict]) -> bytes:
+    """The same referrals as a batch file (the template's columns they use)."""
+    questions = sorted({q for b in bodies for q in b["answers"]})
+    members = max(len(b["people"]) for b in bodies) - 1
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["postcode", "consent", "subject_given_name", "subject_family_name",
-                     "subject_date_of_birth", "member1_relationship", "member1_given_name",
-                     "member1_family_name", "member1_date_of_birth",
-                     "school_attendance_concern", "child_behaviour_concern"])
+    writer.writerow(["postcode", "consent", "information_only", "subject_given_name",
+                     "subject_family_name", "subject_date_of_birth",
+                     *(f"member{m}_{name}" for m in range(1, members + 1)
+                       for name in ("relationship", "given_name", "family_name",
+                                    "date_of_birth")),
+                     *questions])
     for b in bodies:
-        child, parent = b["people"]
-        writer.writerow([b["postcode"], b["consent"], child["given_name"], "Ward",
-                         child["date_of_birth"], "mother", parent["given_name"], "Ward",
-                         parent["date_of_birth"], "yes", "yes"])
+        subject, *household = b["people"]
+        row = [b["postcode"], b["consent"], "yes" if b["information_only"] else "no",
+               subject["given_name"], subject["family_name"], subject["date_of_birth"]]
+        for m in range(members):
+            person = household[m] if m < len(household) else {}
+            row += [person.get("relationship") or "", person.get("given_name", ""),
+                    person.get("family_name", ""), person.get("date_of_birth", "")]
+        writer.writerow(row + [{True: "yes", False: "no"}.get(b["answers"].get(q), "")
+                               for q in questions])
     return out.getvalue().encode()
 
 

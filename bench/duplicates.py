@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import migrated_app, throwaway_postgres  # noqa: E402
+from bench.common import migrated_app, postcode_area, synthetic_postcode, throwaway_postgres  # noqa: E402
 from bench.people import GIVEN, PROFILE_ID, SURNAMES  # noqa: E402
 
 
@@ -36,6 +36,8 @@ def _words(text: str) -> list[str]:
 
 
 TARGET_SECONDS = 600
+# Synthetic postcodes are in the profile's main postcode area.
+AREA = postcode_area()
 DUPLICATE_SHARE = 0.04
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 NICKNAMES = {"William": "Bill", "Thomas": "Tom", "James": "Jim", "Daniel": "Dan",
@@ -65,8 +67,7 @@ def _typo(rng: random.Random, name: str) -> str:
 
 
 def _postcode(rng: random.Random) -> str:
-    return (f"LE{rng.randint(1, 67)} {rng.randint(0, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
-            f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}")
+    return synthetic_postcode(rng, AREA)
 
 
 def _duplicate(rng: random.Random, person: dict) -> dict:

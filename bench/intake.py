@@ -34,7 +34,7 @@ from pathlib import Path
 import requests
 
 # common puts the repository first on sys.path, so bench/rules.py cannot shadow rules/
-from common import BODY, ROOT, on_each_backend
+from common import BODY, PROFILE, ROOT, on_each_backend
 from sqlalchemy import create_engine, text
 
 
@@ -160,7 +160,7 @@ def _prepare(url: str) -> str:
     upgrade(engine)
     metadata.create_all(engine)
     engine.dispose()
-    app = create_app(Settings(env="test", database_url=url, secret_key="b" * 40),
+    app = create_app(Settings(env="test", database_url=url, secret_key="b" * 40, profile=PROFILE),
                      background=False)
     rt = app.extensions["triage"]
     users.create_user(rt.db, email="bench@partner.test", role="partner",

@@ -9,11 +9,11 @@ open), dropped afterwards; or --url, an already loaded database (kept; migrated 
 --keep, which loads one, keeps it and prints its --url.
 
 The staff: accounts of each kind (front door, practitioners of the busiest teams, hub
-coordinators, managers) are created with the accounts service and signed in with the sign-in
-service (argon2 and all), before the server starts; each simulated user holds one web
-session cookie. Overdue cases are escalated, pending notifications delivered and the reports
-recounted first, so the embedded timers in the server have nothing left over from the load
-to do.
+coordinators of the profile's meeting when it has one, managers) are created with the
+accounts service and signed in with the sign-in service (argon2 and all), before the server
+starts; each simulated user holds one web session cookie. Overdue cases are escalated,
+pending notifications delivered and the reports recounted first, so the embedded timers in
+the server have nothing left over from the load to do.
 
 The server: `triage serve --workers W --threads T` (gunicorn, gthread) with TRIAGE_ENV=
 production, the embedded relay (no Redis) and the pool settings asked for. The load:
@@ -101,17 +101,17 @@ def _cpu_seconds(database: str) -> dict[str, float]:
 
 # --- the staff and what they look at -----------------------------------------------------
 
-def _teams(conn) -> tuple[list[str], list[str]]:
-    """The busiest practitioner teams (service or service:instance) and hub teams, by open
-    cases."""
+def _teams(conn, meeting_service: str | None) -> tuple[list[str], list[str]]:
+    """The busiest practitioner teams (service or service:instance) and hub teams (of the
+    service with a meeting, if any), by open cases."""
     rows = conn.execute(text(
         "SELECT service, instance, count(*) AS n FROM case_record WHERE closed_at IS NULL "
         "GROUP BY service, instance ORDER BY n DESC")).all()
     practitioner, hub = [], []
     for service, instance, _ in rows:
-        if service == "early_help_hub" and instance:
+        if service == meeting_service and instance:
             hub.append(f"{service}:{instance}")
-        elif service != "early_help_hub":
+        elif service != meeting_service:
             practitioner.append(f"{service}:{instance}" if instance else service)
     return practitioner[:6], hub[:4]
 
@@ -177,7 +177,7 @@ def _samples(url: str, practitioner: list[str], hub: list[str]) -> dict:
 def prepare(url: str, users: int, reuse: Path | None = None) -> dict:
     """Accounts and signed-in sessions for every simulated user, and what they look at
     (reuse: the accounts of an earlier run's plan.json, still signed in)."""
-    from bench.common import migrated_app
+    from bench.common import meeting, meeting_note, migrated_app
     from triage.services.accounts import signin
     from triage.services.accounts import users as accounts
     from triage.services.cases import escalation
@@ -199,9 +199,12 @@ def prepare(url: str, users: int, reuse: Path | None = None) -> dict:
     print("reports recounted before the run" if tallies >= 0 else
           "reports recounted less than half an hour ago (fresh)",
           f"({time.perf_counter() - counted_at:.0f} s)", flush=True)
+    held = meeting()
+    if held is None:
+        print(f"{meeting_note()}; no hub coordinators among the staff", flush=True)
     engine = create_engine(url)
     with engine.connect() as conn:
-        practitioner, hub = _teams(conn)
+        practitioner, hub = _teams(conn, held.service if held else None)
     engine.dispose()
     teams = {"front_door": ["front_door"], "practitioner": practitioner, "hub": hub,
              "manager": [None, *practitioner[:2]]}
@@ -211,7 +214,7 @@ def prepare(url: str, users: int, reuse: Path | None = None) -> dict:
         accounts_of = json.loads(reuse.read_text())["accounts"]
         rt.db.dispose()
         print(f"reusing the {sum(len(v) for v in accounts_of.values())} accounts of {reuse}")
-        return {"accounts": accounts_of, "reports": reports,
+        return {"accounts": accounts_of, "reports": reports, "hubs": hub,
                 **_samples(url, practitioner, hub)}
     run = f"{random.randrange(16**6):06x}"
 
@@ -227,13 +230,14 @@ def prepare(url: str, users: int, reuse: Path | None = None) -> dict:
     with ThreadPoolExecutor(max_workers=8) as pool:
         accounts_of = {kind: list(pool.map(lambda n, k=kind: account(k, n),
                                            range(math.ceil(users * share) + 1)))
-                       for kind, share in KINDS.items()}
+                       for kind, share in KINDS.items() if teams[kind]}
     rt.db.dispose()
     print(f"{escalated} overdue cases escalated before the run, as the timers would", flush=True)
     print(f"{sum(len(v) for v in accounts_of.values())} staff accounts created and signed in "
           f"through the services in {time.perf_counter() - started:.0f} s; teams: "
           f"{', '.join(practitioner)}; hubs: {', '.join(hub)}", flush=True)
-    return {"accounts": accounts_of, "reports": reports, **_samples(url, practitioner, hub)}
+    return {"accounts": accounts_of, "reports": reports, "hubs": hub,
+            **_samples(url, practitioner, hub)}
 
 
 # --- the server and the load ---------------------------------------------------------------

@@ -13,7 +13,8 @@ Who does what (share of the users in bench/load.py's KINDS; task weights below):
   submitted (a new family, so intake runs through matching, the rules and routing);
 - practitioners: their team's open cases and its overdue ones, their own cases, case pages,
   a case event form, notifications, people search and the family record;
-- hub coordinators: the hub queue, the meeting, the meeting pack, case pages, notifications;
+- hub coordinators (when the profile has a meeting, and so the plan hub accounts): the hub
+  queue, the meeting, the meeting pack, case pages, notifications;
 - managers: the overdue overview, the audit viewer (unfiltered, by user, by case), a team's
   cases, the front door's overdue list, caseloads, notifications, and the reports when the
   app has them (`/reports`).
@@ -192,6 +193,8 @@ class Practitioner(Staff):
 class Hub(Staff):
     kind = "hub"
     weight = 15
+    # A profile with no meeting has no hub pages and the plan no hub accounts.
+    abstract = not PLAN["accounts"].get("hub")
 
     @task(3)
     def queue(self) -> None:
@@ -220,7 +223,8 @@ class Manager(Staff):
 
     def on_start(self) -> None:
         super().on_start()
-        self.teams = [t for t in PLAN["cases"] if not t.startswith("early_help_hub")]
+        hubs = set(PLAN.get("hubs", ()))
+        self.teams = [t for t in PLAN["cases"] if t not in hubs]
         users = [a["id"] for accounts in PLAN["accounts"].values() for a in accounts]
         self.users = users
         self.all_cases = [c for cases in PLAN["cases"].values() for c in cases]

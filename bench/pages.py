@@ -24,6 +24,10 @@ cloned only from templates whose cases are all closed and whose referral is sett
 about 90% of cases are closed and the open ones are recent) and `open` (cloned only from
 templates with no closed case: every case is open).
 
+The profile is TRIAGE_PROFILE's: its demo accounts sign in, its everyday referral fills the
+form, its body's service is the coordinators' team; a profile with no meeting (no pathway
+has a `meeting:` block) has no hub pages, and the output says they were not measured.
+
     .venv/bin/python bench/pages.py [--referrals 50000] [--repeat 20] [--db PATH]
     .venv/bin/python bench/pages.py --postgres [--shape closed|open] [--referrals 1000000]
 """
@@ -46,6 +50,19 @@ from sqlmodel import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402
+    PROFILE,
+    case_cycle,
+    default_profile,
+    demo_data,
+    demo_email,
+    demo_user,
+    example_body,
+    has_needs,
+    meeting,
+    meeting_note,
+    route_of,
+)
 from config.settings import Settings  # noqa: E402
 
 TARGET_MS = 100.0
@@ -76,7 +93,7 @@ def build(db: Path, referrals: int):
     upgrade(engine)  # a reused database also gets any newer migration
     engine.dispose()
     settings = Settings(env="test", instance_path=db.parent / "instance", database_url=url,
-                        secret_key="bench-pages-secret-" + "x" * 32)
+                        secret_key="bench-pages-secret-" + "x" * 32, profile=PROFILE)
     app = create_app(settings, background=False)
     rt = app.extensions["triage"]
     rt.relay = _NoRelay()
@@ -96,8 +113,9 @@ def load(rt, referrals: int) -> None:
     if have >= referrals:
         print(f"database has {have} referrals already")
         return
-    senders = [("staff", users["frontdoor@demo.test"]), ("self", None),
-               ("partner", users["fire@demo.test"]), ("partner", users["police@demo.test"])]
+    partners = demo_data().with_role("partner")[:2]
+    senders = [("staff", users[demo_email("front_door")]), ("self", None),
+               *(("partner", users[p.email]) for p in partners)]
     rng = random.Random(50_000)
     started = time.perf_counter()
     made = 0
@@ -336,14 +354,19 @@ def signed_in(app, email: str):
 
 
 def prepare_meeting(app, rt) -> None:
-    """Put up to 20 of the Charnwood hub's new cases on the next meeting's agenda."""
+    """Put up to 20 of the coordinator's hub's new cases on the next meeting's agenda (none
+    when the profile has no meeting)."""
     from triage.models import Case
 
+    hub = meeting()
+    if hub is None:
+        return
     with rt.db.reader() as session:
         on_agenda = session.exec(select(func.count()).select_from(Case).where(
-            Case.instance == "charnwood-hub", Case.state == "awaiting_hub_meeting")).one()
+            Case.service == hub.service, Case.instance == hub.instance,
+            Case.state == hub.agenda)).one()
         ids = session.exec(select(Case.id).where(
-            Case.instance == "charnwood-hub", Case.state == "requested")
+            Case.service == hub.service, Case.instance == hub.instance, Case.state == hub.new)
             .order_by(Case.id.desc()).limit(max(0, 20 - on_agenda))).all()
     if not ids:
         return
@@ -353,25 +376,60 @@ def prepare_meeting(app, rt) -> None:
     from triage.services.hub import meetings
 
     with Session(rt.db.engine) as session:
-        user = session.exec(select(User).where(User.email == "hub.charnwood@demo.test")).one()
+        user = session.exec(select(User).where(User.email == hub.coordinator)).one()
     meetings.add_to_agenda(rt, user=user, case_ids=list(ids))
+
+
+def coordinators() -> tuple[str, str, str | None]:
+    """(service, email, instance or None) of the team whose pages are measured: the
+    practitioners of the service the profile's everyday referral goes to."""
+    service, _ = route_of()
+    user = demo_user("practitioner", service)
+    return service, user.email, (user.team or "").partition(":")[2] or None
 
 
 def sample(rt) -> dict:
     from triage.models import Case, Referral
 
+    service, _, instance = coordinators()
+    hub = meeting()
     with rt.db.reader() as session:
         reference = session.exec(select(Referral.reference).where(
             Referral.status == "routed").order_by(Referral.id.desc())).first()
-        lac_case = session.exec(select(Case.id).where(
-            Case.service == "local_area_coordination", Case.state == "requested")
+        team_case = session.exec(select(Case.id).where(
+            Case.service == service, Case.state == rt.pathways.for_service(service).initial_state,
+            *([Case.instance == instance] if instance else []))
             .order_by(Case.id.desc())).first()
-        hub_case = session.exec(select(Case.id).where(
-            Case.instance == "charnwood-hub", Case.state == "awaiting_hub_meeting")).first()
+        hub_case = hub and session.exec(select(Case.id).where(
+            Case.service == hub.service, Case.instance == hub.instance,
+            Case.state == hub.agenda)).first()
         household = session.exec(select(Referral.household_id).where(
             Referral.reference == reference)).first()
-    return {"reference": reference, "lac_case": lac_case, "hub_case": hub_case,
-            "household": household}
+        biggest = session.exec(select(Case.service).group_by(Case.service)
+                               .order_by(func.count().desc(), Case.service)).first()
+    return {"reference": reference, "team_case": team_case, "hub_case": hub_case,
+            "household": household, "biggest": biggest}
+
+
+def check_form() -> dict:
+    """The new referral form filled in with the profile's first everyday referral that has
+    some needs, for "check the decision"."""
+    body = example_body(has_needs, "some needs")
+    form = {"person_rows": str(max(3, len(body["people"]))), "postcode": body["postcode"],
+            "consent": "given", "action": "check"}
+    for i, person in enumerate(body["people"]):
+        year, month, day = person["date_of_birth"].split("-")
+        form.update({f"people-{i}-given_name": person["given_name"],
+                     f"people-{i}-family_name": person["family_name"],
+                     f"people-{i}-dob-day": str(int(day)), f"people-{i}-dob-month": str(int(month)),
+                     f"people-{i}-dob-year": year})
+        if person.get("relationship"):
+            form[f"people-{i}-relationship"] = person["relationship"]
+    for question, answer in body["answers"].items():
+        form[f"answer-{question}"] = "yes" if answer else "no"
+    if body["information_only"]:
+        form["information_only"] = "yes"
+    return form
 
 
 def time_page(client, method: str, path: str, data: dict | None, repeat: int) -> list[float]:
@@ -397,8 +455,9 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=None,
                         help="50,000 on SQLite (through intake), 1,000,000 on PostgreSQL")
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--db", type=Path,
-                        default=Path(tempfile.gettempdir()) / "triage-bench-pages.sqlite3")
+    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / (
+        "triage-bench-pages.sqlite3" if default_profile() == PROFILE
+        else f"triage-bench-pages-{PROFILE}.sqlite3"))
     parser.add_argument("--postgres", action="store_true",
                         help="a throwaway PostgreSQL database, bulk loaded, dropped afterwards")
     parser.add_argument("--shape", choices=("closed", "open"), default="closed",
@@ -449,16 +508,15 @@ def measure(app, rt, where: str, repeat: int) -> None:
         cases = session.exec(select(func.count()).select_from(Case)).one()
         open_cases = session.exec(select(func.count()).select_from(Case)
                                   .where(Case.closed_at.is_(None))).one()
-        agenda = session.exec(select(func.count()).select_from(Case).where(
-            Case.instance == "charnwood-hub", Case.state == "awaiting_hub_meeting")).one()
-    front = signed_in(app, "frontdoor@demo.test")
-    hub = signed_in(app, "hub.charnwood@demo.test")
-    lac = signed_in(app, "lac@demo.test")
-    partner = signed_in(app, "fire@demo.test")
-    check = {"person_rows": "3", "people-0-given_name": "Gwen", "people-0-family_name": "Smith",
-             "people-0-dob-day": "1", "people-0-dob-month": "3", "people-0-dob-year": "1932",
-             "postcode": "LE13 0AB", "answer-memory_concern": "yes",
-             "answer-social_isolation": "yes", "consent": "given", "action": "check"}
+        held = meeting()
+        agenda = held and session.exec(select(func.count()).select_from(Case).where(
+            Case.service == held.service, Case.instance == held.instance,
+            Case.state == held.agenda)).one()
+    service, coordinator, _ = coordinators()
+    front = signed_in(app, demo_email("front_door"))
+    team = signed_in(app, coordinator)
+    partner = signed_in(app, demo_data().first_with_role("partner").email)
+    event = case_cycle(service)[0][0]
     pages = [
         ("front door: worklists", front, "GET", "/front-door/", None),
         ("front door: new today", front, "GET", "/front-door/worklists/new_today", None),
@@ -467,22 +525,28 @@ def measure(app, rt, where: str, repeat: int) -> None:
         ("front door: needs review", front, "GET", "/front-door/worklists/needs_review", None),
         ("front door: overdue", front, "GET", "/front-door/worklists/overdue", None),
         ("front door: new referral form", front, "GET", "/referrals/new", None),
-        ("front door: check decision (POST)", front, "POST", "/referrals/new", check),
+        ("front door: check decision (POST)", front, "POST", "/referrals/new", check_form()),
         ("referral page", front, "GET", f"/referrals/{ids['reference']}", None),
         ("family page", front, "GET", f"/families/{ids['household']}", None),
         ("cases of the biggest team (front door)", front, "GET",
-         "/cases/?team=first_contact_plus", None),
-        ("team cases (coordinators)", lac, "GET", "/cases/", None),
-        ("case page", lac, "GET", f"/cases/{ids['lac_case']}", None),
-        ("case event form", lac, "GET", f"/cases/{ids['lac_case']}/events/introduce", None),
-        ("hub queue", hub, "GET", "/hub/", None),
-        ("hub meeting", hub, "GET", "/hub/meeting", None),
-        (f"hub meeting pack ({agenda} cases)", hub, "GET", "/hub/meeting/pack", None),
-        ("hub decision form", hub, "GET", f"/hub/meeting/cases/{ids['hub_case']}", None),
-        ("partner: own referrals", partner, "GET", "/partner/", None),
+         f"/cases/?team={ids['biggest']}", None),
+        ("team cases (coordinators)", team, "GET", "/cases/", None),
+        ("case page", team, "GET", f"/cases/{ids['team_case']}", None),
+        ("case event form", team, "GET", f"/cases/{ids['team_case']}/events/{event}", None),
     ]
+    if held is not None:
+        hub = signed_in(app, held.coordinator)
+        pages += [
+            ("hub queue", hub, "GET", "/hub/", None),
+            ("hub meeting", hub, "GET", "/hub/meeting", None),
+            (f"hub meeting pack ({agenda} cases)", hub, "GET", "/hub/meeting/pack", None),
+            ("hub decision form", hub, "GET", f"/hub/meeting/cases/{ids['hub_case']}", None),
+        ]
+    pages.append(("partner: own referrals", partner, "GET", "/partner/", None))
     print(f"\n{total} referrals, {cases} cases ({open_cases} open) in {where}; "
           f"{repeat} requests per page; load {_load()}")
+    if held is None:
+        print(meeting_note())
     print(f"{'page':40} {'median ms':>10} {'p95 ms':>8}  under {TARGET_MS:.0f}/"
           f"{TARGET_P95_MS:.0f} ms")
     worst = worst_p95 = 0.0

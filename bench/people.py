@@ -20,13 +20,23 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import quote_plus
 
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PROFILE, migrated_app, throwaway_postgres  # noqa: E402
+from bench.common import (  # noqa: E402
+    PROFILE,
+    demo_email,
+    example_body,
+    is_family,
+    migrated_app,
+    postcode_area,
+    synthetic_postcode,
+    throwaway_postgres,
+)
 from bench.pages import signed_in  # noqa: E402
 from config.profile import load_profile  # noqa: E402
 
@@ -64,8 +74,8 @@ def bulk_load(url: str, people: int, first_id: int) -> None:
 
     rng = random.Random(11)
     weights = [1 / (i + 1) ** 0.6 for i in range(len(SURNAMES))]
-    postcodes = [f"LE{rng.randint(1, 67)} {rng.randint(0, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
-                 f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}" for _ in range(20_000)]
+    area = postcode_area()
+    postcodes = [synthetic_postcode(rng, area) for _ in range(20_000)]
     engine = create_engine(url)
     raw = engine.raw_connection()
     try:
@@ -109,6 +119,20 @@ def bulk_load(url: str, people: int, first_id: int) -> None:
         engine.dispose()
 
 
+def family_body() -> dict:
+    """A child and her mother, referred as the profile's everyday family referral is (its
+    postcode and needs): the family the searches look for."""
+    family = example_body(is_family, "a child and an adult, some needs, one service",
+                          channel="staff")
+    child = {"role": "subject", "given_name": "Priya", "family_name": "Johnson",
+             "date_of_birth": "2015-05-31"}
+    mother = {"role": "household", "relationship": "mother", "given_name": "Anika",
+              "family_name": "Johnson", "date_of_birth": "1987-01-20"}
+    return {"channel": "staff", "postcode": family["postcode"], "consent": "given",
+            "people": [{"ref": "c1", **child}, {"ref": "m1", **mother}],
+            "answers": family["answers"]}
+
+
 def family_of_twenty(rt) -> tuple[int, int]:
     from sqlmodel import select
 
@@ -118,15 +142,9 @@ def family_of_twenty(rt) -> tuple[int, int]:
     from triage.services.referrals import intake
 
     users = {u.email: u for u in ensure_demo_users(rt)}
-    body = {"channel": "staff", "postcode": "LE11 2AB", "consent": "given",
-            "people": [{"ref": "c1", "role": "subject", "given_name": "Priya",
-                        "family_name": "Johnson", "date_of_birth": "2015-05-31"},
-                       {"ref": "m1", "role": "household", "relationship": "mother",
-                        "given_name": "Anika", "family_name": "Johnson",
-                        "date_of_birth": "1987-01-20"}],
-            "answers": {"domestic_abuse": True}}
+    body = family_body()
     for _ in range(20):
-        intake.submit_referral(rt, user=users["frontdoor@demo.test"], body=body)
+        intake.submit_referral(rt, user=users[demo_email("front_door")], body=body)
     with rt.db.unit_of_work() as session:
         priya = session.exec(select(Person).where(Person.given_name == "Priya")).first()
         household = session.exec(select(Referral.household_id)).first()
@@ -161,7 +179,7 @@ def main() -> None:
         started = time.perf_counter()
         bulk_load(url, args.people, first_id=1_000)
         print(f"loaded {args.people} people in {time.perf_counter() - started:.0f} s")
-        front = signed_in(app, "frontdoor@demo.test")
+        front = signed_in(app, demo_email("front_door"))
         found = front.get("/search?q=Pria+Jonson").get_data(as_text=True)
         assert f"/people/{person_id}" in found, "the misspelt search did not find Priya"
         pages = [
@@ -169,7 +187,7 @@ def main() -> None:
             ("search: common surname", "/search?q=Smith"),
             ("search: date of birth", "/search?q=31/05/2015"),
             ("search: phone", "/search?q=07700+900123"),
-            ("search: postcode", "/search?q=LE11+2AB"),
+            ("search: postcode", f"/search?q={quote_plus(family_body()['postcode'])}"),
             ("person page", f"/people/{person_id}"),
             ("family page (20 referrals)", f"/families/{household_id}"),
         ]

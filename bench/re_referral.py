@@ -18,16 +18,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import migrated_app, throwaway_postgres  # noqa: E402
+from bench.common import (  # noqa: E402
+    example_body,
+    is_adult_alone,
+    migrated_app,
+    throwaway_postgres,
+)
+
+# An everyday adult referral of the profile (one adult, some needs).
+ADULT = example_body(is_adult_alone, "one adult with some needs", channel="staff")
 
 
 def _body(n: int) -> dict:
-    """Someone First Contact Plus takes; the same n is the same person."""
-    return {"channel": "staff", "referrer": {"organisation": "Front door", "name": "A"},
-            "postcode": "LE13 1AB", "consent": "given",
-            "people": [{"ref": "a1", "role": "subject", "given_name": f"Sam{n}",
-                        "family_name": "Hale", "date_of_birth": "1968-09-09"}],
-            "answers": {"adult_mental_health": True}}
+    """The profile's everyday adult; the same n is the same person."""
+    person = {**ADULT["people"][0], "ref": "a1", "given_name": f"Sam{n}", "family_name": "Hale"}
+    return {**ADULT, "referrer": {"organisation": "Front door", "name": "A"},
+            "people": [person]}
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ def _timed(call, repeat: int) -> tuple[float, float]:
 
 
 def measure(app, rt, where: str, repeat: int, explain: bool) -> None:
+    from bench.common import demo_email
     from bench.pages import signed_in
     from triage.models import Case, Referral, ReportTally
     from triage.services.accounts import users
@@ -68,10 +69,10 @@ def measure(app, rt, where: str, repeat: int, explain: bool) -> None:
     with rt.db.reader() as session:
         rows = session.execute(select(func.count()).select_from(ReportTally)).scalar_one()
     print(f"report_tally rows: {rows}")
-    token = users.create_token(rt.db, email="manager@demo.test")
+    token = users.create_token(rt.db, email=demo_email("manager"))
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    web = signed_in(app, "manager@demo.test")
+    web = signed_in(app, demo_email("manager"))
     today = rt.pathways.calendar.local_date(result.refreshed_at)
     five_years_ago = today.replace(year=today.year - 5).isoformat()
     print(f"{'report':22} {'grouping':40} {'api ms':>8} {'p95':>7} {'csv ms':>8} "

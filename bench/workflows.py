@@ -21,23 +21,15 @@ import statistics
 import time
 from collections.abc import Callable
 
-from common import migrated_app, on_each_backend  # also puts the repository on sys.path
+from common import BODY, case_cycle, migrated_app, on_each_backend, profile, route_of  # noqa: I001  (puts the repository on sys.path)
 from sqlalchemy import text
 
 import workflows  # noqa: E402  (after the path is set)
 
-BODY = {
-    "channel": "partner", "referrer": {"organisation": "Fire and Rescue Service"},
-    "postcode": "LE13 0AB",
-    "people": [{"ref": "p1", "role": "subject", "given_name": "Gwen", "family_name": "Smith",
-                "date_of_birth": "1932-03-01"}],
-    "answers": {"memory_concern": True, "social_isolation": True},
-    "consent": "given",
-}
-# One Local Area Coordination case from the offer to its outcome: 7 transitions.
-CYCLE = [("introduce", {}), ("start_working_together", {}), ("hold", {"reason": "Away"}),
-         ("resume", {}), ("hold", {"reason": "In hospital"}), ("resume", {}),
-         ("close", {"outcome": "needs_met"})]
+# The case: BODY's (the profile's everyday referral), from the offer to its outcome along
+# its service's pathway (on hold and resumed twice on the way: 7 transitions in most).
+SERVICE, INSTANCE = route_of()
+CYCLE = case_cycle(SERVICE)
 
 
 def _timed(calls: list[Callable[[], object]]) -> dict[str, float]:
@@ -64,13 +56,14 @@ def run_backend(url: str, n_cases: int) -> dict[str, dict[str, float]]:
     rt = app.extensions["triage"]
     partner = users.create_user(rt.db, email="bench@partner.test", role="partner",
                                    organisation="Bench Fire Service")
-    users.create_user(rt.db, email="bench@lac.test", role="practitioner",
-                         team="local_area_coordination:melton-north")
-    headers = {"Authorization": f"Bearer {users.create_token(rt.db, email='bench@lac.test')}"}
+    users.create_user(rt.db, email="bench@practitioner.test", role="practitioner",
+                      team=f"{SERVICE}:{INSTANCE}" if INSTANCE else SERVICE)
+    headers = {"Authorization":
+               f"Bearer {users.create_token(rt.db, email='bench@practitioner.test')}"}
     case_ids = []
     for _ in range(n_cases * 2):  # one set for the transitions, one for their floor
         _, created = intake.submit_referral(rt, user=partner, body=BODY)
-        case_ids.append(created["cases"][0]["id"])
+        case_ids.append(next(c["id"] for c in created["cases"] if c["service"] == SERVICE))
     rt.relay.drain(timeout=120)
     moved, floored = case_ids[:n_cases], case_ids[n_cases:]
     client = app.test_client()
@@ -147,8 +140,9 @@ def main() -> None:
 
     all_results = on_each_backend(args.only, lambda _, url: run_backend(url, args.cases))
 
-    print(f"workflows benchmark: {args.cases} Local Area Coordination cases x {len(CYCLE)} "
-          "transitions; Flask test client, one thread, in-process outbox; 2-core machine")
+    print(f"workflows benchmark: {args.cases} {profile().services[SERVICE].name} cases x "
+          f"{len(CYCLE)} transitions; Flask test client, one thread, in-process outbox; "
+          "2-core machine")
     labels = [("floor_update", "floor: bare UPDATE of the state column"),
               ("transition", "POST /cases/<id>/events (a transition)"),
               ("floor_select", "floor: bare SELECT of the case row"),

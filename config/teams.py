@@ -92,6 +92,15 @@ class Teams:
         team = self.get(team_id)
         return team.name if team is not None else (team_id or "")
 
+    def case_team_name(self, service: str, instance: str | None) -> str:
+        """What messages call the team of a case of service:instance: the instance team's
+        name with its service's ("North Hub (Family Hubs)"), or the service's name."""
+        service_name = self.name(service)
+        team = self.get(f"{service}:{instance}") if instance else None
+        if team is None or team.name == service_name:
+            return service_name
+        return f"{team.name} ({service_name})"
+
     def covering(self, service: str, instance: str | None) -> tuple[str, ...]:
         """The ids of every team that works service:instance's cases (who is told of them)."""
         return tuple(t.id for t in self.by_id.values() if t.covers(service, instance))

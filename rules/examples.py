@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -184,15 +185,19 @@ def _letters(n: int) -> str:
     return "".join("abcdefghij"[int(d)] for d in str(n))
 
 
-def first_routed_example(profile: Profile) -> tuple[int, dict]:
+def first_routed_example(profile: Profile, where: Callable[[dict], bool] | None = None,
+                         what: str = "") -> tuple[int, dict]:
     """The first worked example routed to a service without review or a statutory route: the
-    profile's everyday referral."""
+    profile's everyday referral (with `where`, the first such example it accepts; `what`
+    says what that looks for, for the error)."""
     statutory = {s.id for s in profile.services.values() if s.statutory}
     for n, example in enumerate(load_examples(profile)):
         expected = example.get("expected") or {}
         routes = expected.get("routes") or []
         if (example.get("people") and routes and not expected.get("needs_review")
                 and "open_family_support" not in example
-                and not any(r["service"] in statutory for r in routes)):
+                and not any(r["service"] in statutory for r in routes)
+                and (where is None or where(example))):
             return n, example
-    raise LookupError(f"profile {profile.id} has no worked example routed to a service")
+    raise LookupError(f"profile {profile.id} has no worked example routed to a service"
+                      + (f" ({what})" if what else ""))

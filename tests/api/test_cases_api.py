@@ -183,6 +183,26 @@ def test_every_read_of_a_case_is_audited_and_so_is_a_refusal(client, auth, refer
     assert sorted(actions) == ["case.view", "case.view_refused"]
 
 
+def test_a_case_of_another_team_is_refused_naming_that_team_as_the_profile_does(
+        client, auth, referral_body, rt):
+    _, case_id = open_case(client, auth("partner"), referral_body, "local_area_coordination")
+    owner = team("local_area_coordination")
+    other = auth("practitioner", team="signposting")
+    service, _, instance = owner.partition(":")
+    named = rt.profile.teams.case_team_name(service, instance)
+    assert named == (f"{rt.profile.teams.name(owner)} "
+                     f"({rt.profile.services[service].name})")
+    refused = client.get(f"/api/v1/cases/{case_id}", headers=other)
+    assert refused.status_code == 403
+    assert named in refused.json["message"] and owner not in refused.json["message"]
+    moved = fire(client, other, case_id, "introduce")
+    assert moved.status_code == 403
+    assert named in moved.json["message"] and owner not in moved.json["message"]
+    listed = client.get("/api/v1/cases", query_string={"team": owner}, headers=other)
+    assert listed.status_code == 403
+    assert f"({rt.profile.teams.name('signposting')})" in listed.json["message"]
+
+
 @both_databases
 def test_history_replays_through_the_pathway_to_the_current_state(
         client, auth, referral_body, rt):

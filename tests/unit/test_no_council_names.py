@@ -1,6 +1,6 @@
 """No council's names in the code: every service name, instance, locality value, district,
 level name and postcode area of every profile under config/profiles/ (and the names its
-texts use) appears only in that profile's data, never in triage/, workflows/ or rules/
+texts use) appears only in that profile's data, never in triage/, workflows/, rules/ or bench/
 (Python, templates, JSON). A council's wording is the profile's texts (config/texts.py)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import yaml
 from config.profile import PROFILES_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("triage", "workflows", "rules")
+SCANNED = ("triage", "workflows", "rules", "bench")
 SUFFIXES = {".py", ".html", ".json", ".txt", ".js", ".yaml", ".ini", ".mako"}
 # Migrations record history as it was (a data migration may name the codes it converted).
 # The demo's users and partner organisations are still Leicestershire's (gaps blocker 11:

@@ -329,8 +329,9 @@ def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:
             audit.record(session, actor=user, action="case.view_refused", object_type="case",
                          object_id=case.id)
             session.commit()
-            raise Forbidden(f"Case {case_id} belongs to the {case.service}:{case.instance} "
-                            "team; only that team and managers may see it.")
+            raise Forbidden(f"Case {case_id} belongs to another team, "
+                            f"{rt.profile.teams.case_team_name(case.service, case.instance)}: "
+                            "only that team and managers may see it.")
         audit.record(session, actor=user, action="case.view", object_type="case",
                      object_id=case.id)
         record = build_record(rt, session, case, histories(session, [case.id])[case.id],
@@ -398,15 +399,16 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
             audit.record(session, actor=user, action="case.move_refused", object_type="case",
                          object_id=case.id, event=parsed[0][0][:64])
             session.commit()
-            raise Forbidden(f"Only the {case.service}:{case.instance} team and its managers may "
-                            f"move case {case.id}.")
+            raise Forbidden(f"Only {rt.profile.teams.case_team_name(case.service, case.instance)}"
+                            f" and its managers may move case {case.id}.")
         if any(event == ASSIGN and not can_assign_case(user, case, _worker_id(payload),
                                                       rt.profile.teams)
                for event, _, payload in parsed):
             audit.record(session, actor=user, action="case.assign_refused",
                          object_type="case", object_id=case.id)
             session.commit()
-            raise Forbidden(f"Only the {case.service}:{case.instance} team's managers may "
+            raise Forbidden("Only the managers of "
+                            f"{rt.profile.teams.case_team_name(case.service, case.instance)} may "
                             "assign a case to someone else; a team member may take it.")
         pathway = rt.pathways.for_service(case.service)
         view = CaseView.of(case, histories(session, [case.id])[case.id])

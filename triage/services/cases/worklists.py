@@ -48,7 +48,8 @@ def _scope(rt: Runtime, user: User, query: dict[str, Any]
                             "with GET /api/v1/referrals?mine=1.")
         if service not in (None, team.service) or (
                 instance is not None and not team.covers(team.service, instance)):
-            raise Forbidden(f"You may list the cases of your own team ({user.team}) only.")
+            raise Forbidden("You may list the cases of your own team "
+                            f"({rt.profile.teams.name(user.team) or 'none'}) only.")
         if instance is not None:
             return _checked(rt, query, team.service, (instance,))
         service, instances = team.service, team.instance_filter
@@ -67,7 +68,8 @@ def _team_scope(rt: Runtime, user: User, query: dict[str, Any]
         raise ValidationFailed({"team": ["Give team, or service and instance, not both."]})
     if user.role not in LIST_ANY_TEAMS_CASES and (user.role == "partner"
                                                    or query["team"] != user.team):
-        raise Forbidden(f"You may list the cases of your own team ({user.team}) only.")
+        raise Forbidden("You may list the cases of your own team "
+                        f"({rt.profile.teams.name(user.team) or 'none'}) only.")
     return _checked(rt, query, team.service, team.instance_filter)
 
 
