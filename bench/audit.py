@@ -349,8 +349,8 @@ def sql_times(rt, user, args: dict, repeat: int, show: bool, stmt=None) -> list[
     times = []
     with rt.db.reader() as session:
         if stmt is None:
-            stmt, _, _ = audit_trail.page_statement(session, user,
-                                                    audit_trail.parse_query(args))
+            stmt, _, _ = audit_trail.page_statement(
+                session, user, {**audit_trail.parse_query(args), "profile": rt.profile.id})
         compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
         for i in range(repeat + 2):
             plan = [row[0] for row in session.exec(

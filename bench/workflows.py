@@ -92,7 +92,8 @@ def run_backend(url: str, n_cases: int) -> dict[str, dict[str, float]]:
     def load(case_id: int) -> Callable[[], object]:
         def call():
             with rt.db.reader() as session:
-                case, reference, urgent = find_case_and_referral(session, case_id)
+                case, reference, urgent = find_case_and_referral(
+                    session, case_id, profile_id=rt.profile.id)
                 build_record(rt, session, case, histories(session, [case_id])[case_id],
                              now=utcnow(), reference=reference, urgent=urgent)
         return call
@@ -113,7 +114,7 @@ def run_backend(url: str, n_cases: int) -> dict[str, dict[str, float]]:
     results["get"] = _timed([get(c) for c in moved * 3])
     # The machine's own share: allowed events and what is due, on a case already in memory.
     with rt.db.reader() as session:
-        case, _, _ = find_case_and_referral(session, moved[0])
+        case, _, _ = find_case_and_referral(session, moved[0], profile_id=rt.profile.id)
         view = CaseView.of(case, histories(session, [case.id])[case.id])
     pathway = rt.pathways.for_service(case.service)
 

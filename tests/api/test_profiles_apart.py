@@ -93,7 +93,7 @@ def test_a_family_known_under_one_profile_is_new_under_the_other(
     refused = client.post(f"/api/v1/people/{ours['c1']}/merge", headers=staff,
                           json={"into": theirs["c1"], "reason": "Same boy, other council."})
     assert refused.status_code == 422, refused.json
-    assert "records of two profiles are never merged" in refused.json["errors"]["into"][0]
+    assert refused.json["errors"]["into"] == ["No such person."]
     hidden = client.post(f"/api/v1/people/{theirs['c1']}/merge", headers=staff,
                          json={"into": ours["c1"], "reason": "Same boy, other council."})
     assert hidden.status_code == 404
@@ -126,3 +126,50 @@ def test_another_profiles_family_record_and_merges_are_not_found(
     assert undo.status_code == 404
     with rt.db.reader() as session:  # nothing was undone
         assert session.get(Person, typo["c1"]).merged_into_id == theirs["c1"]
+
+
+@both_databases
+def test_another_profiles_referrals_cases_and_privacy_requests_are_not_found(
+        client, auth, make_user, referral_body, rt, elsewhere):
+    """Reading, deciding, exporting, correcting or restricting another council's records, or
+    reading their audit trail, is answered as for records that do not exist, and changes
+    nothing."""
+    admin = auth("admin")
+    theirs_client = elsewhere.test_client()
+    reference = _refer(theirs_client, admin, referral_body, [CHILD, MUM])
+    child = _people_on(rt, reference)["c1"]
+    case_id = theirs_client.get(f"/api/v1/referrals/{reference}", headers=admin).json[
+        "cases"][0]["id"]
+    reads = [f"/api/v1/referrals/{reference}", f"/api/v1/cases/{case_id}",
+             f"/api/v1/people/{child}/export", f"/referrals/{reference}/family"]
+    for path in reads[:3]:  # under their own profile each is there
+        assert theirs_client.get(path, headers=admin).status_code == 200, path
+    for path in reads[:3]:
+        assert client.get(path, headers=admin).status_code == 404, path
+    assert client.get("/api/v1/audit", query_string={"person": child},
+                      headers=admin).status_code == 404
+    rectified = client.post(f"/api/v1/people/{child}/rectification", headers=admin,
+                            json={"changes": {"given_name": "Thomas"},
+                                  "reason": "Not ours to correct."})
+    assert rectified.status_code == 404, rectified.json
+    restricted = client.post(f"/api/v1/people/{child}/restriction", headers=admin,
+                             json={"reason": "Not ours to restrict.",
+                                   "users": [make_user("front_door")[0].id]})
+    assert restricted.status_code == 404, restricted.json
+    moved = client.post(f"/api/v1/cases/{case_id}/events", headers=admin,
+                        json={"event": "close", "outcome": "needs_met"})
+    assert moved.status_code == 404, moved.json
+    with rt.db.reader() as session:  # nothing changed
+        assert session.get(Person, child).given_name == CHILD["given_name"]
+    # Their own restriction is theirs to list and lift, not ours.
+    theirs = theirs_client.post(f"/api/v1/people/{child}/restriction", headers=admin,
+                                json={"reason": "A family at risk.",
+                                      "users": [make_user("front_door")[0].id]})
+    assert theirs.status_code == 201, theirs.json
+    listed = theirs_client.get("/api/v1/restrictions", headers=admin).json["restrictions"]
+    assert [r["id"] for r in listed] == [theirs.json["id"]]
+    assert client.get("/api/v1/restrictions", headers=admin).json["restrictions"] == []
+    lifted = client.post(f"/api/v1/restrictions/{theirs.json['id']}/lift", headers=admin,
+                         json={"reason": "Not ours to lift."})
+    assert lifted.status_code == 404
+    assert theirs_client.get("/api/v1/restrictions", headers=admin).json["restrictions"]

@@ -296,3 +296,34 @@ def test_the_sweep_skips_a_recount_that_is_fresh_or_running_elsewhere(client, wo
     assert written > 0 and recounts() == before + 1
     assert get(client, world, "referrals")["refreshed_at"].startswith(later.isoformat()[:16])
     assert refresh_job(rt, now=later + timedelta(seconds=1)) == -1  # and now fresh again
+    # A recount dated in the future (a clock set wrong) is not taken as fresh.
+    assert refresh_job(rt, now=NOW) > 0 and recounts() == before + 2
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_the_sweeps_lock_is_let_go_after_a_recount_and_after_one_that_fails(
+        client, world, rt, monkeypatch):
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from triage.services.reports import refresh as refresh_module
+
+    def free() -> bool:
+        with rt.db.engine.connect() as other:
+            got = other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                                {"k": refresh_module.RECOUNT_LOCK}).scalar()
+            other.rollback()
+            return got
+
+    later = NOW + timedelta(seconds=refresh_module.FRESH_SECONDS + 60)
+    assert refresh_module.refresh_job(rt, now=later) > 0
+    assert free()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away mid-recount")
+
+    monkeypatch.setattr(refresh_module, "refresh", broken)
+    with pytest.raises(RuntimeError):
+        refresh_module.refresh_job(rt, now=later + timedelta(days=1))
+    assert free()

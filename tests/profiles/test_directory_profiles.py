@@ -38,6 +38,9 @@ def test_an_instances_own_manager_sets_its_capacity_and_another_team_cannot(clie
                          headers=auth("manager", team=f"{service}:{other}"))
     assert refused.status_code == 403
     _conforms(spec, path, "put", refused)
+    # The refusal names the team as the profile does, not by its id.
+    assert rt.profile.teams.case_team_name(service, instance) in refused.json["message"]
+    assert f"{service}:{instance}" not in refused.json["message"]
     done = client.put(url, json={"code": "waitlist", "notes": "About three weeks"},
                       headers=auth("manager", team=f"{service}:{instance}"))
     assert done.status_code == 200, done.json

@@ -111,7 +111,8 @@ def _conditions(session: Session, user: User, query: dict[str, Any]) -> tuple[li
     audited = ("audit", "*")
     if query["person"] is not None:
         person_id = query["person"]
-        visibility.visible_person(session, user, person_id, "audit.view_refused")
+        visibility.visible_person(session, user, person_id, "audit.view_refused",
+                                  profile_id=query["profile"])
         records = person_records(session, person_id)
         conditions.append(or_(*(_about(kind, ids) for kind, ids in records.items() if ids)))
         audited = ("person", str(person_id))
@@ -192,7 +193,7 @@ def events(rt: Runtime, *, user: User, args: dict[str, str]) -> dict[str, Any]:
     on the last page). Stable across pages: an event written meanwhile is newer than every
     page already read, so it never shifts the pages that follow."""
     require(user, VIEW_AUDIT, "view the audit trail")
-    query = parse_query(args)
+    query = {**parse_query(args), "profile": rt.profile.id}
     limit = query["limit"]
     with rt.db.unit_of_work() as session:
         stmt, object_type, object_id = page_statement(session, user, query)
@@ -210,7 +211,7 @@ def csv_rows(rt: Runtime, *, user: User, args: dict[str, str]) -> list[list[Any]
     """Every event the filters match, newest first, as CSV rows (heading first); at most
     CSV_LIMIT. The download is audited like a page."""
     require(user, VIEW_AUDIT, "view the audit trail")
-    query = {**parse_query(args), "format": "csv"}
+    query = {**parse_query(args), "format": "csv", "profile": rt.profile.id}
     with rt.db.unit_of_work() as session:
         conditions, object_type, object_id = _conditions(session, user, query)
         rows = session.exec(select(*_COLUMNS).where(*conditions)

@@ -101,11 +101,13 @@ def find_case(session: Session, case_id: int) -> Case:
     return case
 
 
-def find_case_and_referral(session: Session, case_id: int) -> tuple[Case, str, bool]:
-    """The case with its referral's reference and urgency, in one query."""
+def find_case_and_referral(session: Session, case_id: int, *, profile_id: str
+                           ) -> tuple[Case, str, bool]:
+    """The case with its referral's reference and urgency, in one query; a case of another
+    council's profile is not found."""
     found = session.exec(select(Case, Referral.reference, Referral.urgent)
                          .join(Referral, Referral.id == Case.referral_id)
-                         .where(Case.id == case_id)).first()
+                         .where(Case.id == case_id, Referral.profile_id == profile_id)).first()
     if found is None:
         raise NotFound(f"No case with id {case_id}.")
     return found
@@ -323,7 +325,8 @@ def get_case(rt: Runtime, *, user: User, case_id: int) -> dict[str, Any]:
     """The case as its team sees it; every read is audited (and every refusal)."""
     now = utcnow()
     with rt.db.unit_of_work() as session:
-        case, reference, urgent = find_case_and_referral(session, case_id)
+        case, reference, urgent = find_case_and_referral(session, case_id,
+                                                         profile_id=rt.profile.id)
         visibility.refuse_hidden_case(session, user, case.id, "case.view_refused")
         if not can_view_case(user, case, rt.profile.teams):
             audit.record(session, actor=user, action="case.view_refused", object_type="case",
@@ -393,7 +396,8 @@ def fire_case_events(rt: Runtime, *, user: User, case_id: int,
     now = utcnow()
     moves = []
     with rt.db.unit_of_work() as session:
-        case, reference, urgent = find_case_and_referral(session, case_id)
+        case, reference, urgent = find_case_and_referral(session, case_id,
+                                                         profile_id=rt.profile.id)
         visibility.refuse_hidden_case(session, user, case.id, "case.move_refused")
         if not can_move_case(user, case, rt.profile.teams):
             audit.record(session, actor=user, action="case.move_refused", object_type="case",

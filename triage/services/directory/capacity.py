@@ -117,8 +117,9 @@ def set_status(rt: Runtime, *, user: User, service: str, instance: str,
         with rt.db.unit_of_work() as session:
             audit.record(session, actor=user, action="capacity.set_refused",
                          object_type="service_instance", object_id=f"{service}:{instance}")
-        raise Forbidden(f"Only the {service}:{instance} team's managers (and admins) may set "
-                        "its capacity.")
+        raise Forbidden("Only the managers of "
+                        f"{rt.profile.teams.case_team_name(service, instance)} (and admins) "
+                        "may set its capacity.")
     code, notes = check_body(body)
     now = utcnow()
     with rt.db.unit_of_work() as session:

@@ -270,7 +270,9 @@ def merge(rt: Runtime, *, user: User, kind: str, record_id: int, body: Any) -> d
         into = data["into"]
         if into == record_id:
             raise ValidationFailed({"into": ["A record cannot be merged into itself."]})
-        if session.get(KINDS[kind], into) is None or into in hidden:
+        target = session.get(KINDS[kind], into) if 1 <= into <= MAX_ID else None
+        # Another council's record is no such record here (never "of another profile").
+        if target is None or target.profile_id != rt.profile.id or into in hidden:
             raise ValidationFailed({"into": [f"No such {kind}."]})
         row = merge_records(session, user=user, kind=kind, merged_id=record_id,
                             survivor_id=into, reason=data["reason"])

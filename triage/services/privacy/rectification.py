@@ -97,7 +97,8 @@ def rectify(rt: Runtime, *, user: User, person_id: int, body: Any) -> dict[str, 
     if person_id > MAX_ID:
         raise NotFound("No such person.")
     with rt.db.unit_of_work() as session:
-        person = visibility.visible_person(session, user, person_id, "person.rectify_refused")
+        person = visibility.visible_person(session, user, person_id, "person.rectify_refused",
+                                            profile_id=rt.profile.id)
         now = utcnow()
         changed = []
         for column, new in columns.items():

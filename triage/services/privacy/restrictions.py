@@ -79,7 +79,7 @@ def set_restriction(rt: Runtime, *, user: User, person_id: int, body: Any) -> di
     with rt.db.unit_of_work() as session:
         # The person's row is locked so two managers restricting at once leave one in force.
         person = session.get(Person, person_id, with_for_update=True)
-        if (person is None or not sees_all_people(user)
+        if (person is None or person.profile_id != rt.profile.id or not sees_all_people(user)
                 or person_id in visibility.hidden_for(session, user).people):
             audit.record(session, actor=user, action="person.restrict_refused",
                          object_type="person", object_id=person_id)
@@ -115,7 +115,9 @@ def lift_restriction(rt: Runtime, *, user: User, restriction_id: int, body: Any
         raise NotFound("No such restriction.")
     with rt.db.unit_of_work() as session:
         restriction = session.get(RecordRestriction, restriction_id)
-        if restriction is None or restriction.lifted_at is not None:
+        person = session.get(Person, restriction.person_id) if restriction else None
+        if restriction is None or restriction.lifted_at is not None \
+                or person is None or person.profile_id != rt.profile.id:
             raise NotFound("No restriction in force with that id.")
         _lift(session, restriction, user, data["reason"])
         audit.record(session, actor=user, action="person.restriction_lifted",
@@ -131,8 +133,9 @@ def list_restrictions(rt: Runtime, *, user: User) -> list[dict[str, Any]]:
     require(user, RESTRICT_RECORDS, "list restrictions")
     with rt.db.unit_of_work() as session:
         active = visibility.active_restrictions(session)
-        rows = session.exec(select(RecordRestriction).where(
-            RecordRestriction.id.in_(list(active) or [0]))
+        rows = session.exec(select(RecordRestriction).join(
+            Person, Person.id == RecordRestriction.person_id).where(
+            RecordRestriction.id.in_(list(active) or [0]), Person.profile_id == rt.profile.id)
             .order_by(RecordRestriction.set_at)).all()
         ids = {uid for _, named in active.values() for uid in named} | {
             r.set_by_id for r in rows}

@@ -152,7 +152,8 @@ def export_person(rt: Runtime, *, user: User, person_id: int) -> dict[str, Any]:
     if person_id < 1 or person_id > MAX_ID:
         raise NotFound("No such person.")
     with rt.db.unit_of_work() as session:
-        person = visibility.visible_person(session, user, person_id, "person.export_refused")
+        person = visibility.visible_person(session, user, person_id, "person.export_refused",
+                                            profile_id=rt.profile.id)
         households = session.exec(select(Household, HouseholdMember.relationship,
                                          HouseholdMember.since)
                                   .join(HouseholdMember,

@@ -96,11 +96,14 @@ def refuse_hidden_case(session: Session, user: User, case_id: int, action: str) 
     raise NotFound(f"No case {case_id}.")
 
 
-def visible_person(session: Session, user: User, person_id: int, refused: str) -> Person:
-    """The person, or a 404 as if there were none when no such row exists or a restriction
-    hides them from `user`; the refusal is audited as `refused` (committed on its own)."""
+def visible_person(session: Session, user: User, person_id: int, refused: str, *,
+                   profile_id: str) -> Person:
+    """The person, or a 404 as if there were none when no such row exists, it was recorded
+    under another council's profile, or a restriction hides them from `user`; the refusal
+    is audited as `refused` (committed on its own)."""
     person = session.get(Person, person_id)
-    if person is None or person_id in hidden_for(session, user).people:
+    if person is None or person.profile_id != profile_id \
+            or person_id in hidden_for(session, user).people:
         audit.record(session, actor=user, action=refused, object_type="person",
                      object_id=person_id)
         session.commit()

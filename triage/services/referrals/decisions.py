@@ -44,7 +44,8 @@ def record_consent(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
     require(user, RECORD_CONSENT, "record consent")
     data = _load(ConsentSchema(), body)
     with rt.db.unit_of_work() as session:
-        referral = find_referral(session, reference, for_update=True)
+        referral = find_referral(session, reference, profile_id=rt.profile.id,
+                                 for_update=True)
         record = load_record(rt, session, referral)
         _may_act_on(rt, session, user, referral, record, reference, "consent")
         if referral.status != ReferralStatus.awaiting_consent:
@@ -71,7 +72,8 @@ def override_decision(rt: Runtime, *, user: User, reference: str,
     data = _load(override_schema_for(rt.profile), body)
     _check_routes(rt, data.get("routes"))
     with rt.db.unit_of_work() as session:
-        referral = find_referral(session, reference, for_update=True)
+        referral = find_referral(session, reference, profile_id=rt.profile.id,
+                                 for_update=True)
         record = load_record(rt, session, referral)
         _may_act_on(rt, session, user, referral, record, reference, "override")
         if referral.status == ReferralStatus.closed:
@@ -158,7 +160,8 @@ def close_referral(rt: Runtime, *, user: User, reference: str, body: Any) -> dic
                        "cannot be closed at the front door.")
     data = _load(close_schema_for(closures), body)
     with rt.db.unit_of_work() as session:
-        referral = find_referral(session, reference, for_update=True)
+        referral = find_referral(session, reference, profile_id=rt.profile.id,
+                                 for_update=True)
         record = load_record(rt, session, referral)
         _may_act_on(rt, session, user, referral, record, reference, "close")
         open_cases = [c for c in record.cases if c.closed_at is None]

@@ -345,10 +345,13 @@ def load_record(rt: Runtime, session: Session, referral: Referral) -> ReferralRe
                           re_referral=re_referral.of_referral(session, referral))
 
 
-def find_referral(session: Session, reference: str, *, for_update: bool = False) -> Referral:
-    """The referral with this reference; `for_update` locks its row until the transaction
-    ends (writers that decide from its status, so two at once cannot both act on it)."""
-    query = select(Referral).where(Referral.reference == reference.strip().upper())
+def find_referral(session: Session, reference: str, *, profile_id: str,
+                  for_update: bool = False) -> Referral:
+    """The referral with this reference recorded under this profile (another council's is
+    not found); `for_update` locks its row until the transaction ends (writers that decide
+    from its status, so two at once cannot both act on it)."""
+    query = select(Referral).where(Referral.reference == reference.strip().upper(),
+                                   Referral.profile_id == profile_id)
     if for_update:
         query = query.with_for_update()
     referral = session.exec(query).first()
@@ -360,7 +363,7 @@ def find_referral(session: Session, reference: str, *, for_update: bool = False)
 def get_referral(rt: Runtime, *, user: User, reference: str) -> dict[str, Any]:
     """The referral as the caller may see it; every view is audited."""
     with rt.db.unit_of_work() as session:
-        referral = find_referral(session, reference)
+        referral = find_referral(session, reference, profile_id=rt.profile.id)
         record = load_record(rt, session, referral)
         if (visibility.hides_referral(session, user, referral)
                 or not can_view_referral(user, referral, record.cases, rt.profile.teams)):

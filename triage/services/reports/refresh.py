@@ -451,26 +451,28 @@ RECOUNT_LOCK = 0x7265706F727473  # "reports"
 def refresh_job(rt: Runtime, *, now: datetime | None = None) -> int:
     """The periodic sweep's entry: recount, and say how many tally rows were written (-1:
     skipped). Every web process without a broker runs the sweep itself, each as it starts:
-    a recount reads every referral and case (minutes of a core at a million referrals), so it
-    is skipped when any process recounted less than FRESH_SECONDS ago or is recounting now
-    (PostgreSQL: the recount holds an advisory lock in an open transaction on a connection of
-    its own, which a transaction-mode pooler keeps on one server connection)."""
+    a recount reads every referral and case (a minute or more of a core at a million
+    referrals), so it is skipped when another sweep is recounting now or any recount started
+    less than FRESH_SECONDS ago. On PostgreSQL the sweep holds an advisory lock in an open
+    transaction on a connection of its own (which a transaction-mode pooler keeps on one
+    server connection; keep `idle_in_transaction_session_timeout` off or longer than a
+    recount). A recount dated in the future (a clock set wrong, a restored database) is not
+    taken as fresh."""
     now = now or utcnow()
     with rt.db.engine.connect() as claim:
         if not rt.db.is_sqlite and not claim.execute(
                 text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RECOUNT_LOCK}).scalar():
             log.info("reports.refresh_skipped", extra={"why": "recounting elsewhere"})
             return -1
-        last = _aware(claim.execute(
-            select(func.max(ReportRefresh.__table__.c.refreshed_at))).scalar())
-        if last is not None and (now - last).total_seconds() < FRESH_SECONDS:
-            log.info("reports.refresh_skipped",
-                     extra={"why": "fresh", "age_s": int((now - last).total_seconds())})
+        with rt.db.reader() as session:  # read and let go, so nothing else is held
+            last = _aware(session.execute(
+                select(func.max(ReportRefresh.__table__.c.refreshed_at))).scalar())
+        age = (now - last).total_seconds() if last is not None else None
+        if age is not None and 0 <= age < FRESH_SECONDS:
+            log.info("reports.refresh_skipped", extra={"why": "fresh", "age_s": int(age)})
             return -1
-        if rt.db.is_sqlite:
-            claim.rollback()  # hold no read transaction while the recount writes
         tallies = refresh(rt, now=now).tallies
-        claim.rollback()  # PostgreSQL: ends the claim's transaction, releasing the lock
+    # Closing the claim's connection ends its transaction, which releases the lock.
     return tallies
 
 
