@@ -227,7 +227,6 @@ def case_cycle(service: str) -> list[tuple[str, dict[str, Any]]]:
     progress, put on hold and resumed twice (when the pathway holds cases there), then
     closed (completed). Events that send the case out of its pathway, reopen or cancel it
     are never taken; each event gets a value for every field it needs."""
-    from collections import deque
     from datetime import date
 
     import workflows
@@ -243,18 +242,9 @@ def case_cycle(service: str) -> list[tuple[str, dict[str, Any]]]:
                     or _LEAVES_PATHWAY & set(row.effects))
 
     def shortest(start: str, goal: Callable[[str], bool]) -> list:
-        seen = {start: []}
-        queue = deque([start])
-        while queue:
-            here = queue.popleft()
-            if goal(here):
-                return seen[here]
-            for row in pathway.transitions:
-                if row.source == here and row.dest not in seen and forward(row):
-                    seen[row.dest] = [*seen[here], row]
-                    if not pathway.is_closed(row.dest) or goal(row.dest):
-                        queue.append(row.dest)
-        return []
+        # Forward only, and never on out of a closed state that is not the goal.
+        return pathway.shortest_route(start, goal, lambda row: forward(row) and (
+            row.source == start or not pathway.is_closed(row.source))) or []
 
     def payload(row, text: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -5,8 +5,6 @@ asks for; the case ends closed with a coded outcome and its history holds every 
 
 from __future__ import annotations
 
-from collections import deque
-
 import pytest
 
 import workflows
@@ -18,18 +16,10 @@ SKIP_EVENTS = {"resume", "reopen", "cancel"}
 
 def _shortest(p, start: str, goal) -> list[tuple[str, str]]:
     """(event, to) steps from `start` to the nearest state for which goal(state) holds."""
-    seen = {start: []}
-    queue = deque([start])
-    while queue:
-        here = queue.popleft()
-        if goal(here):
-            return seen[here]
-        for row in p.transitions:
-            if row.source != here or row.dest in seen or row.event in SKIP_EVENTS:
-                continue
-            seen[row.dest] = [*seen[here], (row.event, row.dest)]
-            queue.append(row.dest)
-    raise AssertionError(f"{p.service}: no path from {start}")
+    rows = p.shortest_route(start, goal, lambda row: row.event not in SKIP_EVENTS)
+    if rows is None:
+        raise AssertionError(f"{p.service}: no path from {start}")
+    return [(row.event, row.dest) for row in rows]
 
 
 def _value(field: dict):
