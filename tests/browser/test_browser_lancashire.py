@@ -26,6 +26,9 @@ def _family() -> str:
 
 def _cases(page) -> list[str]:
     heading = page.locator("h2:has-text('Cases')")
+    # A click on a link only starts the navigation, and all_inner_texts() does not wait:
+    # wait for the referral page's case list before reading it.
+    expect(heading.locator("xpath=following-sibling::ul[1]/li").first).to_be_visible()
     return [t.strip() for t in heading.locator("xpath=following-sibling::ul[1]/li")
             .all_inner_texts()]
 
@@ -52,16 +55,16 @@ def test_child_in_need_waits_for_consent_while_the_adult_at_risk_case_opens(lanc
     page.check("#consent-3")  # not asked yet
     page.click("button:has-text('Check the decision')")
     panel = page.locator("#decision")
+    expect(panel).to_contain_text("Level 4a: Statutory: child in need (s17)")
     text = panel.inner_text()
-    assert "Level 4a: Statutory: child in need (s17)" in text
     assert "Adult Social Care" in text and "Preston North" in text
     assert_accessible(page)
     panel.locator("button:has-text('Submit referral')").click()
     reference = page.locator("#reference").inner_text()
     assert REFERENCE.fullmatch(reference)
     page.click("text=View the referral")
-    assert reference in page.locator("h1").inner_text()
-    assert "Awaiting consent" in page.locator("main").inner_text()
+    expect(page.locator("h1")).to_contain_text(reference)
+    expect(page.locator("main")).to_contain_text("Awaiting consent")
     opened = _cases(page)
     assert len(opened) == 1 and opened[0].startswith("Adult Social Care")
     assert_accessible(page)  # the referral page, waiting for consent

@@ -10,6 +10,8 @@ import pytest
 
 from tests.browser.conftest import assert_accessible, sign_in
 
+expect = pytest.importorskip("playwright.sync_api").expect
+
 pytestmark = pytest.mark.browser
 
 
@@ -27,17 +29,17 @@ def test_an_administrator_manages_an_account_without_javascript(no_js_page, page
     admin = no_js_page
     sign_in(admin, "admin@demo.test")
     admin.click("nav >> text=Users")
-    assert admin.locator("h1").inner_text() == "Users"
+    expect(admin.locator("h1")).to_have_text("Users")
     admin.click("text=Create a user")
     admin.click("button:has-text('Create user')")
-    assert admin.locator(".govuk-error-summary").count() == 1
+    expect(admin.locator(".govuk-error-summary")).to_have_count(1)  # waits for the answer
     email = f"robin.{uuid.uuid4().hex[:8]}@council.example"
     admin.fill("#name", "Robin Tester")
     admin.fill("#email", email)
     admin.check("input[name=role][value=practitioner]")
     admin.select_option("#team", "first_contact_plus")
     admin.click("button:has-text('Create user')")
-    assert "Account created" in admin.locator(".govuk-notification-banner").inner_text()
+    expect(admin.locator(".govuk-notification-banner")).to_contain_text("Account created")
 
     admin.check("input[name=method][value=shown]")
     admin.click("button:has-text('Reset password')")
@@ -48,17 +50,17 @@ def test_an_administrator_manages_an_account_without_javascript(no_js_page, page
     assert admin.locator("#api-token").inner_text().startswith("eht_")
     admin.click("text=Back to Robin Tester")
     admin.click("button:has-text('Revoke')")
-    assert "Token revoked" in admin.locator(".govuk-notification-banner").inner_text()
+    expect(admin.locator(".govuk-notification-banner")).to_contain_text("Token revoked")
 
     # The person signs in with the one-time password and must choose their own first.
     sign_in(page, email, password)
-    assert page.locator("h1").inner_text() == "Choose a new password"
+    expect(page.locator("h1")).to_have_text("Choose a new password")
     assert_accessible(page)
     page.goto("/cases/mine")
     assert page.url.endswith("/account/password")
 
     admin.click("button:has-text('Deactivate Robin Tester')")
-    assert "Account deactivated" in admin.locator(".govuk-notification-banner").inner_text()
+    expect(admin.locator(".govuk-notification-banner")).to_contain_text("Account deactivated")
     page.goto("/cases/mine")
     assert "/login" in page.url, "deactivation ended their session at once"
 
@@ -96,5 +98,5 @@ def test_the_account_pages_are_accessible(page, live_server):
 def test_a_reset_link_that_does_not_work_says_so_accessibly(page, live_server):
     response = page.goto("/account/reset/1." + "0" * 64)
     assert response.status == 404
-    assert page.locator("h1").inner_text() == "This link does not work"
+    expect(page.locator("h1")).to_have_text("This link does not work")
     assert_accessible(page)
