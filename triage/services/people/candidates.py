@@ -21,7 +21,7 @@ from triage.linkage.compare import name_parts, postcode_parts
 from triage.models import Household, HouseholdMember, Person
 from triage.services.people.keys import email_hash, phone_hash
 from triage.services.people.names import name_key, sound_key
-from triage.statements import Prepared
+from triage.statements import Prepared, Row
 
 CANDIDATES = 500  # each search query is bounded so a common surname cannot flood it
 _PERSON = Person.__table__
@@ -31,7 +31,7 @@ _MEMBER = HouseholdMember.__table__
 
 @dataclass
 class Candidate:
-    person: Person
+    person: Person | Row
     match: Match
     postcode: str | None = None
     household_ids: list[int] = field(default_factory=list)
@@ -292,7 +292,9 @@ def find_candidates(session: Session, typed: Record, matching: MatchingProfile, 
                        phone=row.phone_key or row.phone, email=row.email)
         match = score(typed, known, matching)
         if match.band is not None:
-            person = Person(**{name: getattr(row, name) for name in _COLUMNS})
+            # A plain row, as the exact match gives (a model instance costs more than the
+            # scoring; nothing here is written back through the ORM).
+            person = Row(**{name: getattr(row, name) for name in _COLUMNS})
             scored.append(Candidate(person, match, row.postcode, homes))
     scored.sort(key=lambda c: (-c.match.score, c.person.id))
     return scored

@@ -49,12 +49,12 @@ from triage.services.people.matching import (
     add_members,
     create_household,
     create_people,
-    find_household,
     match_people,
     update_address,
 )
 from triage.services.privacy import visibility
 from triage.services.referrals import allocation, re_referral, routing
+from triage.services.referrals.known_family import known_family
 from triage.statements import Row, new_row, new_rows, next_keys
 
 log = logging.getLogger(__name__)
@@ -121,11 +121,16 @@ def preview(rt: Runtime, *, user: User, body: Any) -> dict[str, Any]:
                 session, rt.profile, data, found), rt.profile.teams)
             found = identity.resolve(data, found, candidates)
             shown = identity.shown(session, candidates)
-        household, _ = find_household(session, postcode=data.postcode, found=found)
+        now = utcnow()
+        family = known_family(session, postcode=data.postcode, found=found, now=now,
+                              re_referral_months=None,
+                              services=rt.profile.family_support_services)
         decided = routing.decide_new(rt, session, data,
-                                     household_id=household.id if household else None,
-                                     known_household=household is not None,
-                                     received_at=utcnow())
+                                     household_id=family.household.id if family.household
+                                     else None,
+                                     known_household=family.household is not None,
+                                     received_at=now,
+                                     open_family_support=family.open_family_support)
     if shown:
         ids = sorted({c["person"]["id"] for found in shown.values() for c in found})
         with rt.db.unit_of_work() as session:
@@ -246,16 +251,18 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     if data.identity:
         found = identity.resolve(data, found, identity.visible_to(session, user, candidates,
                                                                          rt.profile.teams))
-    household, members = find_household(session, postcode=data.postcode, found=found)
     received_at = utcnow()
-    # Known people only: a new family has no closed case, so it costs no read.
-    again = re_referral.case_closed_within(
-        session, person_ids=[p.id for p in found if p is not None],
-        months=profile.front_door.re_referral_months, now=received_at)
+    # Known people only (a new family costs no read): their household here, a case closed
+    # within the re-referral window and the household's open family-support case, at once.
+    family = known_family(session, postcode=data.postcode, found=found, now=received_at,
+                          re_referral_months=profile.front_door.re_referral_months,
+                          services=profile.family_support_services)
+    household, members, again = family.household, family.members, family.again
     decided = routing.decide_new(rt, session, data,
                                  household_id=household.id if household else None,
                                  known_household=household is not None,
-                                 received_at=received_at, lock=True)
+                                 received_at=received_at, lock=True,
+                                 open_family_support=family.open_family_support)
     keys = next_keys(session, {
         Person: sum(1 for p in found if p is None),
         Household: 0 if household else 1,

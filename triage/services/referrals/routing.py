@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import EllipsisType
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -110,13 +111,17 @@ class Decided:
 
 
 def decide_new(rt: Runtime, session: Session, data: ReferralInput, *, household_id: int | None,
-               known_household: bool, received_at: datetime, lock: bool = False) -> Decided:
+               known_household: bool, received_at: datetime, lock: bool = False,
+               open_family_support: str | None | EllipsisType = ...) -> Decided:
     """Decide a referral being recorded (its household's open family-support case counts),
     with each balanced service's case allocated as it would open now (allocation). `lock`: a
-    writer that opens the cases in this transaction (intake), not a preview."""
-    open_family_support = open_family_support_instance(
-        session, household_id, rt.profile.family_support_services) \
-        if known_household else None
+    writer that opens the cases in this transaction (intake), not a preview.
+    `open_family_support`: that case's instance when the caller has read it already
+    (known_family), else (`...`) it is read here."""
+    if open_family_support is ...:
+        open_family_support = open_family_support_instance(
+            session, household_id, rt.profile.family_support_services) \
+            if known_household else None
     result = decide(rt, data, referral_date=received_at.date(),
                     open_family_support=open_family_support)
     body = decision_body(result)

@@ -1,0 +1,100 @@
+"""What intake needs to know about a family already known, read in one statement: the
+household at the referral's postcode that a known person belongs to (and which of them are
+its members already), the case most recently closed within the re-referral window for any
+household of theirs, and the instance of the household's open family-support case.
+
+Each was a read of its own (matching.find_household, re_referral.case_closed_within,
+routing.open_family_support_instance, which still serve their other callers); at intake they
+were three round trips one after another for every referral about a known person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
+
+from triage.models import Case, Household, HouseholdMember
+from triage.services.referrals.re_referral import ReReferral, months_before
+from triage.statements import BySize, Row, in_list
+
+_CASE = Case.__table__
+_HOUSEHOLD = Household.__table__
+_MEMBER = HouseholdMember.__table__
+_EXTRA = ("member_id", "again_case_id", "again_service", "again_closed_at", "open_instance")
+
+
+def _statement(sizes: tuple[int, int]):
+    """One row per (known person, household of theirs): the household's columns, the person,
+    the household's case most recently closed since `since` and its open family-support
+    case's instance (each picked by a correlated subquery on the case_record indexes, so the
+    plan starts from the person index as find_household's does)."""
+    people, services = sizes
+    latest = _CASE.alias("latest")
+    closed = (select(latest.c.id)
+              .where(latest.c.household_id == _HOUSEHOLD.c.id,
+                     latest.c.closed_at >= bindparam("since"))
+              .order_by(latest.c.closed_at.desc(), latest.c.id.desc()).limit(1)
+              .correlate(_HOUSEHOLD).scalar_subquery())
+    support = _CASE.alias("support")
+    still_open = (select(support.c.id)
+                  .where(support.c.household_id == _HOUSEHOLD.c.id,
+                         support.c.closed_at.is_(None),
+                         support.c.service.in_([bindparam(f"s{i}") for i in range(services)]))
+                  .order_by(support.c.opened_at.desc(), support.c.id.desc()).limit(1)
+                  .correlate(_HOUSEHOLD).scalar_subquery())
+    again, opened = _CASE.alias("again"), _CASE.alias("opened")
+    return (select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"),
+                   again.c.id.label("again_case_id"), again.c.service.label("again_service"),
+                   again.c.closed_at.label("again_closed_at"),
+                   opened.c.instance.label("open_instance"))
+            .select_from(_HOUSEHOLD.join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
+                         .outerjoin(again, again.c.id == closed)
+                         .outerjoin(opened, opened.c.id == still_open))
+            .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(people)])))
+
+
+_FAMILY_OF = BySize(_statement)
+
+
+@dataclass(frozen=True)
+class KnownFamily:
+    household: Row | None  # at the referral's postcode; None: a new household
+    members: set[int]  # the known people already its members (add_members adds to it)
+    again: ReReferral | None  # the case that makes the referral a re-referral
+    open_family_support: str | None  # the household's open family-support case's instance
+
+
+
+def known_family(session: Session, *, postcode: str, found: list[Any], now: datetime,
+                 re_referral_months: int | None, services: tuple[str, ...]) -> KnownFamily:
+    """What is known of the family of the people matched (`found`, None for a new person):
+    no read at all when none of them is known. `members` is the caller's to add to."""
+    known_ids = [p.id for p in found if p is not None]
+    if not known_ids:
+        return KnownFamily(None, set(), None, None)
+    people, params = in_list("p", known_ids)
+    size, service_params = in_list("s", services)
+    since = months_before(now, re_referral_months) if re_referral_months is not None else None
+    rows = _FAMILY_OF[people, size].records(session, {**params, **service_params,
+                                                      "since": since})
+    closed = [r for r in rows if r.again_case_id is not None]
+    latest = max(closed, key=lambda r: (r.again_closed_at, r.again_case_id)) if closed else None
+    again = ReReferral(latest.again_case_id, latest.again_service, latest.again_closed_at) \
+        if latest else None
+    here = [r for r in rows if r.postcode == postcode]
+    if not here:
+        return KnownFamily(None, set(), again, None)
+    newest = max(here, key=lambda row: row.id)
+    return KnownFamily(
+        household=Row(**{k: v for k, v in vars(newest).items() if k not in _EXTRA}),
+        members={r.member_id for r in here if r.id == newest.id},
+        again=again,
+        open_family_support=newest.open_instance,
+    )
+
+
+__all__ = ["KnownFamily", "known_family"]
