@@ -41,7 +41,7 @@ EVERY = {
                ["search: misspelt name", "family page (20 referrals)"]),
     "audit": (["--events", "2000", "--notifications", "300", "--people", "200", "--repeat",
                "1"], ["GET /api/v1/notifications/unread-count", "mark all read:"]),
-    "re_referral": (["--intakes", "4", "--rounds", "4"], ["on / off:", "the check alone"]),
+    "re_referral": (["--intakes", "4", "--rounds", "4"], ["on / off:", "the family read alone"]),
     "allocation": (["--cases", "2000", "--repeat", "3"],
                    ["allocation count (one unit", "ratio unit/page"]),
     "matching": (["--sizes", "1000", "--probes", "16", "--intake-size", "0"],

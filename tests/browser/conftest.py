@@ -129,6 +129,9 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("button:has-text('Sign in')")
+    # The click only starts the POST: wait until it has answered (a signed-in page is never
+    # the sign-in form), so a goto() that follows cannot cancel it.
+    page.wait_for_url(lambda url: not url.split("?")[0].endswith("/login"))
     page.wait_for_load_state()
 
 
