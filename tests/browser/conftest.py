@@ -139,7 +139,10 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def axe_violations(page) -> list[dict]:
-    """Serious and critical axe-core violations on the page as it is now."""
+    """Serious and critical axe-core violations on the page as it is now (once the document a
+    click navigated to has finished loading: a click returns when the new page starts, and
+    axe on a half-parsed document would check only part of it)."""
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(VENDOR / "axe.min.js"))
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",

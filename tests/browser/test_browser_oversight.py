@@ -4,6 +4,8 @@ notification and then all of them; the manager opens the overdue overview."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import assert_accessible, sign_in
@@ -17,6 +19,7 @@ def test_a_manager_filters_the_audit_trail_and_opens_a_case(page, live_server):
     sign_in(page, "hub.charnwood@demo.test")
     page.goto("/cases/?team=early_help_hub:charnwood-hub")
     page.locator("table a[href^='/cases/']").first.click()
+    page.wait_for_url(re.compile(r"/cases/\d+$"))  # the click only starts the navigation
     case_path = page.url.removeprefix(live_server["url"])
     page.context.clear_cookies()
     sign_in(page, "manager@demo.test")

@@ -4,6 +4,7 @@ with JavaScript switched off."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -81,6 +82,7 @@ def test_the_account_pages_are_accessible(page, live_server):
 
     page.goto("/admin/users/?role=partner")
     page.click("main a:has-text('Fire Officer')")
+    page.wait_for_url(re.compile(r"/admin/users/\d+$"))
     assert_accessible(page)
     user_page = page.url
     page.click("button:has-text('Reset password')")  # no choice made: an error by the field
@@ -92,6 +94,7 @@ def test_the_account_pages_are_accessible(page, live_server):
     assert_accessible(page)
     page.goto(user_page)
     page.click("text=Change")
+    page.wait_for_url(re.compile(r"/admin/users/\d+/change$"))
     assert_accessible(page)
 
 

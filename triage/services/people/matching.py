@@ -13,11 +13,10 @@ from triage.models import Household, HouseholdMember, Person
 from triage.schemas.referral import PersonInput
 from triage.services.people.keys import contact_keys, person_keys
 from triage.services.people.names import name_key
-from triage.statements import BySize, Prepared, Row, in_list, new_row, new_rows
+from triage.statements import BySize, Prepared, Row, new_row, new_rows
 
 _PERSON = Person.__table__
 _HOUSEHOLD = Household.__table__
-_MEMBER = HouseholdMember.__table__
 
 # Everyone known under the profile with one of n (given name, family name, date of birth)
 # keys, newest first; never a record merged into another (its survivor is found instead).
@@ -27,13 +26,6 @@ _PEOPLE_NAMED = BySize(lambda n: select(_PERSON).where(
     & (_PERSON.c.date_of_birth == bindparam(f"d{i}"))
     & (_PERSON.c.given_name_key == bindparam(f"g{i}")) for i in range(n)
 ]), _PERSON.c.merged_into_id.is_(None)).order_by(_PERSON.c.id.desc()))
-
-# The households n people belong to: one row per (person, household), with the household's
-# columns and the person's id. The only filter is on the people, so every plan starts from
-# the person index, however many households share a postcode or people a household.
-_HOUSEHOLDS_OF = BySize(lambda n: select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"))
-                        .join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
-                        .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(n)])))
 
 # A person's contact and identity columns, from what a referral says about them (with the
 # keys of the phone number and email address, so a new one replaces the old key too).
@@ -152,23 +144,6 @@ def update_address(session: Session, household: Row, address: dict) -> None:
                                       for name in ADDRESS_COLUMNS}})
     for name, value in values.items():
         setattr(household, name, value)
-
-
-def find_household(session: Session, *, postcode: str, found: list[Row | None]
-                   ) -> tuple[Row | None, set[int]]:
-    """The household at this postcode that a known person belongs to, if any, and which of
-    the known people are its members already."""
-    known_ids = [p.id for p in found if p is not None]
-    if not known_ids:
-        return None, set()
-    size, params = in_list("p", known_ids)
-    here = [row for row in _HOUSEHOLDS_OF[size].records(session, params)
-            if row.postcode == postcode]
-    if not here:
-        return None, set()
-    newest = max(here, key=lambda row: row.id)
-    members = {row.member_id for row in here if row.id == newest.id}
-    return Row(**{k: v for k, v in vars(newest).items() if k != "member_id"}), members
 
 
 def create_household(session: Session, *, key: int, postcode: str, place: Place | None,

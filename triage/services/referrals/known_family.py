@@ -1,11 +1,12 @@
 """What intake needs to know about a family already known, read in one statement: the
-household at the referral's postcode that a known person belongs to (and which of them are
-its members already), the case most recently closed within the re-referral window for any
-household of theirs, and the instance of the household's open family-support case.
+household at the referral's postcode that a known person belongs to (the newest, and which
+of them are its members already), the case most recently closed within the re-referral
+window for any household of theirs (a person who moved is still a member of the old
+household, so its cases follow them), and the instance of that household's open
+family-support case (the most recently opened).
 
-Each was a read of its own (matching.find_household, re_referral.case_closed_within,
-routing.open_family_support_instance, which still serve their other callers); at intake they
-were three round trips one after another for every referral about a known person.
+These were three reads one after another for every referral about a known person; the
+test's oracle (tests/api/test_known_family.py) still asks each question on its own.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ _EXTRA = ("member_id", "again_case_id", "again_service", "again_closed_at", "ope
 def _statement(sizes: tuple[int, int]):
     """One row per (known person, household of theirs): the household's columns, the person,
     the household's case most recently closed since `since` and its open family-support
-    case's instance (each picked by a correlated subquery on the case_record indexes, so the
-    plan starts from the person index as find_household's does)."""
+    case's instance (each picked by a correlated subquery on ix_case_household_closed; the
+    only filter is on the people, so every plan starts from the person index however many
+    households share a postcode or people a household)."""
     people, services = sizes
     latest = _CASE.alias("latest")
     closed = (select(latest.c.id)
