@@ -20,12 +20,13 @@ from sqlmodel import Session
 
 from triage.models import Case, Household, HouseholdMember
 from triage.services.referrals.re_referral import ReReferral, months_before
+from triage.services.referrals.routing import open_support_instance
 from triage.statements import BySize, Row, in_list
 
 _CASE = Case.__table__
 _HOUSEHOLD = Household.__table__
 _MEMBER = HouseholdMember.__table__
-_EXTRA = ("member_id", "again_case_id", "again_service", "again_closed_at", "open_instance")
+_HOUSEHOLD_COLUMNS = tuple(c.name for c in _HOUSEHOLD.columns)
 
 
 def _statement(sizes: tuple[int, int]):
@@ -41,21 +42,16 @@ def _statement(sizes: tuple[int, int]):
                      latest.c.closed_at >= bindparam("since"))
               .order_by(latest.c.closed_at.desc(), latest.c.id.desc()).limit(1)
               .correlate(_HOUSEHOLD).scalar_subquery())
-    support = _CASE.alias("support")
-    still_open = (select(support.c.id)
-                  .where(support.c.household_id == _HOUSEHOLD.c.id,
-                         support.c.closed_at.is_(None),
-                         support.c.service.in_([bindparam(f"s{i}") for i in range(services)]))
-                  .order_by(support.c.opened_at.desc(), support.c.id.desc()).limit(1)
-                  .correlate(_HOUSEHOLD).scalar_subquery())
-    again, opened = _CASE.alias("again"), _CASE.alias("opened")
+    # The same question routing.open_family_support_instance asks, for each household here.
+    open_instance = (open_support_instance(_CASE.alias("support"), _HOUSEHOLD.c.id, services)
+                     .correlate(_HOUSEHOLD).scalar_subquery())
+    again = _CASE.alias("again")
     return (select(_HOUSEHOLD, _MEMBER.c.person_id.label("member_id"),
                    again.c.id.label("again_case_id"), again.c.service.label("again_service"),
                    again.c.closed_at.label("again_closed_at"),
-                   opened.c.instance.label("open_instance"))
+                   open_instance.label("open_instance"))
             .select_from(_HOUSEHOLD.join(_MEMBER, _MEMBER.c.household_id == _HOUSEHOLD.c.id)
-                         .outerjoin(again, again.c.id == closed)
-                         .outerjoin(opened, opened.c.id == still_open))
+                         .outerjoin(again, again.c.id == closed))
             .where(_MEMBER.c.person_id.in_([bindparam(f"p{i}") for i in range(people)])))
 
 
@@ -68,7 +64,6 @@ class KnownFamily:
     members: set[int]  # the known people already its members (add_members adds to it)
     again: ReReferral | None  # the case that makes the referral a re-referral
     open_family_support: str | None  # the household's open family-support case's instance
-
 
 
 def known_family(session: Session, *, postcode: str, found: list[Any], now: datetime,
@@ -92,7 +87,7 @@ def known_family(session: Session, *, postcode: str, found: list[Any], now: date
         return KnownFamily(None, set(), again, None)
     newest = max(here, key=lambda row: row.id)
     return KnownFamily(
-        household=Row(**{k: v for k, v in vars(newest).items() if k not in _EXTRA}),
+        household=Row(**{name: getattr(newest, name) for name in _HOUSEHOLD_COLUMNS}),
         members={r.member_id for r in here if r.id == newest.id},
         again=again,
         open_family_support=newest.open_instance,

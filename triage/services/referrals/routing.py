@@ -164,11 +164,18 @@ def open_family_support_instance(session: Session, household_id: int | None,
     return found[0] if found else None
 
 
+def open_support_instance(case: Any, household_id: Any, services: int) -> Any:
+    """The query for the instance of a household's most recently opened case still open of
+    one of `services` services (binds s0..s{n-1}), on `case` (case_record or an alias of it)
+    for `household_id` (a bind, or a household column to correlate with)."""
+    return (select(case.c.instance)
+            .where(case.c.household_id == household_id, case.c.closed_at.is_(None),
+                   case.c.service.in_([bindparam(f"s{i}") for i in range(services)]))
+            .order_by(case.c.opened_at.desc(), case.c.id.desc()).limit(1))
+
+
 _CASE = Case.__table__
-_OPEN_CASE_AT = BySize(lambda n: select(_CASE.c.instance).where(
-    _CASE.c.household_id == bindparam("household_id"), _CASE.c.closed_at.is_(None),
-    _CASE.c.service.in_([bindparam(f"s{i}") for i in range(n)]),
-).order_by(_CASE.c.opened_at.desc(), _CASE.c.id.desc()).limit(1))
+_OPEN_CASE_AT = BySize(lambda n: open_support_instance(_CASE, bindparam("household_id"), n))
 
 
 def statutory(rt: Runtime, body: dict[str, Any]) -> bool:
