@@ -6,7 +6,7 @@ household, so its cases follow them), and the instance of that household's open
 family-support case (the most recently opened).
 
 These were three reads one after another for every referral about a known person; the
-test's oracle (tests/api/test_known_family.py) still asks each question on its own.
+test's oracle (tests/profiles/test_known_family.py) still asks each question on its own.
 """
 
 from __future__ import annotations
