@@ -10,10 +10,10 @@ from sqlmodel import SQLModel
 
 import triage.models  # noqa: F401  (registers every table on the metadata)
 
-# PostgreSQL-only indexes migration 0013 makes (pg_trgm GIN on the folded names): SQLite can
-# hold no such index, so the models do not declare them; everything else is compared.
-POSTGRES_ONLY_INDEXES = {"ix_person_family_trgm", "ix_person_given_trgm",
-                         "ix_person_given_family_gist"}
+# PostgreSQL-only indexes: migration 0013's pg_trgm GIN on the folded names and 0025's GIN on
+# the names' deletion keys (an expression index): SQLite can hold no such index, so the models
+# do not declare them; everything else is compared.
+POSTGRES_ONLY_INDEXES = {"ix_person_family_trgm", "ix_person_given_trgm", "ix_person_name_near"}
 
 
 def _compared(obj, name, type_, reflected, compare_to) -> bool:

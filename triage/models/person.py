@@ -45,8 +45,8 @@ class Person(SQLModel, table=True):
         # Blocking (people/candidates.py) and search: each candidate query reads one of these.
         # On PostgreSQL migration 0013 also adds trigram (pg_trgm GIN) indexes on both name
         # keys, which SQLite cannot hold: ix_person_family_trgm, ix_person_given_trgm; and
-        # migration 0024 a GiST index over profile, given name and family name trigrams for
-        # the no-date-of-birth block (btree_gist): ix_person_given_family_gist.
+        # migration 0025 a GIN index on the names' deletion keys (name_near_keys) for the
+        # no-date-of-birth block: ix_person_name_near.
         Index("ix_person_sound", "profile_id", "family_name_sound", "given_name_sound",
               "birth_year"),
         Index("ix_person_given_year", "given_name_key", "birth_year"),

@@ -185,11 +185,15 @@ def blocks(shape: Shape) -> list:
         names_near += [p.family_name_sound == b("family_sound"), keys]
         if shape.tail:
             names_near.append(func.substr(p.family_name_sound, 2) == b("tail"))
-    if shape.given:
-        names_near.append(sounds)
     if shape.given and shape.family:
         names_near += [p.family_name_sound == b("given_sound"),
                        p.given_name_sound == b("family_sound")]
+    # The family name near, or the names swapped: what else, beside the given name, the date
+    # or the contacts, can lift a pair to a band.
+    family_near = list(names_near)
+    if shape.given:
+        names_near.append(sounds)
+    if shape.given and shape.family:
         for pair in ((p.family_name_sound == b("family_sound"), sounds),
                      (p.family_name_sound == b("given_sound"),
                       p.given_name_sound == b("family_sound"))):
@@ -209,17 +213,22 @@ def blocks(shape: Shape) -> list:
         block(keys)
     # Family names alike by trigrams (pg_trgm): `%` reads the trigram index (at pg_trgm's own
     # threshold, 0.3 unless set) and similarity() holds it to the profile's. With a date of
-    # birth it filters the given name and year block instead of reading on its own; without,
-    # the block reads the GiST index on (profile, given name, family name trigrams), 0024.
+    # birth it filters the given name and year block instead of reading on its own.
     alike = (p.family_name_key.bool_op("%")(b("family"))
              & (func.similarity(p.family_name_key, b("family")) >= b("similarity"))
              ) if shape.trigrams else None
-    if alike is not None and not shape.dob:
-        block(alike, p.family_name_key != b("family"),
-              *([p.given_name_key == b("given")] if shape.given else []))
+    if shape.trigrams and not shape.dob and shape.given:
+        # No date of birth: the same given name and a family name one letter dropped, added,
+        # changed or two swapped ("Cowalski" for "Kowalski"), by the deletion-neighbourhood
+        # keys of migration 0025 (GIN), the exact family name left to the other blocks.
+        near = func.name_near_keys(p.given_name_key, p.family_name_key)
+        block(near.op("&&")(func.name_near_keys(b("given"), b("family"))),
+              p.family_name_key != b("family"))
+    elif alike is not None and not shape.dob:
+        block(alike, p.family_name_key != b("family"))
     if shape.given and shape.dob:
         block(p.given_name_key == b("given"), p.birth_year == b("year"),
-              or_(dates, *names_near, *([alike] if alike is not None else []))
+              or_(dates, *family_near, *([alike] if alike is not None else []))
               if shape.family else true())
     elif shape.given and not shape.family:
         block(p.given_name_key == b("given"))
