@@ -124,3 +124,30 @@ def test_on_postgresql_a_first_letter_typo_without_a_date_of_birth_is_found(data
     # Only Leo, and only this council's: another given name or profile is not a candidate.
     assert [(c.person.given_name, c.person.family_name, c.person.profile_id, c.match.band)
             for c in found] == [("Leo", "Kowalski", PROFILE, "possible")]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_a_common_given_name_and_year_do_not_crowd_out_a_misspelt_family(database_url):
+    # Leo Kowalski, born 18 April 2012, typed "Leo Cowalski", 19 April 2012: only the block of
+    # the given name and year of birth finds him (the family name sounds c242, not k242; the
+    # date is not his). Stored before him, more Leos of 2012 than the block holds, with family
+    # names and dates nothing like: the block keeps only family names near the one typed, so
+    # they do not take its places.
+    limit = MATCHING.blocking.limit
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            people = [(f"Stranger{chr(97 + i // 26)}{chr(97 + i % 26)}", date(2012, 1 + i % 12, 3))
+                      for i in range(limit + 10)] + [("Kowalski", date(2012, 4, 18))]
+            for family, born in people:
+                session.add(Person(profile_id=PROFILE, given_name="Leo", family_name=family,
+                                   date_of_birth=born,
+                                   **person_keys(given_name="Leo", family_name=family,
+                                                 date_of_birth=born, phone=None, email=None)))
+            session.commit()
+            found = find_candidates(session, Record(given_name="Leo", family_name="Cowalski",
+                                                    date_of_birth=date(2012, 4, 19)),
+                                    MATCHING, profile_id=PROFILE)
+    finally:
+        engine.dispose()
+    assert [(c.person.family_name, c.match.band) for c in found] == [("Kowalski", "possible")]

@@ -15,8 +15,8 @@ and "Kowalski" share "owalski"). A GIN index on those keys reads the few people 
 (about 0.2 ms for the commonest given and family name, 365 people, at 1M). PostgreSQL only,
 like the trigram indexes of 0013; SQLite reads the same blocks without it. The index is about
 190 MB at a million people and builds in about 35 s, holding a write lock on `person` while
-it builds (build it by hand with CREATE INDEX CONCURRENTLY first on a large live database:
-README, "Upgrading").
+it builds (on a large live database, create the function and then the index CONCURRENTLY by
+hand first: README, "Running it in production").
 """
 from alembic import op
 
