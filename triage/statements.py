@@ -133,7 +133,10 @@ class Prepared:
         cursor = dialect.loaded_dbapi.RawCursor(driver) if compiled.raw else driver.cursor()
         try:
             cursor.execute(compiled.sql, driver_params)
-            fetched = cursor.fetchall() if cursor.description is not None else []
+            # A statement with result columns returns rows; asking the cursor instead costs
+            # psycopg a description built anew (a Column object a column) on every call.
+            fetched = (cursor.fetchall() if compiled.keys or cursor.description is not None
+                       else [])
         except dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, compiled.sql, driver_params, exc, cursor) from exc
         finally:

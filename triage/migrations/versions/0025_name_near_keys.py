@@ -11,8 +11,9 @@ took 8-13 ms to find nothing (`bench/matching.py`, the slowest eighth of probes)
 replaces it with exact keys: `name_near_keys(given, family)` gives "given family" and
 "given family-less-one-letter" for each letter (a deletion neighbourhood), and two family
 names one letter dropped, added, changed or two swapped share at least one key ("Cowalski"
-and "Kowalski" share "owalski"). A GIN index on those keys reads the few people holding them
-(about 0.2 ms for the commonest given and family name, 365 people, at 1M). PostgreSQL only,
+and "Kowalski" share "owalski"). A GIN index on those keys finds the people holding them in
+about 0.2 ms; leaving out those with the family name typed (the other blocks read them) then
+takes 1-2.5 ms for the commonest given and family name at 1M (365 people). PostgreSQL only,
 like the trigram indexes of 0013; SQLite reads the same blocks without it. The index is about
 190 MB at a million people and builds in about 35 s, holding a write lock on `person` while
 it builds (on a large live database, create the function and then the index CONCURRENTLY by
