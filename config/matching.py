@@ -65,7 +65,7 @@ class DuplicateFinder:
 class Blocking:
     """How candidates are found before they are scored (people/candidates.py)."""
     # the most people one blocking query returns (a common surname cannot flood the scorer)
-    limit: int = 50
+    limit: int = 25
     # PostgreSQL's trigram block: the lowest pg_trgm similarity of two family names
     trigram_similarity: float = 0.5
 

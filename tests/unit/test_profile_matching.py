@@ -72,7 +72,7 @@ def test_rules_check_reports_a_bad_matching_file(tmp_path):
 
 def test_blocking_limits_are_profile_data_and_checked(tmp_path):
     blocking = load_profile("leicestershire").matching.blocking
-    assert blocking.limit == 50 and 0 < blocking.trigram_similarity < 1
+    assert blocking.limit == 25 and 0 < blocking.trigram_similarity < 1
 
     def bad(data):
         data["blocking"] = {"limit": 0, "trigram_similarity": 1.5, "order": "name"}
