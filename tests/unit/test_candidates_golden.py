@@ -99,6 +99,15 @@ def test_sqlite_and_postgresql_give_the_same_candidates(tmp_path, sqlite_templat
     assert sum(len(c) for c in on_sqlite) > len(ROWS)  # more than one candidate a row, often
 
 
+def _add_known(session: Session, given: str, family: str, born: date, *,
+               profile: str = PROFILE) -> None:
+    """A known person with these names and date of birth (no contact), keys as intake sets."""
+    session.add(Person(profile_id=profile, given_name=given, family_name=family,
+                       date_of_birth=born,
+                       **person_keys(given_name=given, family_name=family, date_of_birth=born,
+                                     phone=None, email=None)))
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 @pytest.mark.parametrize("typed", ["Cowalski", "Owalski", "Skowalski", "Okwalski"],
                          ids=["changed", "dropped", "added", "swapped"])
@@ -111,11 +120,7 @@ def test_on_postgresql_a_first_letter_typo_without_a_date_of_birth_is_found(data
     try:
         with Session(engine) as session:
             for given, profile in (("Leo", PROFILE), ("Ava", PROFILE), ("Leo", "elsewhere")):
-                session.add(Person(profile_id=profile, given_name=given,
-                                   family_name="Kowalski", date_of_birth=date(2012, 4, 18),
-                                   **person_keys(given_name=given, family_name="Kowalski",
-                                                 date_of_birth=date(2012, 4, 18), phone=None,
-                                                 email=None)))
+                _add_known(session, given, "Kowalski", date(2012, 4, 18), profile=profile)
             session.commit()
             found = find_candidates(session, Record(given_name="Leo", family_name=typed),
                                     MATCHING, profile_id=PROFILE)
@@ -140,10 +145,7 @@ def test_a_common_given_name_and_year_do_not_crowd_out_a_misspelt_family(databas
             people = [(f"Stranger{chr(97 + i // 26)}{chr(97 + i % 26)}", date(2012, 1 + i % 12, 3))
                       for i in range(limit + 10)] + [("Kowalski", date(2012, 4, 18))]
             for family, born in people:
-                session.add(Person(profile_id=PROFILE, given_name="Leo", family_name=family,
-                                   date_of_birth=born,
-                                   **person_keys(given_name="Leo", family_name=family,
-                                                 date_of_birth=born, phone=None, email=None)))
+                _add_known(session, "Leo", family, born)
             session.commit()
             found = find_candidates(session, Record(given_name="Leo", family_name="Cowalski",
                                                     date_of_birth=date(2012, 4, 19)),

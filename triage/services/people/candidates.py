@@ -180,19 +180,18 @@ def blocks(shape: Shape) -> list:
     dates = p.date_of_birth.in_([b("d0"), b("d1")])
     sounds = p.given_name_sound.in_([b(f"s{i}") for i in range(shape.sounds)])
     keys = p.family_name_key.in_([b(f"k{i}") for i in range(shape.keys)])
-    names_near = []  # either name sounds like, or is, the one typed (either way round)
+    # The family name sounds like, or is, the one typed, or the two names are the other way
+    # round: what, beside the given name, the date or the contacts, can lift a pair to a band.
+    family_near = []
     if shape.family:
-        names_near += [p.family_name_sound == b("family_sound"), keys]
+        family_near += [p.family_name_sound == b("family_sound"), keys]
         if shape.tail:
-            names_near.append(func.substr(p.family_name_sound, 2) == b("tail"))
+            family_near.append(func.substr(p.family_name_sound, 2) == b("tail"))
     if shape.given and shape.family:
-        names_near += [p.family_name_sound == b("given_sound"),
-                       p.given_name_sound == b("family_sound")]
-    # The family name near, or the names swapped: what else, beside the given name, the date
-    # or the contacts, can lift a pair to a band.
-    family_near = list(names_near)
-    if shape.given:
-        names_near.append(sounds)
+        family_near += [p.family_name_sound == b("given_sound"),
+                        p.given_name_sound == b("family_sound")]
+    # ... or else the given name sounds like the one typed.
+    names_near = family_near + ([sounds] if shape.given else [])
     if shape.given and shape.family:
         for pair in ((p.family_name_sound == b("family_sound"), sounds),
                      (p.family_name_sound == b("given_sound"),
