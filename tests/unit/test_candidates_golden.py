@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from config.profile import load_profile
 from tests.conftest import _truncate_all
+from tests.profile_ids import selected_profiles
 from tests.unit.linkage.test_linkage_golden import GOLDEN, _record
 from triage.linkage import Record, score
 from triage.linkage.compare import postcode_parts
@@ -99,8 +100,7 @@ def test_sqlite_and_postgresql_give_the_same_candidates(tmp_path, sqlite_templat
     assert sum(len(c) for c in on_sqlite) > len(ROWS)  # more than one candidate a row, often
 
 
-def _add_known(session: Session, given: str, family: str, born: date, *,
-               profile: str = PROFILE) -> None:
+def _add_known(session: Session, given: str, family: str, born: date, *, profile: str) -> None:
     """A known person with these names and date of birth (no contact), keys as intake sets."""
     session.add(Person(profile_id=profile, given_name=given, family_name=family,
                        date_of_birth=born,
@@ -108,48 +108,53 @@ def _add_known(session: Session, given: str, family: str, born: date, *,
                                      phone=None, email=None)))
 
 
+@pytest.mark.parametrize("profile", selected_profiles())
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 @pytest.mark.parametrize("typed", ["Cowalski", "Owalski", "Skowalski", "Okwalski"],
                          ids=["changed", "dropped", "added", "swapped"])
 def test_on_postgresql_a_first_letter_typo_without_a_date_of_birth_is_found(database_url,
-                                                                             typed):
+                                                                             typed, profile):
     # "Kowalski" sounds k242; a first letter changed, dropped, added or swapped sounds c242,
     # o242, s242: no sound, key, date or contact block finds it without a date of birth. The
     # family names' deletion keys (migration 0025) do: they share "owalski" or "kwalski".
+    council = load_profile(profile)
     engine = create_engine(database_url)
     try:
         with Session(engine) as session:
-            for given, profile in (("Leo", PROFILE), ("Ava", PROFILE), ("Leo", "elsewhere")):
-                _add_known(session, given, "Kowalski", date(2012, 4, 18), profile=profile)
+            for given, recorded_by in (("Leo", council.id), ("Ava", council.id),
+                                       ("Leo", "elsewhere")):
+                _add_known(session, given, "Kowalski", date(2012, 4, 18), profile=recorded_by)
             session.commit()
             found = find_candidates(session, Record(given_name="Leo", family_name=typed),
-                                    MATCHING, profile_id=PROFILE)
+                                    council.matching, profile_id=council.id)
     finally:
         engine.dispose()
     # Only Leo, and only this council's: another given name or profile is not a candidate.
     assert [(c.person.given_name, c.person.family_name, c.person.profile_id, c.match.band)
-            for c in found] == [("Leo", "Kowalski", PROFILE, "possible")]
+            for c in found] == [("Leo", "Kowalski", council.id, "possible")]
 
 
+@pytest.mark.parametrize("profile", selected_profiles())
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
-def test_a_common_given_name_and_year_do_not_crowd_out_a_misspelt_family(database_url):
+def test_a_common_given_name_and_year_do_not_crowd_out_a_misspelt_family(database_url, profile):
     # Leo Kowalski, born 18 April 2012, typed "Leo Cowalski", 19 April 2012: only the block of
     # the given name and year of birth finds him (the family name sounds c242, not k242; the
     # date is not his). Stored before him, more Leos of 2012 than the block holds, with family
     # names and dates nothing like: the block keeps only family names near the one typed, so
     # they do not take its places.
-    limit = MATCHING.blocking.limit
+    council = load_profile(profile)
+    limit = council.matching.blocking.limit
     engine = create_engine(database_url)
     try:
         with Session(engine) as session:
             people = [(f"Stranger{chr(97 + i // 26)}{chr(97 + i % 26)}", date(2012, 1 + i % 12, 3))
                       for i in range(limit + 10)] + [("Kowalski", date(2012, 4, 18))]
             for family, born in people:
-                _add_known(session, "Leo", family, born)
+                _add_known(session, "Leo", family, born, profile=council.id)
             session.commit()
             found = find_candidates(session, Record(given_name="Leo", family_name="Cowalski",
                                                     date_of_birth=date(2012, 4, 19)),
-                                    MATCHING, profile_id=PROFILE)
+                                    council.matching, profile_id=council.id)
     finally:
         engine.dispose()
     assert [(c.person.family_name, c.match.band) for c in found] == [("Kowalski", "possible")]
