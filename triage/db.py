@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
 
 from config.settings import Settings
+from triage import statements
 from triage.cache import TtlCache
 
 _WRITE = "triage_write"
@@ -32,6 +33,7 @@ class Database:
                  prepare_threshold: int = 5):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self._session_info: dict[str, Any] = {}  # every unit of work's session starts with it
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
@@ -53,6 +55,9 @@ class Database:
                 connect_args=({"prepare_threshold": prepare_threshold or None}
                               if make_url(url).get_driver_name() == "psycopg" else {}))
             _ping_when_idle(self.engine, ping_after_idle_seconds)
+            if make_url(url).get_driver_name() == "psycopg":
+                statements.lazy_begin(self.engine)
+                self._session_info = {statements.LAZY_BEGIN: True}
         self._writer = self.engine.execution_options(**{_WRITE: True})
         # SQLite allows one writer at a time. Threads of this process queue here, in order,
         # instead of sleep-polling in SQLite's busy handler (which stretches the tail latency);
@@ -77,7 +82,8 @@ class Database:
         timeout instead of failing with "database is locked" when a read turns into a write.
         """
         with self._write_lock:
-            session = Session(bind=self._writer, expire_on_commit=False)
+            session = Session(bind=self._writer, expire_on_commit=False,
+                              info=self._session_info)
             try:
                 yield session
                 session.commit()

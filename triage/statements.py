@@ -46,6 +46,7 @@ class _Compiled:
     raw: bool  # psycopg: run on a RawCursor ($1 placeholders, SQL passed through as is)
     writes: str | None  # an INSERT's table: writes waiting for it can run as WITH parts of it
     reads: frozenset[str] | None  # a SELECT: the tables it reads (it cannot see WITH parts)
+    transactional: bool  # anything but a SELECT without FOR UPDATE (see lazy_begin)
     names: tuple[str, ...]  # bind names in the driver's order (positional paramstyles)
     positional: bool
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]  # bind name -> to the driver
@@ -102,6 +103,8 @@ class Prepared:
                 reads=frozenset(t.name for t in find_tables(statement, include_joins=True)
                                 if isinstance(t, Table))  # (a JOIN is listed, and its tables)
                 if isinstance(statement, Select) else None,
+                transactional=not (isinstance(statement, Select)
+                                   and statement._for_update_arg is None),
                 names=names,
                 positional=compiled.positional, processors=tuple(processors),
                 constants=constants, results=results,
@@ -129,6 +132,8 @@ class Prepared:
                     part._compiled(dialect).writes for part, _ in waiting}):
                 return self._with_later(session, params or {})
             flush_later(session)
+        if compiled.transactional and _NOT_BEGUN in conn.info and _FINAL not in session.info:
+            _begin(conn)
         driver_params = self._params(compiled, params or {})
         cursor = dialect.loaded_dbapi.RawCursor(driver) if compiled.raw else driver.cursor()
         try:
@@ -160,6 +165,9 @@ class Prepared:
         session.info.setdefault(_LATER, []).append((self, params))
 
     def _with_later(self, session: Session, params: Mapping[str, Any]) -> list[tuple]:
+        conn, _ = _connection(session)
+        if _NOT_BEGUN in conn.info and _FINAL not in session.info:
+            _begin(conn)  # it writes, even when it is a SELECT: not on its own
         waiting = session.info.pop(_LATER)
         key = (id(self), *(id(part) for part, _ in waiting))
         combined = _COMBINED.get(key)
@@ -216,9 +224,30 @@ def flush_later(session: Session) -> None:
         part.rows(session, params)
 
 
-@event.listens_for(Session, "before_commit")
 @event.listens_for(Session, "before_flush")
-def _before_commit_or_flush(session: Session, *_args: Any) -> None:
+def _before_flush(session: Session, *_args: Any) -> None:
+    flush_later(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    waiting = session.info.get(_LATER)
+    found = session.info.get(_CONNECTION)
+    if (waiting and found is not None and _NOT_BEGUN in found[0].info
+            and not (session.new or session.dirty or session.deleted)):
+        # Nothing written yet and everything to write is waiting: one statement, atomic on
+        # its own, outside any transaction (no BEGIN and no COMMIT round trip).
+        last, params = waiting.pop()
+        session.info[_FINAL] = True
+        try:
+            if waiting:
+                last._with_later(session, params)
+            else:
+                session.info.pop(_LATER)
+                last.rows(session, params)
+        finally:
+            session.info.pop(_FINAL, None)
+        return
     flush_later(session)
 
 
@@ -253,8 +282,51 @@ def _connection(session: Session) -> tuple[Any, Any]:
     found = session.info.get(_CONNECTION)
     if found is None:
         conn = session.connection()
-        found = session.info[_CONNECTION] = (conn, conn.connection.driver_connection)
+        driver = conn.connection.driver_connection
+        found = session.info[_CONNECTION] = (conn, driver)
+        if (session.info.get(LAZY_BEGIN) and not driver.autocommit
+                and driver.info.transaction_status == _IDLE):
+            driver.autocommit = True  # until the first statement that needs the transaction
+            conn.info[_NOT_BEGUN] = True
     return found
+
+
+# -- beginning late --------------------------------------------------------------------------
+# A unit of work on PostgreSQL (psycopg) whose session.info has LAZY_BEGIN runs its plain
+# reads (Prepared SELECTs without FOR UPDATE) outside any transaction, and begins one at the
+# first statement that needs it: a write, a locking read, or any statement run through
+# SQLAlchemy (ORM or Core). Under READ COMMITTED every statement takes its own snapshot
+# either way, and a plain read takes no lock that the transaction would have held. If every
+# write waits (Prepared.later) until the commit, they go as one statement, which PostgreSQL
+# runs atomically on its own: no BEGIN and no COMMIT, two round trips fewer. A Prepared
+# SELECT must therefore not change anything or take a lock (no pg_advisory_xact_lock in it).
+LAZY_BEGIN = "triage.statements.lazy_begin"
+_NOT_BEGUN = "triage.statements.not_begun"  # the pooled connection's info: in autocommit
+_FINAL = "triage.statements.final"  # the waiting writes are running as the commit's statement
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection
+
+
+def _begin(conn: Any) -> None:
+    """Leave autocommit: psycopg sends BEGIN with the next statement."""
+    conn.info.pop(_NOT_BEGUN)
+    conn.connection.driver_connection.autocommit = False
+
+
+def lazy_begin(engine: Any) -> None:
+    """Let units of work on this (psycopg) engine begin late (see LAZY_BEGIN): call once per
+    engine, and mark each such unit of work's session with LAZY_BEGIN."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_other_statement(conn, _cursor, _statement, _params, _context, _many):
+        if _NOT_BEGUN in conn.info:
+            _begin(conn)
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection, record):
+        # Back to the pool as every other connection is: not in autocommit.
+        if record.info.pop(_NOT_BEGUN, None) and dbapi_connection is not None \
+                and not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -251,3 +251,143 @@ def test_a_bad_write_that_waited_fails_the_transaction_and_a_rollback_drops_the_
     with db.reader() as session:
         assert session.exec(select(AuditEvent)).first() is None
         assert session.exec(select(Household.postcode)).scalars().all() == ["LE1 1AB"]
+
+
+# -- beginning late (PostgreSQL) --------------------------------------------------------------
+on_postgres = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+_PEOPLE_NAMED = Prepared(lambda: select(Person.__table__.c.id).where(
+    Person.__table__.c.given_name == bindparam("name")))
+_PEOPLE_LOCKED = Prepared(lambda: select(Person.__table__.c.id).where(
+    Person.__table__.c.id == bindparam("id")).with_for_update())
+
+
+def _commands(db) -> list[str]:
+    """Every BEGIN, COMMIT and ROLLBACK psycopg sends from now on (psycopg sends them itself,
+    not through a cursor)."""
+    import psycopg
+
+    sent: list[str] = []
+    original = psycopg.Connection._exec_command
+
+    def spy(self, command, *args, **kwargs):
+        sent.append(command.decode() if isinstance(command, bytes) else str(command))
+        return original(self, command, *args, **kwargs)
+
+    psycopg.Connection._exec_command = spy
+    return sent
+
+
+@pytest.fixture
+def commands(db):
+    import psycopg
+
+    with db.reader() as session:  # the first connection's set-up is not the test's
+        session.exec(select(Person.id)).all()
+    original = psycopg.Connection._exec_command
+    sent = _commands(db)
+    sent.clear()
+    yield sent
+    psycopg.Connection._exec_command = original
+
+
+@on_postgres
+def test_reads_then_writes_that_all_wait_go_as_one_statement_without_begin_or_commit(
+        db, commands):
+    with db.unit_of_work() as session:
+        assert _PEOPLE_NAMED.rows(session, {"name": "Nobody"}) == []
+        keys = next_keys(session, {Person: 1, Household: 1})
+        new_row(session, Person, id=keys[Person][0], profile_id=P, given_name="Ada",
+                date_of_birth=date(2012, 5, 1))
+        new_row(session, Household, id=keys[Household][0], profile_id=P, postcode="LE1 1AA",
+                sector="LE1 1")
+        new_rows(session, HouseholdMember, [{"household_id": keys[Household][0],
+                                            "person_id": keys[Person][0]}])
+    assert commands == []  # five statements, no BEGIN and no COMMIT
+    with db.reader() as session:
+        assert session.exec(select(HouseholdMember.person_id)).scalars().all() == keys[Person]
+
+
+@on_postgres
+def test_the_one_statement_fails_whole_and_the_connection_goes_back_as_it_came(db, commands):
+    with pytest.raises(IntegrityError), db.unit_of_work() as session:
+        _PEOPLE_NAMED.rows(session, {"name": "Nobody"})
+        new_row(session, Household, id=next_key(session, Household), profile_id=P,
+                postcode="LE1 1AA", sector="LE1 1")
+        new_rows(session, HouseholdMember, [{"household_id": 404, "person_id": 404}])
+    assert commands == []
+    with db.reader() as session:
+        assert session.exec(select(Household)).first() is None  # nothing half-saved
+    # The pooled connection is out of autocommit again: an ORM write is rolled back whole.
+    commands.clear()
+    with pytest.raises(RuntimeError), db.unit_of_work() as session:
+        session.add(Household(profile_id=P, postcode="LE1 1AB", sector="LE1 1"))
+        session.flush()
+        raise RuntimeError("after the write")
+    assert commands == ["BEGIN", "ROLLBACK"]
+    with db.reader() as session:
+        assert session.exec(select(Household)).first() is None
+
+
+@on_postgres
+def test_a_write_before_the_last_begins_the_transaction_and_a_failure_undoes_it(db, commands):
+    """A write run at once (here: an INSERT whose key is read back) begins the transaction,
+    so a later failure rolls it back with everything else."""
+    with pytest.raises(IntegrityError), db.unit_of_work() as session:
+        _PEOPLE_NAMED.rows(session, {"name": "Nobody"})  # a read: outside the transaction
+        new_row(session, Person, profile_id=P, given_name="Kept?", date_of_birth=date(2001, 1, 1))
+        new_rows(session, HouseholdMember, [{"household_id": 404, "person_id": 404}])
+    assert commands == ["BEGIN", "ROLLBACK"]
+    with db.reader() as session:
+        assert session.exec(select(Person)).first() is None
+
+
+@on_postgres
+def test_a_locking_read_begins_the_transaction_and_holds_its_lock_until_commit(db, commands):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    with db.unit_of_work() as session:
+        person = new_row(session, Person, profile_id=P, given_name="Locked",
+                         date_of_birth=date(2001, 1, 1))
+    other = create_engine(db.url)
+    with other.connect() as conn:  # its first connection's set-up is not the test's
+        conn.execute(text("SELECT 1"))
+    commands.clear()
+    try:
+        with db.unit_of_work() as session:
+            assert _PEOPLE_LOCKED.rows(session, {"id": person.id}) == [(person.id,)]
+            with other.connect() as conn, pytest.raises(OperationalError):
+                conn.execute(text("SELECT id FROM person WHERE id = :id FOR UPDATE NOWAIT"),
+                             {"id": person.id})
+            assert commands == ["BEGIN", "BEGIN", "ROLLBACK"]  # this session's, the other's
+            commands.clear()
+            # An ORM statement after it runs in the same transaction.
+            session.exec(select(Person.id)).all()
+    finally:
+        other.dispose()
+    assert commands == ["COMMIT"]
+
+
+@on_postgres
+def test_an_orm_statement_first_begins_the_transaction_as_before(db, commands):
+    with db.unit_of_work() as session:
+        session.add(Household(profile_id=P, postcode="LE1 1AA", sector="LE1 1"))
+        session.flush()
+        assert _PEOPLE_NAMED.rows(session, {"name": "Nobody"}) == []
+    assert commands == ["BEGIN", "COMMIT"]
+
+
+@on_postgres
+def test_a_read_that_carries_waiting_writes_begins_the_transaction(db, commands):
+    """A SELECT of other tables takes the waiting writes with it as WITH parts: it writes, so
+    it runs in the transaction and a failure after it undoes them."""
+    with pytest.raises(IntegrityError), db.unit_of_work() as session:
+        new_rows(session, AuditEvent, [{"action": "a", "object_type": "o", "object_id": "1"}],
+                 ids=False)
+        assert _PEOPLE_NAMED.rows(session, {"name": "Nobody"}) == []  # carries the audit row
+        new_row(session, Person, profile_id=P, given_name="Kept?", date_of_birth=date(2001, 1, 1))
+        new_rows(session, HouseholdMember, [{"household_id": 404, "person_id": 404}])
+    assert commands == ["BEGIN", "ROLLBACK"]
+    with db.reader() as session:
+        assert session.exec(select(AuditEvent)).first() is None
+        assert session.exec(select(Person)).first() is None

@@ -36,9 +36,13 @@ def handler(topic: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
     return register
 
 
-def enqueue(session: Session, *, topic: str, payload: dict[str, Any]) -> Row:
-    """Add a message to the caller's transaction; it exists only if the transaction commits."""
-    message = new_row(session, OutboxMessage, topic=topic, payload=payload)
+def enqueue(session: Session, *, topic: str, payload: dict[str, Any],
+            key: int | None = None) -> Row:
+    """Add a message to the caller's transaction; it exists only if the transaction commits.
+    `key`: its id, taken beforehand with statements.next_keys, so the row waits to go in with
+    the transaction's other writes (Prepared.later) instead of being inserted now for it."""
+    values = {"id": key} if key is not None else {}
+    message = new_row(session, OutboxMessage, topic=topic, payload=payload, **values)
     session.info.setdefault("outbox", []).append(message)
     return message
 

@@ -24,6 +24,7 @@ from triage.models import (
     Decision,
     Household,
     IdempotencyRecord,
+    OutboxMessage,
     Person,
     Referral,
     ReferralPerson,
@@ -186,10 +187,10 @@ def store_once(rt: Runtime, *, user: User | None, key: str | None, body: Any,
         with rt.db.unit_of_work() as session:
             response = record(session)
             if key is not None:
-                session.add(IdempotencyRecord(
-                    user_id=user.id, key=key, request_hash=_request_hash(body),
-                    status_code=201, response_body=response,
-                ))
+                # Goes in with the referral's own rows (one statement on PostgreSQL).
+                new_rows(session, IdempotencyRecord, [{
+                    "user_id": user.id, "key": key, "request_hash": _request_hash(body),
+                    "status_code": 201, "response_body": response}], ids=False)
             ids = outbox.committed_ids(session)
     except IntegrityError:
         # Two retries with one key raced; the other committed first: answer as it did.
@@ -268,6 +269,7 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
         Household: 0 if household else 1,
         Referral: 1,
         Case: decided.cases_to_open,
+        OutboxMessage: 1,
     })
     matched = create_people(session, data.people, found, keys[Person], now=received_at,
                             profile_id=profile.id)
@@ -321,7 +323,8 @@ def record_referral(rt: Runtime, session: Session, *, user: User | None,
     decision, cases = routing.route_new(rt, session, referral=referral, decided=decided,
                                        actor=user, case_keys=keys[Case])
     outbox.enqueue(session, topic="referral.received",
-                   payload=notify.received_payload(referral, cases, user))
+                   payload=notify.received_payload(referral, cases, user),
+                   key=keys[OutboxMessage][0])
     return ReferralRecord(referral=referral, people=people, decision=decision, override=None,
                           cases=cases, place=profile.api_place(place), household=household,
                           re_referral=again)
