@@ -9,13 +9,14 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
 
 from config.settings import Settings
 from triage import statements
+from triage.account_changes import AccountChanges
 from triage.cache import TtlCache
 
 _WRITE = "triage_write"
@@ -65,6 +66,11 @@ class Database:
         self._write_lock = threading.Lock() if self.is_sqlite else nullcontext()
         # Who holds an API token, remembered briefly per process (see accounts.user_for_token).
         self.token_cache = TtlCache(seconds=token_cache_seconds)
+        # PostgreSQL tells every process of an account change (migration 0026); SQLite is one
+        # file on one machine, where a read of the account costs no round trip.
+        self.account_changes = None if self.is_sqlite else AccountChanges(
+            make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
+            self.token_cache.clear)
         self._reads: dict[Any, tuple[str, tuple[str, ...] | None]] = {}
 
     @classmethod
@@ -103,6 +109,11 @@ class Database:
         finally:
             session.close()
 
+    def _notify(self, channel: str) -> None:
+        """NOTIFY a channel (PostgreSQL), at once (outside any transaction)."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+
     def read_row(self, statement: Any, params: Mapping[str, Any]) -> tuple | None:
         """The first row of a small read, run outside any transaction (autocommit): one round
         trip, no BEGIN and no ROLLBACK, for a check made on every request (a remembered API
@@ -139,6 +150,8 @@ class Database:
             raw.close()
 
     def dispose(self) -> None:
+        if self.account_changes is not None:
+            self.account_changes.stop(wake=self._notify)
         self.engine.dispose()
 
 

@@ -131,17 +131,25 @@ class _Remembered:
 def user_for_token(db: Database, token: str | None) -> User:
     """The active user holding this token, or NotAuthenticated.
 
-    A valid token's user is remembered per process, but every request re-reads the
-    account's generation (one primary-key read): a deactivation, a revoked token or a
-    changed role, made in any process, takes effect on the next request everywhere."""
+    A valid token's user is remembered per process. On PostgreSQL every process hears of a
+    change to an account or token as it commits (triage.account_changes) and forgets what it
+    remembered; while it is not listening, and on SQLite, every request re-reads the
+    account's generation (one primary-key read). Either way a deactivation, a revoked token
+    or a changed role takes effect at once in the process that made it and, in every other
+    process, on its first request after the change is heard (milliseconds after commit)."""
     if not token or not token.startswith(TOKEN_PREFIX):
         raise NotAuthenticated("Send a valid API token as 'Authorization: Bearer <token>'.")
     digest = _digest(token)
+    changes = db.account_changes
+    heard = changes.heard if changes is not None else 0
     cached = db.token_cache.get(digest)
     if cached is not None:
+        if changes is not None and changes.trusted():
+            _touch(db, digest, cached, heard)  # a change since it was read cleared it
+            return cached.user
         current = db.read_row(_GENERATION, {"user_id": cached.user.id})
         if current is not None and current[0] == cached.generation:
-            _touch(db, digest, cached)
+            _touch(db, digest, cached, heard)
             return cached.user
         db.token_cache.forget(digest)
     with db.reader() as session:
@@ -158,17 +166,25 @@ def user_for_token(db: Database, token: str | None) -> User:
         raise NotAuthenticated("The account holding this token is disabled.")
     remembered = _Remembered(user=user, token_id=api_token.id, generation=user.generation,
                              touched_at=api_token.last_used_at)
-    db.token_cache.put(digest, remembered)
-    _touch(db, digest, remembered)
+    _remember(db, digest, remembered, heard)
+    _touch(db, digest, remembered, heard)
     return user
 
 
-def _touch(db: Database, digest: str, remembered: _Remembered) -> None:
+def _remember(db: Database, digest: str, remembered: _Remembered, heard: int) -> None:
+    """Remember a token's user unless a change to some account was heard since `heard` was
+    taken (before the read): the account read may be the one just changed."""
+    changes = db.account_changes
+    if changes is None or changes.heard == heard:
+        db.token_cache.put(digest, remembered)
+
+
+def _touch(db: Database, digest: str, remembered: _Remembered, heard: int) -> None:
     """Record the token's last use, at most once a minute per token and process."""
     now = utcnow()
     if remembered.touched_at is not None and now - remembered.touched_at < TOUCH_EVERY:
         return
-    db.token_cache.put(digest, replace(remembered, touched_at=now))
+    _remember(db, digest, replace(remembered, touched_at=now), heard)
     with db.unit_of_work() as session:
         session.execute(update(ApiToken).where(ApiToken.id == remembered.token_id)
                         .values(last_used_at=now))
