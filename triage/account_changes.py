@@ -10,7 +10,10 @@ listening; this listener forgets what the process remembers as soon as it hears 
 While the listener is connected and listening, a remembered token is trusted without a read.
 While it is not (starting, or reconnecting after the database went away), `trusted()` is
 false and callers read the generation as before. Connecting (again) forgets everything
-remembered first, since a change made while nobody listened is heard by no one.
+remembered first, since a change made while nobody listened is heard by no one. Every
+`check_every` seconds the listener notifies itself and must hear it: a connection that died
+without a word, or one through a pooler in transaction mode (PgBouncer: LISTEN stays on
+whichever server connection ran it), is never trusted, and the process reads as before.
 
 A token read from the database while a change is heard is not remembered (`heard` counts what
 was heard: compare it before and after the read), so a read racing a change cannot keep the
@@ -31,6 +34,7 @@ CHANNEL = "triage_account_changed"
 # a listener whose connection died silently stops being trusted within about this long.
 CHECK_EVERY_SECONDS = 5.0
 RETRY_AFTER_SECONDS = 2.0
+PING = "ping"
 
 
 class AccountChanges:
@@ -44,6 +48,7 @@ class AccountChanges:
         self._check_every = check_every
         self._listening = False
         self._heard = 0
+        self._failures = 0  # connections in a row that failed or could not hear themselves
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -89,6 +94,9 @@ class AccountChanges:
         self._heard += 1
         self._forget()
 
+    def _ping(self, conn) -> None:
+        conn.execute("SELECT pg_notify(%s, %s)", (self.wake_channel, PING))
+
     def _run(self) -> None:
         import psycopg
 
@@ -99,18 +107,28 @@ class AccountChanges:
                     conn.execute(f"LISTEN {CHANNEL}")
                     conn.execute(f"LISTEN {self.wake_channel}")
                     self._heard_one()  # whatever was remembered before listening
-                    self._listening = True
                     while not self._stop.is_set():
-                        # (One received during the SELECT below waits in psycopg's backlog.)
-                        for _ in conn.notifies(timeout=self._check_every):
+                        # Notify ourselves: hearing it proves notifications reach this
+                        # session (through PgBouncer in transaction mode they may not).
+                        self._ping(conn)
+                        pinged = False
+                        for notify in conn.notifies(timeout=self._check_every):
+                            if notify.channel == self.wake_channel and notify.payload == PING:
+                                pinged = self._listening = True
+                                self._failures = 0
+                                continue
                             self._heard_one()
                             if self._stop.is_set():
                                 break
-                        conn.execute("SELECT 1")  # still connected?
+                        if not pinged and not self._stop.is_set():
+                            raise ConnectionError("did not hear its own notification")
             except Exception as exc:  # noqa: BLE001 - reconnect; callers read meanwhile
-                if not self._stop.is_set():
-                    log.warning("account_changes.disconnected",
+                if not self._stop.is_set() and not self._failures:
+                    log.warning("account_changes.not_listening",
                                 extra={"error": type(exc).__name__})
+                self._failures += 1
             finally:
                 self._listening = False
-            self._stop.wait(RETRY_AFTER_SECONDS)
+            # 2 s, then longer after each failure in a row (at most a minute): a pooler that
+            # never passes notifications on is not asked every few seconds for ever.
+            self._stop.wait(min(60.0, RETRY_AFTER_SECONDS * 2 ** min(self._failures - 1, 5)))
