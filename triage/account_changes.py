@@ -2,7 +2,7 @@
 
 A web process remembers which user holds an API token (Database.token_cache). Without this,
 every request re-reads the account's generation before trusting what it remembers: one round
-trip on its own connection before any work, about a fifth of what a referral costs the web
+trip on its own connection before any work, about a tenth of what a referral costs the web
 process. Migration 0026 makes PostgreSQL announce every change to `user_account` and every
 revocation or removal of an `api_token` on the channel below, on commit, to every process
 listening; this listener forgets what the process remembers as soon as it hears one.
@@ -30,8 +30,8 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 CHANNEL = "triage_account_changed"
-# How long one wait for notifications lasts before the connection is checked with a query:
-# a listener whose connection died silently stops being trusted within about this long.
+# How often the listener notifies itself and must hear it: one whose connection died
+# silently stops being trusted within about this long.
 CHECK_EVERY_SECONDS = 5.0
 RETRY_AFTER_SECONDS = 2.0
 PING = "ping"
