@@ -132,8 +132,8 @@ class Prepared:
                     part._compiled(dialect).writes for part, _ in waiting}):
                 return self._with_later(session, params or {})
             flush_later(session)
-        if compiled.transactional and _NOT_BEGUN in conn.info and _FINAL not in session.info:
-            _begin(conn)
+        if compiled.transactional:
+            _begin_unless_final(session, conn)
         driver_params = self._params(compiled, params or {})
         cursor = dialect.loaded_dbapi.RawCursor(driver) if compiled.raw else driver.cursor()
         try:
@@ -165,9 +165,8 @@ class Prepared:
         session.info.setdefault(_LATER, []).append((self, params))
 
     def _with_later(self, session: Session, params: Mapping[str, Any]) -> list[tuple]:
-        conn, _ = _connection(session)
-        if _NOT_BEGUN in conn.info and _FINAL not in session.info:
-            _begin(conn)  # it writes, even when it is a SELECT: not on its own
+        # It writes, even when it is a SELECT: never on its own unless it is the commit's.
+        _begin_unless_final(session, _connection(session)[0])
         waiting = session.info.pop(_LATER)
         key = (id(self), *(id(part) for part, _ in waiting))
         combined = _COMBINED.get(key)
@@ -304,6 +303,13 @@ LAZY_BEGIN = "triage.statements.lazy_begin"
 _NOT_BEGUN = "triage.statements.not_begun"  # the pooled connection's info: in autocommit
 _FINAL = "triage.statements.final"  # the waiting writes are running as the commit's statement
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE: no transaction open on the connection
+
+
+def _begin_unless_final(session: Session, conn: Any) -> None:
+    """Begin the transaction before a statement that needs one, unless it has begun or the
+    statement is the commit's single one (`_FINAL`)."""
+    if _NOT_BEGUN in conn.info and _FINAL not in session.info:
+        _begin(conn)
 
 
 def _begin(conn: Any) -> None:

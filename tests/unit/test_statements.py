@@ -261,11 +261,14 @@ _PEOPLE_LOCKED = Prepared(lambda: select(Person.__table__.c.id).where(
     Person.__table__.c.id == bindparam("id")).with_for_update())
 
 
-def _commands(db) -> list[str]:
-    """Every BEGIN, COMMIT and ROLLBACK psycopg sends from now on (psycopg sends them itself,
-    not through a cursor)."""
+@pytest.fixture
+def commands(db):
+    """Every BEGIN, COMMIT and ROLLBACK psycopg sends during the test (psycopg sends them
+    itself, not through a cursor)."""
     import psycopg
 
+    with db.reader() as session:  # the first connection's set-up is not the test's
+        session.exec(select(Person.id)).all()
     sent: list[str] = []
     original = psycopg.Connection._exec_command
 
@@ -274,18 +277,6 @@ def _commands(db) -> list[str]:
         return original(self, command, *args, **kwargs)
 
     psycopg.Connection._exec_command = spy
-    return sent
-
-
-@pytest.fixture
-def commands(db):
-    import psycopg
-
-    with db.reader() as session:  # the first connection's set-up is not the test's
-        session.exec(select(Person.id)).all()
-    original = psycopg.Connection._exec_command
-    sent = _commands(db)
-    sent.clear()
     yield sent
     psycopg.Connection._exec_command = original
 
