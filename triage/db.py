@@ -18,6 +18,7 @@ from config.settings import Settings
 from triage import statements
 from triage.account_changes import AccountChanges
 from triage.cache import TtlCache
+from triage.json_wire import column_json
 
 _WRITE = "triage_write"
 # A pooled PostgreSQL connection unused for longer than this is pinged before it is used.
@@ -43,6 +44,7 @@ class Database:
                 url,
                 echo=echo,
                 connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                json_serializer=column_json,
                 pool_size=20,
                 max_overflow=20,
             )
@@ -52,7 +54,7 @@ class Database:
             # before 1.21 cannot keep a prepared statement on the connection it was made on).
             self.engine = create_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
-                pool_timeout=pool_timeout,
+                pool_timeout=pool_timeout, json_serializer=column_json,
                 connect_args=({"prepare_threshold": prepare_threshold or None}
                               if make_url(url).get_driver_name() == "psycopg" else {}))
             _ping_when_idle(self.engine, ping_after_idle_seconds)

@@ -16,6 +16,7 @@ from hashlib import sha256
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, url_for
+from flask.sessions import NullSession, SessionInterface
 
 from triage.models import Role, User
 from triage.services.accounts import signin
@@ -174,8 +175,33 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'")
 
 
+class _NoSession(NullSession):
+    def _refuse(self, *args, **kwargs):
+        raise RuntimeError("Flask's cookie session is not used: keep what a signed-in "
+                           "browser needs in its server-side session (g.web_session).")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse
+
+
+class NoCookieSession(SessionInterface):
+    """Flask's own session (a signed cookie holding data) is not used: a signed-in browser
+    holds only a random token of a server-side session (see the module's docstring). Flask
+    would still build a signing serializer and look for its cookie on every request, API
+    calls included; with this, `flask.session` is Flask's null session, which refuses a write
+    (so nothing can start keeping data in a cookie by accident)."""
+
+    null_session_class = _NoSession
+
+    def open_session(self, app: Flask, request) -> None:
+        return None
+
+    def save_session(self, app: Flask, session, response) -> None:  # never called: null
+        return None
+
+
 def init_app(app: Flask, *, inline_script_hash: str) -> None:
     csp = CSP.format(hash=inline_script_hash)
+    app.session_interface = NoCookieSession()
 
     @app.before_request
     def _load_user():
