@@ -21,10 +21,17 @@ the pass with the median p95: p50/p95/max, the mean number of candidates banded,
 (the true person among them at `possible` or better).
 
 Intake (--intake-size, the largest size by default): bench/intake.py's alternating rounds of
-the real HTTP intake (gunicorn) and its one-row floor, on the database holding those people.
+the real HTTP intake (gunicorn) and its one-row floor, on the database holding those people
+and, first, --history referrals of the last five years (bench/pages.py's loader: 400 made by
+the real services, cloned with COPY, each with its own family; about 90% of their cases
+closed, as in a council). A council with a million people on record has years of referrals
+and cases; an intake into empty referral and case tables is another regime: each statement's
+plan is made for a table of a few rows (a scan of all of it, which the run's own referrals
+then lengthen) and remade as the tables grow tenfold from round to round.
 
     .venv/bin/python bench/matching.py [--sizes 10000,100000,1000000] [--probes 300]
                                        [--intake-requests 800] [--intake-size 0 (none)]
+                                       [--history 100000]
 """
 
 from __future__ import annotations
@@ -314,6 +321,24 @@ def intake_scores() -> bool:
     return any("find_candidates(" in p.read_text() for p in sources if p.exists())
 
 
+def load_history(url: str, referrals: int) -> float:
+    """--history referrals over the last five years (bench/pages.py's `closed` shape), their
+    notifications delivered as a running service's would have been; the seconds it took."""
+    import pages  # bench/pages.py
+
+    from triage.relay import InProcessRelay
+
+    started = time.perf_counter()
+    _, rt = pages.build_postgres(url, referrals, "closed")
+    try:
+        relay = InProcessRelay(rt, synchronous=True)
+        while relay.sweep():  # the templates' pending messages, 500 at a time
+            pass
+    finally:
+        rt.db.dispose()
+    return time.perf_counter() - started
+
+
 def run_intake(url: str, args) -> dict:
     import intake as intake_bench  # bench/intake.py
 
@@ -331,6 +356,8 @@ def main() -> None:
                         help="the size to run the intake at (default the largest; 0: none)")
     parser.add_argument("--intake-requests", type=int, default=800)
     parser.add_argument("--intake-rounds", type=int, default=3)
+    parser.add_argument("--history", type=int, default=100_000,
+                        help="referrals of the last five years loaded before the intake runs")
     parser.add_argument("--explain", action="store_true",
                         help="print the plan of a common-surname probe at each size")
     args = parser.parse_args()
@@ -340,7 +367,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     intake_size = max(sizes) if args.intake_size is None else args.intake_size
     matching = load_profile(PROFILE).matching
-    results, intake = {}, None
+    results, intake, history = {}, None, 0.0
     for size in sizes:
         with throwaway_postgres() as url:
             engine = create_engine(url)
@@ -361,6 +388,7 @@ def main() -> None:
             if args.explain:
                 print(explain(url, probes[0][1], matching))
             if size == intake_size:
+                history = load_history(url, args.history) if args.history else 0.0
                 intake = run_intake(url, args)
     print(f"\nfind_candidates over {args.probes} probes ({', '.join(KINDS)}; a third with "
           f"the ten commonest surnames), PostgreSQL, {len(sizes)} sizes")
@@ -384,7 +412,8 @@ def main() -> None:
     if intake:
         floor, real = intake["floor"], intake["intake"]
         ratios = intake["ratios"]
-        print(f"\nintake at {intake_size:,} people, {args.intake_rounds} alternating rounds of "
+        print(f"\nintake at {intake_size:,} people and {args.history:,} referrals of the last "
+              f"five years (loaded in {history:.0f} s), {args.intake_rounds} alternating rounds of "
               f"{args.intake_requests} (gunicorn 2x4, 16 clients); intake scores candidates: "
               f"{'yes' if intake_scores() else 'NO (find_candidates is not called at intake)'}")
         print(f"floor  {floor['rps']:.0f}/s p50 {floor['p50_ms']:.1f} ms p99 "
