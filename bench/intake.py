@@ -217,6 +217,19 @@ def _quiesce(url: str) -> None:
         engine.dispose()
 
 
+def _first_tick_done(started: float) -> None:
+    """Wait until each intake worker's embedded timer has ticked once. Its first tick runs
+    every periodic job (the escalation sweep, the retention report, mail, draft purge): on a
+    database with five years of history that is about half a second of work per worker,
+    which a running service spreads over hours (the next escalation sweep is five minutes
+    on, the next retention report six hours) but which would otherwise land in whichever
+    round was running 30 seconds after the servers started."""
+    from config.settings import Settings
+
+    tick = int(os.environ.get("TRIAGE_OUTBOX_SWEEP_SECONDS", Settings.outbox_sweep_seconds))
+    time.sleep(max(0.0, started + tick + 5 - time.monotonic()))
+
+
 def _locked(log: str) -> int:
     """SQLite's "database is locked" in the server log: a traceback (floor), or the
     service's 503 warning, which logs SQLite's error name instead of its message."""
@@ -237,6 +250,7 @@ def run_backend(name: str, url: str, args) -> dict:
     ]
     servers = {}
     rounds: dict[str, list[dict]] = {"floor": [], "intake": []}
+    started = time.monotonic()
     try:
         for label, spec, chdir, *_ in endpoints:
             port = _free_port()
@@ -246,6 +260,7 @@ def run_backend(name: str, url: str, args) -> dict:
         for label, _, _, path, headers, body in endpoints:
             _load(f"http://127.0.0.1:{servers[label][0]}{path}", headers, body,
                   args.warmup, args.clients, first=10**6)
+        _first_tick_done(started)
         for n in range(args.rounds):
             for label, _, _, path, headers, body in endpoints:
                 _quiesce(url)

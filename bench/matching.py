@@ -322,17 +322,21 @@ def intake_scores() -> bool:
 
 
 def load_history(url: str, referrals: int) -> float:
-    """--history referrals over the last five years (bench/pages.py's `closed` shape), their
-    notifications delivered as a running service's would have been; the seconds it took."""
+    """--history referrals over the last five years (bench/pages.py's `closed` shape), as a
+    running service would have left them: their notifications delivered and the overdue
+    open cases escalated by its sweeps. The seconds it took."""
     import pages  # bench/pages.py
 
     from triage.relay import InProcessRelay
+    from triage.services.cases.escalation import escalate_overdue
 
     started = time.perf_counter()
     _, rt = pages.build_postgres(url, referrals, "closed")
     try:
-        relay = InProcessRelay(rt, synchronous=True)
-        while relay.sweep():  # the templates' pending messages, 500 at a time
+        rt.relay = relay = InProcessRelay(rt, synchronous=True)
+        while escalate_overdue(rt):  # a batch a sweep
+            pass
+        while relay.sweep():  # the pending messages, 500 at a time
             pass
     finally:
         rt.db.dispose()
