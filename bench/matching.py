@@ -21,7 +21,9 @@ the pass with the median p95: p50/p95/max, the mean number of candidates banded,
 (the true person among them at `possible` or better).
 
 Intake (--intake-size, the largest size by default): bench/intake.py's alternating rounds of
-the real HTTP intake (gunicorn) and its one-row floor, on the database holding those people
+the real HTTP intake (gunicorn) and its one-row floor, after an untimed warm-up of a round's
+length (after one of a fifth, the first round cost 0.3-0.4 ms more CPU a referral in both
+the server and PostgreSQL than the next two), on the database holding those people
 and, first, --history referrals of the last five years (bench/pages.py's loader: 400 made by
 the real services, cloned with COPY, each with its own family; about 90% of their cases
 closed, as in a council). A council with a million people on record has years of referrals
@@ -348,7 +350,7 @@ def run_intake(url: str, args) -> dict:
 
     return intake_bench.run_backend("postgres", url, SimpleNamespace(
         requests=args.intake_requests, clients=16, workers=2, threads=4,
-        rounds=args.intake_rounds, warmup=args.intake_requests // 5))
+        rounds=args.intake_rounds, warmup=args.intake_requests))
 
 
 def main() -> None:
