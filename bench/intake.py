@@ -8,6 +8,11 @@ Prints referrals/s, p50/p99 latency, the CPU a request costs in the server, the 
 and the load generator (read from /proc), the intake/floor ratios and any "database is
 locked".
 
+The servers are timed as a running service: after an untimed warm-up and each worker's first
+tick of its embedded timer (which runs every periodic job once), and each round after
+PostgreSQL has settled what the previous one left (autovacuum, a checkpoint, and the ANALYZE
+autovacuum would have run by then).
+
 The bodies are the contract's example with the subject's first name and date of birth
 varied per request. Names are matched on letters only, so most requests (about 6 in 7) are
 for a person referred before: the household, its members and its open family-support case
@@ -191,7 +196,7 @@ def _quiesce(url: str) -> None:
     a round here is over before its first pass. So each table past that threshold
     (PostgreSQL's own settings, read from the server) is analyzed here, as autovacuum would:
     measured at 1M people, without this the household read cost 250-300 us a referral
-    instead of 35, and the combined insert 500-800 instead of 380."""
+    instead of 35-60, and the combined insert 500-800 instead of 380-460."""
     if not url.startswith("postgresql"):
         return
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
