@@ -27,12 +27,19 @@ def _iso_default(o: Any) -> Any:
     return DefaultJSONProvider.default(o)
 
 
+def _orjson(value: Any, *, default: Any = None, option: int = 0) -> bytes | None:
+    """`value` as orjson writes it, or None when orjson refuses it and the standard library
+    must write it instead."""
+    try:
+        return orjson.dumps(value, default=default, option=option)
+    except TypeError:  # orjson.JSONEncodeError: big integers, keys that are not strings
+        return None
+
+
 def column_json(value: Any) -> str:
     """SQLAlchemy's json_serializer: a JSON column's value as text."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # orjson.JSONEncodeError: what json.dumps still writes (big ints, ...)
-        return json.dumps(value)
+    written = _orjson(value)
+    return written.decode() if written is not None else json.dumps(value)
 
 
 class IsoDatesJSONProvider(DefaultJSONProvider):
@@ -43,20 +50,15 @@ class IsoDatesJSONProvider(DefaultJSONProvider):
     default = staticmethod(_iso_default)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        if not kwargs:
-            try:
-                return orjson.dumps(obj, default=_iso_default).decode()
-            except TypeError:
-                pass
-        return super().dumps(obj, **kwargs)
+        written = None if kwargs else _orjson(obj, default=_iso_default)
+        return written.decode() if written is not None else super().dumps(obj, **kwargs)
 
     def response(self, *args: Any, **kwargs: Any):
         """As Flask's, compact unless the app is in debug mode (then indented, as Flask's)."""
         obj = self._prepare_response_obj(args, kwargs)
-        if self.compact is False or (self.compact is None and self._app.debug):
+        indented = self.compact is False or (self.compact is None and self._app.debug)
+        written = None if indented else _orjson(obj, default=_iso_default,
+                                                 option=orjson.OPT_APPEND_NEWLINE)
+        if written is None:
             return super().response(obj)
-        try:
-            body = orjson.dumps(obj, default=_iso_default, option=orjson.OPT_APPEND_NEWLINE)
-        except TypeError:
-            return super().response(obj)
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return self._app.response_class(written, mimetype=self.mimetype)
