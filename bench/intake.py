@@ -14,9 +14,11 @@ PostgreSQL has settled what the previous one left (autovacuum, a checkpoint, and
 autovacuum would have run by then).
 
 The bodies are the contract's example with the subject's first name and date of birth
-varied per request. Names are matched on letters only, so most requests (about 6 in 7) are
-for a person referred before: the household, its members and its open family-support case
-are looked up, as for a family the council already knows.
+varied per request. Names are matched on letters only, so after the first 180 requests every
+one is for a person referred before, matched exactly: the household, its members and its
+open family-support case are looked up, as for a family the council already knows, and no
+candidate search runs. bench/matching.py times the other case, a person not known exactly
+(each referral's candidates searched and scored), through `run_backend`'s `bodies`.
 
     .venv/bin/python bench/intake.py [--requests 1600] [--rounds 3] [--warmup 320]
                                      [--workers 2] [--threads 4] [--only sqlite|postgres]
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -71,7 +74,9 @@ def _serve(app_spec: str, env: dict, port: int, chdir: Path, workers: int, threa
 
 
 def _body_for(n: int, template: dict | None) -> dict:
-    """Each request a different family (most referrals are about people not yet known)."""
+    """The template with the subject's first name and date of birth varied by `n`. Names are
+    matched on letters only ("Gwen12" is "gwen"), so these name 180 people in turn: after
+    the first 180 requests every one is about a person known exactly (see the docstring)."""
     if template is None:
         return {}
     body = json.loads(json.dumps(template))
@@ -107,8 +112,8 @@ def _cpu_seconds() -> dict[str, float]:
     return used
 
 
-def _load(url: str, headers: dict, body: dict | None, total: int, clients: int,
-          first: int = 0):
+def _load(url: str, headers: dict, body: Callable[[int], dict] | None, total: int,
+          clients: int, first: int = 0):
     latencies: list[float] = []
     failures: dict[int, int] = {}
     lock = threading.Lock()
@@ -118,7 +123,7 @@ def _load(url: str, headers: dict, body: dict | None, total: int, clients: int,
         session = requests.Session()
         mine, bad = [], {}
         for i in range(per_client):
-            payload = _body_for(first + k * per_client + i, body)
+            payload = body(first + k * per_client + i) if body else {}
             started = time.perf_counter()
             try:
                 code = session.post(url, json=payload, headers=headers, timeout=60).status_code
@@ -248,10 +253,13 @@ def run_backend(name: str, url: str, args) -> dict:
            "TRIAGE_INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-instance-"),
            "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)}
     env.pop("TRIAGE_REDIS_URL", None)
+    # The request bodies: bench/intake.py's stream by default (most name someone known), or
+    # the caller's (bench/matching.py: people not known exactly, so every one is scored).
+    bodies = getattr(args, "bodies", None) or (lambda n: _body_for(n, BODY))
     endpoints = [
         ("floor", "floor_app:create()", ROOT / "bench", "/floor", {}, None),
         ("intake", "triage:create_app()", ROOT, "/api/v1/referrals",
-         {"Authorization": f"Bearer {token}"}, BODY),
+         {"Authorization": f"Bearer {token}"}, bodies),
     ]
     servers = {}
     rounds: dict[str, list[dict]] = {"floor": [], "intake": []}

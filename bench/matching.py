@@ -21,7 +21,13 @@ the pass with the median p95: p50/p95/max, the mean number of candidates banded,
 (the true person among them at `possible` or better).
 
 Intake (--intake-size, the largest size by default): bench/intake.py's alternating rounds of
-the real HTTP intake (gunicorn) and its one-row floor, after an untimed warm-up of a round's
+the real HTTP intake (gunicorn) and its one-row floor, each referral about a person not known
+exactly (`new_people`: a common given name, a family name drawn as the loaded people's were, a
+date of birth and postcode unit among theirs), so every one runs the candidate search over the
+loaded people and scores what it finds (a partner's referral: the pairs are queued for the
+front door); with --intake-known a fraction instead refers again someone referred before
+(known exactly: their family is read, nobody is searched for; nationally 22% of referrals
+are re-referrals within a year). After an untimed warm-up of a round's
 length (after one of a fifth, the first round cost 0.3-0.4 ms more CPU a referral in both
 the server and PostgreSQL than the next two), on the database holding those people
 and, first, --history referrals of the last five years (bench/pages.py's loader: 400 made by
@@ -33,18 +39,20 @@ then lengthen) and remade as the tables grow tenfold from round to round.
 
     .venv/bin/python bench/matching.py [--sizes 10000,100000,1000000] [--probes 300]
                                        [--intake-requests 800] [--intake-size 0 (none)]
-                                       [--history 100000]
+                                       [--history 100000] [--intake-known 0.22]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
 import sys
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import accumulate
@@ -57,7 +65,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(1, str(BENCH))
 
-from bench.common import PROFILE, postcode_area, synthetic_postcode, throwaway_postgres  # noqa: E402
+from bench.common import BODY, PROFILE, postcode_area, synthetic_postcode, throwaway_postgres  # noqa: E402
 from bench.people import GIVEN, PROFILE_ID, SURNAMES  # noqa: E402
 
 P95_TARGET_MS = 25.0
@@ -94,6 +102,40 @@ def _phone(rng: random.Random) -> str:
     return f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
 
 
+def _world(rng: random.Random) -> tuple[list[str], list[float], list[str]]:
+    """The surnames, their cumulative weights and the postcode units people are loaded with."""
+    surnames, weights = _surnames(rng)
+    area = postcode_area()
+    return (surnames, list(accumulate(weights)),
+            [synthetic_postcode(rng, area) for _ in range(POSTCODE_UNITS)])
+
+
+def new_people(seed: int = 13, known: float = 0.0) -> Callable[[int], dict]:
+    """Request bodies for the intake, each about a person not known exactly: a given name
+    from the common ones, a family name drawn as the loaded people's were (Smith about 1.2%),
+    a date of birth in the loaded parents' years (1955-2000) and a postcode unit of theirs, so
+    each referral's candidate search meets the loaded population as a council's would (about
+    one in two hundred happens to name a loaded person exactly). With `known`, that fraction
+    of requests instead refers again someone an earlier request (at least 200 before) named:
+    a person known exactly, whose family is read and who is not searched for."""
+    surnames, cumulative, units = _world(random.Random(seed))
+
+    def body(n: int) -> dict:
+        rng = random.Random(n)
+        if n >= 200 and rng.random() < known:
+            return body(rng.randrange(n - 199))
+        made = json.loads(json.dumps(BODY))
+        made["postcode"] = rng.choice(units)
+        made["people"][0].update(
+            given_name=rng.choice(GIVEN),
+            family_name=rng.choices(surnames, cum_weights=cumulative)[0],
+            date_of_birth=(date(1955, 1, 1) + timedelta(days=rng.randrange(46 * 365))
+                           ).isoformat())
+        return made
+
+    return body
+
+
 def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]:
     """Load `people` in families; return `probes` of them (a third with the commonest
     surnames) as they were stored."""
@@ -103,11 +145,8 @@ def bulk_load(url: str, people: int, probes: int, seed: int = 13) -> list[Known]
 
     names_of = lru_cache(maxsize=None)(name_keys)  # a few thousand distinct names
     rng = random.Random(seed)
-    surnames, weights = _surnames(rng)
-    cumulative = list(accumulate(weights))
+    surnames, cumulative, units = _world(rng)
     common = set(surnames[:10])
-    area = postcode_area()
-    units = [synthetic_postcode(rng, area) for _ in range(POSTCODE_UNITS)]
     homes: list[tuple[str, str, int]] = []
     total = 0
     while total < people:
@@ -316,11 +355,31 @@ def explain(url: str, record, matching) -> str:
         engine.dispose()
 
 
-def intake_scores() -> bool:
-    """Whether the intake on this branch scores candidates (find_candidates) when it runs."""
-    services = BENCH.parent / "triage" / "services"
-    sources = [*(services / "referrals").glob("*.py"), services / "people" / "identity.py"]
-    return any("find_candidates(" in p.read_text() for p in sources if p.exists())
+def intake_scored(url: str, after: int) -> str:
+    """What the intake's referrals (ids above `after`) did: how many named someone not known
+    exactly (each searched for candidates and scored) and how many pairs they queued."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            referrals, new, queued = conn.execute(text(
+                "SELECT (SELECT count(*) FROM referral WHERE id > :after), "
+                "(SELECT count(DISTINCT referral_id) FROM referral_person "
+                " WHERE referral_id > :after AND NOT matched), "
+                "(SELECT count(*) FROM match_review WHERE referral_id > :after)"),
+                {"after": after}).one()
+    finally:
+        engine.dispose()
+    return (f"{new:,} of its {referrals:,} referrals named someone not known exactly (each "
+            f"searched and scored); {queued:,} candidate pairs queued for the front door")
+
+
+def last_referral(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT coalesce(max(id), 0) FROM referral")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def load_history(url: str, referrals: int) -> float:
@@ -351,9 +410,12 @@ def load_history(url: str, referrals: int) -> float:
 def run_intake(url: str, args) -> dict:
     import intake as intake_bench  # bench/intake.py
 
-    return intake_bench.run_backend("postgres", url, SimpleNamespace(
+    after = last_referral(url)
+    result = intake_bench.run_backend("postgres", url, SimpleNamespace(
         requests=args.intake_requests, clients=16, workers=2, threads=4,
-        rounds=args.intake_rounds, warmup=args.intake_requests))
+        rounds=args.intake_rounds, warmup=args.intake_requests,
+        bodies=new_people(known=args.intake_known)))
+    return {**result, "scored": intake_scored(url, after)}
 
 
 def main() -> None:
@@ -365,6 +427,9 @@ def main() -> None:
                         help="the size to run the intake at (default the largest; 0: none)")
     parser.add_argument("--intake-requests", type=int, default=800)
     parser.add_argument("--intake-rounds", type=int, default=3)
+    parser.add_argument("--intake-known", type=float, default=0.0,
+                        help="the fraction of intake referrals about someone referred before "
+                             "(known exactly, so not searched for); 0: every one is scored")
     parser.add_argument("--history", type=int, default=100_000,
                         help="referrals of the last five years loaded before the intake runs")
     parser.add_argument("--explain", action="store_true",
@@ -423,8 +488,9 @@ def main() -> None:
         ratios = intake["ratios"]
         print(f"\nintake at {intake_size:,} people and {args.history:,} referrals of the last "
               f"five years (loaded in {history:.0f} s), {args.intake_rounds} alternating rounds of "
-              f"{args.intake_requests} (gunicorn 2x4, 16 clients); intake scores candidates: "
-              f"{'yes' if intake_scores() else 'NO (find_candidates is not called at intake)'}")
+              f"{args.intake_requests} (gunicorn 2x4, 16 clients), "
+              f"{args.intake_known:.0%} of them referring again someone referred before; "
+              f"the warm-up and rounds: {intake['scored']}")
         print(f"floor  {floor['rps']:.0f}/s p50 {floor['p50_ms']:.1f} ms p99 "
               f"{floor['p99_ms']:.1f} ms")
         print(f"intake {real['rps']:.0f}/s p50 {real['p50_ms']:.1f} ms p99 {real['p99_ms']:.1f} ms"

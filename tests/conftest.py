@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,26 @@ def _unavailable(what: str, why: str) -> None:
         pytest.fail(f"{what} is required in CI but unreachable: {why}")
     pytest.skip(f"{what} not reachable ({why}); set TRIAGE_TEST_POSTGRES_URL / "
                 "TRIAGE_TEST_REDIS_URL or start it")
+
+
+@contextmanager
+def psycopg_commands() -> Iterator[list[str]]:
+    """Every BEGIN, COMMIT and ROLLBACK psycopg sends inside the block (psycopg sends them
+    itself, not through a cursor): how many transactions a unit of work really opened."""
+    import psycopg
+
+    sent: list[str] = []
+    original = psycopg.Connection._exec_command
+
+    def spy(self, command, *args, **kwargs):
+        sent.append(command.decode() if isinstance(command, bytes) else str(command))
+        return original(self, command, *args, **kwargs)
+
+    psycopg.Connection._exec_command = spy
+    try:
+        yield sent
+    finally:
+        psycopg.Connection._exec_command = original
 
 
 @pytest.fixture(scope="session")

@@ -36,14 +36,30 @@ ROUTED_TO: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-def open_case(client, headers: dict, referral_body, service: str) -> tuple[str, int]:
-    """Submit a referral that routes to `service`; return (reference, case id)."""
+def open_case(client, headers: dict, referral_body, service: str, *,
+              family: str | None = None) -> tuple[str, int]:
+    """Submit a referral that routes to `service`; return (reference, case id). With `family`,
+    its people carry that family name instead: a family not known before (a family referred
+    again is routed by its history: its open case, or a re-referral's step up)."""
     changes, instance = ROUTED_TO[service]
-    response = client.post("/api/v1/referrals", json=referral_body(**changes), headers=headers)
+    body = referral_body(**changes)
+    if family is not None:
+        body["people"] = [{**person, "family_name": family} for person in body["people"]]
+    response = client.post("/api/v1/referrals", json=body, headers=headers)
     assert response.status_code == 201, response.json
     cases = [c for c in response.json["cases"] if c["service"] == service]
     assert cases and cases[0]["instance"] == instance, response.json["cases"]
     return response.json["reference"], cases[0]["id"]
+
+
+def letters(n: int) -> str:
+    """n as letters (0 "a", 25 "z", 26 "ba"): names are matched on letters only."""
+    out = ""
+    while True:
+        n, digit = divmod(n, 26)
+        out = chr(ord("a") + digit) + out
+        if not n:
+            return out
 
 
 def team(service: str) -> str:

@@ -7,6 +7,8 @@ cases."""
 
 from __future__ import annotations
 
+from itertools import count
+
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -19,7 +21,7 @@ from hypothesis.stateful import (
 )
 from sqlmodel import select
 
-from tests.api.cases_helpers import ROUTED_TO, fire, open_case, team
+from tests.api.cases_helpers import ROUTED_TO, fire, letters, open_case, team
 from triage.models import Case, CaseEvent, Referral, User
 from triage.policy import may_hold_case
 from triage.services.cases.case_dues import WORKER_EVENTS
@@ -47,11 +49,15 @@ def test_random_events_through_the_api_keep_every_record_consistent(
     worker = auth("manager", team=team(service))
     auth("practitioner", team=team(service), name="Priya Shah")  # a second worker to assign
     pathway = rt.pathways.for_service(service)
+    families = count()
 
     class CaseThroughTheApi(RuleBasedStateMachine):
         @initialize()
         def open_the_case(self) -> None:
-            self.reference, self.case_id = open_case(client, partner, referral_body, service)
+            # Each example its own family: the same family referred again would be routed
+            # by what an earlier example did to its case (joined, or stepped up).
+            self.reference, self.case_id = open_case(
+                client, partner, referral_body, service, family=f"Reed{letters(next(families))}")
             self.version = 1
             self.declined = False
 

@@ -49,7 +49,8 @@ EVERY = {
     # The intake part: history loaded, the first timer tick waited for, one round each.
     "matching intake": (["--sizes", "1000", "--probes", "16", "--history", "40",
                          "--intake-requests", "48", "--intake-rounds", "1"],
-                        ["40 referrals of the last five years", "intake/floor = "]),
+                        ["40 referrals of the last five years", "intake/floor = ",
+                         "named someone not known exactly (each searched and scored)"]),
     "duplicates": (["--sizes", "1000"], ["precision", "recall"]),
     "reports": (["--postgres", "--referrals", "400", "--repeat", "1"],
                 ["recount (the hourly sweep)", "worst p95 of any report"]),

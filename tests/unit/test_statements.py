@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from tests.conftest import kill_connections
+from tests.conftest import kill_connections, psycopg_commands
 from triage.db import Database
 from triage.models import AuditEvent, Household, HouseholdMember, OutboxMessage, Person
 from triage.statements import (
@@ -263,22 +263,11 @@ _PEOPLE_LOCKED = Prepared(lambda: select(Person.__table__.c.id).where(
 
 @pytest.fixture
 def commands(db):
-    """Every BEGIN, COMMIT and ROLLBACK psycopg sends during the test (psycopg sends them
-    itself, not through a cursor)."""
-    import psycopg
-
+    """Every BEGIN, COMMIT and ROLLBACK psycopg sends during the test."""
     with db.reader() as session:  # the first connection's set-up is not the test's
         session.exec(select(Person.id)).all()
-    sent: list[str] = []
-    original = psycopg.Connection._exec_command
-
-    def spy(self, command, *args, **kwargs):
-        sent.append(command.decode() if isinstance(command, bytes) else str(command))
-        return original(self, command, *args, **kwargs)
-
-    psycopg.Connection._exec_command = spy
-    yield sent
-    psycopg.Connection._exec_command = original
+    with psycopg_commands() as sent:
+        yield sent
 
 
 @on_postgres

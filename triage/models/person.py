@@ -49,8 +49,14 @@ class Person(SQLModel, table=True):
         # no-date-of-birth block: ix_person_name_near.
         Index("ix_person_sound", "profile_id", "family_name_sound", "given_name_sound",
               "birth_year"),
-        Index("ix_person_given_year", "given_name_key", "birth_year"),
-        Index("ix_person_dob", "date_of_birth"),
+        # On PostgreSQL (migration 0027) these two carry the columns their blocks filter on
+        # (INCLUDE), so a common given name and year is read from the index alone.
+        Index("ix_person_given_year", "given_name_key", "birth_year",
+              postgresql_include=["id", "profile_id", "date_of_birth", "family_name_sound",
+                                  "family_name_key", "given_name_sound"]),
+        Index("ix_person_dob", "date_of_birth",
+              postgresql_include=["id", "profile_id", "anonymised_at", "family_name_sound",
+                                  "family_name_key", "given_name_sound"]),
         Index("ix_person_phone_hash", "phone_hash"),
         Index("ix_person_email_hash", "email_hash"),
         Index("ix_person_nhs", "nhs_number"),

@@ -146,7 +146,10 @@ def shape_of(typed: Record, matching: MatchingProfile, *, trigrams: bool, profil
     params: dict = {"profile": profile_id, "given": given, "family": family,
                     "family_sound": family_sound, "given_sound": sound_key(given),
                     "tail": _tail(family_sound), "year": dob.year if dob else None,
-                    "d0": dob, "d1": _swapped(dob) if dob else None,
+                    # d1 repeats d0 when day and month cannot swap: a NULL in its place
+                    # would give the statement other parameter types, and psycopg prepares
+                    # (and PostgreSQL keeps a generic plan for) each set of types apart.
+                    "d0": dob, "d1": (_swapped(dob) or dob) if dob else None,
                     "similarity": matching.blocking.trigram_similarity}
     sounds = _padded("s", sorted(_given_sounds(given, matching)) if given else [], params)
     keys = _padded("k", sorted({family} | set(name_parts(typed.family_name))) if family

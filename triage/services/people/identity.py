@@ -68,10 +68,7 @@ def typed_record(person: PersonInput, postcode: str | None) -> Record:
 
 def restricted_people(session: Session) -> frozenset[int]:
     """Everyone any restriction in force covers: never suggested to anyone, never queued."""
-    found = visibility.active_restrictions(session)
-    if not found:
-        return frozenset()
-    return visibility.scope_of(session, {pid for pid, _ in found.values()}).people
+    return visibility.covered_people(session)
 
 
 def offered(session: Session, profile: Profile, data: ReferralInput,

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, union
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from triage.errors import NotFound
@@ -23,6 +24,7 @@ from triage.models import (
 )
 from triage.policy import may_see_restricted, restriction_spares_own_referral
 from triage.services import audit
+from triage.statements import Prepared
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,32 @@ def active_restrictions(session: Session) -> dict[int, tuple[int, set[int]]]:
                                  .where(RestrictionUser.restriction_id.in_(list(named)))):
         named[rid].add(uid)
     return {rid: (pid, named[rid]) for rid, pid in rows}
+
+
+def _covered_people() -> Any:
+    """The people every restriction in force covers: each restricted person and everyone
+    sharing a household with them (scope_of's people, for all restrictions at once)."""
+    restriction = RecordRestriction.__table__
+    member = HouseholdMember.__table__
+    theirs, others = member.alias("theirs"), member.alias("others")
+    in_force = restriction.c.lifted_at.is_(None)
+    people = union(
+        core_select(restriction.c.person_id.label("id")).where(in_force),
+        core_select(others.c.person_id.label("id")).select_from(
+            restriction.join(theirs, theirs.c.person_id == restriction.c.person_id)
+            .join(others, others.c.household_id == theirs.c.household_id)).where(in_force),
+    ).subquery()
+    return core_select(people.c.id)
+
+
+_COVERED_PEOPLE = Prepared(_covered_people)
+
+
+def covered_people(session: Session) -> frozenset[int]:
+    """Everyone any restriction in force covers, whoever is asking (intake leaves them out of
+    the known people it suggests or queues). One plain read: at intake it runs before the
+    transaction begins, so the referral's rows can still go in as one statement."""
+    return frozenset(row[0] for row in _COVERED_PEOPLE.rows(session))
 
 
 def scope_of(session: Session, person_ids: set[int]) -> Hidden:
