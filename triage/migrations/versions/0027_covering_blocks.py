@@ -14,9 +14,11 @@ filter on carried in the index (INCLUDE), PostgreSQL answers both from the index
 9 MB to about 80 MB at a million people (an index with INCLUDE columns is not deduplicated).
 
 PostgreSQL only: SQLite keeps the plain indexes and reads the same blocks through them. The
-new index is built under a temporary name and swapped in, so the old one serves until then;
-each build holds a write lock on `person` for a few seconds at a million people (on a large
-live database, build them CONCURRENTLY by hand first: README, "Running it in production").
+new index is built as `<name>_new` and swapped in, so the old one serves until then; each
+build holds a write lock on `person` for a few seconds at a million people. On a large live
+database build them first by hand, `CREATE INDEX CONCURRENTLY IF NOT EXISTS
+ix_person_given_year_new ON person (given_name_key, birth_year) INCLUDE (...)` with the
+columns below (and ix_person_dob_new likewise): the upgrade then only swaps them in.
 """
 from alembic import op
 
@@ -39,10 +41,12 @@ COVERING = {
 
 
 def _swap(name: str, keys: list[str], include: list[str]) -> None:
+    """Build the index as `<name>_new` (unless a DBA already built it, CONCURRENTLY), then put
+    it in the old one's place."""
     made = f'{name}_new'
-    op.execute(f'DROP INDEX IF EXISTS {made}')
-    op.create_index(made, 'person', keys, postgresql_include=include)
-    op.drop_index(name, table_name='person')
+    covering = f' INCLUDE ({", ".join(include)})' if include else ''
+    op.execute(f'CREATE INDEX IF NOT EXISTS {made} ON person ({", ".join(keys)}){covering}')
+    op.execute(f'DROP INDEX IF EXISTS {name}')
     op.execute(f'ALTER INDEX {made} RENAME TO {name}')
 
 
