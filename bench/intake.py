@@ -253,8 +253,9 @@ def run_backend(name: str, url: str, args) -> dict:
            "TRIAGE_INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-instance-"),
            "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p)}
     env.pop("TRIAGE_REDIS_URL", None)
-    # The request bodies: bench/intake.py's stream by default (most name someone known), or
-    # the caller's (bench/matching.py: people not known exactly, so every one is scored).
+    # The request bodies: bench/intake.py's stream by default (after its first 180, each names
+    # someone known exactly), or the caller's (bench/matching.py: people not known exactly,
+    # so each is scored).
     bodies = getattr(args, "bodies", None) or (lambda n: _body_for(n, BODY))
     endpoints = [
         ("floor", "floor_app:create()", ROOT / "bench", "/floor", {}, None),
