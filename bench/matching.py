@@ -27,7 +27,9 @@ date of birth and postcode unit among theirs), so every one runs the candidate s
 loaded people and scores what it finds (a partner's referral: the pairs are queued for the
 front door); with --intake-known a fraction instead refers again someone referred before
 (known exactly: their family is read, nobody is searched for; nationally 22% of referrals
-are re-referrals within a year). After an untimed warm-up of a round's
+are re-referrals within a year). Besides the median round's throughput and latency it prints
+the CPU a request cost in the servers, PostgreSQL and the load generator (bench/intake.py reads
+/proc), and the floor's total over the intake's. After an untimed warm-up of a round's
 length (after one of a fifth, the first round cost 0.3-0.4 ms more CPU a referral in both
 the server and PostgreSQL than the next two), on the database holding those people
 and, first, --history referrals of the last five years (bench/pages.py's loader: 400 made by
@@ -418,6 +420,12 @@ def run_intake(url: str, args) -> dict:
     return {**result, "scored": intake_scored(url, after)}
 
 
+def _cpu(used: dict[str, float]) -> str:
+    """The CPU a request cost in the median round, where (bench/intake.py reads /proc)."""
+    return (f"CPU ms a request: server {used['server']:.2f}, database {used['database']:.2f}, "
+            f"load generator {used['client']:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000",
@@ -491,12 +499,15 @@ def main() -> None:
               f"{args.intake_requests} (gunicorn 2x4, 16 clients), "
               f"{args.intake_known:.0%} of them referring again someone referred before; "
               f"the warm-up and rounds: {intake['scored']}")
+        cpu = {label: intake[label]["cpu_ms"] for label in ("floor", "intake")}
         print(f"floor  {floor['rps']:.0f}/s p50 {floor['p50_ms']:.1f} ms p99 "
-              f"{floor['p99_ms']:.1f} ms")
+              f"{floor['p99_ms']:.1f} ms; {_cpu(cpu['floor'])}")
         print(f"intake {real['rps']:.0f}/s p50 {real['p50_ms']:.1f} ms p99 {real['p99_ms']:.1f} ms"
-              f" non-201 {sum(real['failures'].values())}")
+              f" non-201 {sum(real['failures'].values())}; {_cpu(cpu['intake'])}")
         print(f"intake/floor = {ratios[len(ratios) // 2]:.2f} (rounds: "
-              f"{', '.join(f'{x:.2f}' for x in ratios)}; target >= {INTAKE_TARGET})")
+              f"{', '.join(f'{x:.2f}' for x in ratios)}; target >= {INTAKE_TARGET}); CPU a "
+              f"request, floor/intake = "
+              f"{sum(cpu['floor'].values()) / sum(cpu['intake'].values()):.2f}")
 
 
 if __name__ == "__main__":
