@@ -166,8 +166,8 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
         role = person.get("role", "subject")
         people.append({"ref": f"p{i + 1}", "role": role,
                        "relationship": None if role == "subject" else "family member",
-                       "given_name": f"Given{_letters(i + 1)}",
-                       "family_name": f"Example{_letters(n)}",
+                       "given_name": f"Given{letters(i + 1)}",
+                       "family_name": f"Example{letters(n)}",
                        "date_of_birth": born.isoformat()})
     body = {"channel": channel, "postcode": example["postcode"], "people": people,
             "answers": example.get("answers") or {}, "consent": consent,
@@ -179,9 +179,9 @@ def referral_body(example: dict, *, today: date, n: int = 0, consent: str = "giv
     return body
 
 
-def _letters(n: int) -> str:
-    """A number spelt in letters (12: 'bc'): people are matched on the letters of their names,
-    so 'Example1' and 'Example2' would be taken for one family."""
+def letters(n: int | str) -> str:
+    """A number's digits spelt in letters (12: 'bc'): people are matched on the letters of
+    their names, so 'Example1' and 'Example2' would be taken for one family."""
     return "".join("abcdefghij"[int(d)] for d in str(n))
 
 

@@ -52,16 +52,6 @@ def open_case(client, headers: dict, referral_body, service: str, *,
     return response.json["reference"], cases[0]["id"]
 
 
-def letters(n: int) -> str:
-    """n as letters (0 "a", 25 "z", 26 "ba"): names are matched on letters only."""
-    out = ""
-    while True:
-        n, digit = divmod(n, 26)
-        out = chr(ord("a") + digit) + out
-        if not n:
-            return out
-
-
 def team(service: str) -> str:
     return f"{service}:{ROUTED_TO[service][1]}"
 

@@ -21,7 +21,8 @@ from hypothesis.stateful import (
 )
 from sqlmodel import select
 
-from tests.api.cases_helpers import ROUTED_TO, fire, letters, open_case, team
+from rules.examples import letters
+from tests.api.cases_helpers import ROUTED_TO, fire, open_case, team
 from triage.models import Case, CaseEvent, Referral, User
 from triage.policy import may_hold_case
 from triage.services.cases.case_dues import WORKER_EVENTS

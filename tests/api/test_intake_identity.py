@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
+from tests.api.test_privacy_restriction import MUM, OTHER
 from triage.models import AuditEvent, HouseholdMember, Person, Referral, ReferralPerson
 from triage.models.matching import MatchDecision, MatchReview
 
@@ -38,9 +39,13 @@ def known(client, auth, referral_body):
     return created.json
 
 
-def priya_id(rt) -> int:
+def person_named(rt, given: str) -> int:
     with rt.db.reader() as session:
-        return session.exec(select(Person.id).where(Person.given_name == "Priya")).one()
+        return session.exec(select(Person.id).where(Person.given_name == given)).one()
+
+
+def priya_id(rt) -> int:
+    return person_named(rt, "Priya")
 
 
 def count(rt, model, *where) -> int:
@@ -211,17 +216,6 @@ def test_a_restricted_person_is_never_offered(client, auth, make_user, rt, refer
     assert count(rt, MatchReview) == 0
 
 
-MUM = {"ref": "m1", "role": "household", "relationship": "mother", "given_name": "Anika",
-       "family_name": "Johnson", "date_of_birth": "1987-01-20"}
-NEIGHBOUR = {"ref": "p1", "role": "subject", "given_name": "Peter", "family_name": "Jones",
-             "date_of_birth": "2012-02-02"}
-
-
-def person_named(rt, given: str) -> int:
-    with rt.db.reader() as session:
-        return session.exec(select(Person.id).where(Person.given_name == given)).one()
-
-
 @both_databases
 def test_a_restriction_on_one_of_a_household_hides_all_of_it_from_intake_until_lifted(
         client, auth, make_user, rt, referral_body):
@@ -260,7 +254,7 @@ def test_a_partner_referral_whose_people_are_queued_goes_in_as_one_statement(
 
     partner = auth("partner")
     created = client.post("/api/v1/referrals", json=referral_body(
-        postcode="LE13 0AB", people=[NEIGHBOUR]), headers=partner)
+        postcode="LE13 0AB", people=[OTHER]), headers=partner)
     assert created.status_code == 201, created.json
     named, _ = make_user("front_door")
     restricted = client.post(f"/api/v1/people/{person_named(rt, 'Peter')}/restriction",

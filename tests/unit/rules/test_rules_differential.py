@@ -17,6 +17,7 @@ import pytest
 
 import rules
 from config.profile import load_profile
+from rules.examples import letters
 from tests.unit.rules import oracle
 
 PROFILE = load_profile("leicestershire")
@@ -137,7 +138,7 @@ def test_the_simulation_shortcut_decides_as_evaluate_does(referrals):
 
 def _unique_name(n: int, i: int) -> str:
     """Letters only (names are matched on their letters): one per referral and person."""
-    return "".join(chr(ord("a") + int(d)) for d in f"{n}x{i}".replace("x", "9")).title()
+    return letters(f"{n}9{i}").title()
 
 
 def _api_body(r: oracle.Referral, n: int) -> dict:

@@ -20,6 +20,7 @@ import pytest
 import rules
 from config.profile import load_profile
 from config.settings import Settings
+from rules.examples import letters
 from tests.unit.rules import oracle_lancashire as oracle
 
 PROFILE = load_profile("lancashire")
@@ -170,7 +171,7 @@ def settings(tmp_path, database_url) -> Settings:
 
 def _unique_name(n: int, i: int) -> str:
     """Letters only (names are matched on their letters): one per referral and person."""
-    return "".join(chr(ord("a") + int(d)) for d in f"{n}x{i}".replace("x", "9")).title()
+    return letters(f"{n}9{i}").title()
 
 
 def _api_body(r: oracle.Referral, n: int) -> dict:

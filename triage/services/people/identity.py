@@ -66,11 +66,6 @@ def typed_record(person: PersonInput, postcode: str | None) -> Record:
                   phone=person.contact.get("phone"), email=person.contact.get("email"))
 
 
-def restricted_people(session: Session) -> frozenset[int]:
-    """Everyone any restriction in force covers: never suggested to anyone, never queued."""
-    return visibility.covered_people(session)
-
-
 def offered(session: Session, profile: Profile, data: ReferralInput,
             found: Sequence[Any]) -> dict[str, list[Candidate]]:
     """{person ref: the known people under this profile who may be them, best first} for
@@ -90,7 +85,8 @@ def offered(session: Session, profile: Profile, data: ReferralInput,
         if not candidates:
             continue
         if restricted is None:
-            restricted = restricted_people(session)
+            # Everyone a restriction in force covers: never suggested, never queued.
+            restricted = visibility.covered_people(session)
         kept = [c for c in candidates if c.person.id not in restricted][:SHOWN]
         if kept:
             out[person.ref] = kept
@@ -313,4 +309,4 @@ def is_decided(session: Session, a: int, b: int) -> bool:
 __all__ = ["BATCH_NOT_ALLOWED", "NOT_ALLOWED", "SHOWN", "decide_pair", "decided_pairs",
            "is_decided", "may_decide", "offered", "open_reviews_of", "pair", "person_row",
            "queue_reviews", "record_choices", "refuse_identity", "resolve",
-           "restricted_people", "shown", "typed_record", "visible_to"]
+           "shown", "typed_record", "visible_to"]
