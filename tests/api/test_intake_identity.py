@@ -248,7 +248,7 @@ def test_a_partner_referral_whose_people_are_queued_goes_in_as_one_statement(
         client, auth, make_user, rt, referral_body, known, monkeypatch):
     """The candidate search and the restrictions are plain reads, so every row of a referral
     whose look-alikes are queued (and a restriction in force elsewhere) goes in with one
-    statement: no BEGIN and no COMMIT. (Its message is held back, so the relay's own
+    statement: no transaction to commit. (Its message is held back, so the relay's own
     transaction is not among what is counted.)"""
     from tests.conftest import psycopg_commands
 
@@ -269,7 +269,9 @@ def test_a_partner_referral_whose_people_are_queued_goes_in_as_one_statement(
     assert queued.status_code == 201, queued.json
     assert count(rt, MatchReview, MatchReview.person_id.in_([priya_id(rt)])
                  | MatchReview.other_person_id.in_([priya_id(rt)])) == 1
-    assert [c for c in sent if c in ("BEGIN", "COMMIT")] == []
+    # Stored without a COMMIT (a read, such as the token's after an account changed, may
+    # still BEGIN and ROLLBACK).
+    assert "COMMIT" not in sent, sent
     assert len(held) == 1  # the referral's one message, committed with it
 
 
